@@ -1,0 +1,35 @@
+# The two commands: `make demo` and `make test`. Everything else is what they build on.
+.PHONY: setup demo test lint test-sqlite test-postgres format clean
+
+VENV := .venv/bin
+PYTEST_ARGS ?=
+
+setup:
+	@bash scripts/bootstrap.sh
+
+demo: setup
+	$(VENV)/xietong demo
+
+test: setup lint test-sqlite test-postgres
+
+lint:
+	@echo "==> ruff"
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	@echo "==> mypy"
+	$(VENV)/mypy xietong
+
+test-sqlite:
+	@echo "==> tests on SQLite (with the browser tests)"
+	$(VENV)/pytest $(PYTEST_ARGS)
+
+test-postgres:
+	@echo "==> tests on PostgreSQL"
+	bash scripts/with-postgres.sh $(VENV)/pytest -m "not e2e" $(PYTEST_ARGS)
+
+format:
+	$(VENV)/ruff check --fix .
+	$(VENV)/ruff format .
+
+clean:
+	rm -rf .venv node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,44 @@
+"""The ``xietong`` console command: Django's management commands under one name.
+
+``xietong demo``, ``xietong serve``, ``xietong idnumber VALUE``, ``xietong audit verify`` and every
+other management command (``xietong migrate``, ``xietong createsuperuser`` …).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+
+def _match() -> Callable[[list[str]], int]:
+    from xietong.matching.cli import main as match_main
+
+    return match_main
+
+
+def _match_encode() -> Callable[[list[str]], int]:
+    from xietong.matching.cli import encode_main
+
+    return encode_main
+
+
+PURE_COMMANDS: dict[str, Callable[[], Callable[[list[str]], int]]] = {
+    "match": _match,
+    "match-encode": _match_encode,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run a management command; settings default to the embedded node (``xietong.settings.base``)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in PURE_COMMANDS:  # the comparison engine needs no Django
+        sys.exit(PURE_COMMANDS[args[0]]()(args[1:]))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xietong.settings.base")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["xietong", *args])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Core: regions, organisations, employers, people, accounts, scoped permissions and the audit log."""

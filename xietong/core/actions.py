@@ -1,0 +1,341 @@
+"""Every write of the core app (ARCHITECTURE.md §3.1): keyword-only, transactional, validated, audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from xietong.lib import idnumber, names, phone
+
+from . import audit, pii
+from .choices import AuditAction
+from .models import Employer, Organization, Person, Region, Role, RoleAssignment, User
+from .permissions import forget
+
+M = TypeVar("M", bound=models.Model)
+
+
+def save_with_audit(instance: M, *, acting_user: Any, before: dict[str, Any] | None = None) -> M:
+    """Validate (``full_clean``), save and audit one instance; the building block of simple actions.
+
+    ``before`` is the instance's ``snapshot()`` taken before the caller changed it; ``None`` means
+    the instance is new.
+    """
+    with transaction.atomic():
+        instance.full_clean()
+        instance.save()
+        audit.record(
+            AuditAction.CREATE if before is None else AuditAction.UPDATE,
+            target=instance,
+            acting_user=acting_user,
+            before=before,
+            after=instance.snapshot(),  # type: ignore[attr-defined]
+        )
+    return instance
+
+
+# Organisations and employers ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def organization_save(*, organization: Organization, acting_user: Any) -> Organization:
+    """Create or update an organisation (the tree paths follow the parent)."""
+    before = Organization.objects.get(pk=organization.pk).snapshot() if organization.pk else None
+    return save_with_audit(organization, acting_user=acting_user, before=before)
+
+
+@transaction.atomic
+def employer_save(*, employer: Employer, acting_user: Any) -> Employer:
+    """Create or update an employer; the credit code is normalised and checked."""
+    if employer.credit_code:
+        from xietong.lib import creditcode
+
+        employer.credit_code = creditcode.normalize(employer.credit_code)
+    else:
+        employer.credit_code = None
+    employer.name = names.to_simplified(employer.name.strip())
+    before = Employer.objects.get(pk=employer.pk).snapshot() if employer.pk else None
+    return save_with_audit(employer, acting_user=acting_user, before=before)
+
+
+# People -------------------------------------------------------------------------------------------
+
+
+def _id_index(number: str) -> str:
+    return pii.blind_index(number, purpose="id_number")
+
+
+def _phone_index(number: str) -> str:
+    return pii.blind_index(number, purpose="phone")
+
+
+def parse_id_number(value: str, *, field: str = "id_number") -> idnumber.IdNumber:
+    """Parse an ID number or raise ``ValidationError`` on ``field`` with the library's Chinese reason."""
+    try:
+        return idnumber.parse(value)
+    except idnumber.InvalidIdNumber as exc:
+        raise ValidationError({field: str(exc)}) from exc
+
+
+def _set_phone(person: Person, value: str) -> None:
+    if not value:
+        person.phone_cipher = person.phone_index = person.phone_masked = ""
+        return
+    try:
+        number = phone.parse(value)
+    except phone.InvalidPhone as exc:
+        raise ValidationError({"phone": str(exc)}) from exc
+    person.phone_cipher = pii.encrypt(number, field="phone")
+    person.phone_index = _phone_index(number)
+    person.phone_masked = pii.mask_phone(number)
+
+
+@transaction.atomic
+def person_create(
+    *,
+    name: str,
+    id_number: str,
+    organization: Organization,
+    acting_user: Any,
+    phone: str = "",
+    id_valid_until: date | None = None,
+    is_migrant_worker: bool = False,
+) -> Person:
+    """Register a person: validate the ID number, derive birth date, gender and region, encrypt, audit.
+
+    A person already known by the same ID number (blind index) is refused with a clear message,
+    so the same worker is never registered twice on one node.
+    """
+    parsed = parse_id_number(id_number)
+    index = _id_index(parsed.number)
+    if Person.objects.filter(id_number_index=index).exists():
+        raise ValidationError({"id_number": f"身份证号码为{parsed.masked()}的人员已登记，请勿重复登记"})
+    normalized = names.normalize_name(name)
+    if not normalized.simplified:
+        raise ValidationError({"name": "姓名不能为空"})
+    person = Person(
+        name=normalized.simplified,
+        name_original=normalized.original if normalized.original != normalized.simplified else "",
+        id_number_cipher=pii.encrypt(parsed.number, field="id_number"),
+        id_number_index=index,
+        id_number_masked=parsed.masked(),
+        id_valid_until=id_valid_until,
+        birth_date=parsed.birth_date,
+        gender=parsed.gender,
+        id_region=Region.objects.filter(code=parsed.region_code).first(),
+        is_migrant_worker=is_migrant_worker,
+        organization=organization,
+    )
+    _set_phone(person, phone)
+    return save_with_audit(person, acting_user=acting_user)
+
+
+@transaction.atomic
+def person_update(
+    *,
+    person: Person,
+    acting_user: Any,
+    name: str | None = None,
+    phone: str | None = None,
+    id_valid_until: date | None = None,
+    is_migrant_worker: bool | None = None,
+) -> Person:
+    """Change a person's editable details (the ID number itself is fixed once registered)."""
+    before = person.snapshot()
+    if name is not None:
+        normalized = names.normalize_name(name)
+        person.name = normalized.simplified
+        person.name_original = normalized.original if normalized.original != normalized.simplified else ""
+    if phone is not None:
+        _set_phone(person, phone)
+    if id_valid_until is not None:
+        person.id_valid_until = id_valid_until
+    if is_migrant_worker is not None:
+        person.is_migrant_worker = is_migrant_worker
+    return save_with_audit(person, acting_user=acting_user, before=before)
+
+
+@dataclass(frozen=True)
+class RevealedPerson:
+    """The full personal data of one person, as shown after an audited reveal."""
+
+    id_number: str
+    phone: str
+
+
+def person_reveal(*, person: Person, acting_user: Any) -> RevealedPerson:
+    """Decrypt a person's ID and phone number for display. The caller has checked the permission;
+    every reveal writes an audit event naming who saw whose data."""
+    revealed = RevealedPerson(
+        id_number=pii.decrypt(person.id_number_cipher, field="id_number"),
+        phone=pii.decrypt(person.phone_cipher, field="phone") if person.phone_cipher else "",
+    )
+    audit.record(AuditAction.REVEAL, target=person, acting_user=acting_user)
+    return revealed
+
+
+def person_lookup(*, queryset: models.QuerySet[Person], id_number: str, acting_user: Any) -> Person | None:
+    """Find a person by resident ID number (blind index) within ``queryset`` (the user's scope).
+
+    Audited whether or not a person is found, since asking is itself a use of personal data; the
+    log keeps only the masked number. Raises ``ValidationError`` for an invalid number.
+    """
+    parsed = parse_id_number(id_number)
+    person = queryset.filter(id_number_index=_id_index(parsed.number)).first()
+    audit.record(
+        AuditAction.LOOKUP,
+        target=person,
+        target_type="core.person",
+        acting_user=acting_user,
+        detail={"query": parsed.masked(), "found": person is not None},
+    )
+    return person
+
+
+# Accounts and roles -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str,
+    acting_user: Any,
+    display_name: str = "",
+    organization: Organization | None = None,
+    is_superuser: bool = False,
+) -> User:
+    """Create an account with a validated password (argon2-hashed)."""
+    from django.contrib.auth.password_validation import validate_password
+
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": f"账号“{username}”已存在"})
+    user = User(
+        username=username,
+        display_name=display_name,
+        organization=organization,
+        is_superuser=is_superuser,
+        is_staff=is_superuser,
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    audit.record(AuditAction.CREATE, target=user, acting_user=acting_user, after={"username": username})
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, user: User, active: bool, acting_user: Any) -> User:
+    """Enable or disable an account."""
+    before = {"is_active": user.is_active}
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    audit.record(
+        AuditAction.UPDATE, target=user, acting_user=acting_user, before=before, after={"is_active": active}
+    )
+    return user
+
+
+@transaction.atomic
+def role_grant(
+    *, user: User, role: Role, organization: Organization | None, acting_user: Any
+) -> RoleAssignment:
+    """Grant ``role`` to ``user`` at ``organization`` (its subtree), or node-wide when None."""
+    assignment, created = RoleAssignment.objects.get_or_create(
+        user=user, role=role, organization=organization
+    )
+    if created:
+        audit.record(
+            AuditAction.GRANT,
+            target=user,
+            organization=organization,
+            acting_user=acting_user,
+            detail={"role": role.code, "organization": organization.code if organization else None},
+        )
+    forget(user)
+    return assignment
+
+
+@transaction.atomic
+def role_revoke(*, assignment: RoleAssignment, acting_user: Any) -> None:
+    """Take a role back."""
+    audit.record(
+        AuditAction.REVOKE,
+        target=assignment.user,
+        organization=assignment.organization,
+        acting_user=acting_user,
+        detail={"role": assignment.role.code, "organization": getattr(assignment.organization, "code", None)},
+    )
+    assignment.delete()
+    forget(assignment.user)
+
+
+@transaction.atomic
+def role_define(*, code: str, name: str, permissions: list[str], description: str = "") -> Role:
+    """Create or update a role from permission names (``app.codename``); used by set-up and the demo."""
+    role, _created = Role.objects.update_or_create(
+        code=code, defaults={"name": name, "description": description}
+    )
+    perms = []
+    for full in permissions:
+        app_label, codename = full.split(".", 1)
+        perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    role.permissions.set(perms)
+    return role
+
+
+# Regions ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def regions_load(*, model: Any = Region) -> int:
+    """Load or refresh every GB/T 2260 code from python-stdnum's maintained table; returns the count.
+
+    Historical codes stay, marked abolished. ``model`` lets the data migration pass its historical model.
+    """
+    rows = sorted(idnumber.iter_regions(), key=lambda row: (len(row[0].rstrip("0")), row[0]))
+    existing = set(model.objects.values_list("code", flat=True))
+    new: list[Any] = []
+    changed: list[Any] = []
+    known = {row[0] for row in rows}
+    for code, name, level, parent, abolished, valid_from, valid_to in rows:
+        full_name = idnumber.region_name(code)[0]
+        region = model(
+            code=code,
+            name=name,
+            full_name=full_name,
+            level=level,
+            parent_id=parent if parent in known else None,
+            abolished=abolished,
+            valid_from=valid_from,
+            valid_to=valid_to,
+        )
+        (changed if code in existing else new).append(region)
+    model.objects.bulk_create(new, batch_size=1000)
+    model.objects.bulk_update(
+        changed,
+        ["name", "full_name", "level", "parent", "abolished", "valid_from", "valid_to"],
+        batch_size=1000,
+    )
+    return len(rows)
+
+
+def roles_sync() -> list[Role]:
+    """Create or update the default roles of ``xietong.core.roles``."""
+    from .roles import DEFAULT_ROLES
+
+    return [
+        role_define(
+            code=spec.code, name=spec.name, description=spec.description, permissions=list(spec.permissions)
+        )
+        for spec in DEFAULT_ROLES
+    ]

@@ -1,0 +1,142 @@
+"""REST endpoints of the core app: the same selectors (scope) and actions (writes) as the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import actions, selectors
+from ..models import Employer, Organization, Person, Region
+from .permissions import ScopedModelPermission
+from .serializers import (
+    EmployerSerializer,
+    OrganizationSerializer,
+    PersonCreateSerializer,
+    PersonRevealSerializer,
+    PersonSerializer,
+    RegionSerializer,
+)
+
+Q_PARAM = OpenApiParameter("q", str, description="按名称或编码搜索（繁体自动转为简体）")
+
+
+class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    """GB/T 2260 administrative divisions (public reference data, historical codes included)."""
+
+    serializer_class = RegionSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet[Region]:
+        return selectors.region_list(q=self.request.query_params.get("q", ""))
+
+    @extend_schema(parameters=[Q_PARAM])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+
+class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Organisations in the caller's scope."""
+
+    serializer_class = OrganizationSerializer
+    permission_classes = [ScopedModelPermission]
+    filterset_fields = ["kind", "parent"]
+
+    def get_queryset(self) -> QuerySet[Organization]:
+        return selectors.organization_list(user=self.request.user, q=self.request.query_params.get("q", ""))
+
+    @extend_schema(parameters=[Q_PARAM])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+
+class EmployerViewSet(viewsets.ModelViewSet):
+    """Employers in the caller's scope; writes go through ``employer_save`` (validated, audited)."""
+
+    serializer_class = EmployerSerializer
+    permission_classes = [ScopedModelPermission]
+    filterset_fields = ["organization", "region"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Employer]:
+        action_name = "change" if self.request.method == "PATCH" else "view"
+        return selectors.employer_list(
+            user=self.request.user, action=action_name, q=self.request.query_params.get("q", "")
+        )
+
+    @extend_schema(parameters=[Q_PARAM])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def perform_create(self, serializer: Any) -> None:
+        organization = serializer.validated_data["organization"]
+        if not self.request.user.has_perm("core.add_employer", organization):
+            raise PermissionDenied("无权在该组织下新增用人单位")
+        serializer.instance = actions.employer_save(
+            employer=Employer(**serializer.validated_data), acting_user=self.request.user
+        )
+
+    def perform_update(self, serializer: Any) -> None:
+        employer = serializer.instance
+        for key, value in serializer.validated_data.items():
+            setattr(employer, key, value)
+        if not self.request.user.has_perm("core.change_employer", employer):
+            raise PermissionDenied("无权把用人单位移到该组织")
+        actions.employer_save(employer=employer, acting_user=self.request.user)
+
+
+class PersonViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """People in the caller's scope, masked. ``?id_number=`` looks one up by blind index (audited)."""
+
+    permission_classes = [ScopedModelPermission]
+    permission_actions = {"reveal": "view"}
+    filterset_fields = ["organization", "gender"]
+
+    def get_serializer_class(self) -> type:
+        return PersonCreateSerializer if self.action == "create" else PersonSerializer
+
+    def get_queryset(self) -> QuerySet[Person]:
+        return selectors.person_list(user=self.request.user, q=self.request.query_params.get("q", ""))
+
+    @extend_schema(
+        parameters=[
+            Q_PARAM,
+            OpenApiParameter("id_number", str, description="按身份证号码精确查询（记入审计日志）"),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        id_number = request.query_params.get("id_number")
+        if id_number:
+            person = actions.person_lookup(
+                queryset=self.get_queryset(), id_number=id_number, acting_user=request.user
+            )
+            results = [PersonSerializer(person).data] if person else []
+            return Response({"count": len(results), "next": None, "previous": None, "results": results})
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=PersonCreateSerializer, responses={201: PersonSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = PersonCreateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        person = actions.person_create(acting_user=request.user, **serializer.validated_data)
+        return Response(PersonSerializer(person).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: PersonRevealSerializer})
+    @action(detail=True, methods=["post"])
+    def reveal(self, request: Request, pk: str | None = None) -> Response:
+        """The full ID and phone number; needs ``core.reveal_person`` over the person; audited."""
+        person = get_object_or_404(self.get_queryset(), pk=pk)
+        if not request.user.has_perm("core.reveal_person", person):
+            raise PermissionDenied("无权查看完整身份证号码")
+        revealed = actions.person_reveal(person=person, acting_user=request.user)
+        return Response({"id_number": revealed.id_number, "phone": revealed.phone})

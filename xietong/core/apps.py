@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    """Regions, organisations, employers, people, accounts, roles and the audit log."""
+
+    name = "xietong.core"
+    label = "core"
+    verbose_name = _("基础数据")

@@ -1,0 +1,35 @@
+"""Template context shared by every page: the navigation the signed-in account may use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+# (label, url name, permission needed, icon). Apps add their entries here as they arrive.
+NAVIGATION: list[tuple[str, str, str, str]] = [
+    ("首页", "core:home", "", "house"),
+    ("组织", "core:organization_tree", "core.view_organization", "diagram-3"),
+    ("用人单位", "core:employer_list", "core.view_employer", "building"),
+    ("人员", "core:person_list", "core.view_person", "people"),
+    ("审计日志", "core:audit_list", "core.view_auditevent", "journal-check"),
+    ("账号与角色", "core:user_list", "core.manage_accounts", "person-gear"),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Menu entries for the current account (by role), and the node's name."""
+    user = getattr(request, "user", None)
+    items = []
+    if user is not None and user.is_authenticated:
+        path = request.path
+        for label, url_name, perm, icon in NAVIGATION:
+            if perm and not user.has_perm(perm):
+                continue
+            url = reverse(url_name)
+            active = path == url if url == "/" else path.startswith(url)
+            items.append({"label": _(label), "url": url, "icon": icon, "active": active})
+    return {"nav_items": items, "node_name": settings.XIETONG_NODE_NAME}

@@ -1,0 +1,154 @@
+"""Generic staff-console views every app builds on: scoped lists with search, pagination and Excel
+export, scoped detail pages, and forms that call an action. Views stay thin (ARCHITECTURE.md §3.4):
+they read through a selector and write through an action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.views.generic import DetailView, FormView, ListView
+
+from . import audit
+from .choices import AuditAction
+from .exports import xlsx_response
+
+
+class PermissionRequiredMixin(LoginRequiredMixin):
+    """Anonymous → login page; signed in without ``permission`` anywhere → 403.
+
+    Scope is the selector's job: a record outside the user's subtrees is simply not found (404).
+    """
+
+    permission: ClassVar[str] = ""
+    kwargs: dict[str, Any]
+
+    def required_permission(self) -> str:
+        """The permission this request needs somewhere (views may vary it, e.g. create vs edit)."""
+        return self.permission
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.kwargs = kwargs
+        permission = self.required_permission()
+        if permission and not request.user.has_perm(permission):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class HtmxTemplateMixin:
+    """Render ``partial_template_name`` for htmx requests, the full page otherwise."""
+
+    partial_template_name: ClassVar[str | None] = None
+    request: HttpRequest
+
+    def get_template_names(self) -> list[str]:
+        if self.partial_template_name and getattr(self.request, "htmx", False):
+            return [self.partial_template_name]
+        return super().get_template_names()  # type: ignore[misc]  # mixed into a TemplateResponseMixin
+
+
+class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
+    """A searchable, paginated list of what the user may see, with Excel export (``?export=xlsx``).
+
+    Subclasses set ``permission`` and implement ``get_queryset`` through a selector; for export they
+    list ``export_columns`` as (header, callable or attribute path) and an ``export_filename``.
+    """
+
+    paginate_by = 25
+    export_columns: ClassVar[Sequence[tuple[str, Any]]] = ()
+    export_filename: ClassVar[str] = "export.xlsx"
+    export_limit: ClassVar[int] = 100_000
+
+    @property
+    def q(self) -> str:
+        return self.request.GET.get("q", "").strip()
+
+    def get_paginate_by(self, queryset: QuerySet[Any]) -> int:
+        try:
+            size = int(self.request.GET.get("per_page", self.paginate_by))
+        except ValueError:
+            size = self.paginate_by
+        return max(10, min(size, 200))
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.GET.get("export") == "xlsx" and self.export_columns:
+            return self.export()
+        return super().get(request, *args, **kwargs)
+
+    def export(self) -> HttpResponse:
+        queryset = self.get_queryset()[: self.export_limit]
+        headers = [header for header, _getter in self.export_columns]
+        rows = (
+            [_resolve(obj, getter) for _header, getter in self.export_columns] for obj in queryset.iterator()
+        )
+        audit.record(
+            AuditAction.EXPORT,
+            target_type=queryset.model._meta.label_lower,
+            acting_user=self.request.user,
+            detail={"q": self.q, "filename": self.export_filename},
+        )
+        return xlsx_response(headers, rows, filename=self.export_filename)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        context["q"] = self.q
+        context["querystring"] = params.urlencode()
+        context["export_enabled"] = bool(self.export_columns)
+        return context
+
+
+def _resolve(obj: Any, getter: Any) -> Any:
+    if callable(getter):
+        return getter(obj)
+    for part in getter.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return ""
+        if callable(obj) and not isinstance(obj, Model):
+            obj = obj()
+    return obj
+
+
+class ScopedDetailView(PermissionRequiredMixin, HtmxTemplateMixin, DetailView):
+    """One record, fetched through the subclass's ``get_queryset`` (a selector): out of scope is 404."""
+
+    def get_object(self, queryset: QuerySet[Any] | None = None) -> Model:
+        return get_object_or_404(
+            queryset if queryset is not None else self.get_queryset(), pk=self.kwargs["pk"]
+        )
+
+
+class ActionFormView(PermissionRequiredMixin, FormView):
+    """A form whose valid data is handed to an action; the action's ``ValidationError`` goes back onto
+    the form beside the field it names, so nothing is half-saved and the user sees why."""
+
+    def perform(self, form: Any) -> HttpResponse:
+        raise NotImplementedError
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            return self.perform(form)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+            return self.form_invalid(form)
+
+
+def attach_errors(form: Any, exc: ValidationError) -> None:
+    """Put an action's ``ValidationError`` onto a form, per field where the field exists."""
+    if hasattr(exc, "error_dict"):
+        for field_name, errors in exc.error_dict.items():
+            target = field_name if field_name in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        form.add_error(None, exc)

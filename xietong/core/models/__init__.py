@@ -1,0 +1,22 @@
+"""Models of the core app, one module per subdomain."""
+
+from .accounts import Role, RoleAssignment, User
+from .audit import AuditEvent
+from .base import BaseModel, RestrictedQuerySet
+from .organizations import Affiliation, Employer, Organization
+from .people import Person
+from .regions import Region
+
+__all__ = [
+    "Affiliation",
+    "AuditEvent",
+    "BaseModel",
+    "Employer",
+    "Organization",
+    "Person",
+    "Region",
+    "RestrictedQuerySet",
+    "Role",
+    "RoleAssignment",
+    "User",
+]

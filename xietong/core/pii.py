@@ -1,0 +1,79 @@
+"""Personal data at rest: the node's keys, field encryption, blind indexes and masking.
+
+One master key (``XIETONG_PII_KEY``, or a key file in ``XIETONG_KEY_DIR`` on an embedded node) is
+stretched with HKDF into separate keys for encryption and for each blind index, so a leaked index
+key does not decrypt anything. The master key never enters the database.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from xietong.lib import crypto
+
+KEY_ID = "k1"
+
+
+@functools.cache
+def master_key() -> bytes:
+    """The node's PII master key: from the environment, else from the key file (created if allowed)."""
+    value = settings.XIETONG_PII_KEY
+    if value:
+        return crypto.load_key(value)
+    path = Path(settings.XIETONG_PII_KEY_FILE)
+    if path.exists():
+        return crypto.load_key(path.read_text().strip())
+    if not settings.XIETONG_PII_KEY_AUTOCREATE:
+        raise ImproperlyConfigured("未配置个人信息加密密钥：请设置环境变量 XIETONG_PII_KEY")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = crypto.generate_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return crypto.load_key(key)
+
+
+@functools.cache
+def _cipher() -> crypto.FieldCipher:
+    return crypto.FieldCipher(
+        keys={KEY_ID: crypto.derive_key(master_key(), "field-encryption")}, current=KEY_ID
+    )
+
+
+@functools.cache
+def _index_key(purpose: str) -> bytes:
+    return crypto.derive_key(master_key(), f"blind-index:{purpose}")
+
+
+def encrypt(value: str, *, field: str) -> str:
+    """Encrypt one field value; ``field`` is bound in as associated data."""
+    return _cipher().encrypt(value, aad=field.encode())
+
+
+def decrypt(token: str, *, field: str) -> str:
+    """Decrypt a value written by ``encrypt`` for the same field."""
+    return _cipher().decrypt(token, aad=field.encode())
+
+
+def blind_index(value: str, *, purpose: str) -> str:
+    """The keyed exact-match index of a normalised value (e.g. purpose ``"id_number"``)."""
+    return crypto.blind_index(value, _index_key(purpose), purpose=purpose)
+
+
+def mask_phone(phone: str) -> str:
+    """``13812345678`` → ``138****5678``."""
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
+
+
+def reset_caches() -> None:
+    """Forget cached keys (tests that change the key settings call this)."""
+    master_key.cache_clear()
+    _cipher.cache_clear()
+    _index_key.cache_clear()

@@ -1,0 +1,167 @@
+"""Every read a user makes in the core app (ARCHITECTURE.md §3.2).
+
+Each selector takes the user and returns a scoped queryset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from xietong.lib import names
+
+from .models import AuditEvent, Employer, Organization, Person, Region, Role, RoleAssignment, User
+
+
+def normalize_query(q: str | None) -> str:
+    """A search term as typed: trimmed, traditional characters folded to simplified."""
+    return names.to_simplified((q or "").strip())
+
+
+def region_list(*, q: str = "") -> QuerySet[Region]:
+    """Regions are public reference data; search by code or name."""
+    qs = Region.objects.select_related("parent")
+    q = normalize_query(q)
+    if q:
+        qs = qs.filter(Q(code__startswith=q) | Q(full_name__contains=q))
+    return qs
+
+
+def organization_list(
+    *, user: Any, action: str = "view", q: str = "", kind: str = ""
+) -> QuerySet[Organization]:
+    """Organisations in the user's scope, searchable by name or code."""
+    qs = Organization.objects.restrict(user, action).select_related("parent", "region")
+    q = normalize_query(q)
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(code__icontains=q))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def organizations_for(*, user: Any, perm: str) -> QuerySet[Organization]:
+    """Organisations where ``user`` holds ``perm`` (``core.add_person``: where they may register people)."""
+    from .permissions import NODE_WIDE, scope_paths
+
+    qs = Organization.objects.select_related("region")
+    if user.is_superuser:
+        return qs
+    paths = scope_paths(user, perm) if user.is_authenticated and user.is_active else set()
+    if paths is NODE_WIDE:
+        return qs
+    if not paths:
+        return qs.none()
+    condition = Q()
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return qs.filter(condition)
+
+
+@dataclass
+class TreeNode:
+    """One organisation in the scope tree with its visible children."""
+
+    organization: Organization
+    children: list[TreeNode] = field(default_factory=list)
+    matched: bool = True
+
+
+def organization_tree(*, user: Any, q: str = "") -> list[TreeNode]:
+    """The user's organisations as a forest; with ``q``, matches and the path to them only."""
+    visible = list(organization_list(user=user).order_by("path"))
+    by_path = {org.path: TreeNode(org) for org in visible}
+    q = normalize_query(q)
+    if q:
+        keep: set[str] = set()
+        for org in visible:
+            if q in org.name or q.lower() in org.code:
+                parts = org.path.strip("/").split("/")
+                keep.update("/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts)))
+        for node in by_path.values():
+            node.matched = q in node.organization.name or q.lower() in node.organization.code
+        by_path = {path: node for path, node in by_path.items() if path in keep}
+    roots: list[TreeNode] = []
+    for path, node in by_path.items():
+        parent_path = path[: path.rstrip("/").rfind("/") + 1]
+        parent = by_path.get(parent_path)
+        (parent.children if parent else roots).append(node)
+    return roots
+
+
+def organization_counts(*, user: Any, organization: Organization) -> dict[str, int]:
+    """How many sub-organisations, employers and people the user can see under an organisation."""
+    prefix = organization.path
+    return {
+        "organizations": organization_list(user=user).filter(path__startswith=prefix).count() - 1,
+        "employers": employer_list(user=user).filter(organization__path__startswith=prefix).count(),
+        "people": person_list(user=user).filter(organization__path__startswith=prefix).count(),
+    }
+
+
+def employer_list(
+    *, user: Any, action: str = "view", q: str = "", organization: Organization | None = None
+) -> QuerySet[Employer]:
+    """Employers in the user's scope, searchable by name or credit code, optionally under one organisation."""
+    qs = Employer.objects.restrict(user, action).select_related("organization", "region")
+    q = normalize_query(q)
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(credit_code__startswith=q.upper()))
+    if organization is not None:
+        qs = qs.filter(organization__path__startswith=organization.path)
+    return qs
+
+
+def person_list(
+    *, user: Any, action: str = "view", q: str = "", organization: Organization | None = None
+) -> QuerySet[Person]:
+    """People in the user's scope, searchable by name (ID numbers are looked up by blind index instead)."""
+    qs = Person.objects.restrict(user, action).select_related("organization", "id_region")
+    q = normalize_query(q)
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(name_original__contains=q))
+    if organization is not None:
+        qs = qs.filter(organization__path__startswith=organization.path)
+    return qs
+
+
+def audit_list(
+    *, user: Any, q: str = "", action: str = "", target_type: str = "", target_id: str = ""
+) -> QuerySet[AuditEvent]:
+    """Audit events the user may read: those of organisations in scope (node-wide readers see all)."""
+    qs = AuditEvent.objects.restrict(user, "view").select_related("actor", "organization")
+    q = normalize_query(q)
+    if q:
+        qs = qs.filter(Q(actor_username__icontains=q) | Q(target_repr__contains=q))
+    if action:
+        qs = qs.filter(action=action)
+    if target_type:
+        qs = qs.filter(target_type=target_type)
+    if target_id:
+        qs = qs.filter(target_id=target_id)
+    return qs
+
+
+def user_list(*, user: Any, action: str = "core.manage_accounts", q: str = "") -> QuerySet[User]:
+    """Accounts whose home organisation lies where the user may manage accounts."""
+    qs = (
+        User.objects.restrict(user, action)
+        .select_related("organization")
+        .annotate(n_roles=Count("role_assignments"))
+    )
+    q = normalize_query(q)
+    if q:
+        qs = qs.filter(Q(username__icontains=q) | Q(display_name__contains=q))
+    return qs.order_by("username")
+
+
+def role_assignments_of(*, user: Any, account: User) -> QuerySet[RoleAssignment]:
+    """The roles an account holds (shown to someone allowed to see that account)."""
+    return RoleAssignment.objects.filter(user=account).select_related("role", "organization")
+
+
+def role_list() -> QuerySet[Role]:
+    """All roles defined on this node."""
+    return Role.objects.prefetch_related("permissions")

@@ -1,0 +1,150 @@
+"""Generic test classes (ARCHITECTURE.md §3.7, after NetBox's ``ViewTestCases``).
+
+An app's test declares its model, its URLs and how to make one object at a given organisation;
+the base class then checks every page and endpoint the same way: anonymous → login, no permission
+→ 403, permission in the object's subtree → 200 and listed, permission only in another
+organisation's subtree → 404 and not listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+
+from .models import Organization, Region, Role, RoleAssignment, User
+from .permissions import forget
+
+
+def make_org(
+    code: str, *, parent: Organization | None = None, kind: str = "federation", region: str = "110101"
+) -> Organization:
+    """An organisation for tests (saved, with its tree path)."""
+    org = Organization(
+        code=code, name=f"测试组织{code}", kind=kind, parent=parent, region=Region.objects.get(code=region)
+    )
+    org.save()
+    return org
+
+
+def make_user(
+    username: str,
+    *,
+    perms: Iterable[str] = (),
+    organization: Organization | None = None,
+    node_wide: bool = False,
+) -> User:
+    """An account holding a one-off role with ``perms`` at ``organization`` (or node-wide)."""
+    user = User.objects.create_user(
+        username=username, password="x-test-password-1", organization=organization
+    )
+    perms = list(perms)
+    if perms:
+        role = Role.objects.create(code=f"role-{username}", name=f"角色{username}")
+        for full in perms:
+            app_label, codename = full.split(".", 1)
+            role.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        RoleAssignment.objects.create(user=user, role=role, organization=None if node_wide else organization)
+    forget(user)
+    return user
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@dataclass
+class Scope:
+    """Two sibling subtrees under one root: ``home`` holds the object, ``other`` must not see it."""
+
+    root: Organization
+    home: Organization
+    other: Organization
+
+
+@pytest.fixture
+def scope(db: Any) -> Scope:
+    root = make_org("t-root")
+    return Scope(root=root, home=make_org("t-home", parent=root), other=make_org("t-other", parent=root))
+
+
+class ScopedObjectViewTests:
+    """Checks a model's list page, detail page and API endpoints against the scoping rules.
+
+    Subclasses set ``model``, ``list_url_name``, ``detail_url_name``, optionally the API route
+    names, and implement ``make_object(organization)``.
+    """
+
+    model: ClassVar[Any]
+    list_url_name: ClassVar[str]
+    detail_url_name: ClassVar[str | None] = None
+    api_list_url_name: ClassVar[str | None] = None
+    api_detail_url_name: ClassVar[str | None] = None
+    view_permission: ClassVar[str | None] = None
+
+    def make_object(self, organization: Organization) -> Any:
+        raise NotImplementedError
+
+    @property
+    def permission(self) -> str:
+        meta = self.model._meta
+        return self.view_permission or f"{meta.app_label}.view_{meta.model_name}"
+
+    def urls(self, obj: Any) -> list[str]:
+        urls = [reverse(self.list_url_name)]
+        if self.detail_url_name:
+            urls.append(reverse(self.detail_url_name, args=[obj.pk]))
+        return urls
+
+    def api_urls(self, obj: Any) -> list[str]:
+        urls = []
+        if self.api_list_url_name:
+            urls.append(reverse(self.api_list_url_name))
+        if self.api_detail_url_name:
+            urls.append(reverse(self.api_detail_url_name, args=[obj.pk]))
+        return urls
+
+    def test_anonymous_is_sent_to_login(self, scope: Scope) -> None:
+        obj = self.make_object(scope.home)
+        client = Client()
+        for url in self.urls(obj):
+            response = client.get(url)
+            assert response.status_code == 302, url
+            assert response["Location"].startswith(reverse("login")), url
+        for url in self.api_urls(obj):
+            assert client.get(url).status_code in (401, 403), url
+
+    def test_without_permission_is_forbidden(self, scope: Scope) -> None:
+        obj = self.make_object(scope.home)
+        client = client_for(make_user("nobody", organization=scope.home))
+        for url in self.urls(obj) + self.api_urls(obj):
+            assert client.get(url).status_code == 403, url
+
+    def test_with_permission_sees_the_object(self, scope: Scope) -> None:
+        obj = self.make_object(scope.home)
+        client = client_for(make_user("insider", perms=[self.permission], organization=scope.home))
+        for url in self.urls(obj) + self.api_urls(obj):
+            assert client.get(url).status_code == 200, url
+        assert obj.pk in self.listed_pks(client)
+
+    def test_permission_in_another_scope_is_not_found(self, scope: Scope) -> None:
+        obj = self.make_object(scope.home)
+        client = client_for(make_user("outsider", perms=[self.permission], organization=scope.other))
+        if self.detail_url_name:
+            assert client.get(reverse(self.detail_url_name, args=[obj.pk])).status_code == 404
+        if self.api_detail_url_name:
+            assert client.get(reverse(self.api_detail_url_name, args=[obj.pk])).status_code == 404
+        assert obj.pk not in self.listed_pks(client)
+
+    def listed_pks(self, client: Client) -> set[Any]:
+        """Primary keys the list page shows (from the view's paginated ``object_list``)."""
+        response = client.get(reverse(self.list_url_name), {"per_page": 200})
+        assert response.status_code == 200
+        return {row.pk for row in response.context["object_list"]}

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("orgs/", views.OrganizationTreeView.as_view(), name="organization_tree"),
+    path("orgs/<int:pk>/", views.OrganizationDetailView.as_view(), name="organization_detail"),
+    path("employers/", views.EmployerListView.as_view(), name="employer_list"),
+    path("employers/new/", views.EmployerFormView.as_view(), name="employer_create"),
+    path("employers/<int:pk>/", views.EmployerDetailView.as_view(), name="employer_detail"),
+    path("employers/<int:pk>/edit/", views.EmployerFormView.as_view(), name="employer_edit"),
+    path("people/", views.PersonListView.as_view(), name="person_list"),
+    path("people/new/", views.PersonCreateView.as_view(), name="person_create"),
+    path("people/lookup/", views.person_lookup, name="person_lookup"),
+    path("people/<int:pk>/", views.PersonDetailView.as_view(), name="person_detail"),
+    path("people/<int:pk>/reveal/", views.person_reveal, name="person_reveal"),
+    path("audit/", views.AuditListView.as_view(), name="audit_list"),
+    path("accounts/users/", views.UserListView.as_view(), name="user_list"),
+    path("accounts/users/new/", views.UserCreateView.as_view(), name="user_create"),
+    path("accounts/users/<int:pk>/", views.user_detail, name="user_detail"),
+    path("accounts/users/<int:pk>/toggle/", views.user_toggle_active, name="user_toggle_active"),
+    path("accounts/users/<int:pk>/revoke/<int:assignment_pk>/", views.user_revoke, name="user_revoke"),
+]

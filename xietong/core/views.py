@@ -1,0 +1,377 @@
+"""Staff-console pages of the core app. Thin: read through selectors, write through actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import actions, selectors
+from .choices import AuditAction
+from .forms import EmployerForm, PersonForm, PersonLookupForm, RoleGrantForm, UserCreateForm
+from .generic import ActionFormView, ScopedDetailView, ScopedListView, attach_errors
+from .models import AuditEvent, Employer, Organization, Person, User
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The start page: what the account may see, in figures, with shortcuts."""
+    user = request.user
+    figures = {
+        "organizations": selectors.organization_list(user=user).count(),
+        "employers": selectors.employer_list(user=user).count(),
+        "people": selectors.person_list(user=user).count(),
+    }
+    return render(request, "core/home.html", {"figures": figures})
+
+
+# Organisations ------------------------------------------------------------------------------------
+
+
+class OrganizationTreeView(ScopedListView):
+    """The organisations of the user's scope as a tree, with search (htmx narrows it as you type)."""
+
+    permission = "core.view_organization"
+    template_name = "core/organization_tree.html"
+    partial_template_name = "core/_partials/organization_tree.html"
+    export_columns = (
+        ("编码", "code"),
+        ("名称", "name"),
+        ("类别", "get_kind_display"),
+        ("上级组织", "parent.name"),
+        ("所在地区", "region.full_name"),
+    )
+    export_filename = "组织.xlsx"
+    paginate_by = 0
+
+    def get_queryset(self) -> QuerySet[Organization]:
+        return selectors.organization_list(user=self.request.user, q=self.q)
+
+    def get_paginate_by(self, queryset: QuerySet[Any]) -> None:  # type: ignore[override]
+        return None
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["tree"] = selectors.organization_tree(user=self.request.user, q=self.q)
+        return context
+
+
+class OrganizationDetailView(ScopedDetailView):
+    """One organisation: where it sits, what is under it, its employers and people."""
+
+    permission = "core.view_organization"
+    template_name = "core/organization_detail.html"
+
+    def get_queryset(self) -> QuerySet[Organization]:
+        return selectors.organization_list(user=self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        org: Organization = self.object
+        user = self.request.user
+        context.update(
+            ancestors=org.ancestors(),
+            children=selectors.organization_list(user=user).filter(parent=org),
+            affiliations=org.affiliations.select_related("parent"),
+            affiliated=org.affiliated.select_related("organization"),
+            counts=selectors.organization_counts(user=user, organization=org),
+            employers=selectors.employer_list(user=user, organization=org)[:10],
+            people=selectors.person_list(user=user, organization=org)[:10],
+        )
+        return context
+
+
+# Employers ----------------------------------------------------------------------------------------
+
+
+class EmployerListView(ScopedListView):
+    """Employers of the user's scope: search by name or credit code, paginate, export."""
+
+    permission = "core.view_employer"
+    template_name = "core/employer_list.html"
+    partial_template_name = "core/_partials/employer_table.html"
+    export_columns = (
+        ("单位名称", "name"),
+        ("统一社会信用代码", "credit_code"),
+        ("所属工会", "organization.name"),
+        ("所在地区", "region.full_name"),
+        ("行业", "sector"),
+    )
+    export_filename = "用人单位.xlsx"
+
+    def get_queryset(self) -> QuerySet[Employer]:
+        return selectors.employer_list(user=self.request.user, q=self.q)
+
+
+class EmployerDetailView(ScopedDetailView):
+    permission = "core.view_employer"
+    template_name = "core/employer_detail.html"
+
+    def get_queryset(self) -> QuerySet[Employer]:
+        return selectors.employer_list(user=self.request.user)
+
+
+class EmployerFormView(ActionFormView):
+    """Create an employer, or edit one in scope (``pk`` in the URL)."""
+
+    permission = "core.add_employer"
+    template_name = "core/form.html"
+    form_class = EmployerForm
+
+    def required_permission(self) -> str:
+        return "core.change_employer" if "pk" in self.kwargs else "core.add_employer"
+
+    def get_instance(self) -> Employer:
+        if "pk" in self.kwargs:
+            return get_object_or_404(
+                selectors.employer_list(user=self.request.user, action="change"), pk=self.kwargs["pk"]
+            )
+        return Employer()
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs.update(user=self.request.user, instance=self.get_instance())
+        return kwargs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["title"] = _("修改用人单位") if "pk" in self.kwargs else _("新增用人单位")
+        return context
+
+    def perform(self, form: EmployerForm) -> HttpResponse:
+        employer = actions.employer_save(employer=form.instance, acting_user=self.request.user)
+        messages.success(self.request, _("已保存用人单位“%(name)s”") % {"name": employer.name})
+        return redirect("core:employer_detail", pk=employer.pk)
+
+
+# People -------------------------------------------------------------------------------------------
+
+
+class PersonListView(ScopedListView):
+    """People of the user's scope, ID numbers masked; search by name, look up by ID number."""
+
+    permission = "core.view_person"
+    template_name = "core/person_list.html"
+    partial_template_name = "core/_partials/person_table.html"
+    export_columns = (
+        ("姓名", "name"),
+        ("身份证号码（脱敏）", "id_number_masked"),
+        ("性别", "get_gender_display"),
+        ("出生日期", "birth_date"),
+        ("手机号码（脱敏）", "phone_masked"),
+        ("登记组织", "organization.name"),
+    )
+    export_filename = "人员.xlsx"
+
+    def get_queryset(self) -> QuerySet[Person]:
+        return selectors.person_list(user=self.request.user, q=self.q)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["lookup_form"] = PersonLookupForm()
+        return context
+
+
+class PersonDetailView(ScopedDetailView):
+    """One person, masked; a reveal button for those allowed to see the full number."""
+
+    permission = "core.view_person"
+    template_name = "core/person_detail.html"
+
+    def get_queryset(self) -> QuerySet[Person]:
+        return selectors.person_list(user=self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        person: Person = self.object
+        context["can_reveal"] = self.request.user.has_perm("core.reveal_person", person)
+        context["history"] = selectors.audit_list(
+            user=self.request.user, target_type="core.person", target_id=str(person.pk)
+        )[:20]
+        return context
+
+
+@login_required
+@require_POST
+def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the full ID and phone number (htmx fragment); needs ``core.reveal_person`` over the person."""
+    person = get_object_or_404(selectors.person_list(user=request.user), pk=pk)
+    if not request.user.has_perm("core.reveal_person", person):
+        raise PermissionDenied
+    revealed = actions.person_reveal(person=person, acting_user=request.user)
+    template = "core/_partials/person_identity.html" if request.htmx else "core/person_detail.html"  # type: ignore[attr-defined]
+    return render(
+        request, template, {"person": person, "object": person, "revealed": revealed, "can_reveal": True}
+    )
+
+
+class PersonCreateView(ActionFormView):
+    permission = "core.add_person"
+    template_name = "core/form.html"
+    form_class = PersonForm
+    extra_context = {"title": "登记人员"}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def perform(self, form: PersonForm) -> HttpResponse:
+        person = actions.person_create(acting_user=self.request.user, **form.cleaned_data)
+        messages.success(self.request, _("已登记 %(name)s") % {"name": person.name})
+        return redirect("core:person_detail", pk=person.pk)
+
+
+@login_required
+def person_lookup(request: HttpRequest) -> HttpResponse:
+    """Find a person by resident ID number within the user's scope (audited)."""
+    if not request.user.has_perm("core.view_person"):
+        raise PermissionDenied
+    form = PersonLookupForm(request.GET or None)
+    not_found = False
+    if form.is_valid():
+        try:
+            person = actions.person_lookup(
+                queryset=selectors.person_list(user=request.user),
+                id_number=form.cleaned_data["id_number"],
+                acting_user=request.user,
+            )
+        except ValidationError as exc:
+            attach_errors(
+                form, ValidationError({"id_number": exc.message_dict.get("id_number", exc.messages)})
+            )
+        else:
+            if person is not None:
+                return redirect("core:person_detail", pk=person.pk)
+            not_found = True
+    return render(request, "core/person_lookup.html", {"form": form, "not_found": not_found})
+
+
+# Audit log ----------------------------------------------------------------------------------------
+
+
+class AuditListView(ScopedListView):
+    """Who did what to which record, newest first; filter by action, search by account or record."""
+
+    permission = "core.view_auditevent"
+    template_name = "core/audit_list.html"
+    partial_template_name = "core/_partials/audit_table.html"
+    paginate_by = 50
+    export_columns = (
+        ("时间", "created_at"),
+        ("操作账号", "actor_username"),
+        ("操作", "get_action_display"),
+        ("对象类型", "target_type"),
+        ("对象", "target_repr"),
+        ("IP地址", "ip_address"),
+        ("哈希", "hash"),
+    )
+    export_filename = "审计日志.xlsx"
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return selectors.audit_list(
+            user=self.request.user, q=self.q, action=self.request.GET.get("action", "")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["actions"] = AuditAction.choices
+        context["current_action"] = self.request.GET.get("action", "")
+        return context
+
+
+# Accounts -----------------------------------------------------------------------------------------
+
+
+class UserListView(ScopedListView):
+    """Accounts whose home organisation is in scope (node administrators see all)."""
+
+    permission = "core.manage_accounts"
+    template_name = "core/user_list.html"
+    partial_template_name = "core/_partials/user_table.html"
+    export_columns = (
+        ("账号", "username"),
+        ("姓名", "display_name"),
+        ("所属组织", "organization.name"),
+        ("启用", "is_active"),
+    )
+    export_filename = "账号.xlsx"
+
+    def get_queryset(self) -> QuerySet[User]:
+        return selectors.user_list(user=self.request.user, q=self.q)
+
+
+class UserCreateView(ActionFormView):
+    permission = "core.manage_accounts"
+    template_name = "core/form.html"
+    form_class = UserCreateForm
+    extra_context = {"title": "新建账号"}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def perform(self, form: UserCreateForm) -> HttpResponse:
+        account = actions.user_create(acting_user=self.request.user, **form.cleaned_data)
+        messages.success(self.request, _("已创建账号 %(name)s，请为其授予角色") % {"name": account.username})
+        return redirect("core:user_detail", pk=account.pk)
+
+
+@login_required
+def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An account, its roles, and a form to grant another (POST) — for account managers in scope."""
+    if not request.user.has_perm("core.manage_accounts"):
+        raise PermissionDenied
+    account = get_object_or_404(selectors.user_list(user=request.user), pk=pk)
+    form = RoleGrantForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        organization = form.cleaned_data["organization"]
+        if organization is not None and not request.user.has_perm("core.manage_accounts", organization):
+            raise PermissionDenied
+        actions.role_grant(
+            user=account, role=form.cleaned_data["role"], organization=organization, acting_user=request.user
+        )
+        messages.success(request, _("已授予角色"))
+        return HttpResponseRedirect(reverse("core:user_detail", args=[account.pk]))
+    context = {
+        "account": account,
+        "assignments": selectors.role_assignments_of(user=request.user, account=account),
+        "form": form,
+    }
+    return render(request, "core/user_detail.html", context)
+
+
+@login_required
+@require_POST
+def user_revoke(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
+    if not request.user.has_perm("core.manage_accounts"):
+        raise PermissionDenied
+    account = get_object_or_404(selectors.user_list(user=request.user), pk=pk)
+    assignment = get_object_or_404(
+        selectors.role_assignments_of(user=request.user, account=account), pk=assignment_pk
+    )
+    actions.role_revoke(assignment=assignment, acting_user=request.user)
+    messages.success(request, _("已撤销角色"))
+    return redirect("core:user_detail", pk=account.pk)
+
+
+@login_required
+@require_POST
+def user_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.has_perm("core.manage_accounts"):
+        raise PermissionDenied
+    account = get_object_or_404(selectors.user_list(user=request.user), pk=pk)
+    if account.pk == request.user.pk:
+        messages.error(request, _("不能停用自己的账号"))
+    else:
+        actions.user_set_active(user=account, active=not account.is_active, acting_user=request.user)
+    return redirect("core:user_detail", pk=account.pk)

@@ -1,0 +1,31 @@
+"""Workflows as data (ARCHITECTURE.md §3.3): a model lists its allowed moves in ``TRANSITIONS``.
+
+``transition()`` is the one place that checks a move; callers (actions) audit it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+
+class InvalidTransition(Exception):
+    """A move the workflow does not allow; the message names both states in Chinese."""
+
+
+def transition(obj: Any, *, to: str, field: str = "status") -> str:
+    """Move ``obj.<field>`` to ``to`` if ``obj.TRANSITIONS`` allows it; returns the old state.
+
+    The caller saves the object (inside its transaction) and records the audit event.
+    """
+    current = getattr(obj, field)
+    allowed = obj.TRANSITIONS.get(current, ())
+    if to not in allowed:
+        labels = dict(obj._meta.get_field(field).choices or [])
+        raise InvalidTransition(
+            _("不能从“%(src)s”变为“%(dst)s”")
+            % {"src": labels.get(current, current), "dst": labels.get(to, to)}
+        )
+    setattr(obj, field, to)
+    return str(current)

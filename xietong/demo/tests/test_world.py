@@ -1,0 +1,59 @@
+"""The demo world: built from the seeds' organisations, idempotent, accounts scoped as promised."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from xietong.core.models import Employer, Organization, Person, User
+from xietong.demo import world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def built() -> dict[str, int]:
+    return world.build(people_per_org=1)
+
+
+def test_world_has_the_seed_organisations(built: dict[str, int]) -> None:
+    names = set(Organization.objects.values_list("name", flat=True))
+    for name in (
+        "北京市总工会",
+        "北京市政法卫生文化工会",
+        "河北省总工会",
+        "廊坊市总工会",
+        "中关村科学城总工会",
+    ):
+        assert name in names
+    zfws = Organization.objects.get(name="北京市政法卫生文化工会")
+    assert zfws.children.filter(kind="sector_federation").count() == 6
+    assert Employer.objects.exists()
+
+
+def test_world_is_idempotent(built: dict[str, int]) -> None:
+    again = world.build(people_per_org=1)
+    assert again == built
+
+
+def test_district_officer_sees_only_the_district(built: dict[str, int]) -> None:
+    officer = User.objects.get(username="dongcheng_officer")
+    visible = Organization.objects.restrict(officer, "view")
+    assert visible.filter(name="东城区总工会").exists()
+    assert not visible.filter(name="平谷区总工会").exists()
+    assert Person.objects.restrict(officer, "view").filter(name="李健").exists()
+
+
+def test_every_demo_account_signs_in(built: dict[str, int]) -> None:
+    for account in world.demo_accounts():
+        user = User.objects.get(username=account.username)
+        assert user.check_password(account.password)
+
+
+def test_print_users_is_json(capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("demo", "--print-users")
+    accounts = json.loads(capsys.readouterr().out)
+    assert {"username", "password", "role", "organization"} <= set(accounts[0])
+    assert {a["role"] for a in accounts} >= {"node_admin", "union_officer", "hrss_officer", "auditor"}

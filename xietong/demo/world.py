@@ -1,0 +1,203 @@
+"""Build the demo world from ``data/world.toml`` (organisations and employers named in the seeds),
+the default roles, one account per role, and synthetic people. Idempotent: running it again
+changes nothing that is already there.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from xietong.core import actions
+from xietong.core.models import Affiliation, Employer, Organization, Person, Region, Role, User
+from xietong.lib import creditcode
+
+from .people import synthetic_people
+
+WORLD_FILE = Path(__file__).parent / "data" / "world.toml"
+DEMO_PASSWORD = "Xietong-demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """One demo account, as ``xietong demo --print-users`` prints it."""
+
+    username: str
+    password: str
+    role: str
+    organization: str | None
+    display_name: str
+
+
+# (username, display name, role code, organisation code or None for node-wide)
+ACCOUNTS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("admin", "节点管理员", "node_admin", None),
+    ("bj_officer", "北京市总工会干部", "union_officer", "bj-fed"),
+    ("dongcheng_officer", "东城区总工会干部", "union_officer", "bj-dongcheng"),
+    ("zfws_officer", "政法卫生文化工会干部", "union_officer", "bj-zfws"),
+    ("zfws_clerk", "政法卫生文化工会经办", "union_clerk", "bj-zfws"),
+    ("hebei_officer", "河北省总工会干部", "union_officer", "hebei-fed"),
+    ("hrss_bj", "北京市人社局经办", "hrss_officer", "bj-hrss"),
+    ("auditor", "审计员", "auditor", None),
+    ("accounts_bj", "北京市总工会账号管理员", "account_admin", "bj-fed"),
+)
+
+
+def load_world() -> dict[str, Any]:
+    with WORLD_FILE.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def demo_accounts() -> list[DemoAccount]:
+    """The demo accounts with their password, role and organisation (names resolved from the world file)."""
+    names = {org["code"]: org["name"] for org in load_world()["organization"]}
+    roles = {code: code for _u, _d, code, _o in ACCOUNTS}
+    return [
+        DemoAccount(username, DEMO_PASSWORD, roles[role], names.get(org) if org else None, display)
+        for username, display, role, org in ACCOUNTS
+    ]
+
+
+def synthetic_credit_code(key: str) -> str:
+    """A valid, stable unified social credit code for a demo employer (9 = enterprise, 1 = company)."""
+    digits = f"{zlib.crc32(key.encode()):010d}"[-9:]
+    body = f"91{'110000'}{digits}"[:17]
+    return body + creditcode.check_char(body)
+
+
+@transaction.atomic
+def build(*, people_per_org: int = 6, stdout: Any = None) -> dict[str, int]:
+    """Create (or complete) the demo world; returns counts of what exists afterwards."""
+
+    def say(text: str) -> None:
+        if stdout is not None:
+            stdout.write(text)
+
+    if not Region.objects.exists():
+        say("载入行政区划代码……")
+        actions.regions_load()
+    actions.roles_sync()
+    world = load_world()
+    orgs = _build_organizations(world["organization"])
+    say(f"组织：{len(orgs)} 个")
+    _build_employers(world.get("employer", []), orgs)
+    _build_accounts(orgs)
+    _build_people(orgs, people_per_org)
+    return {
+        "organizations": Organization.objects.count(),
+        "employers": Employer.objects.count(),
+        "people": Person.objects.count(),
+        "accounts": User.objects.count(),
+    }
+
+
+def _region(code: str) -> Region:
+    region = Region.objects.filter(code=code).first()
+    if region is None:  # a code missing from the table: fall back to its province
+        region = Region.objects.get(code=code[:2] + "0000")
+    return region
+
+
+def _build_organizations(rows: list[dict[str, Any]]) -> dict[str, Organization]:
+    orgs: dict[str, Organization] = {org.code: org for org in Organization.objects.all()}
+    pending = [row for row in rows if row["code"] not in orgs]
+    while pending:
+        progressed = False
+        for row in list(pending):
+            parent_code = row.get("parent")
+            if parent_code and parent_code not in orgs:
+                continue
+            org = Organization(
+                code=row["code"],
+                name=row["name"],
+                kind=row["kind"],
+                parent=orgs.get(parent_code) if parent_code else None,
+                region=_region(row["region"]),
+                note=row.get("note", ""),
+            )
+            orgs[org.code] = actions.organization_save(organization=org, acting_user=None)
+            pending.remove(row)
+            progressed = True
+        if not progressed:
+            raise ValueError(f"world.toml 中以下组织的上级不存在：{[r['code'] for r in pending]}")
+    for row in rows:
+        for parent_code in row.get("affiliations", []):
+            Affiliation.objects.get_or_create(organization=orgs[row["code"]], parent=orgs[parent_code])
+    return orgs
+
+
+def _build_employers(rows: list[dict[str, Any]], orgs: dict[str, Organization]) -> None:
+    existing = set(Employer.objects.values_list("name", flat=True))
+    for row in rows:
+        if row["name"] in existing:
+            continue
+        employer = Employer(
+            name=row["name"],
+            credit_code=synthetic_credit_code(row["code"]),
+            region=_region(row["region"]),
+            organization=orgs[row["union"]],
+            sector=row.get("sector", ""),
+        )
+        actions.employer_save(employer=employer, acting_user=None)
+
+
+def _build_accounts(orgs: dict[str, Organization]) -> None:
+    for username, display, role_code, org_code in ACCOUNTS:
+        organization = orgs.get(org_code) if org_code else None
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = actions.user_create(
+                username=username,
+                password=DEMO_PASSWORD,
+                display_name=display,
+                organization=organization,
+                acting_user=None,
+            )
+        actions.role_grant(
+            user=user, role=Role.objects.get(code=role_code), organization=organization, acting_user=None
+        )
+
+
+def _build_people(orgs: dict[str, Organization], per_org: int) -> None:
+    if Person.objects.exists():
+        return
+    for org in orgs.values():
+        if not org.is_union:
+            continue
+        seed = zlib.crc32(org.code.encode())
+        for person in synthetic_people(
+            seed, org.region_id if org.region.level == "county" else _county(org), per_org
+        ):
+            actions.person_create(organization=org, acting_user=None, **asdict(person))
+    _build_seed_people(orgs)
+
+
+def _county(org: Organization) -> str:
+    """A county-level code under the organisation's region, for plausible ID numbers."""
+    child = Region.objects.filter(
+        code__startswith=org.region_id.rstrip("0")[:4], level="county", abolished=False
+    )
+    first = child.exclude(name="市辖区").order_by("code").first()
+    return first.code if first else org.region_id
+
+
+def _build_seed_people(orgs: dict[str, Organization]) -> None:
+    """People the seeds tell of: 李健 (seed 000) grew up in 原宣武区, so his number begins 110104."""
+    import random
+    from datetime import date
+
+    from .people import synthetic_id
+
+    rng = random.Random(1975)
+    actions.person_create(
+        name="李健",
+        id_number=synthetic_id(rng, "110104", date(1975, 6, 18), "M"),
+        phone="13911075618",
+        organization=orgs["bj-dongcheng"],
+        acting_user=None,
+    )

@@ -1,0 +1,1 @@
+"""Django settings: ``base`` (embedded default, SQLite), ``test`` and ``production`` (12-factor)."""
