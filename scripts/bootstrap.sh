@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Install everything Xietong needs on a fresh Debian machine, from lock files only:
-# Debian packages (PostgreSQL 15, Chromium, gettext, CJK fonts), uv, the locked Python
+# Debian packages (PostgreSQL 15, Chromium, gettext, CJK fonts, Java 17 for Spark), uv, the locked Python
 # environment (uv.lock), the locked static assets (package-lock.json), compiled translations.
 # Safe to run again: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(postgresql-15 chromium gettext fonts-noto-cjk)
+DEBS=(postgresql-15 chromium gettext fonts-noto-cjk openjdk-17-jre-headless)
 missing=()
 for pkg in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
@@ -25,7 +25,7 @@ fi
 UV="uv"; command -v uv >/dev/null 2>&1 || UV="python3 -m uv"
 
 echo "==> Python packages (uv.lock)"
-$UV sync --frozen --quiet
+$UV sync --frozen --quiet --extra spark
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> static assets (package-lock.json)"

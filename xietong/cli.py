@@ -23,9 +23,16 @@ def _match_encode() -> Callable[[list[str]], int]:
     return encode_main
 
 
+def _match_bench() -> Callable[[list[str]], int]:
+    from xietong.matching.bench import main as bench_main
+
+    return bench_main
+
+
 PURE_COMMANDS: dict[str, Callable[[], Callable[[list[str]], int]]] = {
     "match": _match,
     "match-encode": _match_encode,
+    "match-bench": _match_bench,
 }
 
 

@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--right-columns", type=Path, help="右名册的列映射")
     parser.add_argument("--threshold", type=float, default=0.99, help="判定为同一人的最低概率（默认0.99）")
     parser.add_argument("--review-floor", type=float, default=0.5, help="进入人工复核的最低概率（默认0.5）")
-    parser.add_argument("--engine", choices=["duckdb"], default="duckdb", help="比对引擎")
+    parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb", help="比对引擎")
     parser.add_argument(
         "--private", action="store_true", help="比对两个加密编码文件（xietong match-encode 的输出）"
     )
@@ -45,6 +45,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="在标准输出打印一行JSON摘要")
     return parser
+
+
+# The stages ``engine.run`` reports, for the length of the progress bar.
+STAGES = ("读取", "规范化", "精确比对", "概率比对", "估计参数", "打分", "一对一归并")
+
+
+def _progress_bar(private_mode: bool) -> Any:
+    """A terminal progress bar over the stages of a run, on standard error."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=len(STAGES) - (1 if private_mode else 0),
+        file=sys.stderr,
+        bar_format="{desc:<24}{bar:30}| {n_fmt}/{total_fmt} [{elapsed}]",
+        leave=True,
+    )
 
 
 def _write_csv(path: Path, table: Any) -> None:
@@ -99,15 +115,19 @@ def main(argv: list[str] | None = None) -> int:
     """Run a comparison; returns the exit status (0 done, 2 bad input)."""
     args = _parser().parse_args(argv)
     started = time.perf_counter()
+    bar = _progress_bar(args.private)
 
     def progress(stage: str) -> None:
-        print(f"[{time.perf_counter() - started:6.1f}s] {stage}…", file=sys.stderr, flush=True)
+        bar.set_description_str(stage)
+        bar.update(1)
 
     try:
         shared = load_mapping(args.columns)
         left_map = {**shared, **load_mapping(args.left_columns)}
         right_map = {**shared, **load_mapping(args.right_columns)}
-        options = MatchOptions(threshold=args.threshold, review_floor=args.review_floor, private=args.private)
+        options = MatchOptions(
+            threshold=args.threshold, review_floor=args.review_floor, private=args.private, engine=args.engine
+        )
         if args.private:
             _check_fingerprints(args.left, args.right, args.key_file)
         pairs, review, summary = run(
@@ -119,8 +139,12 @@ def main(argv: list[str] | None = None) -> int:
             progress=progress,
         )
     except RosterError as exc:
+        bar.close()
         print(f"错误：{exc}", file=sys.stderr)
         return 2
+    bar.set_description_str("完成")
+    bar.update(bar.total - bar.n)
+    bar.close()
     _write_csv(args.out, pairs)
     if args.review_out:
         _write_csv(args.review_out, review)

@@ -1,50 +1,34 @@
-"""The comparison passes: exact on valid ID numbers, then scored comparison of what is left, then
-one-to-one resolution. DuckDB runs every pass in-process (the default engine).
+"""The comparison passes: exact on valid ID numbers, then the probabilistic pass (Splink,
+Fellegi–Sunter with blocking, term frequencies and EM) on what is left, then one-to-one resolution.
 
-Scoring follows Fellegi–Sunter: each field's agreement level adds log2(m/u) to a match weight.
-The name's u is term-frequency adjusted (张伟 agreeing is weak evidence, 欧阳修远 agreeing is strong),
-and a disagreeing valid ID number weighs heavily against a match, so twins and namesakes born on
-the same day are not matched. Pairs above ``threshold`` are matches; pairs in the band below it go
-to clerical review instead of being guessed.
+Reading and normalising always run in DuckDB in-process; the exact and probabilistic passes run on
+the chosen engine (``duckdb`` by default, ``spark`` through Splink's Spark backend) with the same
+SQL and the same Splink model (``model.py``). Pairs at or above ``threshold`` are matches; pairs in
+the band below it go to clerical review instead of being guessed.
 """
 
 from __future__ import annotations
 
-import math
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import normalize, private, roster
-
-# m and u probabilities per agreement level (m: among true pairs; u: among random candidate pairs).
-# Name u is replaced per pair by the name's frequency in the right-hand roster (term frequency).
-M_U: dict[str, dict[str, tuple[float, float]]] = {
-    # A typo usually breaks the check digit, so two *valid* numbers that differ are two people (twins!).
-    "id": {
-        "near": (0.04, 1e-6),
-        "two": (0.01, 1e-4),
-        "valid_diff": (0.0005, 0.95),
-        "diff": (0.002, 0.95),
-        "missing": (0.05, 0.05),
-    },
-    "name": {"exact": (0.90, 0.0), "key": (0.06, 0.0), "wild": (0.03, 0.001), "diff": (0.01, 0.98)},
-    "birth": {"same": (0.97, 1 / 20000), "diff": (0.03, 1.0), "missing": (0.05, 0.05)},
-    "gender": {"same": (0.995, 0.5), "diff": (0.005, 0.5), "missing": (0.05, 0.05)},
-    "phone": {"same": (0.6, 1e-6), "diff": (0.3, 0.9), "missing": (0.1, 0.1)},
-}
+from . import backends, model, normalize, private, roster
 
 
 @dataclass
 class MatchOptions:
-    """How to compare: threshold for matches, the lower edge of the review band."""
+    """How to compare: threshold for matches, the lower edge of the review band, the engine."""
 
     threshold: float = 0.99
     review_floor: float = 0.5
     one_to_one: bool = True
     private: bool = False  # inputs are private-mode encodings (``xietong match-encode``)
+    engine: str = "duckdb"
+    train: bool = True  # estimate u (random sampling) and m (EM); False keeps the model's priors
 
 
 @dataclass
@@ -60,21 +44,23 @@ class MatchSummary:
 
 def _scalar(con: Any, sql: str) -> Any:
     """The single value a query returns."""
-    row = con.execute(sql).fetchone()
+    row = con.execute(sql).fetchall()[0]
     assert row is not None
     return row[0]
 
 
-def _weight(field_name: str, level: str) -> float:
-    m, u = M_U[field_name][level]
-    return math.log2(m / u) if u else 0.0
+@dataclass(frozen=True)
+class Mode:
+    """What the passes compare: plain normalised values, or private-mode keyed encodings."""
+
+    exact: str
+    comparisons: tuple[model.Comparison, ...]
+    blocks: tuple[tuple[str, ...], ...]
+    training_blocks: tuple[tuple[str, ...], ...]
 
 
-def _level_sql(field_name: str, expr: str) -> str:
-    cases = " ".join(
-        f"WHEN {expr} = '{level}' THEN {_weight(field_name, level)!r}" for level in M_U[field_name]
-    )
-    return f"(CASE {cases} ELSE 0 END)"
+PLAIN = Mode("id_valid", model.PLAIN, model.PLAIN_BLOCKS, (("birth", "name_key"), ("phone",)))
+PRIVATE = Mode("id_hmac", model.PRIVATE, model.PRIVATE_BLOCKS, (("birth_key", "name_key"), ("phone_key",)))
 
 
 def run(
@@ -106,33 +92,29 @@ def run(
             summary.seconds["读取"] = time.perf_counter() - clock
             clock = time.perf_counter()
             progress("规范化")
-            normalize.normalize_table(con, "raw_l", "l")
-            normalize.normalize_table(con, "raw_r", "r")
+            normalize.normalize_tables(con, [("raw_l", "l"), ("raw_r", "r")])
             for side, table, raw in (("left", "l", "raw_l"), ("right", "r", "raw_r")):
                 summary.invalid[side] = _invalid_counts(con, table, raw)
             summary.seconds["规范化"] = time.perf_counter() - clock
             mode = PLAIN
 
-        clock = time.perf_counter()
-        progress("精确比对（身份证号）")
-        con.execute(
-            f"""
-            CREATE TABLE exact AS
-            SELECT l.record_id AS left_id, r.record_id AS right_id, 1.0::DOUBLE AS score,
-                   '身份证号一致' AS reason, 'exact' AS pass
-            FROM l JOIN r ON l.{mode.exact} = r.{mode.exact}
-            """
-        )
-        summary.pairs_by_pass["exact"] = _scalar(con, "SELECT count(*) FROM exact")
-        summary.seconds["精确比对"] = time.perf_counter() - clock
+        backend = backends.open_backend(options.engine, con, Path(workdir), private=options.private)
+        try:
+            clock = time.perf_counter()
+            progress("精确比对（身份证号）")
+            backend.exact(mode.exact)
+            summary.pairs_by_pass["exact"] = _scalar(con, "SELECT count(*) FROM exact")
+            summary.seconds["精确比对"] = time.perf_counter() - clock
 
-        clock = time.perf_counter()
-        progress("概率比对（其余记录）")
-        _scored_pass(con, options, mode)
-        summary.pairs_by_pass["scored"] = _scalar(
-            con, f"SELECT count(*) FROM scored WHERE score >= {options.threshold}"
-        )
-        summary.seconds["概率比对"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            progress("概率比对（其余记录）")
+            _scored_pass(con, backend, options, mode, progress)
+            summary.pairs_by_pass["scored"] = _scalar(
+                con, f"SELECT count(*) FROM scored WHERE score >= {options.threshold}"
+            )
+            summary.seconds["概率比对"] = time.perf_counter() - clock
+        finally:
+            backend.close()
 
         clock = time.perf_counter()
         progress("一对一归并")
@@ -152,162 +134,57 @@ def _invalid_counts(con: Any, table: str, raw: str) -> dict[str, int]:
                count(*) FILTER (WHERE raw.name IS NULL)
         FROM {table} t JOIN {raw} raw USING (record_id)
         """
-    ).fetchone()
+    ).fetchall()[0]
     return {"身份证号无效": row[0], "身份证号为空": row[1], "出生日期无法识别": row[2], "姓名为空": row[3]}
 
 
-@dataclass(frozen=True)
-class Mode:
-    """What the passes compare: plain normalised values, or private-mode keyed encodings.
+def _scored_pass(
+    con: Any, backend: backends.Backend, options: MatchOptions, mode: Mode, progress: Callable[[str], None]
+) -> None:
+    """Link what the exact pass left with Splink; keep pairs above the review floor as ``scored``."""
+    from splink import Linker, block_on
 
-    ``exact`` is the column joined in the exact pass, ``blocks`` the candidate-pair rules, and the
-    ``*_level`` SQL expressions map a pair (``a`` left, ``b`` right) to the agreement levels of ``M_U``.
-    """
-
-    exact: str
-    blocks: tuple[str, ...]
-    id_level: str
-    name_level: str
-    birth_level: str
-    gender_level: str
-    phone_level: str
-
-
-def _equality_level(column: str, same: str = "same") -> str:
-    return (
-        f"CASE WHEN a.{column} IS NULL OR b.{column} IS NULL THEN 'missing' "
-        f"WHEN a.{column} = b.{column} THEN '{same}' ELSE 'diff' END"
-    )
-
-
-PLAIN = Mode(
-    exact="id_valid",
-    blocks=(
-        "lu.birth = ru.birth AND lu.name_key = ru.name_key",
-        "substr(lu.id_any, 1, 14) = substr(ru.id_any, 1, 14)",
-        "lu.name_key = ru.name_key AND substr(lu.id_any, 15, 4) = substr(ru.id_any, 15, 4)",
-        "lu.phone = ru.phone AND lu.birth = ru.birth",
-    ),
-    id_level="""CASE WHEN a.id_any IS NULL OR b.id_any IS NULL THEN 'missing'
-                     WHEN a.id_valid IS NOT NULL AND b.id_valid IS NOT NULL THEN 'valid_diff'
-                     WHEN hamming(a.id_any, b.id_any) <= 1 OR damerau_levenshtein(a.id_any, b.id_any) = 1 THEN 'near'
-                     WHEN hamming(a.id_any, b.id_any) = 2 THEN 'two'
-                     ELSE 'diff' END""",
-    name_level="""CASE WHEN a.name_norm IS NULL OR b.name_norm IS NULL THEN 'diff'
-                     WHEN a.name_norm = b.name_norm THEN 'exact'
-                     WHEN a.name_key = b.name_key THEN 'key'
-                     WHEN (contains(a.name_norm, '?') OR contains(b.name_norm, '?'))
-                          AND length(a.name_norm) = length(b.name_norm)
-                          AND hamming(a.name_norm, b.name_norm) <= 1 THEN 'wild'
-                     ELSE 'diff' END""",
-    birth_level=_equality_level("birth"),
-    gender_level=_equality_level("gender"),
-    phone_level=_equality_level("phone"),
-)
-
-
-def _dice(column: str) -> str:
-    return (
-        f"(2.0 * bit_count(CAST(a.{column} AS BIT) & CAST(b.{column} AS BIT)) "
-        f"/ greatest(bit_count(CAST(a.{column} AS BIT)) + bit_count(CAST(b.{column} AS BIT)), 1))"
-    )
-
-
-PRIVATE = Mode(
-    exact="id_hmac",
-    blocks=(
-        "lu.birth_key = ru.birth_key AND lu.name_key = ru.name_key",
-        "lu.phone_key = ru.phone_key AND lu.birth_key = ru.birth_key",
-        "lu.phone_key = ru.phone_key AND lu.name_key = ru.name_key",
-    ),
-    id_level=f"""CASE WHEN a.id_bloom IS NULL OR b.id_bloom IS NULL THEN 'missing'
-                     WHEN a.id_hmac IS NOT NULL AND b.id_hmac IS NOT NULL THEN 'valid_diff'
-                     WHEN {_dice("id_bloom")} >= 0.90 THEN 'near'
-                     WHEN {_dice("id_bloom")} >= 0.80 THEN 'two'
-                     ELSE 'diff' END""",
-    name_level=f"""CASE WHEN a.name_key IS NULL OR b.name_key IS NULL THEN 'diff'
-                     WHEN a.name_key = b.name_key THEN 'exact'
-                     WHEN {_dice("name_bloom")} >= 0.8 THEN 'wild'
-                     ELSE 'diff' END""",
-    birth_level=_equality_level("birth_key"),
-    gender_level=_equality_level("gender_key"),
-    phone_level=_equality_level("phone_key"),
-)
-
-
-def _scored_pass(con: Any, options: MatchOptions, mode: Mode) -> None:
-    """Block the unmatched rows, compare fields, weigh them (Fellegi–Sunter with term frequencies)."""
-    candidates = "\n            UNION\n            ".join(
-        f"SELECT lu.record_id AS left_id, ru.record_id AS right_id FROM lu JOIN ru ON {rule}"
-        for rule in mode.blocks
-    )
     con.execute(
-        f"""
+        """
         CREATE TABLE lu AS SELECT * FROM l WHERE record_id NOT IN (SELECT left_id FROM exact);
         CREATE TABLE ru AS SELECT * FROM r WHERE record_id NOT IN (SELECT right_id FROM exact);
-        CREATE TABLE tf AS SELECT name_key, count(*)::DOUBLE / (SELECT count(*) FROM r) AS u FROM r
-            WHERE name_key IS NOT NULL GROUP BY name_key;
-        CREATE TABLE candidates AS
-            {candidates};
         """
     )
-    name_weight_exact = "log2(0.90 / greatest(coalesce(tf.u, 1.0 / (SELECT count(*) FROM r)), 1e-7))"
-    con.execute(
-        f"""
-        CREATE TABLE compared AS
-        WITH c AS (
-            SELECT c.left_id, c.right_id, b.name_key AS rkey,
-                {mode.id_level} AS id_level,
-                {mode.name_level} AS name_level,
-                {mode.birth_level} AS birth_level,
-                {mode.gender_level} AS gender_level,
-                {mode.phone_level} AS phone_level
-            FROM candidates c JOIN lu a ON a.record_id = c.left_id JOIN ru b ON b.record_id = c.right_id
-        )
-        SELECT c.*, (
-            {_level_sql("id", "id_level")}
-            + CASE WHEN name_level = 'exact' THEN {name_weight_exact}
-                   WHEN name_level = 'key' THEN log2(0.06 / greatest(coalesce(tf.u, 1e-6), 1e-7))
-                   ELSE {_level_sql("name", "name_level")} END
-            + {_level_sql("birth", "birth_level")}
-            + {_level_sql("gender", "gender_level")}
-            + {_level_sql("phone", "phone_level")}
-        ) AS weight
-        FROM c LEFT JOIN tf ON tf.name_key = c.rkey
-        """
+    left_n, right_n = _scalar(con, "SELECT count(*) FROM lu"), _scalar(con, "SELECT count(*) FROM ru")
+    empty = "SELECT NULL::VARCHAR AS left_id, NULL::VARCHAR AS right_id, NULL::DOUBLE AS score, "
+    if not left_n or not right_n:
+        con.execute(f"CREATE TABLE scored AS {empty} NULL::VARCHAR AS reason, 'scored' AS pass LIMIT 0")
+        return
+    # Prior: at most the smaller unmatched roster can match, among all left×right pairs.
+    prior = min(0.5, max(min(left_n, right_n) / (left_n * right_n), 1e-12))
+    api = backend.splink_api()
+    linker = Linker(
+        [backend.register(api, "lu", "a_left"), backend.register(api, "ru", "b_right")],
+        model.settings(mode.comparisons, mode.blocks, prior),
+        log_level=logging.WARNING,
     )
-    # Prior odds of a match among all left×right pairs: expected matches ≈ the smaller unmatched roster.
-    prior = _scalar(
-        con,
-        "SELECT log2(least((SELECT count(*) FROM lu), (SELECT count(*) FROM ru)) + 1)"
-        " - log2((SELECT count(*) FROM lu)::DOUBLE * (SELECT count(*) FROM ru) + 1)",
-    )
+    if options.train and min(left_n, right_n) >= MIN_ROWS_TO_TRAIN:
+        progress("概率比对：估计参数（随机抽样u，EM估计m）")
+        linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=2026)
+        for rule in mode.training_blocks:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*rule), estimate_without_term_frequencies=True
+            )
+    progress("概率比对：打分")
+    predictions = linker.inference.predict(threshold_match_probability=options.review_floor)
+    backend.to_duckdb(predictions, "predictions")
     con.execute(
         f"""
         CREATE TABLE scored AS
-        SELECT left_id, right_id,
-               1 / (1 + pow(2, -(weight + {prior!r}))) AS score,
-               {_REASON_SQL} AS reason, 'scored' AS pass
-        FROM compared
-        WHERE 1 / (1 + pow(2, -(weight + {prior!r}))) >= {options.review_floor}
+        SELECT record_id_l AS left_id, record_id_r AS right_id, match_probability AS score,
+               {model.reason_sql(mode.comparisons)} AS reason, 'scored' AS pass
+        FROM predictions
         """
     )
 
 
-# The reason in words a clerk understands, from the agreement levels.
-_REASON_SQL = """
-    concat_ws('，',
-        CASE id_level WHEN 'near' THEN '身份证号一位之差（或相邻两位颠倒）' WHEN 'two' THEN '身份证号两位不同'
-                      WHEN 'missing' THEN '一方身份证号缺失' WHEN 'valid_diff' THEN '两个不同的有效身份证号'
-                      ELSE '身份证号不同' END,
-        nullif(concat_ws('、',
-            CASE WHEN name_level IN ('exact', 'key') THEN '姓名' END,
-            CASE WHEN birth_level = 'same' THEN '出生日期' END,
-            CASE WHEN gender_level = 'same' THEN '性别' END,
-            CASE WHEN phone_level = 'same' THEN '手机号' END) || '一致', '一致'),
-        CASE WHEN name_level = 'key' THEN '姓名同音（繁简或写法不同）'
-             WHEN name_level = 'wild' THEN '姓名有生僻字替代符' END)
-"""
+# EM and random sampling need enough records to say anything; smaller runs keep the priors.
+MIN_ROWS_TO_TRAIN = 1000
 
 
 def _resolve(con: Any, options: MatchOptions) -> tuple[Any, Any]:

@@ -77,6 +77,8 @@ CREATE OR REPLACE TEMP MACRO xt_gender(s) AS CASE
     WHEN upper(trim(s)) IN ('男', 'M', '1', 'MALE', '男性') THEN 'M'
     WHEN upper(trim(s)) IN ('女', 'F', '2', 'FEMALE', '女性') THEN 'F'
     ELSE NULL END;
+CREATE OR REPLACE TEMP MACRO xt_hamming(a, b) AS
+    CASE WHEN length(a) = length(b) THEN hamming(a, b) ELSE 99 END;
 CREATE OR REPLACE TEMP MACRO xt_phone(s) AS nullif(right(regexp_replace(s, '[^0-9]', '', 'g'), 11), '');
 """
 
@@ -101,8 +103,13 @@ def _converter() -> Any:
     return opencc.OpenCC("t2s")
 
 
+_PLAIN_HAN = re.compile(r"[\u4e00-\u9fff]{1,8}")
+
+
 def clean_name(value: str) -> str:
     """NFKC, no stray spaces between Han characters, one middle dot, unknown characters as ``?``."""
+    if _PLAIN_HAN.fullmatch(value):  # most names: nothing to clean (NFKC leaves these unchanged)
+        return value
     text = _PRIVATE_USE.sub(WILDCARD, unicodedata.normalize("NFKC", value or "").strip())
     text = _UNKNOWN.sub(WILDCARD, text)
     text = lib_names.normalize_name(text).original if lib_names.MIDDLE_DOT not in text else text
@@ -139,12 +146,16 @@ def normalize_names(raw_names: Iterable[str]) -> list[tuple[str, str, str]]:
 
 def normalize_table(con: Any, raw: str, out: str) -> None:
     """Create ``out`` from the raw roster table ``raw``: normalised columns for comparison."""
+    normalize_tables(con, [(raw, out)])
+
+
+def normalize_tables(con: Any, tables: list[tuple[str, str]]) -> None:
+    """Normalise each ``(raw, out)`` pair; names shared by the rosters are normalised once."""
     import pyarrow as pa
 
     register(con)
-    distinct = [
-        row[0] for row in con.execute(f"SELECT DISTINCT name FROM {raw} WHERE name IS NOT NULL").fetchall()
-    ]
+    union = " UNION ".join(f"SELECT name FROM {raw} WHERE name IS NOT NULL" for raw, _out in tables)
+    distinct = [row[0] for row in con.execute(union).fetchall()]
     rows = normalize_names(distinct)
     names = pa.table(
         {
@@ -154,6 +165,12 @@ def normalize_table(con: Any, raw: str, out: str) -> None:
         }
     )
     con.register("xt_names_view", names)
+    for raw, out in tables:
+        _normalize_one(con, raw, out)
+    con.unregister("xt_names_view")
+
+
+def _normalize_one(con: Any, raw: str, out: str) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {out} AS
@@ -167,7 +184,7 @@ def normalize_table(con: Any, raw: str, out: str) -> None:
         SELECT
             ids.record_id, ids.line,
             ids.valid18 AS id_valid,
-            CASE WHEN length(ids.id_clean) IN (15, 18) THEN coalesce(ids.id18, ids.id_clean) END AS id_any,
+            CASE WHEN length(coalesce(ids.id18, ids.id_clean)) = 18 THEN coalesce(ids.id18, ids.id_clean) END AS id_any,
             n.name_norm, n.name_key,
             coalesce(xt_date(ids.birth_date), CAST(strptime(substr(ids.valid18, 7, 8), '%Y%m%d') AS DATE)) AS birth,
             coalesce(xt_gender(ids.gender),
@@ -178,4 +195,3 @@ def normalize_table(con: Any, raw: str, out: str) -> None:
         FROM checked ids LEFT JOIN xt_names_view n ON n.raw = ids.name
         """
     )
-    con.unregister("xt_names_view")

@@ -14,6 +14,7 @@ engine on these columns, with Dice similarity of the Bloom filters in place of s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from pathlib import Path
@@ -44,16 +45,24 @@ def _hmac(key: bytes, value: str) -> str:
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
-def bloom(tokens: list[str], key: bytes) -> str:
-    """A Bloom filter of ``tokens`` as a '0'/'1' string of ``BLOOM_BITS`` bits (double hashing with HMAC)."""
-    bits = bytearray(b"0" * BLOOM_BITS)
+def bloom(tokens: list[str], key: bytes) -> bytes:
+    """A Bloom filter of ``tokens``: ``BLOOM_BITS`` bits as bytes (double hashing with HMAC)."""
+    mask = 0
     for token in tokens:
-        digest = hmac.new(key, token.encode("utf-8"), hashlib.sha256).digest()
-        h1 = int.from_bytes(digest[:8], "big")
-        h2 = int.from_bytes(digest[8:16], "big") | 1
-        for i in range(HASHES):
-            bits[(h1 + i * h2) % BLOOM_BITS] = ord("1")
-    return bits.decode("ascii")
+        mask |= _token_mask(key, token)
+    return mask.to_bytes(BLOOM_BITS // 8, "big")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _token_mask(key: bytes, token: str) -> int:
+    """The bits one token sets, as an integer (tokens repeat a lot: ID digit positions, bigrams)."""
+    digest = hmac.new(key, token.encode("utf-8"), hashlib.sha256).digest()
+    h1 = int.from_bytes(digest[:8], "big")
+    h2 = int.from_bytes(digest[8:16], "big") | 1
+    mask = 0
+    for i in range(HASHES):
+        mask |= 1 << ((h1 + i * h2) % BLOOM_BITS)
+    return mask
 
 
 def _bigrams(text: str) -> list[str]:
@@ -136,7 +145,7 @@ def load_encoded(con: Any, path: Path, table: str) -> int:
         raise RosterError(
             path, f"不是加密编码文件：缺少列{'、'.join(missing)}（请先用 xietong match-encode 编码）"
         )
-    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]
     return int(row[0]) if row else 0
 
 

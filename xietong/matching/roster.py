@@ -159,18 +159,18 @@ def load(con: Any, path: Path, table: str, mapping: dict[str, str], workdir: Pat
         )
     except duckdb.Error as exc:
         raise RosterError(path, f"文件无法解析：{exc}") from exc
-    count = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    count = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     if count == 0:
         raise RosterError(path, "文件只有表头，没有数据")
-    missing = con.execute(f"SELECT min(line) FROM {table} WHERE record_id IS NULL").fetchone()[0]
+    missing = con.execute(f"SELECT min(line) FROM {table} WHERE record_id IS NULL").fetchall()[0][0]
     if missing is not None:
         raise RosterError(path, "记录号为空", line=int(missing))
     duplicate = con.execute(
         f"SELECT record_id, line FROM (SELECT record_id, line, row_number() OVER (PARTITION BY record_id ORDER BY line) AS n "
         f"FROM {table}) WHERE n = 2 ORDER BY line LIMIT 1"
-    ).fetchone()
-    if duplicate is not None:
-        raise RosterError(path, f"记录号“{duplicate[0]}”重复", line=int(duplicate[1]))
+    ).fetchall()
+    if duplicate:
+        raise RosterError(path, f"记录号“{duplicate[0][0]}”重复", line=int(duplicate[0][1]))
     return int(count)
 
 
