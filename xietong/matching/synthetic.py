@@ -101,8 +101,12 @@ def _check_char(body: str) -> str:
     return idnumber.check_digit(body)
 
 
-def _people(rng: Any, count: int, dirt: Dirt) -> dict[str, list[Any]]:
-    """``count`` distinct people: name, birth date, gender, 18-digit ID, phone, region."""
+def _people(rng: Any, count: int, dirt: Dirt, chunk: tuple[int, int] = (0, 1)) -> dict[str, list[Any]]:
+    """``count`` distinct people: name, birth date, gender, 18-digit ID, phone, region.
+
+    Chunk ``k`` of ``n`` draws birth days ``k, k+n, k+2n …`` only, so that no two chunks can give
+    two people the same ID number.
+    """
     import numpy as np
 
     surnames = list(SURNAMES)
@@ -127,7 +131,9 @@ def _people(rng: Any, count: int, dirt: Dirt) -> dict[str, list[Any]]:
         )
     ]
     start = dt.date(1955, 1, 1).toordinal()
-    days = rng.integers(0, dt.date(2004, 12, 31).toordinal() - start, count)
+    number, chunks = chunk
+    span = dt.date(2004, 12, 31).toordinal() - start
+    days = number + chunks * rng.integers(0, span // chunks, count)
     births = [dt.date.fromordinal(start + int(d)) for d in days]
     counties = np.array(_county_codes(), dtype=object)
     region = counties[rng.integers(0, len(counties), count)]
@@ -136,6 +142,19 @@ def _people(rng: Any, count: int, dirt: Dirt) -> dict[str, list[Any]]:
     phones = [f"1{p}" for p in rng.integers(3_000_000_000, 9_999_999_999, count)]
     return {"name": names, "birth": births, "region": list(region), "sequence": list(sequence), "id": ids,
             "phone": phones}  # fmt: skip
+
+
+def _make_ids_unique(rng: Any, people: dict[str, list[Any]]) -> None:
+    """Real ID numbers are unique: give a later person who drew a taken number another sequence
+    number of the same parity (same gender, still a twin's neighbour)."""
+    seen: set[str] = set()
+    for index, number in enumerate(people["id"]):
+        while number in seen:
+            sequence = (int(people["sequence"][index]) + 2 * int(rng.integers(1, 50))) % 1000
+            people["sequence"][index] = sequence
+            number = _id18(people["region"][index], people["birth"][index], sequence)
+        people["id"][index] = number
+        seen.add(number)
 
 
 def _id18(region: str, birth: dt.date, sequence: int) -> str:
@@ -261,6 +280,7 @@ def _records(
     return rows, record_of
 
 
+GENERATOR_VERSION = 2  # part of the file names: cached rosters of an older generator are not reused
 CHUNK = 250_000  # people are drawn in independent chunks of this many rows, in parallel
 
 
@@ -283,13 +303,13 @@ def generate(
 
     dirt = dirt or Dirt()
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{size}-{seed}"
+    stem = f"{size}-{seed}-v{GENERATOR_VERSION}"
     left, right, truth = (out_dir / f"{kind}-{stem}.csv" for kind in ("left", "right", "truth"))
     shared_total = 0
     chunks = [(start, min(CHUNK, size - start)) for start in range(0, size, CHUNK)]
     if not (left.exists() and right.exists() and truth.exists()):
         jobs = [
-            (out_dir, start, rows, overlap, seed + number, dirt)
+            (out_dir, start, rows, overlap, seed + number, dirt, (number, len(chunks)))
             for number, (start, rows) in enumerate(chunks)
         ]
         if workers > 1 and len(jobs) > 1:
@@ -318,18 +338,20 @@ def _concatenate(parts: list[Path], target: Path) -> None:
     tmp.replace(target)
 
 
-def _generate_chunk(job: tuple[Path, int, int, float, int, Dirt]) -> tuple[Path, Path, Path]:
+def _generate_chunk(
+    job: tuple[Path, int, int, float, int, Dirt, tuple[int, int]],
+) -> tuple[Path, Path, Path]:
     """One chunk of ``size`` rows per roster, record ids numbered from ``start``; returns part files."""
     import numpy as np
     import opencc
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    out_dir, start, size, overlap, seed, dirt = job
+    out_dir, start, size, overlap, seed, dirt, chunk = job
     rng = np.random.default_rng(seed)
     shared = int(size * overlap)
     total = 2 * size - shared
-    people = _people(rng, total, dirt)
+    people = _people(rng, total, dirt, chunk)
     left_only = np.arange(shared, size)
     right_only = np.arange(size, total)
     # Traps: some people only on one side are the twin or namesake of someone on the other side.
@@ -338,6 +360,7 @@ def _generate_chunk(job: tuple[Path, int, int, float, int, Dirt]) -> tuple[Path,
         targets = rng.choice(pool, count, replace=False).tolist()
         sources = rng.integers(0, size, count).tolist()  # shared people or left-only people
         _add_traps(rng, people, targets, sources)
+    _make_ids_unique(rng, people)
 
     converter = opencc.OpenCC("s2t")
     distinct = list(dict.fromkeys(people["name"]))

@@ -189,3 +189,25 @@ def test_parquet_and_xlsx_rosters_are_read(tmp_path: Path) -> None:
     status, out, _review = run_match(tmp_path, left, right)
     assert status == 0
     assert read_pairs(out) == {("L1", "R1"): "身份证号一致"}
+
+
+def test_the_readme_worked_example_gives_what_the_readme_shows(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[3] / "docs" / "examples" / "match"
+    status, out, review = run_match(
+        tmp_path,
+        examples / "shanghai-pensions.csv",
+        examples / "jiangsu-deaths.csv",  # GBK, with Jiangsu's own headers
+        "--right-columns",
+        str(examples / "jiangsu.toml"),
+    )
+    assert status == 0
+    assert read_pairs(out) == {
+        ("SH0001", "JS-2026-0101"): "身份证号一致",
+        ("SH0002", "JS-2026-0102"): "身份证号一位之差，姓名、出生日期、性别一致",
+        ("SH0004", "JS-2026-0104"): "身份证号一致",
+        ("SH0005", "JS-2026-0105"): "一方身份证号缺失，姓名、出生日期、性别、手机号一致",
+    }
+    # The twin with the next ID number is not matched: it waits for a clerk, with the reason.
+    assert read_pairs(review) == {
+        ("SH0003", "JS-2026-0103"): "两个不同的有效身份证号，姓名、出生日期、性别一致"
+    }
