@@ -11,5 +11,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include("xietong.core.api.urls")),
+    path("api/membership/", include("xietong.membership.api.urls")),
+    path("", include("xietong.membership.urls")),
     path("", include("xietong.core.urls")),
 ]

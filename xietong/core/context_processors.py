@@ -15,6 +15,10 @@ NAVIGATION: list[tuple[str, str, str, str]] = [
     ("组织", "core:organization_tree", "core.view_organization", "diagram-3"),
     ("用人单位", "core:employer_list", "core.view_employer", "building"),
     ("人员", "core:person_list", "core.view_person", "people"),
+    ("入会审核", "membership:application_list", "membership.view_joinapplication", "person-check"),
+    ("会员", "membership:member_list", "membership.view_member", "person-vcard"),
+    ("职工沟通会", "membership:event_list", "membership.view_outreachevent", "megaphone"),
+    ("会员卡核验", "membership:verify", "membership.verify_membercard", "qr-code-scan"),
     ("审计日志", "core:audit_list", "core.view_auditevent", "journal-check"),
     ("账号与角色", "core:user_list", "core.manage_accounts", "person-gear"),
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -19,23 +20,50 @@ from xietong.lib import crypto
 KEY_ID = "k1"
 
 
-@functools.cache
-def master_key() -> bytes:
-    """The node's PII master key: from the environment, else from the key file (created if allowed)."""
-    value = settings.XIETONG_PII_KEY
+def _key_text(value: str, path: Path, *, autocreate: bool, make: Callable[[], str], missing: str) -> str:
+    """A key from the environment (``value``), else from ``path``, else written there if allowed."""
     if value:
-        return crypto.load_key(value)
-    path = Path(settings.XIETONG_PII_KEY_FILE)
+        return value
     if path.exists():
-        return crypto.load_key(path.read_text().strip())
-    if not settings.XIETONG_PII_KEY_AUTOCREATE:
-        raise ImproperlyConfigured("未配置个人信息加密密钥：请设置环境变量 XIETONG_PII_KEY")
+        return path.read_text().strip()
+    if not autocreate:
+        raise ImproperlyConfigured(missing)
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = crypto.generate_key()
+    key = make()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
-    return crypto.load_key(key)
+    return key
+
+
+@functools.cache
+def master_key() -> bytes:
+    """The node's PII master key: from the environment, else from the key file (created if allowed)."""
+    text = _key_text(
+        settings.XIETONG_PII_KEY,
+        Path(settings.XIETONG_PII_KEY_FILE),
+        autocreate=settings.XIETONG_PII_KEY_AUTOCREATE,
+        make=crypto.generate_key,
+        missing="未配置个人信息加密密钥：请设置环境变量 XIETONG_PII_KEY",
+    )
+    return crypto.load_key(text)
+
+
+@functools.cache
+def node_signing_key() -> str:
+    """The node's Ed25519 private key (base64url), which signs card tokens and exchange messages."""
+    return _key_text(
+        settings.XIETONG_NODE_SIGNING_KEY,
+        Path(settings.XIETONG_NODE_SIGNING_KEY_FILE),
+        autocreate=settings.XIETONG_PII_KEY_AUTOCREATE,
+        make=lambda: crypto.generate_signing_key()[0],
+        missing="未配置节点签名密钥：请设置环境变量 XIETONG_NODE_SIGNING_KEY",
+    )
+
+
+def node_public_key() -> str:
+    """The node's published Ed25519 public key (base64url)."""
+    return crypto.public_key_of(node_signing_key())
 
 
 @functools.cache
@@ -75,5 +103,6 @@ def mask_phone(phone: str) -> str:
 def reset_caches() -> None:
     """Forget cached keys (tests that change the key settings call this)."""
     master_key.cache_clear()
+    node_signing_key.cache_clear()
     _cipher.cache_clear()
     _index_key.cache_clear()

@@ -14,6 +14,19 @@ class RoleSpec:
 
 
 _VIEW_CORE = ("core.view_organization", "core.view_employer", "core.view_person")
+_VIEW_MEMBERSHIP = (
+    "membership.view_member",
+    "membership.view_joinapplication",
+    "membership.view_membercard",
+    "membership.view_outreachevent",
+    "membership.view_carduse",
+)
+_RUN_MEMBERSHIP = (
+    "membership.change_member",
+    "membership.change_joinapplication",
+    "membership.change_membercard",
+    "membership.add_outreachevent",
+)
 
 DEFAULT_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec(
@@ -45,19 +58,27 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             "core.change_person",
             "core.reveal_person",
             "core.view_auditevent",
+            *_VIEW_MEMBERSHIP,
+            *_RUN_MEMBERSHIP,
         ),
     ),
     RoleSpec(
         "union_clerk",
         "工会经办人员",
         "查询本组织及下级组织的人员，只能看到脱敏信息",
-        (*_VIEW_CORE, "core.add_person"),
+        (*_VIEW_CORE, "core.add_person", *_VIEW_MEMBERSHIP),
     ),
     RoleSpec(
         "hrss_officer",
         "人社经办人员",
         "人社部门经办：查询和登记人员，可查看完整身份证号码（留痕）",
         (*_VIEW_CORE, "core.add_person", "core.change_person", "core.reveal_person", "core.add_employer"),
+    ),
+    RoleSpec(
+        "service_point",
+        "服务点核验员",
+        "在合作服务点（医院挂号窗口、公园、服务站）扫码核验会员卡并登记用卡",
+        ("membership.verify_membercard",),
     ),
     RoleSpec("auditor", "审计员", "查看审计日志", ("core.view_organization", "core.view_auditevent")),
     RoleSpec(

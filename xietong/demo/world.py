@@ -19,6 +19,8 @@ from xietong.lib import creditcode
 
 from .people import synthetic_people
 
+UNION_KINDS = ("federation", "industry_union", "sector_federation", "grassroots_union")
+
 WORLD_FILE = Path(__file__).parent / "data" / "world.toml"
 DEMO_PASSWORD = "Xietong-demo-2026"
 
@@ -45,6 +47,7 @@ ACCOUNTS: tuple[tuple[str, str, str, str | None], ...] = (
     ("hrss_bj", "北京市人社局经办", "hrss_officer", "bj-hrss"),
     ("auditor", "审计员", "auditor", None),
     ("accounts_bj", "北京市总工会账号管理员", "account_admin", "bj-fed"),
+    ("hospital_desk", "门头沟区医院挂号窗口", "service_point", "bj-mentougou"),
 )
 
 
@@ -88,6 +91,7 @@ def build(*, people_per_org: int = 6, stdout: Any = None) -> dict[str, int]:
     _build_employers(world.get("employer", []), orgs)
     _build_accounts(orgs)
     _build_people(orgs, people_per_org)
+    _build_membership(orgs)
     return {
         "organizations": Organization.objects.count(),
         "employers": Employer.objects.count(),
@@ -175,6 +179,48 @@ def _build_people(orgs: dict[str, Organization], per_org: int) -> None:
         ):
             actions.person_create(organization=org, acting_user=None, **asdict(person))
     _build_seed_people(orgs)
+
+
+def _build_membership(orgs: dict[str, Organization]) -> None:
+    """Members with cards for most people registered at unions, the seed's partner hospital desk and
+    an outreach event at 快手集团 (seed 003: 中关村科学城总工会's 30th worker outreach meeting)."""
+    from datetime import date
+
+    from xietong.membership import actions as membership
+    from xietong.membership.choices import Benefit, MemberSource, ServicePointKind
+    from xietong.membership.models import Member, OutreachEvent, ServicePoint
+
+    if not Member.objects.exists():
+        for index, person in enumerate(
+            Person.objects.filter(organization__kind__in=UNION_KINDS).order_by("pk")
+        ):
+            if index % 5 == 4:  # some registered people have not joined yet
+                continue
+            member = membership.member_create(
+                person=person,
+                organization=person.organization,
+                joined_on=date(2025, 1 + index % 12, 1 + index % 28),
+                source=MemberSource.MANUAL,
+                acting_user=None,
+            )
+            membership.card_issue(member=member, acting_user=None)
+    if not ServicePoint.objects.exists():
+        point = ServicePoint.objects.create(
+            organization=orgs["bj-mentougou"],
+            name="北京市门头沟区医院挂号窗口",
+            kind=ServicePointKind.HOSPITAL,
+            address="北京市门头沟区河滩桥东街10号",
+            benefits=[Benefit.FREE_REGISTRATION],
+        )
+        point.accounts.add(User.objects.get(username="hospital_desk"))
+    if not OutreachEvent.objects.exists():
+        membership.outreach_event_create(
+            organization=orgs["bj-zgc"],
+            employer=Employer.objects.filter(name="快手集团").first(),
+            title="中关村科学城总工会第30场职工沟通会（快手集团）",
+            held_on=date(2026, 6, 18),
+            acting_user=None,
+        )
 
 
 def _county(org: Organization) -> str:

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "xietong.core",
+    "xietong.membership",
     "xietong.demo",
 ]
 
@@ -212,7 +213,12 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 # Personal-data protection (ARCHITECTURE.md §3.5). The master key never enters the database.
 XIETONG_PII_KEY = os.environ.get("XIETONG_PII_KEY", "")
 XIETONG_PII_KEY_FILE = KEY_DIR / "pii.key"
-XIETONG_PII_KEY_AUTOCREATE = True  # embedded default: create a key file on first use
+XIETONG_PII_KEY_AUTOCREATE = True  # embedded default: create key files on first use
+# The node's Ed25519 signing key (card tokens, exchange messages); its public key is published.
+XIETONG_NODE_SIGNING_KEY = os.environ.get("XIETONG_NODE_SIGNING_KEY", "")
+XIETONG_NODE_SIGNING_KEY_FILE = KEY_DIR / "node-signing.key"
+XIETONG_NODE_ID = os.environ.get("XIETONG_NODE_ID", "bj")
+XIETONG_CARD_TOKEN_TTL = int(os.environ.get("XIETONG_CARD_TOKEN_TTL", "300"))  # seconds a card QR stays valid
 
 LOGGING = {
     "version": 1,

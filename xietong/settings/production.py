@@ -1,6 +1,7 @@
 """Production settings: PostgreSQL and secrets from the environment, secure cookies, no key autocreation.
 
-Required: ``DATABASE_URL``, ``XIETONG_SECRET_KEY``, ``XIETONG_PII_KEY``, ``XIETONG_ALLOWED_HOSTS``.
+Required: ``DATABASE_URL``, ``XIETONG_SECRET_KEY``, ``XIETONG_PII_KEY``, ``XIETONG_NODE_SIGNING_KEY``,
+``XIETONG_ALLOWED_HOSTS``.
 """
 
 import os
@@ -9,7 +10,13 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 
-for _name in ("DATABASE_URL", "XIETONG_SECRET_KEY", "XIETONG_PII_KEY", "XIETONG_ALLOWED_HOSTS"):
+for _name in (
+    "DATABASE_URL",
+    "XIETONG_SECRET_KEY",
+    "XIETONG_PII_KEY",
+    "XIETONG_NODE_SIGNING_KEY",
+    "XIETONG_ALLOWED_HOSTS",
+):
     if not os.environ.get(_name):
         raise ImproperlyConfigured(f"生产环境必须设置环境变量 {_name}")
 

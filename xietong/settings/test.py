@@ -18,3 +18,4 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+XIETONG_NODE_SIGNING_KEY = "cGrtG0kRmSoPS7hFb4wB3y8Cq5tNf9dZLYq2XkSdJ1M"  # tests only

@@ -1,0 +1,63 @@
+"""REST endpoints of the membership app: the same selectors and actions as the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from xietong.core.api.permissions import ScopedModelPermission
+
+from .. import actions, selectors
+from ..models import Member
+from .serializers import MemberSerializer, VerifyRequestSerializer, VerifyResultSerializer
+
+
+class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The member roll of the caller's scope; ``?q=`` searches by name, number, employer or ID number."""
+
+    serializer_class = MemberSerializer
+    permission_classes = [ScopedModelPermission]
+
+    def get_queryset(self) -> QuerySet[Member]:
+        return selectors.member_search(selectors.members(user=self.request.user),
+                                       self.request.query_params.get("q", ""))  # fmt: skip
+
+
+class CardVerifyView(APIView):
+    """Verify a scanned card token at a service point and record the use (HTTP 200 with ``ok``)."""
+
+    @extend_schema(request=VerifyRequestSerializer, responses=VerifyResultSerializer)
+    def post(self, request: Request) -> Response:
+        if not request.user.has_perm("membership.verify_membercard"):
+            raise PermissionDenied("此账号不能核验会员卡")
+        data = VerifyRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        point = (
+            selectors.service_points_for(request.user).filter(pk=data.validated_data["service_point"]).first()
+        )
+        if point is None:
+            raise NotFound("找不到此服务点，或此账号不属于该服务点")
+        try:
+            verification = actions.card_verify(
+                token=data.validated_data["token"], service_point=point,
+                benefit=data.validated_data["benefit"], acting_user=request.user,
+            )  # fmt: skip
+        except actions.CardRefused as exc:
+            return Response({"ok": False, "reason": exc.messages[0]}, status=status.HTTP_200_OK)
+        member = verification.card.member
+        body: dict[str, Any] = {
+            "ok": True,
+            "card_number": verification.card.number,
+            "name": member.person.name,
+            "id_number_masked": member.person.id_number_masked,
+            "union": member.organization.name,
+            "use_id": verification.use.pk,
+        }
+        return Response(body)

@@ -1,0 +1,66 @@
+"""Forms of the membership app: they check shapes; the actions check meaning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from xietong.core.forms import BootstrapFormMixin, set_queryset
+from xietong.core.models import Organization
+
+from .choices import Benefit
+from .models import ServicePoint
+
+
+class JoinForm(BootstrapFormMixin, forms.Form):
+    """The worker's join form on a phone: four fields and consent."""
+
+    name = forms.CharField(label=_("姓名"), max_length=64)
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )
+    phone_number = forms.CharField(
+        label=_("手机号码"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    employer_name = forms.CharField(label=_("工作单位"), max_length=200)
+    consent = forms.BooleanField(label=_("我已阅读并同意上述个人信息处理规则"), required=False)
+
+
+class RejectForm(BootstrapFormMixin, forms.Form):
+    """Why an application is not approved (the worker reads it)."""
+
+    reason = forms.CharField(label=_("不通过原因"), max_length=200, required=False)
+
+
+class OutreachEventForm(BootstrapFormMixin, forms.Form):
+    """A new outreach event."""
+
+    organization = forms.ModelChoiceField(label=_("主办工会"), queryset=Organization.objects.none())
+    title = forms.CharField(label=_("活动名称"), max_length=120)
+    held_on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["organization"], organizations)
+
+
+class VerifyForm(BootstrapFormMixin, forms.Form):
+    """A service point desk scans (or types) a card QR code."""
+
+    token = forms.CharField(
+        label=_("会员卡二维码"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+        error_messages={"required": _("请扫描会员电子卡上的二维码")},
+    )
+    service_point = forms.ModelChoiceField(label=_("服务点"), queryset=ServicePoint.objects.none())
+    benefit = forms.ChoiceField(label=_("普惠服务"), choices=Benefit.choices)
+
+    def __init__(self, *args: Any, service_points: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["service_point"], service_points)

@@ -1,0 +1,7 @@
+"""Models of the membership app, one module per subdomain."""
+
+from .cards import CardUse, MemberCard, ServicePoint
+from .join import JoinApplication, OutreachEvent
+from .members import Member
+
+__all__ = ["CardUse", "JoinApplication", "Member", "MemberCard", "OutreachEvent", "ServicePoint"]

@@ -1,0 +1,127 @@
+"""Every read of the membership app that a user makes: takes the user, returns a scoped queryset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+
+from xietong.core import pii
+from xietong.core.models import AuditEvent, Organization
+from xietong.lib import idnumber
+
+from . import cardtokens
+from .choices import ApplicationStatus, CardStatus
+from .models import CardUse, JoinApplication, Member, MemberCard, OutreachEvent, ServicePoint
+
+
+def join_applications(*, user: Any, action: str = "view") -> QuerySet[JoinApplication]:
+    """Applications to the unions of the user's scope, newest first."""
+    return JoinApplication.objects.restrict(user, action).select_related("organization", "event", "member")
+
+
+def join_review_queue(
+    *, user: Any, q: str = "", status: str = ApplicationStatus.SUBMITTED
+) -> QuerySet[JoinApplication]:
+    """What an officer reviews: applications in a status, searched by name or employer."""
+    queryset = join_applications(user=user).filter(status=status) if status else join_applications(user=user)
+    if q:
+        queryset = queryset.filter(Q(name__icontains=q) | Q(employer_name__icontains=q))
+    return queryset
+
+
+def join_application_by_token(token: str) -> JoinApplication | None:
+    """The application a worker's status link points to (no account needed: the link is the secret)."""
+    if not token or len(token) > 64:
+        return None
+    return JoinApplication.objects.select_related("organization", "member").filter(access_token=token).first()
+
+
+def join_organization(code: str) -> Organization | None:
+    """The union a join QR code names (by its code); only unions take members."""
+    from xietong.core.choices import OrganizationKind
+
+    return Organization.objects.filter(code=code, kind__in=OrganizationKind.union_kinds()).first()
+
+
+def outreach_event_by_code(code: str) -> OutreachEvent | None:
+    """The outreach event a QR code names."""
+    return OutreachEvent.objects.select_related("organization", "employer").filter(code=code).first()
+
+
+def outreach_events(*, user: Any) -> QuerySet[OutreachEvent]:
+    """Events of the user's scope with their live figures (applications, members made, cards)."""
+    return (
+        OutreachEvent.objects.restrict(user, "view")
+        .select_related("organization", "employer")
+        .annotate(
+            applications_count=Count("applications", distinct=True),
+            joined_count=Count(
+                "applications", filter=Q(applications__status=ApplicationStatus.APPROVED), distinct=True
+            ),
+            cards_count=Count("applications__member__cards", distinct=True),
+        )
+    )
+
+
+def members(*, user: Any, action: str = "view") -> QuerySet[Member]:
+    """Members of the user's scope."""
+    return Member.objects.restrict(user, action).select_related("person", "organization", "employer")
+
+
+def member_search(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
+    """Search by name, membership number, employer, or resident ID number (exact, by blind index)."""
+    q = q.strip()
+    if not q:
+        return queryset
+    try:
+        number = idnumber.parse(q).number
+    except idnumber.InvalidIdNumber:
+        number = ""
+    if number:
+        return queryset.filter(person__id_number_index=pii.blind_index(number, purpose="id_number"))
+    return queryset.filter(
+        Q(person__name__icontains=q) | Q(number__iexact=q) | Q(employer__name__icontains=q)
+    )
+
+
+def member_history(member: Member) -> QuerySet[AuditEvent]:
+    """Every audited change of the member and of its cards, oldest first."""
+    card_ids = [str(pk) for pk in member.cards.values_list("pk", flat=True)]
+    return AuditEvent.objects.filter(
+        Q(target_type="membership.member", target_id=str(member.pk))
+        | Q(target_type="membership.membercard", target_id__in=card_ids)
+    ).order_by("id")
+
+
+def cards(*, user: Any, action: str = "view") -> QuerySet[MemberCard]:
+    """Cards of the members of the user's scope."""
+    return MemberCard.objects.restrict(user, action).select_related("member__person", "member__organization")
+
+
+def active_card(member: Member) -> MemberCard | None:
+    """The member's card in use, if any."""
+    return member.cards.filter(status=CardStatus.ACTIVE).first()
+
+
+def card_token(card: MemberCard) -> str:
+    """A fresh signed token for the card's QR code (valid ``XIETONG_CARD_TOKEN_TTL`` seconds)."""
+    return cardtokens.issue(
+        card_number=card.number,
+        node=settings.XIETONG_NODE_ID,
+        private_key=pii.node_signing_key(),
+        ttl=settings.XIETONG_CARD_TOKEN_TTL,
+    )
+
+
+def service_points_for(user: Any) -> QuerySet[ServicePoint]:
+    """The service points whose desks this account staffs."""
+    if not user.is_authenticated:
+        return ServicePoint.objects.none()
+    return ServicePoint.objects.filter(accounts=user).select_related("organization")
+
+
+def card_uses(*, user: Any) -> QuerySet[CardUse]:
+    """Uses of the cards of the user's scope."""
+    return CardUse.objects.restrict(user, "view").select_related("card__member__person", "service_point")

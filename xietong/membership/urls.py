@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import views
+
+app_name = "membership"
+
+urlpatterns = [
+    # Public pages a phone opens from a QR code
+    path("join/<slug:org_code>/", views.join, name="join"),
+    path("join/e/<slug:event_code>/", views.join, name="join_event"),
+    path("join/status/<str:token>/", views.join_status, name="join_status"),
+    path("join/status/<str:token>/card/", views.ecard, name="ecard"),
+    path("membership/public-key/", views.public_key, name="public_key"),
+    # Staff console
+    path("membership/applications/", views.ApplicationListView.as_view(), name="application_list"),
+    path("membership/applications/approve/", views.application_approve_bulk, name="application_approve_bulk"),
+    path("membership/applications/<int:pk>/approve/", views.application_approve, name="application_approve"),
+    path("membership/applications/<int:pk>/reject/", views.application_reject, name="application_reject"),
+    path("membership/members/", views.MemberListView.as_view(), name="member_list"),
+    path("membership/members/<int:pk>/", views.MemberDetailView.as_view(), name="member_detail"),
+    path("membership/cards/<int:pk>/<slug:what>/", views.card_action, name="card_action"),
+    path("membership/events/", views.EventListView.as_view(), name="event_list"),
+    path("membership/events/new/", views.EventCreateView.as_view(), name="event_create"),
+    path("membership/events/<int:pk>/", views.EventDetailView.as_view(), name="event_detail"),
+    path("membership/verify/", views.verify, name="verify"),
+]

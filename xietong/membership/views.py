@@ -1,0 +1,346 @@
+"""Pages of the membership app. Thin: read through selectors, write through actions (ARCHITECTURE.md §3.4).
+
+Public pages (no account): the join form a QR code opens, the application's status, the member's
+e-card. Staff pages: the review queue, the member roll, outreach events, card verification.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xietong.core import pii
+from xietong.core.generic import ActionFormView, ScopedDetailView, ScopedListView, attach_errors
+from xietong.core.selectors import organizations_for
+
+from . import actions, selectors
+from .choices import ApplicationStatus, Benefit, MemberStatus
+from .forms import JoinForm, OutreachEventForm, RejectForm, VerifyForm
+from .models import JoinApplication, Member, OutreachEvent
+
+
+def qr_svg(text: str, *, scale: int = 5) -> str:
+    """An inline SVG QR code (segno), safe to put in a page."""
+    return mark_safe(segno.make(text, error="m").svg_inline(scale=scale, border=2))  # noqa: S308  # segno's own SVG
+
+
+# Public: join, status, e-card ----------------------------------------------------------------------
+
+
+def join(request: HttpRequest, org_code: str = "", event_code: str = "") -> HttpResponse:
+    """The page a join QR code opens: the union's name, the privacy notice, four fields."""
+    event = selectors.outreach_event_by_code(event_code) if event_code else None
+    organization = event.organization if event else selectors.join_organization(org_code)
+    if organization is None:
+        raise Http404(_("入会二维码无效：找不到对应的工会"))
+    form = JoinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = actions.join_application_submit(
+                organization=organization, event=event, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            return redirect("membership:join_status", token=application.access_token)
+    return render(
+        request, "membership/join.html", {"form": form, "organization": organization, "event": event}
+    )
+
+
+def join_status(request: HttpRequest, token: str) -> HttpResponse:
+    """Where the worker's application stands; once approved, the way to the e-card."""
+    application = selectors.join_application_by_token(token)
+    if application is None:
+        raise Http404(_("找不到这份入会申请"))
+    return render(request, "membership/join_status.html", {"application": application})
+
+
+def ecard(request: HttpRequest, token: str) -> HttpResponse:
+    """The member's e-card on the phone: a QR code with a fresh signed token (htmx refreshes it)."""
+    application = selectors.join_application_by_token(token)
+    if application is None or application.member is None:
+        raise Http404(_("找不到会员电子卡"))
+    card = selectors.active_card(application.member)
+    context: dict[str, Any] = {"application": application, "member": application.member, "card": card}
+    if card is not None:
+        card_token = selectors.card_token(card)
+        context.update(card_token=card_token, qr=qr_svg(card_token, scale=4))
+    template = "membership/_partials/ecard.html" if request.htmx else "membership/ecard.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+def public_key(request: HttpRequest) -> JsonResponse:
+    """The node's published card-signing key, for service points that verify offline."""
+    from django.conf import settings
+
+    return JsonResponse(
+        {"node": settings.XIETONG_NODE_ID, "algorithm": "Ed25519", "public_key": pii.node_public_key()}
+    )
+
+
+# Staff: review queue -------------------------------------------------------------------------------
+
+
+class ApplicationListView(ScopedListView):
+    """The review queue: filter by status, search, approve one or many, reject with a reason."""
+
+    permission = "membership.view_joinapplication"
+    template_name = "membership/application_list.html"
+    partial_template_name = "membership/_partials/application_table.html"
+    export_columns = (
+        ("姓名", "name"),
+        ("身份证号码", "id_number_masked"),
+        ("手机号码", "phone_masked"),
+        ("工作单位", "employer_name"),
+        ("申请加入", "organization.name"),
+        ("状态", "get_status_display"),
+        ("提交时间", lambda a: a.created_at.strftime("%Y-%m-%d %H:%M")),
+    )
+    export_filename = "入会申请.xlsx"
+
+    @property
+    def status(self) -> str:
+        value = self.request.GET.get("status", ApplicationStatus.SUBMITTED)
+        return value if value in ApplicationStatus.values or value == "" else ApplicationStatus.SUBMITTED
+
+    def get_queryset(self) -> Any:
+        return selectors.join_review_queue(user=self.request.user, q=self.q, status=self.status)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(status=self.status, statuses=ApplicationStatus.choices, reject_form=RejectForm())
+        return context
+
+
+def _application(request: HttpRequest, pk: int) -> JoinApplication:
+    return get_object_or_404(selectors.join_applications(user=request.user, action="change"), pk=pk)
+
+
+@require_POST
+@login_required
+@permission_required("membership.change_joinapplication", raise_exception=True)
+def application_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve one application (the member is made and the e-card issued)."""
+    application = _application(request, pk)
+    try:
+        member = actions.join_application_approve(application=application, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("已通过：%(name)s，会员编号 %(number)s")
+            % {"name": member.person.name, "number": member.number},
+        )
+    return redirect(f"{reverse('membership:application_list')}?{request.POST.get('querystring', '')}")
+
+
+@require_POST
+@login_required
+@permission_required("membership.change_joinapplication", raise_exception=True)
+def application_approve_bulk(request: HttpRequest) -> HttpResponse:
+    """Approve the ticked applications; each refusal is reported with its reason."""
+    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
+    chosen = list(selectors.join_applications(user=request.user, action="change").filter(pk__in=ids))
+    if not chosen:
+        messages.warning(request, _("请先勾选要通过的申请"))
+    else:
+        outcome = actions.join_applications_approve_bulk(applications=chosen, acting_user=request.user)
+        if outcome.approved:
+            messages.success(request, _("已通过 %(count)d 份申请") % {"count": len(outcome.approved)})
+        for application, reason in outcome.refused:
+            messages.error(request, f"{application.name}：{reason}")
+    return redirect("membership:application_list")
+
+
+@require_POST
+@login_required
+@permission_required("membership.change_joinapplication", raise_exception=True)
+def application_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reject with a reason."""
+    application = _application(request, pk)
+    form = RejectForm(request.POST)
+    form.is_valid()
+    try:
+        actions.join_application_reject(
+            application=application, reason=form.cleaned_data.get("reason", ""), acting_user=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("已退回：%(name)s") % {"name": application.name})
+    return redirect("membership:application_list")
+
+
+# Staff: members and cards --------------------------------------------------------------------------
+
+
+class MemberListView(ScopedListView):
+    """The member roll (实名制信息): search by name, number, employer or ID number; filter by status."""
+
+    permission = "membership.view_member"
+    template_name = "membership/member_list.html"
+    partial_template_name = "membership/_partials/member_table.html"
+    export_columns = (
+        ("会员编号", "number"),
+        ("姓名", "person.name"),
+        ("身份证号码", "person.id_number_masked"),
+        ("性别", "person.get_gender_display"),
+        ("出生日期", "person.birth_date"),
+        ("所属工会", "organization.name"),
+        ("工作单位", "employer.name"),
+        ("入会日期", "joined_on"),
+        ("会籍状态", "get_status_display"),
+    )
+    export_filename = "会员名册.xlsx"
+
+    def get_queryset(self) -> Any:
+        queryset = selectors.member_search(selectors.members(user=self.request.user), self.q)
+        status = self.request.GET.get("status", "")
+        return queryset.filter(status=status) if status in MemberStatus.values else queryset
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(statuses=MemberStatus.choices, status=self.request.GET.get("status", ""))
+        return context
+
+
+class MemberDetailView(ScopedDetailView):
+    """One member: identity (masked), union, cards, the history of every change."""
+
+    permission = "membership.view_member"
+    template_name = "membership/member_detail.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.members(user=self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        member: Member = self.object
+        uses = selectors.card_uses(user=self.request.user).filter(card__member=member)[:20]
+        context.update(cards=member.cards.all(), history=selectors.member_history(member), uses=uses)
+        return context
+
+
+CARD_ACTIONS = {
+    "lost": (actions.card_report_lost, "已挂失，此卡立即停止核验"),
+    "suspend": (actions.card_suspend, "已暂停使用"),
+    "resume": (actions.card_resume, "已恢复使用"),
+    "replace": (actions.card_replace, "已补换新卡"),
+}
+
+
+@require_POST
+@login_required
+@permission_required("membership.change_membercard", raise_exception=True)
+def card_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
+    """Report lost, suspend, resume or replace a card."""
+    if what not in CARD_ACTIONS:
+        raise Http404
+    card = get_object_or_404(selectors.cards(user=request.user, action="change"), pk=pk)
+    action, done = CARD_ACTIONS[what]
+    try:
+        action(card=card, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _(done))
+    return redirect("membership:member_detail", pk=card.member_id)
+
+
+# Staff: outreach events and join codes -------------------------------------------------------------
+
+
+class EventListView(ScopedListView):
+    """Outreach events with their figures so far."""
+
+    permission = "membership.view_outreachevent"
+    template_name = "membership/event_list.html"
+
+    def get_queryset(self) -> Any:
+        queryset = selectors.outreach_events(user=self.request.user)
+        return queryset.filter(title__icontains=self.q) if self.q else queryset
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        unions = organizations_for(user=self.request.user, perm="membership.change_joinapplication")
+        context["join_codes"] = [
+            (
+                org,
+                qr_svg(self.request.build_absolute_uri(reverse("membership:join", args=[org.code])), scale=3),
+            )
+            for org in unions.exclude(code="")[:6]
+        ]
+        return context
+
+
+class EventCreateView(ActionFormView):
+    """Create an outreach event."""
+
+    permission = "membership.add_outreachevent"
+    template_name = "core/form.html"
+    extra_context = {"title": "新建职工沟通会"}
+
+    def get_form(self, form_class: Any = None) -> OutreachEventForm:
+        return OutreachEventForm(
+            self.request.POST or None,
+            organizations=organizations_for(user=self.request.user, perm="membership.add_outreachevent"),
+        )
+
+    def perform(self, form: Any) -> HttpResponse:
+        event = actions.outreach_event_create(acting_user=self.request.user, **form.cleaned_data)
+        return redirect("membership:event_detail", pk=event.pk)
+
+
+class EventDetailView(ScopedDetailView):
+    """The live page of an event: its QR code and the joins and cards so far (htmx polling)."""
+
+    permission = "membership.view_outreachevent"
+    template_name = "membership/event_detail.html"
+    partial_template_name = "membership/_partials/event_figures.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.outreach_events(user=self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        event: OutreachEvent = self.object
+        url = self.request.build_absolute_uri(reverse("membership:join_event", args=[event.code]))
+        context.update(join_url=url, qr=qr_svg(url, scale=6))
+        return context
+
+
+# Service points -------------------------------------------------------------------------------------
+
+
+@login_required
+def verify(request: HttpRequest) -> HttpResponse:
+    """A service point desk scans a member's e-card: accept (and record the use) or refuse with why."""
+    if not request.user.has_perm("membership.verify_membercard"):
+        raise PermissionDenied
+    points = selectors.service_points_for(request.user)
+    form = VerifyForm(request.POST or None, service_points=points, initial={"service_point": points.first()})
+    result: dict[str, Any] = {}
+    if request.method == "POST" and form.is_valid():
+        try:
+            verification = actions.card_verify(acting_user=request.user, **form.cleaned_data)
+        except actions.CardRefused as exc:
+            result = {"ok": False, "reason": exc.messages[0]}
+        else:
+            result = {"ok": True, "card": verification.card, "use": verification.use,
+                      "benefit": Benefit(verification.use.benefit).label}  # fmt: skip
+        kept = {"service_point": form.cleaned_data["service_point"], "benefit": form.cleaned_data["benefit"]}
+        form = VerifyForm(service_points=points, initial=kept)
+    template = "membership/_partials/verify_result.html" if request.htmx else "membership/verify.html"  # type: ignore[attr-defined]
+    return render(request, template, {"form": form, "result": result, "points": points})
