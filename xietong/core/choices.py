@@ -60,3 +60,4 @@ class AuditAction(models.TextChoices):
     APPROVE = "approve", _("审核通过")
     REJECT = "reject", _("审核不通过")
     STATUS = "status", _("状态变更")
+    IMPORT = "import", _("批量导入")

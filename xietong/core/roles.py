@@ -20,12 +20,14 @@ _VIEW_MEMBERSHIP = (
     "membership.view_membercard",
     "membership.view_outreachevent",
     "membership.view_carduse",
+    "membership.view_memberimport",
 )
 _RUN_MEMBERSHIP = (
     "membership.change_member",
     "membership.change_joinapplication",
     "membership.change_membercard",
     "membership.add_outreachevent",
+    "membership.add_memberimport",
 )
 
 DEFAULT_ROLES: tuple[RoleSpec, ...] = (

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -16,13 +18,13 @@ from stdnum import luhn
 from xietong.core import actions as core_actions
 from xietong.core import audit, pii
 from xietong.core.choices import AuditAction
-from xietong.core.models import Employer, Organization, Person
+from xietong.core.models import Employer, Organization, Person, Region
 from xietong.core.workflows import InvalidTransition, transition
-from xietong.lib import names, phone
+from xietong.lib import idnumber, names, phone
 
-from . import cardtokens
-from .choices import ApplicationStatus, CardStatus, MemberSource, MemberStatus
-from .models import CardUse, JoinApplication, Member, MemberCard, OutreachEvent, ServicePoint
+from . import cardtokens, imports
+from .choices import ApplicationStatus, CardStatus, ImportStatus, MemberSource, MemberStatus
+from .models import CardUse, JoinApplication, Member, MemberCard, MemberImport, OutreachEvent, ServicePoint
 
 CARD_PREFIX = "8611"  # card numbers: prefix, 11 random digits, Luhn check digit (16 digits, as bank cards)
 
@@ -35,8 +37,14 @@ def _audit_move(obj: Any, *, to: str, acting_user: Any, detail: dict[str, Any] |
     except InvalidTransition as exc:
         raise ValidationError(str(exc)) from exc
     obj.save()
-    audit.record(AuditAction.STATUS, target=obj, acting_user=acting_user, before=before,
-                 after=obj.snapshot(), detail=detail)  # fmt: skip
+    audit.record(
+        AuditAction.STATUS,
+        target=obj,
+        acting_user=acting_user,
+        before=before,
+        after=obj.snapshot(),
+        detail=detail,
+    )
 
 
 # Joining ------------------------------------------------------------------------------------------
@@ -151,8 +159,13 @@ def join_application_approve(*, application: JoinApplication, acting_user: Any) 
     except InvalidTransition as exc:
         raise ValidationError(str(exc)) from exc
     application.save()
-    audit.record(AuditAction.APPROVE, target=application, acting_user=acting_user, before=before,
-                 after=application.snapshot())  # fmt: skip
+    audit.record(
+        AuditAction.APPROVE,
+        target=application,
+        acting_user=acting_user,
+        before=before,
+        after=application.snapshot(),
+    )
     return member
 
 
@@ -173,8 +186,13 @@ def join_application_reject(
     application.reviewed_by = acting_user
     application.reviewed_at = timezone.now()
     application.save()
-    audit.record(AuditAction.REJECT, target=application, acting_user=acting_user, before=before,
-                 after=application.snapshot())  # fmt: skip
+    audit.record(
+        AuditAction.REJECT,
+        target=application,
+        acting_user=acting_user,
+        before=before,
+        after=application.snapshot(),
+    )
     return application
 
 
@@ -209,9 +227,12 @@ def outreach_event_create(
 ) -> OutreachEvent:
     """A join drive at a workplace, with its own QR code."""
     event = OutreachEvent(
-        organization=organization, employer=employer, title=title.strip(), held_on=held_on,
+        organization=organization,
+        employer=employer,
+        title=title.strip(),
+        held_on=held_on,
         code=secrets.token_urlsafe(9),
-    )  # fmt: skip
+    )
     return core_actions.save_with_audit(event, acting_user=acting_user)
 
 
@@ -240,9 +261,13 @@ def member_create(
     if current is not None:
         raise ValidationError(f"{person.name}已是{current.organization.name}的会员，不能重复入会")
     member = Member(
-        person=person, organization=organization, employer=employer, joined_on=joined_on, source=source,
+        person=person,
+        organization=organization,
+        employer=employer,
+        joined_on=joined_on,
+        source=source,
         number=_new_member_number(),
-    )  # fmt: skip
+    )
     try:
         with transaction.atomic():
             return core_actions.save_with_audit(member, acting_user=acting_user)
@@ -352,11 +377,258 @@ def card_verify(*, token: str, service_point: ServicePoint, benefit: str, acting
         raise CardRefused(REFUSAL_BY_CARD_STATUS.get(card.status, "此卡不能使用"))
     if card.member.status != MemberStatus.ACTIVE:
         raise CardRefused(f"会员会籍状态为“{card.member.get_status_display()}”，不能享受会员服务")
-    use = CardUse(card=card, service_point=service_point, benefit=benefit, token_id=checked.token_id,
-                  verified_by=acting_user)  # fmt: skip
+    use = CardUse(
+        card=card,
+        service_point=service_point,
+        benefit=benefit,
+        token_id=checked.token_id,
+        verified_by=acting_user,
+    )
     try:
         with transaction.atomic():
             use.save(force_insert=True)
     except IntegrityError as exc:
         raise CardRefused("此二维码已使用过（重复扫码），请会员刷新电子卡") from exc
     return Verification(card, use)
+
+
+# Bulk import --------------------------------------------------------------------------------------
+
+IMPORT_BATCH = 2000
+
+
+@transaction.atomic
+def member_import_start(
+    *,
+    organization: Organization,
+    uploaded: Any,
+    acting_user: Any,
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+) -> MemberImport:
+    """Keep the uploaded file and queue its import (a background task reports progress on the job)."""
+    from .tasks import run_member_import
+
+    job = MemberImport(
+        organization=organization,
+        original_name=str(uploaded.name)[:200],
+        skip_invalid=skip_invalid,
+        dry_run=dry_run,
+        created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+    )
+    job.file.save(f"{secrets.token_hex(8)}{Path(uploaded.name).suffix.lower()}", uploaded, save=False)
+    job.save()
+    audit.record(AuditAction.CREATE, target=job, acting_user=acting_user, after=job.snapshot())
+    run_member_import.enqueue(job.pk)
+    return job
+
+
+def _fail(job: MemberImport, message: str) -> MemberImport:
+    job.status, job.message, job.finished_at = ImportStatus.FAILED, message, timezone.now()
+    job.save()
+    return job
+
+
+def member_import_run(
+    *, job: MemberImport, progress: Callable[[int, int], None] | None = None, today: date | None = None
+) -> MemberImport:
+    """Check every row, then (unless a dry run, or bad rows without ``skip_invalid``) write them.
+
+    Checking reports progress on the job; writing is one transaction, so a failed batch commits
+    nothing. Importing the same file again updates the same people and members: nothing is
+    duplicated. Bad rows go to an .xlsx report with their line number and reasons.
+    """
+    today = today or timezone.localdate()
+    job.status = ImportStatus.CHECKING
+    job.save(update_fields=["status", "updated_at"])
+    try:
+        with job.file.open("rb") as handle:
+            roll = imports.read_file(handle, job.original_name)
+    except imports.ImportFileError as exc:
+        return _fail(job, str(exc))
+    job.total_rows = len(roll.rows)
+    job.save(update_fields=["total_rows", "updated_at"])
+    employers = dict(Employer.objects.values_list("name", "pk"))
+    checked: list[imports.CheckedRow] = []
+    for count, row in enumerate(imports.check_rows(roll.rows, today=today, employers=employers), start=1):
+        checked.append(row)
+        if count % IMPORT_BATCH == 0 or count == job.total_rows:
+            job.checked_rows = count
+            job.save(update_fields=["checked_rows", "updated_at"])
+            if progress:
+                progress(count, job.total_rows)
+    people, current = _known_people(checked)
+    for row in checked:
+        person = people.get(row.id_number)
+        member = current.get(person.pk) if person else None
+        if member is not None and member.organization_id != job.organization_id:
+            row.errors.append(
+                f"已是{member.organization.name}的会员（会员编号{member.number}），请办理会员关系转接"
+            )
+    invalid = [row for row in checked if row.errors]
+    job.invalid_rows = len(invalid)
+    if invalid:
+        _write_report(job, roll, invalid)
+    if invalid and not job.skip_invalid:
+        return _fail(
+            job,
+            f"有{len(invalid)}行有误，未导入任何数据；请下载错误报告，改正后重新导入（或选择跳过有误的行）",
+        )
+    if job.dry_run:
+        job.status, job.finished_at = ImportStatus.DONE, timezone.now()
+        job.message = (
+            f"校验完成：{len(checked) - len(invalid)}行可以导入，{len(invalid)}行有误（只校验，未导入）"
+        )
+        job.save()
+        return job
+    job.status = ImportStatus.WRITING
+    job.save(update_fields=["status", "updated_at"])
+    good = [row for row in checked if not row.errors]
+    with transaction.atomic():
+        created, updated = _write_members(job, good, people, current, employers, today)
+        job.created_count, job.updated_count = created, updated
+        job.status, job.finished_at = ImportStatus.DONE, timezone.now()
+        skipped = f"，跳过有误的{len(invalid)}行" if invalid else ""
+        job.message = f"导入完成：新增{created}名会员，更新{updated}名{skipped}"
+        job.save()
+        audit.record(
+            AuditAction.IMPORT,
+            target=job,
+            acting_user=job.created_by,
+            detail={"created": created, "updated": updated, "invalid": len(invalid)},
+        )
+    return job
+
+
+def _known_people(checked: list[imports.CheckedRow]) -> tuple[dict[str, Person], dict[int, Member]]:
+    """People already on the node (by blind index) and their current memberships, in a few queries."""
+    by_index = {
+        pii.blind_index(row.id_number, purpose="id_number"): row.id_number for row in checked if row.id_number
+    }
+    people: dict[str, Person] = {}
+    indexes = list(by_index)
+    for start in range(0, len(indexes), IMPORT_BATCH):
+        for person in Person.objects.filter(id_number_index__in=indexes[start : start + IMPORT_BATCH]):
+            people[by_index[person.id_number_index]] = person
+    current: dict[int, Member] = {}
+    person_ids = [p.pk for p in people.values()]
+    for start in range(0, len(person_ids), IMPORT_BATCH):
+        chunk = person_ids[start : start + IMPORT_BATCH]
+        for member in Member.objects.filter(
+            person_id__in=chunk, status__in=MemberStatus.current()
+        ).select_related("organization"):
+            current[member.person_id] = member
+    return people, current
+
+
+def _new_member_numbers(count: int) -> list[str]:
+    """``count`` membership numbers not yet used (random, checked against the roll in one query)."""
+    year = f"{timezone.localdate():%Y}"
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        batch = {f"HY{year}{secrets.randbelow(10**8):08d}" for _ in range(count - len(numbers))}
+        taken = set(Member.objects.filter(number__in=batch).values_list("number", flat=True))
+        numbers |= batch - taken
+    return list(numbers)
+
+
+def _write_members(
+    job: MemberImport,
+    rows: list[imports.CheckedRow],
+    people: dict[str, Person],
+    current: dict[int, Member],
+    employers: dict[str, int],
+    today: date,
+) -> tuple[int, int]:
+    """Create or update people and members in batches; returns (created, updated) member counts."""
+    regions = set(Region.objects.values_list("code", flat=True))
+    new_people: list[Person] = []
+    changed_people: list[Person] = []
+    for row in rows:
+        person = people.get(row.id_number)
+        parsed = idnumber.parse(row.id_number, today=today)
+        if person is None:
+            person = Person(
+                name=row.name,
+                id_number_cipher=pii.encrypt(row.id_number, field="id_number"),
+                id_number_index=pii.blind_index(row.id_number, purpose="id_number"),
+                id_number_masked=parsed.masked(),
+                birth_date=parsed.birth_date,
+                gender=parsed.gender,
+                organization=job.organization,
+                id_region_id=parsed.region_code if parsed.region_code in regions else None,
+            )
+            new_people.append(person)
+            people[row.id_number] = person
+        elif person.name != row.name:
+            person.name = row.name
+            changed_people.append(person)
+        if row.phone:
+            index = pii.blind_index(row.phone, purpose="phone")
+            if person.phone_index != index:
+                person.phone_cipher = pii.encrypt(row.phone, field="phone")
+                person.phone_index, person.phone_masked = index, pii.mask_phone(row.phone)
+                if person.pk and person not in changed_people:
+                    changed_people.append(person)
+    Person.objects.bulk_create(new_people, batch_size=IMPORT_BATCH)
+    Person.objects.bulk_update(
+        changed_people,
+        ["name", "phone_cipher", "phone_index", "phone_masked", "updated_at"],
+        batch_size=IMPORT_BATCH,
+    )
+    new_members: list[Member] = []
+    changed_members: list[Member] = []
+    for row in rows:
+        person = people[row.id_number]
+        employer_id = employers.get(row.employer_name) if row.employer_name else None
+        member = current.get(person.pk) if person.pk else None
+        if member is None:
+            new_members.append(
+                Member(
+                    person=person,
+                    organization=job.organization,
+                    employer_id=employer_id,
+                    joined_on=row.joined_on or today,
+                    source=MemberSource.IMPORT,
+                )
+            )
+        else:
+            member.employer_id = employer_id or member.employer_id
+            member.joined_on = row.joined_on or member.joined_on
+            changed_members.append(member)
+    for member, number in zip(new_members, _new_member_numbers(len(new_members)), strict=True):
+        member.number = number
+    Member.objects.bulk_create(new_members, batch_size=IMPORT_BATCH)
+    Member.objects.bulk_update(
+        changed_members, ["employer", "joined_on", "updated_at"], batch_size=IMPORT_BATCH
+    )
+    return len(new_members), len(changed_members)
+
+
+def _write_report(job: MemberImport, roll: imports.RollFile, invalid: list[imports.CheckedRow]) -> None:
+    """The bad rows as an .xlsx: line number, the row as written, and what is wrong with it."""
+    from django.core.files.base import ContentFile
+
+    from xietong.core.exports import workbook_bytes
+
+    width = len(roll.headers)
+    rows = (
+        [row.source.line, *(row.source.raw + [""] * width)[:width], "；".join(row.errors)] for row in invalid
+    )
+    content = workbook_bytes(["行号", *roll.headers, "错误"], rows, title="错误报告")
+    job.report.save(f"{Path(job.file.name or 'import').stem}-report.xlsx", ContentFile(content), save=False)
+
+
+def members_export_rows(members: Any) -> Any:
+    """The roll as rows in the import template's columns (so an export can be imported again)."""
+    for member in members.iterator(chunk_size=2000):
+        person = member.person
+        yield [
+            person.name,
+            pii.decrypt(person.id_number_cipher, field="id_number"),
+            person.get_gender_display(),
+            person.birth_date.isoformat(),
+            pii.decrypt(person.phone_cipher, field="phone") if person.phone_cipher else "",
+            member.employer.name if member.employer else "",
+            member.joined_on.isoformat(),
+        ]

@@ -60,3 +60,13 @@ class MemberSource(models.TextChoices):
     IMPORT = "import", _("批量导入")
     MANUAL = "manual", _("手工登记")
     TRANSFER = "transfer", _("会员关系转接")
+
+
+class ImportStatus(models.TextChoices):
+    """Where a bulk import stands."""
+
+    QUEUED = "queued", _("排队中")
+    CHECKING = "checking", _("校验中")
+    WRITING = "writing", _("写入中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("未导入")

@@ -64,3 +64,28 @@ class VerifyForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args: Any, service_points: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_queryset(self.fields["service_point"], service_points)
+
+
+class ImportForm(BootstrapFormMixin, forms.Form):
+    """Upload a member roll file (.xlsx or .csv) into one of the user's unions."""
+
+    organization = forms.ModelChoiceField(label=_("导入到工会"), queryset=Organization.objects.none())
+    file = forms.FileField(label=_("名册文件（.xlsx 或 .csv，UTF-8 或 GBK）"))
+    skip_invalid = forms.BooleanField(label=_("跳过有误的行，只导入无误的行"), required=False)
+    dry_run = forms.BooleanField(label=_("只校验，不导入"), required=False)
+
+    def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["organization"], organizations)
+
+    def clean_file(self) -> Any:
+        from django.conf import settings
+
+        upload = self.cleaned_data["file"]
+        suffix = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+        if suffix not in ("xlsx", "csv"):
+            raise forms.ValidationError(_("请上传 .xlsx 或 .csv 文件"))
+        limit = settings.XIETONG_MAX_UPLOAD_MB
+        if upload.size > limit * 1024 * 1024:
+            raise forms.ValidationError(_("文件超过 %(limit)d MB，请拆分后导入") % {"limit": limit})
+        return upload

@@ -13,7 +13,7 @@ from xietong.lib import idnumber
 
 from . import cardtokens
 from .choices import ApplicationStatus, CardStatus
-from .models import CardUse, JoinApplication, Member, MemberCard, OutreachEvent, ServicePoint
+from .models import CardUse, JoinApplication, Member, MemberCard, MemberImport, OutreachEvent, ServicePoint
 
 
 def join_applications(*, user: Any, action: str = "view") -> QuerySet[JoinApplication]:
@@ -125,3 +125,8 @@ def service_points_for(user: Any) -> QuerySet[ServicePoint]:
 def card_uses(*, user: Any) -> QuerySet[CardUse]:
     """Uses of the cards of the user's scope."""
     return CardUse.objects.restrict(user, "view").select_related("card__member__person", "service_point")
+
+
+def member_imports(*, user: Any) -> QuerySet[MemberImport]:
+    """Imports into the unions of the user's scope, newest first."""
+    return MemberImport.objects.restrict(user, "view").select_related("organization", "created_by")

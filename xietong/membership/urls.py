@@ -23,4 +23,8 @@ urlpatterns = [
     path("membership/events/new/", views.EventCreateView.as_view(), name="event_create"),
     path("membership/events/<int:pk>/", views.EventDetailView.as_view(), name="event_detail"),
     path("membership/verify/", views.verify, name="verify"),
+    path("membership/imports/new/", views.ImportCreateView.as_view(), name="import_create"),
+    path("membership/imports/template.xlsx", views.import_template, name="import_template"),
+    path("membership/imports/<int:pk>/", views.ImportDetailView.as_view(), name="import_detail"),
+    path("membership/imports/<int:pk>/report.xlsx", views.import_report, name="import_report"),
 ]

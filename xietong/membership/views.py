@@ -6,13 +6,14 @@ e-card. Staff pages: the review queue, the member roll, outreach events, card ve
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -25,8 +26,8 @@ from xietong.core.selectors import organizations_for
 
 from . import actions, selectors
 from .choices import ApplicationStatus, Benefit, MemberStatus
-from .forms import JoinForm, OutreachEventForm, RejectForm, VerifyForm
-from .models import JoinApplication, Member, OutreachEvent
+from .forms import ImportForm, JoinForm, OutreachEventForm, RejectForm, VerifyForm
+from .models import JoinApplication, Member, MemberImport, OutreachEvent
 
 
 def qr_svg(text: str, *, scale: int = 5) -> str:
@@ -338,9 +339,87 @@ def verify(request: HttpRequest) -> HttpResponse:
         except actions.CardRefused as exc:
             result = {"ok": False, "reason": exc.messages[0]}
         else:
-            result = {"ok": True, "card": verification.card, "use": verification.use,
-                      "benefit": Benefit(verification.use.benefit).label}  # fmt: skip
+            result = {
+                "ok": True,
+                "card": verification.card,
+                "use": verification.use,
+                "benefit": Benefit(verification.use.benefit).label,
+            }
         kept = {"service_point": form.cleaned_data["service_point"], "benefit": form.cleaned_data["benefit"]}
         form = VerifyForm(service_points=points, initial=kept)
     template = "membership/_partials/verify_result.html" if request.htmx else "membership/verify.html"  # type: ignore[attr-defined]
     return render(request, template, {"form": form, "result": result, "points": points})
+
+
+# Staff: bulk import -----------------------------------------------------------------------------------
+
+
+class ImportCreateView(ActionFormView):
+    """Upload a roll file; the import runs in the background and its page shows progress."""
+
+    permission = "membership.add_memberimport"
+    template_name = "membership/import_form.html"
+
+    def get_form(self, form_class: Any = None) -> ImportForm:
+        return ImportForm(
+            self.request.POST or None,
+            self.request.FILES or None,
+            organizations=organizations_for(user=self.request.user, perm="membership.add_memberimport"),
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["recent"] = selectors.member_imports(user=self.request.user)[:10]
+        return context
+
+    def perform(self, form: Any) -> HttpResponse:
+        job = actions.member_import_start(
+            organization=form.cleaned_data["organization"],
+            uploaded=form.cleaned_data["file"],
+            skip_invalid=form.cleaned_data["skip_invalid"],
+            dry_run=form.cleaned_data["dry_run"],
+            acting_user=self.request.user,
+        )
+        return redirect("membership:import_detail", pk=job.pk)
+
+
+class ImportDetailView(ScopedDetailView):
+    """An import's progress (htmx polls while it runs), its result and its error report."""
+
+    permission = "membership.view_memberimport"
+    template_name = "membership/import_detail.html"
+    partial_template_name = "membership/_partials/import_progress.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.member_imports(user=self.request.user)
+
+
+@login_required
+@permission_required("membership.view_memberimport", raise_exception=True)
+def import_report(request: HttpRequest, pk: int) -> FileResponse:
+    """Download the error report of an import."""
+    job: MemberImport = get_object_or_404(selectors.member_imports(user=request.user), pk=pk)
+    if not job.report:
+        raise Http404(_("这次导入没有错误报告"))
+    response = FileResponse(
+        job.report.open("rb"), as_attachment=True, filename=f"{Path(job.original_name).stem}-错误报告.xlsx"
+    )
+    return response
+
+
+def import_template(request: HttpRequest) -> HttpResponse:
+    """The import template: the standard Chinese headers and one example row."""
+    from xietong.core.exports import xlsx_response
+
+    from .imports import TEMPLATE_HEADERS
+
+    example = [
+        "张伟",
+        "11010519850307001X",
+        "男",
+        "1985-03-07",
+        "13800138000",
+        "北京测试科技有限公司",
+        "2026-01-05",
+    ]
+    return xlsx_response(TEMPLATE_HEADERS, [example], filename="会员导入模板.xlsx")

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "django_tables2",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "xietong.core",
     "xietong.membership",
     "xietong.demo",
@@ -170,6 +172,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+
+# Background tasks (imports, comparison runs): stored in the database and run by ``xietong db_worker``,
+# which ``xietong serve`` starts beside the web server on an embedded node.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+XIETONG_MAX_UPLOAD_MB = int(os.environ.get("XIETONG_MAX_UPLOAD_MB", "200"))
 
 # Content Security Policy: scripts and styles only from this site.
 CONTENT_SECURITY_POLICY = {

@@ -19,3 +19,4 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 XIETONG_NODE_SIGNING_KEY = "cGrtG0kRmSoPS7hFb4wB3y8Cq5tNf9dZLYq2XkSdJ1M"  # tests only
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # run at once in tests

@@ -26,8 +26,9 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     permission_classes = [ScopedModelPermission]
 
     def get_queryset(self) -> QuerySet[Member]:
-        return selectors.member_search(selectors.members(user=self.request.user),
-                                       self.request.query_params.get("q", ""))  # fmt: skip
+        return selectors.member_search(
+            selectors.members(user=self.request.user), self.request.query_params.get("q", "")
+        )
 
 
 class CardVerifyView(APIView):
@@ -46,9 +47,11 @@ class CardVerifyView(APIView):
             raise NotFound("找不到此服务点，或此账号不属于该服务点")
         try:
             verification = actions.card_verify(
-                token=data.validated_data["token"], service_point=point,
-                benefit=data.validated_data["benefit"], acting_user=request.user,
-            )  # fmt: skip
+                token=data.validated_data["token"],
+                service_point=point,
+                benefit=data.validated_data["benefit"],
+                acting_user=request.user,
+            )
         except actions.CardRefused as exc:
             return Response({"ok": False, "reason": exc.messages[0]}, status=status.HTTP_200_OK)
         member = verification.card.member

@@ -1,7 +1,16 @@
 """Models of the membership app, one module per subdomain."""
 
 from .cards import CardUse, MemberCard, ServicePoint
+from .imports import MemberImport
 from .join import JoinApplication, OutreachEvent
 from .members import Member
 
-__all__ = ["CardUse", "JoinApplication", "Member", "MemberCard", "OutreachEvent", "ServicePoint"]
+__all__ = [
+    "CardUse",
+    "JoinApplication",
+    "Member",
+    "MemberCard",
+    "MemberImport",
+    "OutreachEvent",
+    "ServicePoint",
+]

@@ -40,9 +40,12 @@ def make_member(organization: Organization, *, with_card: bool = True) -> Member
     """A member (and card) registered directly."""
     person = make_person(organization, id_number=fresh_id_number())
     member = actions.member_create(
-        person=person, organization=organization, joined_on=date(2026, 1, 5), source=MemberSource.MANUAL,
+        person=person,
+        organization=organization,
+        joined_on=date(2026, 1, 5),
+        source=MemberSource.MANUAL,
         acting_user=None,
-    )  # fmt: skip
+    )
     if with_card:
         actions.card_issue(member=member, acting_user=None)
     return member

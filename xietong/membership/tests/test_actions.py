@@ -147,8 +147,9 @@ def test_forged_expired_and_foreign_tokens_are_refused(scope: Scope, desk: Any, 
         _verify(expired, desk)
     with pytest.raises(actions.CardRefused, match="格式不正确"):
         _verify("https://example.com/not-a-card", desk)
-    other_key = cardtokens.issue(card_number=card.number, node=settings.XIETONG_NODE_ID,
-                                 private_key="A" * 43, ttl=60)  # fmt: skip
+    other_key = cardtokens.issue(
+        card_number=card.number, node=settings.XIETONG_NODE_ID, private_key="A" * 43, ttl=60
+    )
     with pytest.raises(actions.CardRefused, match="签名无效"):
         _verify(other_key, desk)
     assert not CardUse.objects.exists()
@@ -186,8 +187,12 @@ def test_a_benefit_the_point_does_not_offer_is_refused(scope: Scope, desk: Any) 
     assert card is not None
     account, point = desk
     with pytest.raises(actions.CardRefused, match="不提供"):
-        actions.card_verify(token=selectors.card_token(card), service_point=point, benefit=Benefit.PARK_ENTRY,
-                            acting_user=account)  # fmt: skip
+        actions.card_verify(
+            token=selectors.card_token(card),
+            service_point=point,
+            benefit=Benefit.PARK_ENTRY,
+            acting_user=account,
+        )
 
 
 def test_card_numbers_carry_a_luhn_check_digit() -> None:

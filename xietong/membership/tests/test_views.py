@@ -42,8 +42,13 @@ class TestApplicationViews(ScopedObjectViewTests):
 
 
 def _join_form(**overrides: str) -> dict[str, str]:
-    data = {"name": "张伟", "id_number": fresh_id_number(), "phone_number": "139 0000 1111",
-            "employer_name": "北京测试科技有限公司", "consent": "on"}  # fmt: skip
+    data = {
+        "name": "张伟",
+        "id_number": fresh_id_number(),
+        "phone_number": "139 0000 1111",
+        "employer_name": "北京测试科技有限公司",
+        "consent": "on",
+    }
     data.update(overrides)
     return data
 

@@ -1,8 +1,11 @@
-"""``xietong serve``: run the node under gunicorn (static files by WhiteNoise)."""
+"""``xietong serve``: run the node under gunicorn (static files by WhiteNoise) and, unless told not
+to, the background task worker (``db_worker``) beside it; stopping one stops both."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 from typing import Any
 
@@ -10,17 +13,39 @@ from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
-    help = "以 gunicorn 启动本节点（默认 127.0.0.1:8000）"
+    help = "以 gunicorn 启动本节点（默认 127.0.0.1:8000），并启动后台任务进程"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("XIETONG_BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("XIETONG_WORKERS", "2")))
+        parser.add_argument(
+            "--no-task-worker", action="store_true", help="不启动后台任务进程（由单独的 db_worker 运行）"
+        )
 
-    def handle(self, *args: Any, bind: str, workers: int, **options: Any) -> None:
-        argv = [
+    def handle(self, *args: Any, bind: str, workers: int, no_task_worker: bool, **options: Any) -> None:
+        web = [
             sys.executable, "-m", "gunicorn", "xietong.wsgi:application",
             "--bind", bind, "--workers", str(workers), "--access-logfile", "-",
         ]  # fmt: skip
+        children = []
+        if not no_task_worker:
+            worker = [sys.executable, "-m", "xietong.cli", "db_worker", "--interval", "0.5"]
+            children.append(subprocess.Popen(worker))
+        server = subprocess.Popen(web)
+        children.append(server)
         self.stdout.write(f"协同节点已启动：http://{bind}/")
         sys.stdout.flush()
-        os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
+
+        def stop(_signum: int, _frame: Any) -> None:
+            for child in children:
+                child.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            server.wait()
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+                    child.wait(timeout=10)
