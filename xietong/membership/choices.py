@@ -70,3 +70,12 @@ class ImportStatus(models.TextChoices):
     WRITING = "writing", _("写入中")
     DONE = "done", _("已完成")
     FAILED = "failed", _("未导入")
+
+
+class TransferStatus(models.TextChoices):
+    """Where a membership transfer stands."""
+
+    REQUESTED = "requested", _("待转入工会办理")
+    ACCEPTED = "accepted", _("已转入")
+    REFUSED = "refused", _("已拒绝")
+    CANCELLED = "cancelled", _("已撤回")

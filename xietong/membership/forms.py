@@ -89,3 +89,13 @@ class ImportForm(BootstrapFormMixin, forms.Form):
         if upload.size > limit * 1024 * 1024:
             raise forms.ValidationError(_("文件超过 %(limit)d MB，请拆分后导入") % {"limit": limit})
         return upload
+
+
+class TransferForm(BootstrapFormMixin, forms.Form):
+    """Where a member moves to."""
+
+    to_organization = forms.ModelChoiceField(label=_("转入工会"), queryset=Organization.objects.none())
+
+    def __init__(self, *args: Any, unions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["to_organization"], unions)

@@ -13,7 +13,16 @@ from xietong.lib import idnumber
 
 from . import cardtokens
 from .choices import ApplicationStatus, CardStatus
-from .models import CardUse, JoinApplication, Member, MemberCard, MemberImport, OutreachEvent, ServicePoint
+from .models import (
+    CardUse,
+    JoinApplication,
+    Member,
+    MemberCard,
+    MemberImport,
+    MembershipTransfer,
+    OutreachEvent,
+    ServicePoint,
+)
 
 
 def join_applications(*, user: Any, action: str = "view") -> QuerySet[JoinApplication]:
@@ -130,3 +139,36 @@ def card_uses(*, user: Any) -> QuerySet[CardUse]:
 def member_imports(*, user: Any) -> QuerySet[MemberImport]:
     """Imports into the unions of the user's scope, newest first."""
     return MemberImport.objects.restrict(user, "view").select_related("organization", "created_by")
+
+
+def transfers(*, user: Any, action: str = "view") -> QuerySet[MembershipTransfer]:
+    """Transfers into or out of the unions of the user's scope (``view_member``/``change_member``)."""
+    perm = f"membership.{action}_member"
+    incoming = MembershipTransfer.objects.restrict(user, perm)
+    outgoing = MembershipTransfer.objects.restrict(user, perm, lookup="from_organization__path")
+    return MembershipTransfer.objects.filter(
+        Q(pk__in=incoming.values("pk")) | Q(pk__in=outgoing.values("pk"))
+    ).select_related("member__person", "from_organization", "to_organization")
+
+
+def incoming_transfers(*, user: Any) -> QuerySet[MembershipTransfer]:
+    """Transfers the user may decide: into the unions of the user's scope."""
+    return MembershipTransfer.objects.restrict(user, "membership.change_member").select_related(
+        "member__person", "from_organization", "to_organization"
+    )
+
+
+def transfer_targets(member: Member) -> QuerySet[Organization]:
+    """Unions of the node a member can move to (any but the current one)."""
+    from xietong.core.choices import OrganizationKind
+
+    return Organization.objects.filter(kind__in=OrganizationKind.union_kinds()).exclude(
+        pk=member.organization_id
+    )
+
+
+def member_transfers(member: Member) -> QuerySet[MembershipTransfer]:
+    """A member's transfers, newest first (shown on the member's page, whose scope is already checked)."""
+    return MembershipTransfer.objects.filter(member=member).select_related(
+        "from_organization", "to_organization"
+    )

@@ -26,7 +26,7 @@ from xietong.core.selectors import organizations_for
 
 from . import actions, selectors
 from .choices import ApplicationStatus, Benefit, MemberStatus
-from .forms import ImportForm, JoinForm, OutreachEventForm, RejectForm, VerifyForm
+from .forms import ImportForm, JoinForm, OutreachEventForm, RejectForm, TransferForm, VerifyForm
 from .models import JoinApplication, Member, MemberImport, OutreachEvent
 
 
@@ -230,6 +230,8 @@ class MemberDetailView(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         member: Member = self.object
         uses = selectors.card_uses(user=self.request.user).filter(card__member=member)[:20]
+        context["transfer_form"] = TransferForm(unions=selectors.transfer_targets(member))
+        context["transfers"] = selectors.member_transfers(member)
         context.update(cards=member.cards.all(), history=selectors.member_history(member), uses=uses)
         return context
 
@@ -423,3 +425,73 @@ def import_template(request: HttpRequest) -> HttpResponse:
         "2026-01-05",
     ]
     return xlsx_response(TEMPLATE_HEADERS, [example], filename="会员导入模板.xlsx")
+
+
+# Staff: transfers -------------------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+@permission_required("membership.change_member", raise_exception=True)
+def transfer_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask another union to take a member of the user's scope."""
+    member = get_object_or_404(selectors.members(user=request.user, action="change"), pk=pk)
+    form = TransferForm(request.POST, unions=selectors.transfer_targets(member))
+    if not form.is_valid():
+        messages.error(request, _("请选择转入工会"))
+    else:
+        try:
+            actions.transfer_request(member=member, acting_user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, _("已提交转接申请，等待转入工会办理"))
+    return redirect("membership:member_detail", pk=member.pk)
+
+
+class TransferListView(ScopedListView):
+    """Transfers into and out of the user's unions; the receiving union accepts or refuses."""
+
+    permission = "membership.view_member"
+    template_name = "membership/transfer_list.html"
+
+    def get_queryset(self) -> Any:
+        queryset = selectors.transfers(user=self.request.user)
+        return queryset.filter(member__person__name__icontains=self.q) if self.q else queryset
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["decidable"] = set(
+            selectors.incoming_transfers(user=self.request.user).values_list("pk", flat=True)
+        )
+        context["cancellable"] = set(
+            selectors.transfers(user=self.request.user, action="change").values_list("pk", flat=True)
+        )
+        return context
+
+
+@require_POST
+@login_required
+@permission_required("membership.change_member", raise_exception=True)
+def transfer_decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
+    """Accept or refuse (the receiving union) or withdraw (either union) a pending transfer."""
+    if what in ("accept", "refuse"):
+        transfer = get_object_or_404(selectors.incoming_transfers(user=request.user), pk=pk)
+    elif what == "cancel":
+        transfer = get_object_or_404(selectors.transfers(user=request.user, action="change"), pk=pk)
+    else:
+        raise Http404
+    try:
+        if what == "accept":
+            actions.transfer_accept(transfer=transfer, acting_user=request.user)
+        elif what == "refuse":
+            actions.transfer_refuse(
+                transfer=transfer, reason=request.POST.get("reason", ""), acting_user=request.user
+            )
+        else:
+            actions.transfer_cancel(transfer=transfer, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("已办理：%(transfer)s") % {"transfer": transfer})
+    return redirect("membership:transfer_list")

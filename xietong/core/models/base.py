@@ -19,10 +19,13 @@ class RestrictedQuerySet(models.QuerySet):
 
     ``Model.objects.restrict(user, "view")`` keeps the rows whose organisation lies in a subtree where
     the user holds a role granting ``<app>.<action>_<model>``. A node-wide grant keeps everything;
-    no grant keeps nothing. Each model says where its organisation is with ``scope_field``.
+    no grant keeps nothing. Each model says where its organisation is with ``scope_field``; a
+    model owned by two organisations (a transfer's sending and receiving unions) passes ``lookup``.
     """
 
-    def restrict(self, user: User | AnonymousUser | None, action: str = "view") -> Self:
+    def restrict(
+        self, user: User | AnonymousUser | None, action: str = "view", *, lookup: str | None = None
+    ) -> Self:
         from xietong.core.permissions import scope_paths
 
         if user is None or not user.is_authenticated or not user.is_active:
@@ -37,7 +40,7 @@ class RestrictedQuerySet(models.QuerySet):
             return self
         if not paths:
             return self.none()
-        lookup = model.scope_lookup()  # type: ignore[attr-defined]
+        lookup = lookup or model.scope_lookup()  # type: ignore[attr-defined]
         condition = Q()
         for path in paths:
             condition |= Q(**{f"{lookup}__startswith": path})

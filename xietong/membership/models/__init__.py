@@ -4,6 +4,7 @@ from .cards import CardUse, MemberCard, ServicePoint
 from .imports import MemberImport
 from .join import JoinApplication, OutreachEvent
 from .members import Member
+from .transfers import MembershipTransfer
 
 __all__ = [
     "CardUse",
@@ -11,6 +12,7 @@ __all__ = [
     "Member",
     "MemberCard",
     "MemberImport",
+    "MembershipTransfer",
     "OutreachEvent",
     "ServicePoint",
 ]

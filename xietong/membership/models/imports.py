@@ -43,6 +43,7 @@ class MemberImport(BaseModel):
         settings.AUTH_USER_MODEL,
         verbose_name=_("导入人"),
         null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
