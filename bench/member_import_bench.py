@@ -44,7 +44,9 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        parser.error("需要 PostgreSQL：bash scripts/with-postgres.sh .venv/bin/python bench/member_import_bench.py")
+        parser.error(
+            "需要 PostgreSQL：bash scripts/with-postgres.sh .venv/bin/python bench/member_import_bench.py"
+        )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xietong.settings.base")
     import django
 
@@ -59,7 +61,12 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     org, _ = Organization.objects.get_or_create(
-        code="bench-union", defaults={"name": "基准测试工会", "kind": "grassroots_union", "region": Region.objects.get(code="110101")}
+        code="bench-union",
+        defaults={
+            "name": "基准测试工会",
+            "kind": "grassroots_union",
+            "region": Region.objects.get(code="110101"),
+        },
     )
     Member.objects.filter(organization=org).delete()
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,8 +89,9 @@ def main() -> int:
             cursor.execute("CREATE INDEX bench_copy_id_number ON bench_copy (id_number)")
             data = io.BytesIO(roll.read_bytes())
             started = time.perf_counter()
+            columns = "name, id_number, gender, birth_date, phone, joined_on"
             with cursor.cursor.copy(
-                "COPY bench_copy (name, id_number, gender, birth_date, phone, joined_on) FROM STDIN WITH (FORMAT csv, HEADER true)"
+                f"COPY bench_copy ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)"
             ) as copy:
                 while chunk := data.read(1 << 20):
                     copy.write(chunk)

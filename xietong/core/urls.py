@@ -6,6 +6,7 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
     path("orgs/", views.OrganizationTreeView.as_view(), name="organization_tree"),
     path("orgs/<int:pk>/", views.OrganizationDetailView.as_view(), name="organization_detail"),
     path("employers/", views.EmployerListView.as_view(), name="employer_list"),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +20,11 @@ from .choices import AuditAction
 from .forms import EmployerForm, PersonForm, PersonLookupForm, RoleGrantForm, UserCreateForm
 from .generic import ActionFormView, ScopedDetailView, ScopedListView, attach_errors
 from .models import AuditEvent, Employer, Organization, Person, User
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers and monitoring: answers without touching the database."""
+    return JsonResponse({"status": "ok", "node": settings.XIETONG_NODE_ID})
 
 
 @login_required

@@ -14,6 +14,7 @@ number issued under a since-abolished code stays valid for life. Its maintained 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -226,6 +227,7 @@ def _display(region: _Region) -> str:
     return ("原" if region.abolished else "") + region.name
 
 
+@functools.lru_cache(maxsize=16384)
 def region_name(code6: str) -> tuple[str, bool]:
     """The full name of a 6-digit region code and whether the code is abolished.
 

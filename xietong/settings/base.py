@@ -106,7 +106,9 @@ DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
         default=f"sqlite:///{VAR_DIR / 'xietong.sqlite3'}",
-        conn_max_age=int(os.environ.get("XIETONG_DB_CONN_MAX_AGE", "0")),
+        # Persistent connections: opening one per request costs more than most requests.
+        conn_max_age=int(os.environ.get("XIETONG_DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -238,3 +238,10 @@ def test_editing_an_employer_outside_the_scope_is_not_found(scope: Scope) -> Non
     assert insider.get(url).status_code == 200
     viewer = client_for(make_user("viewer", perms=["core.view_employer"], organization=scope.home))
     assert viewer.get(url).status_code == 403
+
+
+def test_healthz_answers_without_an_account() -> None:
+    from django.test import Client
+
+    response = Client().get(reverse("core:healthz"))
+    assert response.status_code == 200 and response.json()["status"] == "ok"

@@ -64,7 +64,7 @@ def test_a_clean_file_is_imported_and_importing_it_again_duplicates_nothing(unio
     assert Member.objects.filter(organization=union, employer__name="北京测试科技有限公司").count() == 30
     again = _run(union, "roll.csv", content)
     again.refresh_from_db()
-    assert (again.created_count, again.updated_count) == (0, 30)
+    assert (again.created_count, again.updated_count) == (0, 0) and "30名无变化" in again.message
     assert Member.objects.count() == 30 and Person.objects.count() == 30
 
 
