@@ -61,6 +61,7 @@ def node_signing_key() -> str:
     )
 
 
+@functools.cache
 def node_public_key() -> str:
     """The node's published Ed25519 public key (base64url)."""
     return crypto.public_key_of(node_signing_key())
@@ -104,5 +105,6 @@ def reset_caches() -> None:
     """Forget cached keys (tests that change the key settings call this)."""
     master_key.cache_clear()
     node_signing_key.cache_clear()
+    node_public_key.cache_clear()
     _cipher.cache_clear()
     _index_key.cache_clear()

@@ -364,7 +364,6 @@ REFUSAL_BY_CARD_STATUS: dict[str, str] = {
 }
 
 
-@transaction.atomic
 def card_verify(*, token: str, service_point: ServicePoint, benefit: str, acting_user: Any) -> Verification:
     """Check a scanned token (signature, expiry, card and membership status, never used before) and
     record the use. Raises ``CardRefused`` with the reason otherwise; nothing is recorded then."""
@@ -393,13 +392,34 @@ def card_verify(*, token: str, service_point: ServicePoint, benefit: str, acting
         benefit=benefit,
         token_id=checked.token_id,
         verified_by=acting_user,
+        created_at=timezone.now(),
     )
-    try:
-        with transaction.atomic():
-            use.save(force_insert=True)
-    except IntegrityError as exc:
-        raise CardRefused("此二维码已使用过（重复扫码），请会员刷新电子卡") from exc
+    use.updated_at = use.created_at
+    use.pk = _insert_use_once(use)
+    if use.pk is None:
+        raise CardRefused("此二维码已使用过（重复扫码），请会员刷新电子卡")
     return Verification(card, use)
+
+
+def _insert_use_once(use: CardUse) -> int | None:
+    """Record a card use in one statement; ``None`` when the token id was already used (a replay).
+
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL and SQLite alike) needs no transaction
+    or savepoint, which matters at a busy registration desk.
+    """
+    from django.db import connection
+
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {CardUse._meta.db_table} "  # noqa: S608 - the model's own table
+            "(created_at, updated_at, card_id, service_point_id, benefit, token_id, verified_by_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (token_id) DO NOTHING RETURNING id",
+            [adapt(use.created_at), adapt(use.updated_at), use.card_id, use.service_point_id, use.benefit,
+             use.token_id, use.verified_by_id],
+        )  # fmt: skip
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 # Bulk import --------------------------------------------------------------------------------------

@@ -172,3 +172,31 @@ def member_transfers(member: Member) -> QuerySet[MembershipTransfer]:
     return MembershipTransfer.objects.filter(member=member).select_related(
         "from_organization", "to_organization"
     )
+
+
+# A desk's right to verify at a service point, remembered briefly per process: checking the role and
+# the service point's accounts costs three queries, more than verifying the card itself.
+DESK_CACHE_SECONDS = 30
+_desk_cache: dict[tuple[int, int], tuple[float, ServicePoint]] = {}
+
+
+def desk_service_point(*, user: Any, point_id: int) -> ServicePoint | None:
+    """The service point ``point_id`` if ``user`` may verify cards there (cached ``DESK_CACHE_SECONDS``).
+
+    Revoking a desk account's role or detaching it from the point takes effect within that time.
+    """
+    import time
+
+    key = (user.pk, point_id)
+    hit = _desk_cache.get(key)
+    now = time.monotonic()
+    if hit and hit[0] > now:
+        return hit[1]
+    if not user.has_perm("membership.verify_membercard"):
+        return None
+    point = service_points_for(user).filter(pk=point_id).first()
+    if point is not None:
+        if len(_desk_cache) > 10_000:
+            _desk_cache.clear()
+        _desk_cache[key] = (now + DESK_CACHE_SECONDS, point)
+    return point

@@ -36,14 +36,12 @@ class CardVerifyView(APIView):
 
     @extend_schema(request=VerifyRequestSerializer, responses=VerifyResultSerializer)
     def post(self, request: Request) -> Response:
-        if not request.user.has_perm("membership.verify_membercard"):
-            raise PermissionDenied("此账号不能核验会员卡")
         data = VerifyRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        point = (
-            selectors.service_points_for(request.user).filter(pk=data.validated_data["service_point"]).first()
-        )
+        point = selectors.desk_service_point(user=request.user, point_id=data.validated_data["service_point"])
         if point is None:
+            if not request.user.has_perm("membership.verify_membercard"):
+                raise PermissionDenied("此账号不能核验会员卡")
             raise NotFound("找不到此服务点，或此账号不属于该服务点")
         try:
             verification = actions.card_verify(

@@ -1,0 +1,17 @@
+"""Fixtures of the membership tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from .. import selectors
+
+
+@pytest.fixture(autouse=True)
+def _forget_desks() -> Iterator[None]:
+    """Ids repeat between tests: a desk remembered by one test must not serve the next."""
+    selectors._desk_cache.clear()
+    yield
+    selectors._desk_cache.clear()
