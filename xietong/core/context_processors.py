@@ -18,6 +18,7 @@ NAVIGATION: list[tuple[str, str, str, str]] = [
     ("入会审核", "membership:application_list", "membership.view_joinapplication", "person-check"),
     ("会员", "membership:member_list", "membership.view_member", "person-vcard"),
     ("会员关系转接", "membership:transfer_list", "membership.view_member", "arrow-left-right"),
+    ("会员统计", "membership:figures", "membership.view_member", "bar-chart"),
     ("职工沟通会", "membership:event_list", "membership.view_outreachevent", "megaphone"),
     ("会员卡核验", "membership:verify", "membership.verify_membercard", "qr-code-scan"),
     ("审计日志", "core:audit_list", "core.view_auditevent", "journal-check"),

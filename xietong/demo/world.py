@@ -247,3 +247,57 @@ def _build_seed_people(orgs: dict[str, Organization]) -> None:
         organization=orgs["bj-dongcheng"],
         acting_user=None,
     )
+
+
+# The seed's figures for 北京市政法卫生文化工会: 12.15万 real-name members, 11.81万 cards issued.
+SEED_CARD_RATIO = 11.81 / 12.15
+
+
+def build_scale(members: int, *, stdout: Any = None) -> dict[str, int]:
+    """Grow 北京市政法卫生文化工会 (with its unions) to ``members`` real-name members, with cards for
+    the seed's share of them, through the bulk import path. Idempotent: counts what is there first."""
+    import io
+
+    from django.core.files.base import ContentFile
+
+    from xietong.membership import actions as membership
+    from xietong.membership.choices import MemberStatus
+    from xietong.membership.models import Member, MemberImport
+
+    root = Organization.objects.get(code="bj-zfws")
+    unions = [
+        org
+        for org in Organization.objects.filter(path__startswith=root.path).order_by("path")
+        if org.is_union
+    ]
+    in_tree = Member.objects.filter(
+        organization__path__startswith=root.path, status__in=MemberStatus.current()
+    )
+    round_number = 0
+    while (missing := members - in_tree.count()) > 0 and round_number < 5:
+        round_number += 1
+        for index, org in enumerate(unions):
+            count = missing // len(unions) + (1 if index < missing % len(unions) else 0)
+            if not count:
+                continue
+            seed = zlib.crc32(f"{org.code}-{round_number}-{members}".encode())
+            rows = synthetic_people(
+                seed, org.region_id if org.region.level == "county" else _county(org), count
+            )
+            text = io.StringIO()
+            text.write("姓名,身份证号码,手机号码\n")
+            for person in rows:
+                text.write(f"{person.name},{person.id_number},{person.phone}\n")
+            job = MemberImport(organization=org, original_name="demo-scale.csv", skip_invalid=True)
+            job.file.save("demo-scale.csv", ContentFile(text.getvalue().encode("utf-8")), save=True)
+            membership.member_import_run(job=job)
+            if stdout is not None:
+                stdout.write(f"{org.name}：{job.message}")
+    members_now = list(in_tree.filter(status="active"))
+    target_cards = round(len(members_now) * SEED_CARD_RATIO)
+    holding = Member.objects.filter(pk__in=[m.pk for m in members_now], cards__status="active").count()
+    without = [m for m in members_now if not m.cards.filter(status="active").exists()][
+        : max(0, target_cards - holding)
+    ]
+    issued = membership.cards_issue_bulk(members=without, acting_user=None)
+    return {"members": in_tree.count(), "cards": holding + issued}

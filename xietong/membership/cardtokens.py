@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from xietong.lib import crypto
 
 PREFIX = "XT1"
+PHYSICAL_PREFIX = "XC1"  # printed on a physical card: no expiry; the card's status revokes it
 CLOCK_SKEW = 30  # seconds a service point's clock may run ahead of the node's
 
 
@@ -52,17 +53,30 @@ def issue(*, card_number: str, node: str, private_key: str, ttl: int, now: float
     return f"{PREFIX}.{body}.{crypto.sign(private_key, body.encode('ascii'))}"
 
 
+def issue_physical(*, card_number: str, node: str, private_key: str) -> str:
+    """The signed credential printed on a physical card. It does not expire (a lost or replaced
+    card is refused by its status) and each scan counts as its own use."""
+    body = _b64(crypto.canonical_json({"c": card_number, "n": node, "k": "physical"}))
+    return f"{PHYSICAL_PREFIX}.{body}.{crypto.sign(private_key, body.encode('ascii'))}"
+
+
 def check(token: str, *, public_key: str, now: float | None = None) -> CardToken:
     """The token's contents if it is well-formed, signed by ``public_key`` and not expired.
 
     Raises ``InvalidToken`` with the reason in Chinese otherwise.
     """
     parts = token.strip().split(".")
-    if len(parts) != 3 or parts[0] != PREFIX:
+    if len(parts) != 3 or parts[0] not in (PREFIX, PHYSICAL_PREFIX):
         raise InvalidToken("二维码格式不正确：不是协同会员卡二维码")
     body, signature = parts[1], parts[2]
     if not crypto.verify(public_key, body.encode("ascii"), signature):
         raise InvalidToken("签名无效：二维码不是本节点签发的，或已被篡改")
+    if parts[0] == PHYSICAL_PREFIX:
+        try:
+            payload = json.loads(_unb64(body))
+            return CardToken(str(payload["c"]), str(payload["n"]), 0, 0, secrets.token_hex(16))
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            raise InvalidToken("二维码内容无法识别") from exc
     try:
         payload = json.loads(_unb64(body))
         result = CardToken(

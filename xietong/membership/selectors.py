@@ -200,3 +200,44 @@ def desk_service_point(*, user: Any, point_id: int) -> ServicePoint | None:
             _desk_cache.clear()
         _desk_cache[key] = (now + DESK_CACHE_SECONDS, point)
     return point
+
+
+def figures(*, user: Any, weeks: int = 26) -> dict[str, Any]:
+    """Members, real-name records and cards per organisation of the user's scope (each counted over
+    its whole subtree), joins per week, and card uses per service point, for the figures page."""
+    import datetime as dt
+
+    from django.db.models.functions import TruncWeek
+    from django.utils import timezone
+
+    from xietong.core.selectors import organizations_for
+
+    scope = organizations_for(user=user, perm="membership.view_member")
+    top_depth = min(scope.values_list("depth", flat=True), default=0)
+    tops = list(scope.filter(depth__in=[top_depth, top_depth + 1]).order_by("depth", "path")[:40])
+    current = Member.objects.restrict(user, "view").filter(status__in=["active", "suspended"])
+    cards_in_use = MemberCard.objects.restrict(
+        user, "membership.view_member", lookup="member__organization__path"
+    ).filter(status=CardStatus.ACTIVE)
+    rows = []
+    for org in tops:
+        members = current.filter(organization__path__startswith=org.path).count()
+        cards = cards_in_use.filter(member__organization__path__startswith=org.path).count()
+        rows.append({"organization": org, "members": members, "cards": cards,
+                     "card_ratio": round(100 * cards / members, 1) if members else None})  # fmt: skip
+    since = timezone.localdate() - dt.timedelta(weeks=weeks)
+    per_week = (
+        current.filter(joined_on__gte=since)
+        .annotate(week=TruncWeek("joined_on"))
+        .values("week")
+        .annotate(count=Count("pk"))
+        .order_by("week")
+    )
+    uses = (
+        card_uses(user=user).values("service_point__name").annotate(count=Count("pk")).order_by("-count")[:20]
+    )
+    return {
+        "rows": rows,
+        "joins": [(str(item["week"]), item["count"]) for item in per_week],
+        "uses": [(item["service_point__name"], item["count"]) for item in uses],
+    }

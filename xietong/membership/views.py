@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import segno
 from django.contrib import messages
@@ -495,3 +496,55 @@ def transfer_decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     else:
         messages.success(request, _("已办理：%(transfer)s") % {"transfer": transfer})
     return redirect("membership:transfer_list")
+
+
+# Figures ----------------------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("membership.view_member", raise_exception=True)
+def figures(request: HttpRequest) -> HttpResponse:
+    """Members, real-name records and cards by organisation; joins per week; card uses (ECharts)."""
+    data = selectors.figures(user=request.user)
+    joins_chart = {
+        "tooltip": {"trigger": "axis"},
+        "xAxis": {"type": "category", "data": [week for week, _count in data["joins"]]},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [
+            {"name": _("入会人数"), "type": "line", "smooth": True, "data": [c for _w, c in data["joins"]]}
+        ],
+    }
+    uses_chart = {
+        "tooltip": {"trigger": "axis"},
+        "xAxis": {"type": "value", "minInterval": 1},
+        "yAxis": {"type": "category", "data": [name for name, _count in data["uses"]]},
+        "series": [{"name": _("用卡次数"), "type": "bar", "data": [c for _n, c in data["uses"]]}],
+        "grid": {"left": 160},
+    }
+    context = {**data, "joins_chart": joins_chart, "uses_chart": uses_chart}
+    return render(request, "membership/figures.html", context)
+
+
+@login_required
+@permission_required("membership.change_membercard", raise_exception=True)
+def card_print(request: HttpRequest) -> HttpResponse:
+    """A PDF print sheet of the active cards of an organisation's members (with its subtree)."""
+    from django.utils import timezone
+
+    orgs = organizations_for(user=request.user, perm="membership.change_membercard")
+    org = get_object_or_404(
+        orgs, pk=request.GET.get("organization") or getattr(request.user, "organization_id", 0)
+    )
+    cards = list(
+        selectors.cards(user=request.user, action="change")
+        .filter(status="active", member__organization__path__startswith=org.path)
+        .order_by("member__organization__path", "number")[: actions.PRINT_BATCH_LIMIT]
+    )
+    if not cards:
+        messages.warning(request, _("%(org)s没有可打印的会员卡") % {"org": org.name})
+        return redirect("membership:member_list")
+    title = f"{org.name}互助服务卡-{timezone.localdate():%Y%m%d}"
+    pdf = actions.card_print_batch(cards=cards, acting_user=request.user, title=title)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(title)}.pdf"
+    return response

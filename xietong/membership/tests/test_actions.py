@@ -201,3 +201,18 @@ def test_card_numbers_carry_a_luhn_check_digit() -> None:
     numbers = {actions.new_card_number() for _ in range(50)}
     assert len(numbers) == 50
     assert all(luhn.is_valid(n) and n.startswith(actions.CARD_PREFIX) and len(n) == 16 for n in numbers)
+
+
+def test_a_printed_card_verifies_at_every_scan_until_it_is_reported_lost(
+    scope: Scope, desk: Any, settings: Any
+) -> None:
+    card = selectors.active_card(make_member(scope.home))
+    assert card is not None
+    printed = cardtokens.issue_physical(
+        card_number=card.number, node=settings.XIETONG_NODE_ID, private_key=pii.node_signing_key()
+    )
+    assert _verify(printed, desk).card == card
+    assert _verify(printed, desk).card == card  # a physical card is scanned again and again
+    actions.card_report_lost(card=card, acting_user=None)
+    with pytest.raises(actions.CardRefused, match="已挂失"):
+        _verify(printed, desk)

@@ -139,3 +139,22 @@ def test_the_verify_api_answers_with_the_reason(scope: Scope) -> None:
 def test_the_public_key_is_published(settings: Any) -> None:
     body = Client().get(reverse("membership:public_key")).json()
     assert body["node"] == settings.XIETONG_NODE_ID and len(body["public_key"]) == 43
+
+
+def test_the_print_sheet_is_a_pdf_of_the_scope_cards_and_is_audited(scope: Scope) -> None:
+    import re
+
+    from xietong.core.models import AuditEvent
+
+    for _ in range(12):
+        make_member(scope.home)
+    make_member(scope.other)
+    officer = make_user("officer", perms=CARDS, organization=scope.home)
+    response = client_for(officer).get(reverse("membership:card_print"), {"organization": scope.home.pk})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type /Page\b", response.content)) == 2  # ten cards to a page
+    event = AuditEvent.objects.filter(action="export", target_type="membership.membercard").get()
+    assert event.changes["detail"]["printed"] == 12
+    outside = client_for(officer).get(reverse("membership:card_print"), {"organization": scope.other.pk})
+    assert outside.status_code == 404

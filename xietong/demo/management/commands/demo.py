@@ -20,6 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="只建立数据，不启动服务")
         parser.add_argument("--people-per-org", type=int, default=6, help="每个工会的合成人员数")
         parser.add_argument("--bind", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=0,
+            help="让北京市政法卫生文化工会有 N 名实名制会员（按种子材料的发卡比例发卡），如 121500",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["print_users"]:
@@ -36,6 +42,13 @@ class Command(BaseCommand):
                 f"人员 {counts['people']}，账号 {counts['accounts']}"
             )
         )
+        if options["scale"]:
+            scaled = world.build_scale(options["scale"], stdout=self.stdout)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"北京市政法卫生文化工会：实名制会员 {scaled['members']}，已发卡 {scaled['cards']}"
+                )
+            )
         self.stdout.write(f"演示账号（密码均为 {world.DEMO_PASSWORD}）：")
         for account in world.demo_accounts():
             self.stdout.write(
