@@ -19,6 +19,7 @@ urlpatterns = [
     path("membership/members/", views.MemberListView.as_view(), name="member_list"),
     path("membership/members/<int:pk>/", views.MemberDetailView.as_view(), name="member_detail"),
     path("membership/members/<int:pk>/transfer/", views.transfer_request, name="transfer_request"),
+    path("membership/members/<int:pk>/status/", views.member_status, name="member_status"),
     path("membership/transfers/", views.TransferListView.as_view(), name="transfer_list"),
     path("membership/transfers/<int:pk>/<slug:what>/", views.transfer_decide, name="transfer_decide"),
     path("membership/cards/print/", views.card_print, name="card_print"),

@@ -232,9 +232,32 @@ class MemberDetailView(ScopedDetailView):
         member: Member = self.object
         uses = selectors.card_uses(user=self.request.user).filter(card__member=member)[:20]
         context["transfer_form"] = TransferForm(unions=selectors.transfer_targets(member))
+        moves = Member.TRANSITIONS.get(member.status, ())
+        context["status_moves"] = [(value, label) for value, label in MemberStatus.choices if value in moves]
         context["transfers"] = selectors.member_transfers(member)
         context.update(cards=member.cards.all(), history=selectors.member_history(member), uses=uses)
         return context
+
+
+@require_POST
+@login_required
+@permission_required("membership.change_member", raise_exception=True)
+def member_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Suspend, reinstate, record leaving or death (the workflow says which moves are allowed)."""
+    member = get_object_or_404(selectors.members(user=request.user, action="change"), pk=pk)
+    status = request.POST.get("status", "")
+    if status not in MemberStatus.values:
+        messages.error(request, _("请选择会籍状态"))
+    else:
+        try:
+            actions.member_set_status(member=member, status=status, acting_user=request.user)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(
+                request, _("会籍状态已改为：%(status)s") % {"status": member.get_status_display()}
+            )
+    return redirect("membership:member_detail", pk=member.pk)
 
 
 CARD_ACTIONS = {

@@ -158,3 +158,21 @@ def test_the_print_sheet_is_a_pdf_of_the_scope_cards_and_is_audited(scope: Scope
     assert event.changes["detail"]["printed"] == 12
     outside = client_for(officer).get(reverse("membership:card_print"), {"organization": scope.other.pk})
     assert outside.status_code == 404
+
+
+def test_an_officer_records_that_a_member_left_and_the_card_stops(scope: Scope) -> None:
+    member = make_member(scope.home)
+    officer = client_for(
+        make_user(
+            "officer", perms=["membership.view_member", "membership.change_member"], organization=scope.home
+        )
+    )
+    page = officer.get(reverse("membership:member_detail", args=[member.pk]))
+    assert 'value="left"' in page.content.decode()
+    officer.post(reverse("membership:member_status", args=[member.pk]), {"status": "left"})
+    member.refresh_from_db()
+    assert member.status == "left" and member.left_on is not None
+    again = officer.post(
+        reverse("membership:member_status", args=[member.pk]), {"status": "deceased"}, follow=True
+    )
+    assert "不能从" in again.content.decode()
