@@ -39,21 +39,27 @@ from .models import (
 CARD_PREFIX = "8611"  # card numbers: prefix, 11 random digits, Luhn check digit (16 digits, as bank cards)
 
 
-def _audit_move(obj: Any, *, to: str, acting_user: Any, detail: dict[str, Any] | None = None) -> None:
-    """Move ``obj`` through its workflow, save it and audit the move (``ValidationError`` if not allowed)."""
-    before = obj.snapshot()
+def _audit_move(
+    obj: Any,
+    *,
+    to: str,
+    acting_user: Any,
+    action: str = AuditAction.STATUS,
+    before: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Move ``obj`` through its workflow, save it and audit the move (``ValidationError`` if not allowed).
+
+    ``before`` is the snapshot taken before the caller changed other fields of ``obj``, if it did.
+    """
+    before = before if before is not None else obj.snapshot()
     try:
         transition(obj, to=to)
     except InvalidTransition as exc:
         raise ValidationError(str(exc)) from exc
     obj.save()
     audit.record(
-        AuditAction.STATUS,
-        target=obj,
-        acting_user=acting_user,
-        before=before,
-        after=obj.snapshot(),
-        detail=detail,
+        action, target=obj, acting_user=acting_user, before=before, after=obj.snapshot(), detail=detail
     )
 
 
@@ -160,21 +166,16 @@ def join_application_approve(*, application: JoinApplication, acting_user: Any) 
         acting_user=acting_user,
     )
     card_issue(member=member, acting_user=acting_user)
+    before = application.snapshot()
     application.member = member
     application.reviewed_by = acting_user
     application.reviewed_at = timezone.now()
-    before = application.snapshot()
-    try:
-        transition(application, to=ApplicationStatus.APPROVED)
-    except InvalidTransition as exc:
-        raise ValidationError(str(exc)) from exc
-    application.save()
-    audit.record(
-        AuditAction.APPROVE,
-        target=application,
+    _audit_move(
+        application,
+        to=ApplicationStatus.APPROVED,
         acting_user=acting_user,
+        action=AuditAction.APPROVE,
         before=before,
-        after=application.snapshot(),
     )
     return member
 
@@ -188,20 +189,15 @@ def join_application_reject(
     if not reason:
         raise ValidationError({"reason": "请填写不通过的原因，申请人会看到它"})
     before = application.snapshot()
-    try:
-        transition(application, to=ApplicationStatus.REJECTED)
-    except InvalidTransition as exc:
-        raise ValidationError(str(exc)) from exc
     application.reason = reason[:200]
     application.reviewed_by = acting_user
     application.reviewed_at = timezone.now()
-    application.save()
-    audit.record(
-        AuditAction.REJECT,
-        target=application,
+    _audit_move(
+        application,
+        to=ApplicationStatus.REJECTED,
         acting_user=acting_user,
+        action=AuditAction.REJECT,
         before=before,
-        after=application.snapshot(),
     )
     return application
 

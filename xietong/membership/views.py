@@ -6,6 +6,7 @@ e-card. Staff pages: the review queue, the member roll, outreach events, card ve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -34,6 +35,17 @@ from .models import JoinApplication, Member, MemberImport, OutreachEvent
 def qr_svg(text: str, *, scale: int = 5) -> str:
     """An inline SVG QR code (segno), safe to put in a page."""
     return mark_safe(segno.make(text, error="m").svg_inline(scale=scale, border=2))  # noqa: S308  # segno's own SVG
+
+
+def _perform(request: HttpRequest, call: Callable[[], Any], done: Callable[[Any], str]) -> None:
+    """Run an action for a POST view: its ``ValidationError`` becomes an error message, success a
+    success message (``done`` gets the action's result)."""
+    try:
+        result = call()
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, done(result))
 
 
 # Public: join, status, e-card ----------------------------------------------------------------------
@@ -135,16 +147,13 @@ def _application(request: HttpRequest, pk: int) -> JoinApplication:
 def application_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve one application (the member is made and the e-card issued)."""
     application = _application(request, pk)
-    try:
-        member = actions.join_application_approve(application=application, acting_user=request.user)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    else:
-        messages.success(
-            request,
-            _("已通过：%(name)s，会员编号 %(number)s")
-            % {"name": member.person.name, "number": member.number},
-        )
+    _perform(
+        request,
+        lambda: actions.join_application_approve(application=application, acting_user=request.user),
+        lambda member: (
+            _("已通过：%(name)s，会员编号 %(number)s") % {"name": member.person.name, "number": member.number}
+        ),
+    )
     return redirect(f"{reverse('membership:application_list')}?{request.POST.get('querystring', '')}")
 
 
@@ -174,14 +183,14 @@ def application_reject(request: HttpRequest, pk: int) -> HttpResponse:
     application = _application(request, pk)
     form = RejectForm(request.POST)
     form.is_valid()
-    try:
-        actions.join_application_reject(
-            application=application, reason=form.cleaned_data.get("reason", ""), acting_user=request.user
-        )
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    else:
-        messages.success(request, _("已退回：%(name)s") % {"name": application.name})
+    reason = form.cleaned_data.get("reason", "")
+    _perform(
+        request,
+        lambda: actions.join_application_reject(
+            application=application, reason=reason, acting_user=request.user
+        ),
+        lambda _result: _("已退回：%(name)s") % {"name": application.name},
+    )
     return redirect("membership:application_list")
 
 
@@ -249,14 +258,11 @@ def member_status(request: HttpRequest, pk: int) -> HttpResponse:
     if status not in MemberStatus.values:
         messages.error(request, _("请选择会籍状态"))
     else:
-        try:
-            actions.member_set_status(member=member, status=status, acting_user=request.user)
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        else:
-            messages.success(
-                request, _("会籍状态已改为：%(status)s") % {"status": member.get_status_display()}
-            )
+        _perform(
+            request,
+            lambda: actions.member_set_status(member=member, status=status, acting_user=request.user),
+            lambda moved: _("会籍状态已改为：%(status)s") % {"status": moved.get_status_display()},
+        )
     return redirect("membership:member_detail", pk=member.pk)
 
 
@@ -277,12 +283,7 @@ def card_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
         raise Http404
     card = get_object_or_404(selectors.cards(user=request.user, action="change"), pk=pk)
     action, done = CARD_ACTIONS[what]
-    try:
-        action(card=card, acting_user=request.user)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    else:
-        messages.success(request, _(done))
+    _perform(request, lambda: action(card=card, acting_user=request.user), lambda _result: _(done))
     return redirect("membership:member_detail", pk=card.member_id)
 
 
@@ -464,12 +465,11 @@ def transfer_request(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("请选择转入工会"))
     else:
-        try:
-            actions.transfer_request(member=member, acting_user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        else:
-            messages.success(request, _("已提交转接申请，等待转入工会办理"))
+        _perform(
+            request,
+            lambda: actions.transfer_request(member=member, acting_user=request.user, **form.cleaned_data),
+            lambda _result: _("已提交转接申请，等待转入工会办理"),
+        )
     return redirect("membership:member_detail", pk=member.pk)
 
 
@@ -505,19 +505,13 @@ def transfer_decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
         transfer = get_object_or_404(selectors.transfers(user=request.user, action="change"), pk=pk)
     else:
         raise Http404
-    try:
-        if what == "accept":
-            actions.transfer_accept(transfer=transfer, acting_user=request.user)
-        elif what == "refuse":
-            actions.transfer_refuse(
-                transfer=transfer, reason=request.POST.get("reason", ""), acting_user=request.user
-            )
-        else:
-            actions.transfer_cancel(transfer=transfer, acting_user=request.user)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    else:
-        messages.success(request, _("已办理：%(transfer)s") % {"transfer": transfer})
+    reason = request.POST.get("reason", "")
+    calls: dict[str, Callable[[], Any]] = {
+        "accept": lambda: actions.transfer_accept(transfer=transfer, acting_user=request.user),
+        "refuse": lambda: actions.transfer_refuse(transfer=transfer, reason=reason, acting_user=request.user),
+        "cancel": lambda: actions.transfer_cancel(transfer=transfer, acting_user=request.user),
+    }
+    _perform(request, calls[what], lambda _result: _("已办理：%(transfer)s") % {"transfer": transfer})
     return redirect("membership:transfer_list")
 
 
