@@ -65,6 +65,20 @@ def _wrk(
     return {"rps": round(rps), "p99_ms": round(float(p99.group(1)) * scale[p99.group(2)], 1) if p99 else -1}
 
 
+def _wait_until_served(url: str) -> None:
+    """Wait for a worker to answer: gunicorn binds the port before its workers have loaded Django."""
+    import urllib.request
+
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"服务未在 30 秒内启动：{url}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
@@ -154,12 +168,8 @@ def main() -> int:
             env=env, cwd=ROOT,
         )  # fmt: skip
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            _wait_until_served(f"http://127.0.0.1:{port}/healthz")
+            _wrk(f"http://127.0.0.1:{port}/healthz", 2, threads, args.connections)  # warm both workers
             before = CardUse.objects.count()
             verify = _wrk(f"http://127.0.0.1:{port}/api/membership/cards/verify/", args.seconds, threads,
                           args.connections, script)  # fmt: skip

@@ -5,9 +5,10 @@ they read through a selector and write through an action.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
@@ -152,3 +153,15 @@ def attach_errors(form: Any, exc: ValidationError) -> None:
                 form.add_error(target, error)
     else:
         form.add_error(None, exc)
+
+
+def perform_action(request: HttpRequest, call: Callable[[], Any], done: Callable[[Any], str]) -> bool:
+    """Run an action for a POST view: its ``ValidationError`` becomes an error message, success a
+    success message (``done`` gets the action's result). True when the action succeeded."""
+    try:
+        result = call()
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return False
+    messages.success(request, done(result))
+    return True

@@ -23,7 +23,7 @@ from xietong.core.models import Employer, Organization, Person, Region
 from xietong.core.workflows import InvalidTransition, transition
 from xietong.lib import idnumber, names, phone
 
-from . import cardtokens, imports
+from . import cardtokens, imports, selectors
 from .choices import ApplicationStatus, CardStatus, ImportStatus, MemberSource, MemberStatus, TransferStatus
 from .models import (
     CardUse,
@@ -402,8 +402,9 @@ def card_replace(*, card: MemberCard, acting_user: Any) -> MemberCard:
 class Verification:
     """An accepted card at a service point: what the desk may see, and the recorded use."""
 
-    card: MemberCard
-    use: CardUse
+    card: selectors.DeskCard
+    use_id: int
+    benefit: str
 
 
 class CardRefused(ValidationError):
@@ -428,51 +429,62 @@ def card_verify(*, token: str, service_point: ServicePoint, benefit: str, acting
         raise CardRefused(str(exc)) from exc
     if checked.node != settings.XIETONG_NODE_ID:
         raise CardRefused("此卡不是本节点签发的")
-    card = (
-        MemberCard.objects.select_related("member__person", "member__organization")
-        .filter(number=checked.card_number)
-        .first()
+    card, use_id = _record_use(
+        number=checked.card_number,
+        point_id=service_point.pk,
+        benefit=benefit,
+        token_id=checked.token_id,
+        user_id=getattr(acting_user, "pk", None),
     )
     if card is None:
         raise CardRefused("卡号不存在")
     if card.status != CardStatus.ACTIVE:
         raise CardRefused(REFUSAL_BY_CARD_STATUS.get(card.status, "此卡不能使用"))
-    if card.member.status != MemberStatus.ACTIVE:
-        raise CardRefused(f"会员会籍状态为“{card.member.get_status_display()}”，不能享受会员服务")
-    use = CardUse(
-        card=card,
-        service_point=service_point,
-        benefit=benefit,
-        token_id=checked.token_id,
-        verified_by=acting_user,
-        created_at=timezone.now(),
-    )
-    use.updated_at = use.created_at
-    use.pk = _insert_use_once(use)
-    if use.pk is None:
+    if card.member_status != MemberStatus.ACTIVE:
+        raise CardRefused(f"会员会籍状态为“{MemberStatus(card.member_status).label}”，不能享受会员服务")
+    if use_id is None:
         raise CardRefused("此二维码已使用过（重复扫码），请会员刷新电子卡")
-    return Verification(card, use)
+    return Verification(card, use_id, benefit)
 
 
-def _insert_use_once(use: CardUse) -> int | None:
-    """Record a card use in one statement; ``None`` when the token id was already used (a replay).
+_USE_COLUMNS = "(created_at, updated_at, card_id, service_point_id, benefit, token_id, verified_by_id)"
 
-    ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL and SQLite alike) needs no transaction
-    or savepoint, which matters at a busy registration desk.
+
+def _record_use(
+    *, number: str, point_id: int, benefit: str, token_id: str, user_id: int | None
+) -> tuple[selectors.DeskCard | None, int | None]:
+    """Look the card up and, when card and membership are active, record its use unless the token
+    was used before (a replay). Returns the card (``None``: no such number) and the new use's id
+    (``None``: nothing recorded).
+
+    ``INSERT … ON CONFLICT (token_id) DO NOTHING RETURNING`` needs no transaction or savepoint; on
+    PostgreSQL the lookup and the insert are one statement (one round trip per scan at a busy desk).
     """
     from django.db import connection
 
-    adapt = connection.ops.adapt_datetimefield_value
+    table = CardUse._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    use = [now, now, point_id, benefit, token_id, user_id]
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH c AS ({selectors.desk_card_sql()}), u AS (INSERT INTO {table} {_USE_COLUMNS} "  # noqa: S608
+                "SELECT %s, %s, c.id, %s, %s, %s, %s FROM c WHERE c.status = %s AND c.member_status = %s "
+                "ON CONFLICT (token_id) DO NOTHING RETURNING id) SELECT c.*, (SELECT id FROM u) FROM c",
+                [number, *use, CardStatus.ACTIVE, MemberStatus.ACTIVE],
+            )
+            row = cursor.fetchone()
+            return (selectors.DeskCard(*row[:-1]), row[-1]) if row else (None, None)
+        card = selectors.desk_card(number)
+        if card is None or card.status != CardStatus.ACTIVE or card.member_status != MemberStatus.ACTIVE:
+            return card, None
         cursor.execute(
-            f"INSERT INTO {CardUse._meta.db_table} "  # noqa: S608 - the model's own table
-            "(created_at, updated_at, card_id, service_point_id, benefit, token_id, verified_by_id) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (token_id) DO NOTHING RETURNING id",
-            [adapt(use.created_at), adapt(use.updated_at), use.card_id, use.service_point_id, use.benefit,
-             use.token_id, use.verified_by_id],
-        )  # fmt: skip
-        row = cursor.fetchone()
-    return int(row[0]) if row else None
+            f"INSERT INTO {table} {_USE_COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (token_id) DO NOTHING RETURNING id",
+            [now, now, card.id, point_id, benefit, token_id, user_id],
+        )
+        inserted = cursor.fetchone()
+    return card, int(inserted[0]) if inserted else None
 
 
 # Bulk import --------------------------------------------------------------------------------------

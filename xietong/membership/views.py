@@ -23,7 +23,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xietong.core import pii
-from xietong.core.generic import ActionFormView, ScopedDetailView, ScopedListView, attach_errors
+from xietong.core.generic import (
+    ActionFormView,
+    ScopedDetailView,
+    ScopedListView,
+    attach_errors,
+    perform_action,
+)
 from xietong.core.selectors import organizations_for
 
 from . import actions, selectors
@@ -35,17 +41,6 @@ from .models import JoinApplication, Member, MemberImport, OutreachEvent
 def qr_svg(text: str, *, scale: int = 5) -> str:
     """An inline SVG QR code (segno), safe to put in a page."""
     return mark_safe(segno.make(text, error="m").svg_inline(scale=scale, border=2))  # noqa: S308  # segno's own SVG
-
-
-def _perform(request: HttpRequest, call: Callable[[], Any], done: Callable[[Any], str]) -> None:
-    """Run an action for a POST view: its ``ValidationError`` becomes an error message, success a
-    success message (``done`` gets the action's result)."""
-    try:
-        result = call()
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    else:
-        messages.success(request, done(result))
 
 
 # Public: join, status, e-card ----------------------------------------------------------------------
@@ -147,7 +142,7 @@ def _application(request: HttpRequest, pk: int) -> JoinApplication:
 def application_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve one application (the member is made and the e-card issued)."""
     application = _application(request, pk)
-    _perform(
+    perform_action(
         request,
         lambda: actions.join_application_approve(application=application, acting_user=request.user),
         lambda member: (
@@ -184,7 +179,7 @@ def application_reject(request: HttpRequest, pk: int) -> HttpResponse:
     form = RejectForm(request.POST)
     form.is_valid()
     reason = form.cleaned_data.get("reason", "")
-    _perform(
+    perform_action(
         request,
         lambda: actions.join_application_reject(
             application=application, reason=reason, acting_user=request.user
@@ -258,7 +253,7 @@ def member_status(request: HttpRequest, pk: int) -> HttpResponse:
     if status not in MemberStatus.values:
         messages.error(request, _("请选择会籍状态"))
     else:
-        _perform(
+        perform_action(
             request,
             lambda: actions.member_set_status(member=member, status=status, acting_user=request.user),
             lambda moved: _("会籍状态已改为：%(status)s") % {"status": moved.get_status_display()},
@@ -283,7 +278,7 @@ def card_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
         raise Http404
     card = get_object_or_404(selectors.cards(user=request.user, action="change"), pk=pk)
     action, done = CARD_ACTIONS[what]
-    _perform(request, lambda: action(card=card, acting_user=request.user), lambda _result: _(done))
+    perform_action(request, lambda: action(card=card, acting_user=request.user), lambda _result: _(done))
     return redirect("membership:member_detail", pk=card.member_id)
 
 
@@ -369,8 +364,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             result = {
                 "ok": True,
                 "card": verification.card,
-                "use": verification.use,
-                "benefit": Benefit(verification.use.benefit).label,
+                "benefit": Benefit(verification.benefit).label,
             }
         kept = {"service_point": form.cleaned_data["service_point"], "benefit": form.cleaned_data["benefit"]}
         form = VerifyForm(service_points=points, initial=kept)
@@ -465,7 +459,7 @@ def transfer_request(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("请选择转入工会"))
     else:
-        _perform(
+        perform_action(
             request,
             lambda: actions.transfer_request(member=member, acting_user=request.user, **form.cleaned_data),
             lambda _result: _("已提交转接申请，等待转入工会办理"),
@@ -511,7 +505,7 @@ def transfer_decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
         "refuse": lambda: actions.transfer_refuse(transfer=transfer, reason=reason, acting_user=request.user),
         "cancel": lambda: actions.transfer_cancel(transfer=transfer, acting_user=request.user),
     }
-    _perform(request, calls[what], lambda _result: _("已办理：%(transfer)s") % {"transfer": transfer})
+    perform_action(request, calls[what], lambda _result: _("已办理：%(transfer)s") % {"transfer": transfer})
     return redirect("membership:transfer_list")
 
 

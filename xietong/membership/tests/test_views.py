@@ -136,6 +136,23 @@ def test_the_verify_api_answers_with_the_reason(scope: Scope) -> None:
     assert nobody.post(reverse("card-verify"), body, content_type="application/json").status_code == 403
 
 
+def test_a_desk_verifies_with_its_api_token_and_a_wrong_token_is_refused(scope: Scope) -> None:
+    from rest_framework.authtoken.models import Token
+
+    card = selectors.active_card(make_member(scope.home))
+    assert card is not None
+    account = make_user("desk", perms=["membership.verify_membercard"], organization=scope.root)
+    point = make_service_point(scope.root, account)
+    key = Token.objects.create(user=account).key
+    url, kind = reverse("card-verify"), "application/json"
+    for _ in range(2):  # the second scan is served from the token cache
+        body = {"token": selectors.card_token(card), "service_point": point.pk, "benefit": "free_registration"}
+        answer = Client().post(url, body, content_type=kind, HTTP_AUTHORIZATION=f"Token {key}")
+        assert answer.json()["ok"] is True
+    wrong = Client().post(url, body, content_type=kind, HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert wrong.status_code == 401
+
+
 def test_the_public_key_is_published(settings: Any) -> None:
     body = Client().get(reverse("membership:public_key")).json()
     assert body["node"] == settings.XIETONG_NODE_ID and len(body["public_key"]) == 43
