@@ -71,7 +71,7 @@ def _wait_until_served(url: str) -> None:
 
     for _ in range(300):
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:

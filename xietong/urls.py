@@ -12,6 +12,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include("xietong.core.api.urls")),
     path("api/membership/", include("xietong.membership.api.urls")),
+    path("api/exchange/", include("xietong.exchange.api.urls")),
+    path("", include("xietong.exchange.urls")),
     path("", include("xietong.membership.urls")),
     path("", include("xietong.core.urls")),
 ]

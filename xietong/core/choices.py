@@ -61,3 +61,4 @@ class AuditAction(models.TextChoices):
     REJECT = "reject", _("审核不通过")
     STATUS = "status", _("状态变更")
     IMPORT = "import", _("批量导入")
+    RECEIVE = "receive", _("收到其他节点的数据")

@@ -30,6 +30,8 @@ _RUN_MEMBERSHIP = (
     "membership.add_memberimport",
 )
 
+_VIEW_ARREARS = ("exchange.view_arrearslisting",)
+
 DEFAULT_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec(
         "node_admin",
@@ -46,6 +48,8 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             "core.view_auditevent",
             "core.view_user",
             "core.manage_accounts",
+            "exchange.operate_exchange",
+            *_VIEW_ARREARS,
         ),
     ),
     RoleSpec(
@@ -62,6 +66,7 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             "core.view_auditevent",
             *_VIEW_MEMBERSHIP,
             *_RUN_MEMBERSHIP,
+            *_VIEW_ARREARS,
         ),
     ),
     RoleSpec(
@@ -74,7 +79,20 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
         "hrss_officer",
         "人社经办人员",
         "人社部门经办：查询和登记人员，可查看完整身份证号码（留痕）",
-        (*_VIEW_CORE, "core.add_person", "core.change_person", "core.reveal_person", "core.add_employer"),
+        (
+            *_VIEW_CORE,
+            "core.add_person",
+            "core.change_person",
+            "core.reveal_person",
+            "core.add_employer",
+            *_VIEW_ARREARS,
+        ),
+    ),
+    RoleSpec(
+        "labour_inspector",
+        "劳动保障监察员",
+        "劳动保障监察机构：将欠薪用人单位列入或移出黑名单（发布到区域内各节点）",
+        (*_VIEW_CORE, *_VIEW_ARREARS, "exchange.add_arrearslisting", "exchange.change_arrearslisting"),
     ),
     RoleSpec(
         "service_point",

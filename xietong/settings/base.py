@@ -13,9 +13,12 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("XIETONG_VAR_DIR", BASE_DIR / "var"))
+# ``xietong node init`` writes a node's identity to var/node.env; the environment still wins.
+load_dotenv(VAR_DIR / "node.env", override=False)
 KEY_DIR = Path(os.environ.get("XIETONG_KEY_DIR", VAR_DIR / "keys"))
 
 
@@ -62,6 +65,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "xietong.core",
     "xietong.membership",
+    "xietong.exchange",
     "xietong.demo",
 ]
 
@@ -116,6 +120,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
         "transaction_mode": "IMMEDIATE",
+    }
+elif env_bool("XIETONG_DB_POOL", True):
+    # A psycopg pool per process (ADR 007): a request takes a connection and gives it back, without
+    # the per-request health-check round trip that persistent connections need.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("XIETONG_DB_POOL_MAX", "4")),
+        "timeout": 10,
+        "max_lifetime": 600,
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -226,7 +241,17 @@ XIETONG_PII_KEY_AUTOCREATE = True  # embedded default: create key files on first
 # The node's Ed25519 signing key (card tokens, exchange messages); its public key is published.
 XIETONG_NODE_SIGNING_KEY = os.environ.get("XIETONG_NODE_SIGNING_KEY", "")
 XIETONG_NODE_SIGNING_KEY_FILE = KEY_DIR / "node-signing.key"
-XIETONG_NODE_ID = os.environ.get("XIETONG_NODE_ID", "bj")
+# The exchange between nodes (ADR 008). The hub signs the region group's node registry.
+XIETONG_NODE_ENDPOINT = os.environ.get("XIETONG_NODE_ENDPOINT", "http://127.0.0.1:8000")
+XIETONG_REGION_CODE = os.environ.get("XIETONG_REGION_CODE", "110000")
+XIETONG_HUB_NODE_ID = os.environ.get("XIETONG_HUB_NODE_ID", XIETONG_NODE_ID)
+XIETONG_HUB_ENDPOINT = os.environ.get("XIETONG_HUB_ENDPOINT", "")
+XIETONG_HUB_PUBLIC_KEY = os.environ.get("XIETONG_HUB_PUBLIC_KEY", "")
+XIETONG_EXCHANGE_MAX_BYTES = int(os.environ.get("XIETONG_EXCHANGE_MAX_BYTES", str(1024 * 1024)))
+XIETONG_EXCHANGE_SKEW_SECONDS = int(os.environ.get("XIETONG_EXCHANGE_SKEW_SECONDS", "300"))
+XIETONG_EXCHANGE_RETRY_MAX_SECONDS = int(os.environ.get("XIETONG_EXCHANGE_RETRY_MAX_SECONDS", "300"))
+XIETONG_EXCHANGE_REGISTRY_SECONDS = float(os.environ.get("XIETONG_EXCHANGE_REGISTRY_SECONDS", "60"))
+XIETONG_EXCHANGE_TIMEOUT_SECONDS = float(os.environ.get("XIETONG_EXCHANGE_TIMEOUT_SECONDS", "10"))
 XIETONG_CARD_TOKEN_TTL = int(os.environ.get("XIETONG_CARD_TOKEN_TTL", "300"))  # seconds a card QR stays valid
 
 LOGGING = {

@@ -146,7 +146,8 @@ def test_a_desk_verifies_with_its_api_token_and_a_wrong_token_is_refused(scope: 
     key = Token.objects.create(user=account).key
     url, kind = reverse("card-verify"), "application/json"
     for _ in range(2):  # the second scan is served from the token cache
-        body = {"token": selectors.card_token(card), "service_point": point.pk, "benefit": "free_registration"}
+        token = selectors.card_token(card)
+        body = {"token": token, "service_point": point.pk, "benefit": "free_registration"}
         answer = Client().post(url, body, content_type=kind, HTTP_AUTHORIZATION=f"Token {key}")
         assert answer.json()["ok"] is True
     wrong = Client().post(url, body, content_type=kind, HTTP_AUTHORIZATION="Token " + "0" * 40)

@@ -1,5 +1,6 @@
 """``xietong serve``: run the node under gunicorn (static files by WhiteNoise) and, unless told not
-to, the background task worker (``db_worker``) beside it; stopping one stops both."""
+to, the background task worker (``db_worker``) and the exchange worker (``exchange deliver --loop``)
+beside it; stopping the server stops them."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default=os.environ.get("XIETONG_BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("XIETONG_WORKERS", "2")))
         parser.add_argument(
-            "--no-task-worker", action="store_true", help="不启动后台任务进程（由单独的 db_worker 运行）"
+            "--no-task-worker",
+            action="store_true",
+            help="不启动后台任务进程和交换进程（由单独的 db_worker 与 exchange deliver --loop 运行）",
         )
 
     def handle(self, *args: Any, bind: str, workers: int, no_task_worker: bool, **options: Any) -> None:
@@ -31,6 +34,8 @@ class Command(BaseCommand):
         if not no_task_worker:
             worker = [sys.executable, "-m", "xietong.cli", "db_worker", "--interval", "0.5"]
             children.append(subprocess.Popen(worker))
+            exchange = [sys.executable, "-m", "xietong.cli", "exchange", "deliver", "--loop"]
+            children.append(subprocess.Popen(exchange))
         server = subprocess.Popen(web)
         children.append(server)
         self.stdout.write(f"协同节点已启动：http://{bind}/")

@@ -1,0 +1,591 @@
+"""Every write of the exchange: the node registry, the outbox and its delivery, the inbox, and the
+wage-arrears blacklist that rides on them (ARCHITECTURE.md §1, ADR 008)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from xietong.core import audit, pii
+from xietong.core.choices import AuditAction
+from xietong.core.models import Organization
+from xietong.lib import creditcode
+from xietong.lib.names import to_simplified
+
+from . import envelope, transport
+from .choices import Direction, ListingStatus, MessageStatus
+from .envelope import Refused
+from .models import ArrearsListing, ExchangeMessage, ExchangeNode, NodeRegistry, RefusedDelivery
+
+REGISTRY_FIELDS = ("node_id", "name", "region_code", "endpoint", "public_key", "is_hub")
+
+
+def _me() -> str:
+    return str(settings.XIETONG_NODE_ID)
+
+
+def _is_hub() -> bool:
+    return bool(settings.XIETONG_HUB_NODE_ID == settings.XIETONG_NODE_ID)
+
+
+def _hub_public_key() -> str:
+    return pii.node_public_key() if _is_hub() else str(settings.XIETONG_HUB_PUBLIC_KEY)
+
+
+# Registry --------------------------------------------------------------------------------------------
+
+
+def _when(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _registry_entry(node: ExchangeNode) -> dict[str, Any]:
+    entry: dict[str, Any] = {name: getattr(node, name) for name in REGISTRY_FIELDS}
+    entry.update(
+        valid_from=_when(node.valid_from),
+        valid_until=_when(node.valid_until),
+        revoked_at=_when(node.revoked_at),
+    )
+    return entry
+
+
+def _publish_registry() -> NodeRegistry:
+    """Sign the hub's current node list as the next registry version."""
+    last = NodeRegistry.objects.order_by("-version").first()
+    version = (last.version if last else 0) + 1
+    document = {
+        "hub": _me(),
+        "version": version,
+        "issued_at": timezone.now().isoformat(),
+        "nodes": [_registry_entry(node) for node in ExchangeNode.objects.order_by("node_id")],
+    }
+    signature = envelope.sign_document(pii.node_signing_key(), document)
+    return NodeRegistry.objects.create(version=version, hub=_me(), document=document, signature=signature)
+
+
+@transaction.atomic
+def node_register(
+    *,
+    node_id: str,
+    name: str,
+    endpoint: str,
+    public_key: str,
+    region_code: str = "",
+    valid_until: dt.datetime | None = None,
+    acting_user: Any,
+) -> ExchangeNode:
+    """Add a node to the region group, or change its entry (hub only); publishes a new registry."""
+    if not _is_hub():
+        raise ValidationError(f"只有枢纽节点（{settings.XIETONG_HUB_NODE_ID}）可以登记节点")
+    if not endpoint.startswith(("http://", "https://")):
+        raise ValidationError({"endpoint": "接入地址应以 http:// 或 https:// 开头"})
+    if len(public_key) != 43:
+        raise ValidationError({"public_key": "签名公钥应为 43 个字符的 base64url 文本（Ed25519）"})
+    node = ExchangeNode.objects.filter(node_id=node_id).first()
+    before = node.snapshot() if node else None
+    node = node or ExchangeNode(node_id=node_id)
+    node.name, node.endpoint, node.public_key = name, endpoint.rstrip("/"), public_key
+    node.region_code, node.valid_until, node.revoked_at = region_code, valid_until, None
+    node.is_hub = node_id == _me()
+    node.full_clean()
+    node.save()
+    audit.record(
+        AuditAction.UPDATE if before else AuditAction.CREATE,
+        target=node,
+        acting_user=acting_user,
+        before=before,
+        after=node.snapshot(),
+    )
+    _publish_registry()
+    return node
+
+
+@transaction.atomic
+def node_revoke(*, node: ExchangeNode, acting_user: Any) -> ExchangeNode:
+    """Revoke a node's entry (hub only): no node accepts its messages once the registry reaches it."""
+    if not _is_hub():
+        raise ValidationError("只有枢纽节点可以吊销节点")
+    if node.node_id == _me():
+        raise ValidationError("枢纽节点不能吊销自己")
+    before = node.snapshot()
+    node.revoked_at = timezone.now()
+    node.save(update_fields=["revoked_at", "updated_at"])
+    audit.record(
+        AuditAction.REVOKE, target=node, acting_user=acting_user, before=before, after=node.snapshot()
+    )
+    _publish_registry()
+    return node
+
+
+@transaction.atomic
+def registry_accept(*, document: Any, signature: str, acting_user: Any = None) -> bool:
+    """Accept a registry signed by the hub if it is newer than the one held; ``False`` when it is not
+    newer (nothing changes); ``Refused`` for a bad signature or a document of another hub."""
+    if not isinstance(document, dict) or not isinstance(document.get("nodes"), list):
+        raise Refused("节点名册格式不正确")
+    if document.get("hub") != settings.XIETONG_HUB_NODE_ID:
+        raise Refused(
+            f"节点名册由 {document.get('hub')} 签发，本节点信任的枢纽是 {settings.XIETONG_HUB_NODE_ID}"
+        )
+    if not envelope.verify_document(_hub_public_key(), document, signature):
+        raise Refused("节点名册的枢纽签名无效")
+    version = int(document.get("version", 0))
+    current = NodeRegistry.objects.order_by("-version").first()
+    if current and version <= current.version:
+        return False
+    listed = set()
+    for entry in document["nodes"]:
+        listed.add(entry["node_id"])
+        node = ExchangeNode.objects.filter(node_id=entry["node_id"]).first() or ExchangeNode(
+            node_id=entry["node_id"]
+        )
+        for name in REGISTRY_FIELDS[1:]:
+            setattr(node, name, entry[name])
+        for name in ("valid_from", "valid_until", "revoked_at"):
+            setattr(node, name, dt.datetime.fromisoformat(entry[name]) if entry.get(name) else None)
+        node.valid_from = node.valid_from or timezone.now()
+        node.save()
+    ExchangeNode.objects.exclude(node_id__in=listed).filter(revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    registry = NodeRegistry.objects.create(
+        version=version, hub=document["hub"], document=document, signature=signature
+    )
+    audit.record(AuditAction.RECEIVE, target=registry, acting_user=acting_user, detail={"version": version})
+    return True
+
+
+def registry_fetch() -> bool:
+    """Fetch the registry from the hub and accept it if newer (the exchange worker does this)."""
+    if _is_hub():
+        return False
+    if not settings.XIETONG_HUB_ENDPOINT:
+        raise Refused("未配置枢纽节点地址 XIETONG_HUB_ENDPOINT")
+    status, raw = transport.get(settings.XIETONG_HUB_ENDPOINT.rstrip("/") + "/exchange/registry/")
+    if status != 200:
+        raise Refused(f"枢纽节点返回 HTTP {status}")
+    payload = json.loads(raw)
+    return registry_accept(document=payload.get("document"), signature=str(payload.get("signature", "")))
+
+
+# Outbox ----------------------------------------------------------------------------------------------
+
+
+def message_send(*, receiver: str, kind: str, body: dict[str, Any], idempotency_key: str) -> ExchangeMessage:
+    """Put a message for ``receiver`` in the outbox, in the caller's transaction, chained after the
+    previous one to that peer. The same ``idempotency_key`` again returns the message already there."""
+    with transaction.atomic():
+        peer = ExchangeNode.objects.select_for_update().filter(node_id=receiver).first()
+        if peer is None or not peer.is_trusted():
+            raise ValidationError(f"节点 {receiver} 不在名册中或已失效，不能发送")
+        existing = ExchangeMessage.objects.filter(
+            direction=Direction.OUT, sender=_me(), receiver=receiver, idempotency_key=idempotency_key
+        ).first()
+        if existing:
+            return existing
+        message = ExchangeMessage(
+            direction=Direction.OUT,
+            seq=peer.out_seq + 1,
+            message_id=uuid.uuid4().hex,
+            sender=_me(),
+            receiver=receiver,
+            kind=kind,
+            created=timezone.now().isoformat(),
+            idempotency_key=idempotency_key,
+            prev_hash=peer.out_last_hash,
+            body=json.loads(json.dumps(body, default=str)),
+            status=MessageStatus.PENDING,
+            next_attempt_at=timezone.now(),
+        )
+        message.hash = envelope.content_hash(message.content())
+        message.signature = envelope.sign_hash(pii.node_signing_key(), message.hash)
+        message.save()
+        peer.out_seq, peer.out_last_hash = message.seq, message.hash
+        peer.save(update_fields=["out_seq", "out_last_hash"])
+    return message
+
+
+def broadcast(*, kind: str, body: dict[str, Any], idempotency_key: str) -> list[ExchangeMessage]:
+    """Send the same message to every trusted peer of the region group."""
+    peers = [node for node in ExchangeNode.objects.exclude(node_id=_me()) if node.is_trusted()]
+    return [
+        message_send(receiver=node.node_id, kind=kind, body=body, idempotency_key=idempotency_key)
+        for node in peers
+    ]
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery pass did."""
+
+    delivered: int = 0
+    refused: int = 0
+    failed: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(2 ** min(attempts, 20), settings.XIETONG_EXCHANGE_RETRY_MAX_SECONDS))
+
+
+def deliver_due(*, post: Callable[[str, bytes], tuple[int, bytes]] | None = None) -> DeliveryReport:
+    """Deliver the outbox: per peer, pending messages in order until one fails (it is retried with
+    back-off, and the later ones wait behind it so that the peer applies them in order)."""
+    post = post or transport.post
+    report = DeliveryReport()
+    now = timezone.now()
+    receivers = (
+        ExchangeMessage.objects.filter(direction=Direction.OUT, status=MessageStatus.PENDING)
+        .values_list("receiver", flat=True)
+        .distinct()
+    )
+    for receiver in list(receivers):
+        peer = ExchangeNode.objects.filter(node_id=receiver).first()
+        queue = ExchangeMessage.objects.filter(
+            direction=Direction.OUT, status=MessageStatus.PENDING, receiver=receiver
+        ).order_by("seq")
+        head = queue.first()
+        if peer is None or head is None or (head.next_attempt_at and head.next_attempt_at > now):
+            continue
+        for message in queue.iterator():
+            error = _deliver_one(message, peer, post)
+            if error:
+                report.failed += 1
+                report.errors[receiver] = error
+                break
+            if message.status == MessageStatus.REFUSED:
+                report.refused += 1
+            else:
+                report.delivered += 1
+    return report
+
+
+def _deliver_one(
+    message: ExchangeMessage, peer: ExchangeNode, post: Callable[[str, bytes], tuple[int, bytes]]
+) -> str:
+    """One attempt; returns the error in words, or ``""`` when the peer answered with a valid ack."""
+    now = timezone.now()
+    body = envelope.envelope(
+        message.content(),
+        digest=message.hash,
+        signature=message.signature,
+        private_key=pii.node_signing_key(),
+        now=now,
+    )
+    message.attempts += 1
+    try:
+        status, raw = post(peer.endpoint + "/exchange/inbox/", body)
+        answer = json.loads(raw.decode("utf-8")) if raw else {}
+        if status != 200:
+            raise Refused(f"HTTP {status}：{answer.get('error', '') if isinstance(answer, dict) else ''}")
+        ack = answer.get("ack") or {}
+        if ack.get("id") != message.message_id or ack.get("hash") != message.hash:
+            raise Refused("对方回执与消息不符")
+        if not envelope.verify_document(peer.public_key, ack, str(answer.get("signature", ""))):
+            raise Refused("对方回执签名无效")
+    except (OSError, ValueError, Refused) as exc:
+        error = str(exc) or exc.__class__.__name__
+        message.last_error = error[:2000]
+        message.next_attempt_at = now + _backoff(message.attempts)
+        message.save(update_fields=["attempts", "last_error", "next_attempt_at", "updated_at"])
+        ExchangeNode.objects.filter(pk=peer.pk).update(last_error=error[:2000], last_error_at=now)
+        return error
+    message.status = (
+        MessageStatus.ACKED if ack.get("status") == MessageStatus.APPLIED else MessageStatus.REFUSED
+    )
+    message.reason = str(ack.get("reason", ""))[:2000]
+    message.finished_at = now
+    message.last_error = ""
+    message.save(update_fields=["status", "reason", "finished_at", "attempts", "last_error", "updated_at"])
+    ExchangeNode.objects.filter(pk=peer.pk).update(last_success_at=now)
+    return ""
+
+
+# Inbox -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxAnswer:
+    """The HTTP answer to a delivery: a signed acknowledgement, or an error with its reason."""
+
+    status: int
+    payload: dict[str, Any]
+
+
+def refuse_delivery(
+    raw: bytes, reason: str, *, status: int, sender: str = "", remote_addr: str | None = None
+) -> InboxAnswer:
+    """Log a delivery refused at the door and answer with the reason."""
+    RefusedDelivery.objects.create(
+        claimed_sender=sender[:64],
+        remote_addr=remote_addr,
+        reason=reason,
+        size=len(raw),
+        excerpt=raw[:500].decode("utf-8", errors="replace"),
+    )
+    return InboxAnswer(status, {"error": reason})
+
+
+def _ack(message: ExchangeMessage) -> InboxAnswer:
+    ack = {
+        "id": message.message_id,
+        "hash": message.hash,
+        "receiver": _me(),
+        "status": message.status,
+        "reason": message.reason,
+    }
+    return InboxAnswer(200, {"ack": ack, "signature": envelope.sign_document(pii.node_signing_key(), ack)})
+
+
+def receive(raw: bytes, *, remote_addr: str | None = None) -> InboxAnswer:
+    """Check a delivery and apply it exactly once; a repeated delivery gets the same acknowledgement.
+
+    Refused at the door (logged as ``RefusedDelivery``, nothing applied): oversized or malformed
+    input, an unknown or revoked sender, a bad hash or signature, a stamp outside the allowed clock
+    skew, a message out of order (answered 409 so the sender retries after the missing one).
+    A well-formed message whose content this node cannot apply is accepted into the log as
+    ``rejected`` with the reason, and the sender is told.
+    """
+    from . import handlers
+
+    try:
+        document = envelope.parse(raw, max_bytes=settings.XIETONG_EXCHANGE_MAX_BYTES)
+    except Refused as exc:
+        return refuse_delivery(raw[:2000], str(exc), status=400, remote_addr=remote_addr)
+    sender = document["sender"]
+    peer = ExchangeNode.objects.filter(node_id=sender).first()
+    if peer is None:
+        return refuse_delivery(
+            raw, f"发送节点 {sender} 不在节点名册中", status=403, sender=sender, remote_addr=remote_addr
+        )
+    if not peer.is_trusted():
+        return refuse_delivery(
+            raw,
+            f"发送节点 {sender} 已被吊销或不在有效期内",
+            status=403,
+            sender=sender,
+            remote_addr=remote_addr,
+        )
+    try:
+        incoming = envelope.check(
+            document,
+            public_key=peer.public_key,
+            receiver=_me(),
+            now=timezone.now(),
+            skew_seconds=settings.XIETONG_EXCHANGE_SKEW_SECONDS,
+        )
+    except Refused as exc:
+        return refuse_delivery(raw, str(exc), status=403, sender=sender, remote_addr=remote_addr)
+    content = incoming.content
+    with transaction.atomic():
+        peer = ExchangeNode.objects.select_for_update().get(pk=peer.pk)
+        seen = ExchangeMessage.objects.filter(direction=Direction.IN, message_id=content["id"]).first()
+        if seen is not None:
+            if seen.hash == incoming.digest and seen.sender == sender:
+                return _ack(seen)  # a repeated delivery: same answer, nothing applied again
+            return refuse_delivery(
+                raw, "消息编号已用于另一条消息（重放）", status=409, sender=sender, remote_addr=remote_addr
+            )
+        if content["prev_hash"] != peer.in_last_hash:
+            return refuse_delivery(
+                raw,
+                "消息顺序不符：前一条消息尚未收到，请按顺序重发",
+                status=409,
+                sender=sender,
+                remote_addr=remote_addr,
+            )
+        message = ExchangeMessage(
+            direction=Direction.IN,
+            seq=peer.in_seq + 1,
+            message_id=content["id"],
+            sender=sender,
+            receiver=_me(),
+            kind=content["kind"],
+            created=content["created"],
+            idempotency_key=content["idempotency_key"],
+            prev_hash=content["prev_hash"],
+            hash=incoming.digest,
+            signature=incoming.signature,
+            body=content["body"],
+            status=MessageStatus.APPLIED,
+            finished_at=timezone.now(),
+        )
+        handler = handlers.HANDLERS.get(content["kind"])
+        if handler is None:
+            message.status, message.reason = (
+                MessageStatus.REJECTED,
+                f"本节点不处理此类消息：{content['kind']}",
+            )
+        else:
+            try:
+                with transaction.atomic():
+                    handler(content["body"], peer)
+            except (ValidationError, Refused, KeyError, TypeError, ValueError) as exc:
+                message.status, message.reason = MessageStatus.REJECTED, _reason(exc)
+        message.save()
+        peer.in_seq, peer.in_last_hash = message.seq, message.hash
+        peer.save(update_fields=["in_seq", "in_last_hash"])
+    return _ack(message)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    if isinstance(exc, KeyError):
+        return f"消息内容缺少字段 {exc}"
+    return str(exc) or exc.__class__.__name__
+
+
+# Wage-arrears blacklist ------------------------------------------------------------------------------
+
+
+def _listing_body(listing: ArrearsListing) -> dict[str, Any]:
+    return {
+        "uid": listing.uid,
+        "origin_node": listing.origin_node,
+        "authority": listing.authority,
+        "credit_code": listing.credit_code,
+        "employer_name": listing.employer_name,
+        "amount_owed": str(listing.amount_owed),
+        "workers_affected": listing.workers_affected,
+        "decision_no": listing.decision_no,
+        "listed_on": listing.listed_on.isoformat(),
+        "expires_on": listing.expires_on.isoformat() if listing.expires_on else None,
+        "status": listing.status,
+        "removed_on": listing.removed_on.isoformat() if listing.removed_on else None,
+        "removal_reason": listing.removal_reason,
+    }
+
+
+def _clean_listing(listing: ArrearsListing) -> None:
+    """Normalise and check a listing's fields; ``ValidationError`` per field, in Chinese."""
+    errors: dict[str, str] = {}
+    try:
+        listing.credit_code = creditcode.parse(listing.credit_code).code
+    except creditcode.InvalidCreditCode as exc:
+        errors["credit_code"] = str(exc)
+    listing.employer_name = to_simplified(listing.employer_name.strip())
+    listing.authority = to_simplified(listing.authority.strip())
+    try:
+        listing.amount_owed = Decimal(str(listing.amount_owed))
+        if listing.amount_owed <= 0:
+            errors["amount_owed"] = "拖欠工资金额应大于0"
+    except InvalidOperation:
+        errors["amount_owed"] = "拖欠工资金额不是有效数字"
+    if int(listing.workers_affected) < 1:
+        errors["workers_affected"] = "涉及劳动者人数至少为1"
+    if listing.expires_on and listing.expires_on < listing.listed_on:
+        errors["expires_on"] = "届满日期不能早于列入日期"
+    if errors:
+        raise ValidationError(errors)
+    listing.full_clean()
+
+
+@transaction.atomic
+def arrears_list(
+    *,
+    organization: Organization,
+    credit_code: str,
+    employer_name: str,
+    amount_owed: Decimal | str,
+    workers_affected: int,
+    decision_no: str,
+    listed_on: dt.date,
+    expires_on: dt.date | None = None,
+    acting_user: Any,
+) -> ArrearsListing:
+    """List an employer for wage arrears and publish the listing to every node of the region group."""
+    listing = ArrearsListing(
+        uid=uuid.uuid4().hex,
+        origin_node=_me(),
+        organization=organization,
+        authority=organization.name,
+        credit_code=credit_code,
+        employer_name=employer_name,
+        amount_owed=amount_owed,
+        workers_affected=workers_affected,
+        decision_no=decision_no.strip(),
+        listed_on=listed_on,
+        expires_on=expires_on,
+    )
+    _clean_listing(listing)
+    duplicate = ArrearsListing.objects.filter(
+        credit_code=listing.credit_code, decision_no=listing.decision_no, status=ListingStatus.LISTED
+    ).first()
+    if duplicate:
+        raise ValidationError({"decision_no": f"该单位已按决定书 {listing.decision_no} 列入名单"})
+    listing.save()
+    audit.record(AuditAction.CREATE, target=listing, acting_user=acting_user, after=listing.snapshot())
+    broadcast(
+        kind="arrears.listed", body=_listing_body(listing), idempotency_key=f"arrears.listed:{listing.uid}"
+    )
+    return listing
+
+
+@transaction.atomic
+def arrears_remove(
+    *, listing: ArrearsListing, reason: str, removed_on: dt.date, acting_user: Any
+) -> ArrearsListing:
+    """Take a listing of this node off the blacklist; the removal reaches every node the same way."""
+    if listing.origin_node != _me():
+        raise ValidationError(f"此名单由 {listing.origin_node} 节点列入，只能由该节点移出")
+    if listing.status == ListingStatus.REMOVED:
+        raise ValidationError("此单位已移出名单")
+    if not reason.strip():
+        raise ValidationError({"removal_reason": "请填写移出原因"})
+    before = listing.snapshot()
+    listing.status, listing.removed_on, listing.removal_reason = (
+        ListingStatus.REMOVED,
+        removed_on,
+        reason.strip(),
+    )
+    listing.save()
+    audit.record(
+        AuditAction.STATUS, target=listing, acting_user=acting_user, before=before, after=listing.snapshot()
+    )
+    broadcast(
+        kind="arrears.removed", body=_listing_body(listing), idempotency_key=f"arrears.removed:{listing.uid}"
+    )
+    return listing
+
+
+def arrears_apply_remote(body: dict[str, Any], sender: ExchangeNode) -> ArrearsListing:
+    """Keep the copy of a listing (or its removal) published by another node."""
+    if body["origin_node"] != sender.node_id:
+        raise Refused(f"节点 {sender.node_id} 只能发布本节点列入的名单")
+    listing = ArrearsListing.objects.filter(uid=str(body["uid"])).first()
+    before = listing.snapshot() if listing else None
+    listing = listing or ArrearsListing(uid=str(body["uid"]), origin_node=sender.node_id)
+    if listing.origin_node != sender.node_id:
+        raise Refused("名单编号属于另一个节点")
+    listing.authority = str(body["authority"])
+    listing.credit_code = str(body["credit_code"])
+    listing.employer_name = str(body["employer_name"])
+    listing.amount_owed = body["amount_owed"]
+    listing.workers_affected = int(body["workers_affected"])
+    listing.decision_no = str(body["decision_no"])
+    listing.listed_on = dt.date.fromisoformat(body["listed_on"])
+    listing.expires_on = dt.date.fromisoformat(body["expires_on"]) if body.get("expires_on") else None
+    listing.status = ListingStatus(body["status"])
+    listing.removed_on = dt.date.fromisoformat(body["removed_on"]) if body.get("removed_on") else None
+    listing.removal_reason = str(body.get("removal_reason", ""))
+    _clean_listing(listing)
+    listing.save()
+    audit.record(
+        AuditAction.RECEIVE,
+        target=listing,
+        before=before,
+        after=listing.snapshot(),
+        detail={"from": sender.node_id},
+    )
+    return listing

@@ -1,0 +1,12 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("arrears", views.ArrearsListingViewSet, basename="arrears")
+
+urlpatterns = [
+    path("arrears/check/", views.ArrearsCheckView.as_view(), name="arrears-check"),
+    *router.urls,
+]

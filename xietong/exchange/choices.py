@@ -1,0 +1,22 @@
+"""Choices of the exchange app."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Direction(models.TextChoices):
+    OUT = "out", _("发出")
+    IN = "in", _("收到")
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", _("待投递")
+    ACKED = "acked", _("已送达并处理")
+    REFUSED = "refused", _("对方拒绝")
+    APPLIED = "applied", _("已处理")
+    REJECTED = "rejected", _("已拒绝")
+
+
+class ListingStatus(models.TextChoices):
+    LISTED = "listed", _("列入名单")
+    REMOVED = "removed", _("已移出")

@@ -1,0 +1,125 @@
+"""The wire format of the exchange: content hash, signatures, the per-delivery transport stamp.
+
+A message travels as its content (``ExchangeMessage.content()``) plus ``hash`` (SHA-256 of the
+canonical JSON of the content), ``signature`` (the sender's Ed25519 signature of the hash, kept in
+both logs) and, per delivery attempt, ``sent_at`` with ``transport_signature`` (signature of
+``hash|receiver|sent_at``). The stamp lets a receiver refuse a captured request replayed later
+while a message that waited days in an outbox (its peer was down) is still accepted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from xietong.lib import crypto
+
+CONTENT_FIELDS = ("id", "sender", "receiver", "kind", "created", "idempotency_key", "prev_hash", "body")
+
+
+class Refused(Exception):
+    """A delivery or registry the receiving node will not accept; ``str()`` is the reason in Chinese."""
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of a message's content."""
+    return hashlib.sha256(crypto.canonical_json({key: content[key] for key in CONTENT_FIELDS})).hexdigest()
+
+
+def sign_hash(private_key: str, digest: str) -> str:
+    return crypto.sign(private_key, digest.encode())
+
+
+def stamp(private_key: str, *, digest: str, receiver: str, sent_at: str) -> str:
+    """The transport signature of one delivery attempt."""
+    return crypto.sign(private_key, f"{digest}|{receiver}|{sent_at}".encode())
+
+
+def envelope(
+    content: dict[str, Any], *, digest: str, signature: str, private_key: str, now: datetime
+) -> bytes:
+    """The request body of one delivery attempt."""
+    sent_at = now.isoformat()
+    transport = stamp(private_key, digest=digest, receiver=str(content["receiver"]), sent_at=sent_at)
+    document = {**content, "hash": digest, "signature": signature, "sent_at": sent_at}
+    document["transport_signature"] = transport
+    return crypto.canonical_json(document)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A delivery whose form, hash and signatures have been checked."""
+
+    content: dict[str, Any]
+    digest: str
+    signature: str
+    sent_at: datetime
+
+
+def parse(raw: bytes, *, max_bytes: int) -> dict[str, Any]:
+    """The delivery's JSON document; ``Refused`` for oversized, non-JSON or incomplete input."""
+    if len(raw) > max_bytes:
+        raise Refused(f"消息过大：{len(raw)} 字节，上限 {max_bytes} 字节")
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Refused(f"消息不是有效的 UTF-8 JSON：{exc}") from None
+    if not isinstance(document, dict):
+        raise Refused("消息应为 JSON 对象")
+    missing = [
+        key
+        for key in (*CONTENT_FIELDS, "hash", "signature", "sent_at", "transport_signature")
+        if key not in document
+    ]
+    if missing:
+        raise Refused(f"消息缺少字段：{'、'.join(missing)}")
+    for key in (*CONTENT_FIELDS[:-1], "hash", "signature", "sent_at", "transport_signature"):
+        if not isinstance(document[key], str) or len(document[key]) > 200:
+            raise Refused(f"消息字段 {key} 格式不正确")
+    if not isinstance(document["body"], dict):
+        raise Refused("消息字段 body 应为 JSON 对象")
+    return document
+
+
+def check(
+    document: dict[str, Any], *, public_key: str, receiver: str, now: datetime, skew_seconds: int
+) -> Incoming:
+    """Check a parsed delivery against the sender's public key; ``Refused`` says what is wrong."""
+    if document["receiver"] != receiver:
+        raise Refused(f"消息的接收节点是 {document['receiver']}，不是本节点 {receiver}")
+    content = {key: document[key] for key in CONTENT_FIELDS}
+    digest = content_hash(content)
+    if digest != document["hash"]:
+        raise Refused("消息内容与摘要不符（内容被改动）")
+    if not crypto.verify(public_key, digest.encode(), document["signature"]):
+        raise Refused("消息签名无效")
+    stamp_bytes = f"{digest}|{receiver}|{document['sent_at']}".encode()
+    if not crypto.verify(public_key, stamp_bytes, document["transport_signature"]):
+        raise Refused("投递签名无效")
+    try:
+        sent_at = datetime.fromisoformat(document["sent_at"])
+    except ValueError:
+        raise Refused("投递时间格式不正确") from None
+    if sent_at.tzinfo is None:
+        raise Refused("投递时间缺少时区")
+    drift = abs((now - sent_at).total_seconds())
+    if drift > skew_seconds:
+        raise Refused(
+            f"投递时间与本节点时间相差 {int(drift)} 秒，超过允许的 {skew_seconds} 秒（重放或时钟不准）"
+        )
+    return Incoming(content, digest, document["signature"], sent_at)
+
+
+def sign_document(private_key: str, document: dict[str, Any]) -> str:
+    """Signature of a JSON document (the node registry, an acknowledgement)."""
+    return crypto.sign(private_key, crypto.canonical_json(document))
+
+
+def verify_document(public_key: str, document: dict[str, Any], signature: str) -> bool:
+    try:
+        return crypto.verify(public_key, crypto.canonical_json(document), signature)
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,26 @@
+"""What a node does with each kind of message it accepts: ``HANDLERS[kind](body, sender)``.
+
+A handler calls an action; a ``ValidationError`` or ``Refused`` from it rejects the message with
+the reason (the message is still logged and acknowledged, so the sender's queue moves on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .models import ExchangeNode
+
+Handler = Callable[[dict[str, Any], ExchangeNode], object]
+
+
+def _arrears(body: dict[str, Any], sender: ExchangeNode) -> object:
+    from .actions import arrears_apply_remote
+
+    return arrears_apply_remote(body, sender)
+
+
+HANDLERS: dict[str, Handler] = {
+    "arrears.listed": _arrears,
+    "arrears.removed": _arrears,
+}

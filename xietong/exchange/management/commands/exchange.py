@@ -1,0 +1,111 @@
+"""``xietong exchange …``: register and revoke nodes (hub), fetch the registry, deliver the outbox
+(``deliver --loop`` is the exchange worker that ``xietong serve`` starts), verify the logs."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from xietong.exchange import actions, selectors
+from xietong.exchange.envelope import Refused
+from xietong.exchange.models import ExchangeNode
+
+
+class Command(BaseCommand):
+    help = "跨区域交换工具：register/revoke（枢纽）、registry、deliver、verify、status"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="subcommand", required=True)
+        register = sub.add_parser("register", help="在枢纽登记节点（node init 写出的 node-entry.json）")
+        register.add_argument("entries", nargs="+")
+        revoke = sub.add_parser("revoke", help="在枢纽吊销节点")
+        revoke.add_argument("node_id")
+        sub.add_parser("registry", help="从枢纽获取节点名册（非枢纽节点）")
+        deliver = sub.add_parser("deliver", help="投递发件箱；--loop 持续运行（交换进程）")
+        deliver.add_argument("--loop", action="store_true")
+        deliver.add_argument("--interval", type=float, default=1.0)
+        sub.add_parser("verify", help="校验收发消息日志（哈希链、签名）")
+        sub.add_parser("status", help="各节点的待投递消息和最近错误")
+
+    def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
+        try:
+            getattr(self, f"_{subcommand}")(**options)
+        except (ValidationError, Refused) as exc:
+            message = "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            raise CommandError(message) from None
+
+    def _register(self, entries: list[str], **_options: Any) -> None:
+        for path in entries:
+            entry = json.loads(Path(path).read_text(encoding="utf-8"))
+            node = actions.node_register(
+                node_id=entry["node_id"],
+                name=entry["name"],
+                endpoint=entry["endpoint"],
+                public_key=entry["public_key"],
+                region_code=entry.get("region_code", ""),
+                acting_user=None,
+            )
+            self.stdout.write(f"已登记：{node}")
+
+    def _revoke(self, node_id: str, **_options: Any) -> None:
+        node = ExchangeNode.objects.filter(node_id=node_id).first()
+        if node is None:
+            raise CommandError(f"名册中没有节点 {node_id}")
+        actions.node_revoke(node=node, acting_user=None)
+        self.stdout.write(f"已吊销：{node}")
+
+    def _registry(self, **_options: Any) -> None:
+        changed = actions.registry_fetch()
+        current = selectors.registry()
+        self.stdout.write(
+            f"节点名册第 {current.version if current else 0} 版{'（已更新）' if changed else ''}"
+        )
+
+    def _deliver(self, loop: bool, interval: float, **_options: Any) -> None:
+        fetched_at = 0.0
+        while True:
+            if loop and time.monotonic() - fetched_at > settings.XIETONG_EXCHANGE_REGISTRY_SECONDS:
+                fetched_at = time.monotonic()
+                try:
+                    actions.registry_fetch()
+                except (OSError, ValueError, Refused) as exc:
+                    self.stderr.write(f"获取节点名册失败：{exc}")
+            report = actions.deliver_due()
+            if report.delivered or report.refused or report.failed or not loop:
+                self.stdout.write(
+                    f"已送达 {report.delivered}，对方拒绝 {report.refused}，失败 {report.failed}"
+                    + "".join(f"；{peer}：{error}" for peer, error in report.errors.items())
+                )
+            if not loop:
+                return
+            time.sleep(interval)
+
+    def _verify(self, **_options: Any) -> None:
+        checked, problems = selectors.verify_log()
+        if not problems:
+            self.stdout.write(
+                self.style.SUCCESS(f"消息日志完整：已校验 {checked} 条消息，哈希链和签名均有效。")
+            )
+            return
+        for problem in problems:
+            self.stderr.write(problem)
+        self.stderr.write(f"消息日志有 {len(problems)} 处问题（共 {checked} 条）。")
+        sys.exit(1)
+
+    def _status(self, **_options: Any) -> None:
+        from xietong.core.models import User
+
+        operator = User(is_superuser=True, is_active=True)
+        for peer in selectors.peers(user=operator):
+            state = "已吊销" if peer.node.revoked_at else "有效"
+            self.stdout.write(
+                f"{peer.node.node_id}\t{state}\t待投递 {peer.pending}\t对方拒绝 {peer.refused}\t"
+                f"最近错误：{peer.node.last_error or '—'}"
+            )

@@ -1,0 +1,81 @@
+"""``xietong node init``: give this node its identity and keys, and write its registry entry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from xietong.core import pii
+from xietong.lib import crypto
+
+
+class Command(BaseCommand):
+    help = "节点工具：init 生成本节点的签名密钥和设置（var/node.env），并写出供枢纽登记的名册条目"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("subcommand", choices=["init"])
+        parser.add_argument("--id", required=True, help="节点编号，如 bj、tj、hb")
+        parser.add_argument("--name", required=True, help="节点名称，如 天津节点")
+        parser.add_argument(
+            "--endpoint", required=True, help="其他节点访问本节点的地址，如 http://127.0.0.1:8002"
+        )
+        parser.add_argument("--region", default="", help="行政区划代码，如 120000")
+        parser.add_argument("--hub-id", default="", help="枢纽节点编号（省略：本节点即枢纽）")
+        parser.add_argument("--hub-endpoint", default="")
+        parser.add_argument("--hub-public-key", default="", help="枢纽节点的签名公钥（或 --hub-entry 文件）")
+        parser.add_argument("--hub-entry", default="", help="枢纽节点 node init 写出的 node-entry.json")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        hub_id, hub_endpoint, hub_key = options["hub_id"], options["hub_endpoint"], options["hub_public_key"]
+        if options["hub_entry"]:
+            entry = json.loads(Path(options["hub_entry"]).read_text(encoding="utf-8"))
+            hub_id, hub_endpoint, hub_key = entry["node_id"], entry["endpoint"], entry["public_key"]
+        hub_id = hub_id or options["id"]
+        if hub_id != options["id"] and not (hub_endpoint and hub_key):
+            raise CommandError(
+                "非枢纽节点需要枢纽的地址和公钥：--hub-entry 文件，或 --hub-endpoint 与 --hub-public-key"
+            )
+        if not options["endpoint"].startswith(("http://", "https://")):
+            raise CommandError("--endpoint 应以 http:// 或 https:// 开头")
+        var = settings.VAR_DIR
+        var.mkdir(parents=True, exist_ok=True)
+        public_key = pii.node_public_key()  # creates var/keys/node-signing.key when missing
+        values = {
+            "XIETONG_NODE_ID": options["id"],
+            "XIETONG_NODE_NAME": options["name"],
+            "XIETONG_NODE_ENDPOINT": options["endpoint"].rstrip("/"),
+            "XIETONG_REGION_CODE": options["region"],
+            "XIETONG_HUB_NODE_ID": hub_id,
+            "XIETONG_HUB_ENDPOINT": hub_endpoint.rstrip("/"),
+            "XIETONG_HUB_PUBLIC_KEY": hub_key if hub_id != options["id"] else public_key,
+        }
+        (var / "node.env").write_text(
+            "".join(f"{key}={value}\n" for key, value in values.items()), encoding="utf-8"
+        )
+        entry = {
+            "node_id": options["id"],
+            "name": options["name"],
+            "region_code": options["region"],
+            "endpoint": values["XIETONG_NODE_ENDPOINT"],
+            "public_key": public_key,
+        }
+        crypto.canonical_json(entry)  # only JSON types
+        (var / "node-entry.json").write_text(
+            json.dumps(entry, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        self.stdout.write(
+            f"节点 {options['id']} 已初始化：设置 {var / 'node.env'}，名册条目 {var / 'node-entry.json'}"
+        )
+        self.stdout.write(f"签名公钥：{public_key}")
+        if hub_id == options["id"]:
+            self.stdout.write(
+                "本节点是枢纽：迁移数据库后运行 xietong exchange register <各节点的 node-entry.json>"
+            )
+        else:
+            self.stdout.write(
+                f"请在枢纽节点 {hub_id} 上运行：xietong exchange register {var / 'node-entry.json'}"
+            )

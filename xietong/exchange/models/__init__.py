@@ -1,0 +1,14 @@
+"""Models of the exchange app, one module per subdomain."""
+
+from .arrears import ArrearsListing
+from .messages import ExchangeMessage, RefusedDelivery
+from .nodes import GENESIS_HASH, ExchangeNode, NodeRegistry
+
+__all__ = [
+    "GENESIS_HASH",
+    "ArrearsListing",
+    "ExchangeMessage",
+    "ExchangeNode",
+    "NodeRegistry",
+    "RefusedDelivery",
+]

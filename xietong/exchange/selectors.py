@@ -1,0 +1,140 @@
+"""Every read of the exchange app: peers and queues for operators, the message log, the blacklist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Min, Q, QuerySet
+
+from xietong.lib import creditcode
+from xietong.lib.names import to_simplified
+
+from .choices import Direction, ListingStatus, MessageStatus
+from .models import ArrearsListing, ExchangeMessage, ExchangeNode, NodeRegistry, RefusedDelivery
+
+
+def can_operate(user: Any) -> bool:
+    return bool(user.has_perm("exchange.operate_exchange"))
+
+
+@dataclass(frozen=True)
+class PeerState:
+    """A peer as the operator page shows it: its entry, queue and last error."""
+
+    node: ExchangeNode
+    pending: int
+    refused: int
+    oldest: Any
+
+
+def peers(*, user: Any) -> list[PeerState]:
+    """Every node of the registry with this node's outbox figures towards it (operators only)."""
+    if not can_operate(user):
+        return []
+    pending = Q(status=MessageStatus.PENDING)
+    figures: dict[str, dict[str, Any]] = {
+        row["receiver"]: dict(row)
+        for row in ExchangeMessage.objects.filter(direction=Direction.OUT)
+        .values("receiver")
+        .annotate(
+            pending=Count("id", filter=pending),
+            refused=Count("id", filter=Q(status=MessageStatus.REFUSED)),
+            oldest=Min("created", filter=pending),
+        )
+    }
+    empty = {"pending": 0, "refused": 0, "oldest": None}
+    return [
+        PeerState(node, **{key: figures.get(node.node_id, empty)[key] for key in empty})
+        for node in ExchangeNode.objects.order_by("node_id")
+    ]
+
+
+def messages(*, user: Any, q: str = "", status: str = "") -> QuerySet[ExchangeMessage]:
+    """The message log, newest first (operators only)."""
+    if not can_operate(user):
+        return ExchangeMessage.objects.none()
+    queryset = ExchangeMessage.objects.all()
+    if status:
+        queryset = queryset.filter(status=status)
+    if q:
+        queryset = queryset.filter(Q(kind__icontains=q) | Q(sender=q) | Q(receiver=q) | Q(message_id=q))
+    return queryset
+
+
+def refused_deliveries(*, user: Any) -> QuerySet[RefusedDelivery]:
+    if not can_operate(user):
+        return RefusedDelivery.objects.none()
+    return RefusedDelivery.objects.all()
+
+
+def registry() -> NodeRegistry | None:
+    """The newest registry this node holds (the hub serves it to the others)."""
+    return NodeRegistry.objects.order_by("-version").first()
+
+
+def arrears_listings(*, user: Any, q: str = "", status: str = "") -> QuerySet[ArrearsListing]:
+    """The blacklist as every node holds it: its own listings and those published by the others."""
+    if not user.has_perm("exchange.view_arrearslisting"):
+        return ArrearsListing.objects.none()
+    queryset = ArrearsListing.objects.all()
+    if status:
+        queryset = queryset.filter(status=status)
+    if q:
+        text = to_simplified(q.strip())
+        code = creditcode.normalize(q)
+        queryset = queryset.filter(
+            Q(employer_name__icontains=text) | Q(credit_code=code) | Q(decision_no__icontains=q.strip())
+        )
+    return queryset
+
+
+def arrears_check(*, credit_code: str = "", name: str = "") -> list[ArrearsListing]:
+    """Is this employer on the blacklist anywhere in the region group? Its current listings.
+
+    For other apps (honours, competitions): no user, no scope, the blacklist is shared by design.
+    A credit code is matched exactly (after normalising); a name exactly after simplification.
+    """
+    condition = Q()
+    if credit_code.strip():
+        condition |= Q(credit_code=creditcode.normalize(credit_code))
+    if name.strip():
+        condition |= Q(employer_name=to_simplified(name.strip()))
+    if not condition:
+        return []
+    return list(ArrearsListing.objects.filter(condition, status=ListingStatus.LISTED))
+
+
+def arrears_editable_by(*, user: Any) -> QuerySet[ArrearsListing]:
+    """Listings this node made in the organisations where the user may change them."""
+    return ArrearsListing.objects.restrict(user, "change").filter(organization__isnull=False)
+
+
+def verify_log() -> tuple[int, list[str]]:
+    """Check both message logs: each channel's sequence and hash chain, each content hash, each
+    sender signature (this node's key for what it sent, the sender's registry key for what it
+    received). Returns the number of messages checked and the problems found, in words."""
+    from xietong.core import pii
+
+    from . import envelope
+    from .models import GENESIS_HASH
+
+    keys = {node.node_id: node.public_key for node in ExchangeNode.objects.all()}
+    checked, problems = 0, []
+    last: dict[tuple[str, str, str], tuple[int, str]] = {}
+    for message in ExchangeMessage.objects.order_by("direction", "sender", "receiver", "seq").iterator():
+        checked += 1
+        channel = (message.direction, message.sender, message.receiver)
+        seq, previous = last.get(channel, (0, GENESIS_HASH))
+        where = f"{message.get_direction_display()} {message.sender}→{message.receiver} 第{message.seq}条"
+        if message.seq != seq + 1:
+            problems.append(f"{where}：序号不连续（上一条为第{seq}条）")
+        if message.prev_hash != previous:
+            problems.append(f"{where}：前序摘要与上一条不符（链条断裂）")
+        if envelope.content_hash(message.content()) != message.hash:
+            problems.append(f"{where}：内容与摘要不符（内容被改动）")
+        key = pii.node_public_key() if message.direction == Direction.OUT else keys.get(message.sender, "")
+        if not envelope.crypto.verify(key, message.hash.encode(), message.signature):
+            problems.append(f"{where}：签名无效")
+        last[channel] = (message.seq, message.hash)
+    return checked, problems

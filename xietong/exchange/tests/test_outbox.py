@@ -1,0 +1,134 @@
+"""The outbox: a listing queues one message per peer in the same transaction, delivery keeps order,
+waits with back-off while a peer is down, and an acknowledgement must be signed by the peer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from xietong.core.models import AuditEvent, Organization
+from xietong.core.testing import make_org
+
+from .. import actions, envelope
+from ..choices import MessageStatus
+from ..models import ArrearsListing, ExchangeMessage, ExchangeNode
+from .conftest import Peer
+from .test_inbox import TJ_CODE
+
+
+def list_one(code: str = TJ_CODE, decision: str = "京人社监〔2026〕3号") -> ArrearsListing:
+    authority = Organization.objects.filter(code="inspect").first() or make_org("inspect", kind="hrss_bureau")
+    return actions.arrears_list(
+        organization=authority, credit_code=code, employer_name="北京某餐饮管理有限公司", amount_owed="52000",
+        workers_affected=9, decision_no=decision, listed_on=dt.date(2026, 11, 20), acting_user=None,
+    )  # fmt: skip
+
+
+def acking(peer: Peer, *, status: str = "applied", reason: str = "") -> Any:
+    """A transport that answers as the peer: a valid ack signed with the peer's key."""
+    seen: list[dict[str, Any]] = []
+
+    def post(url: str, body: bytes) -> tuple[int, bytes]:
+        document = json.loads(body)
+        seen.append(document)
+        ack = {
+            "id": document["id"],
+            "hash": document["hash"],
+            "receiver": "tj",
+            "status": status,
+            "reason": reason,
+        }
+        return 200, json.dumps(
+            {"ack": ack, "signature": envelope.sign_document(peer.private_key, ack)}
+        ).encode()
+
+    post.seen = seen  # type: ignore[attr-defined]
+    return post
+
+
+def test_listing_queues_a_message_for_each_peer_but_not_for_itself(peer: Peer) -> None:
+    listing = list_one()
+    queued = ExchangeMessage.objects.get(direction="out")
+    assert (queued.receiver, queued.kind, queued.body["uid"]) == ("tj", "arrears.listed", listing.uid)
+    assert queued.seq == 1 and queued.status == MessageStatus.PENDING
+    assert AuditEvent.objects.filter(target_type="exchange.arrearslisting", action="create").count() == 1
+
+
+def test_a_bad_credit_code_lists_nothing_and_sends_nothing(peer: Peer) -> None:
+    with pytest.raises(ValidationError) as caught:
+        list_one(code="91120116MA05J0X10A")
+    assert caught.value.message_dict["credit_code"] == ["第18位校验码应为Y，实为A"]
+    assert not ArrearsListing.objects.exists() and not ExchangeMessage.objects.exists()
+
+
+def test_the_same_decision_cannot_be_listed_twice(peer: Peer) -> None:
+    list_one()
+    with pytest.raises(ValidationError):
+        list_one()
+    assert ExchangeMessage.objects.count() == 1
+
+
+def test_delivery_marks_the_message_acknowledged(peer: Peer) -> None:
+    list_one()
+    post = acking(peer)
+    report = actions.deliver_due(post=post)
+    assert report.delivered == 1
+    message = ExchangeMessage.objects.get(direction="out")
+    assert message.status == MessageStatus.ACKED and message.attempts == 1
+    assert post.seen[0]["receiver"] == "tj" and post.seen[0]["hash"] == message.hash
+    assert actions.deliver_due(post=post).delivered == 0  # nothing left
+
+
+def test_a_peer_that_is_down_is_retried_later_and_order_is_kept(peer: Peer) -> None:
+    first = list_one()
+    actions.arrears_remove(listing=first, reason="已支付", removed_on=dt.date(2026, 11, 21), acting_user=None)
+
+    def down(url: str, body: bytes) -> tuple[int, bytes]:
+        raise ConnectionRefusedError("Connection refused")
+
+    report = actions.deliver_due(post=down)
+    assert report.failed == 1 and report.delivered == 0
+    head, second = ExchangeMessage.objects.filter(direction="out").order_by("seq")
+    assert head.attempts == 1 and "refused" in head.last_error
+    assert head.next_attempt_at is not None and head.next_attempt_at > timezone.now()
+    assert second.attempts == 0  # waits behind the first
+    assert "refused" in ExchangeNode.objects.get(node_id="tj").last_error
+    post = acking(peer)
+    assert actions.deliver_due(post=post).delivered == 0  # back-off not over yet
+    ExchangeMessage.objects.filter(pk=head.pk).update(next_attempt_at=timezone.now())
+    assert actions.deliver_due(post=post).delivered == 2
+    assert [doc["kind"] for doc in post.seen] == ["arrears.listed", "arrears.removed"]
+
+
+def test_an_ack_not_signed_by_the_peer_is_not_trusted(peer: Peer) -> None:
+    from xietong.lib import crypto
+
+    list_one()
+    forged = acking(Peer(peer.node, crypto.generate_signing_key()[0]))
+    report = actions.deliver_due(post=forged)
+    assert report.failed == 1 and report.errors["tj"] == "对方回执签名无效"
+    assert ExchangeMessage.objects.get(direction="out").status == MessageStatus.PENDING
+
+
+def test_a_refusal_by_the_peer_is_kept_with_its_reason(peer: Peer) -> None:
+    list_one()
+    actions.deliver_due(post=acking(peer, status="rejected", reason="本节点不处理此类消息"))
+    message = ExchangeMessage.objects.get(direction="out")
+    assert message.status == MessageStatus.REFUSED and message.reason == "本节点不处理此类消息"
+
+
+def test_the_same_idempotency_key_returns_the_queued_message(peer: Peer) -> None:
+    one = actions.message_send(receiver="tj", kind="ping", body={}, idempotency_key="k-1")
+    two = actions.message_send(receiver="tj", kind="ping", body={}, idempotency_key="k-1")
+    assert one.pk == two.pk and ExchangeMessage.objects.count() == 1
+
+
+def test_a_revoked_peer_gets_nothing(peer: Peer) -> None:
+    actions.node_revoke(node=peer.node, acting_user=None)
+    list_one()
+    assert not ExchangeMessage.objects.exists()

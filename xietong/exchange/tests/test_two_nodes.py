@@ -1,0 +1,161 @@
+"""Two real nodes (two processes, two SQLite databases) on loopback: the registry, a blacklist listing
+and its removal carried end to end in both directions, a node that is down for a while, and logs
+that verify on both sides afterwards."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..localnodes import LocalNode, region_group
+
+pytestmark = pytest.mark.nodes
+
+BJ_CODE = "91110108MA01ABCD1E"
+TJ_CODE = "91120116MA05J0X10Y"
+
+LIST = """
+import datetime
+from xietong.core.models import Organization, Region
+from xietong.exchange import actions
+org, _ = Organization.objects.get_or_create(code="{code}", defaults=dict(name="{authority}",
+    kind="labour_inspection", region=Region.objects.get(code="{region}")))
+listing = actions.arrears_list(organization=org, credit_code="{credit}", employer_name="{employer}",
+    amount_owed="{amount}", workers_affected={workers}, decision_no="{decision}",
+    listed_on=datetime.date(2026, 11, 20), acting_user=None)
+print(listing.uid)
+"""
+
+REMOVE = """
+import datetime
+from xietong.exchange import actions
+from xietong.exchange.models import ArrearsListing
+actions.arrears_remove(listing=ArrearsListing.objects.get(uid="{uid}"), reason="已全额支付拖欠工资",
+    removed_on=datetime.date(2026, 11, 24), acting_user=None)
+"""
+
+
+def wait_for(check: Callable[[], Any], *, seconds: float = 40) -> Any:
+    """Poll until ``check()`` is truthy (delivery is asynchronous); fail with the last value."""
+    deadline = time.monotonic() + seconds
+    value = check()
+    while not value and time.monotonic() < deadline:
+        time.sleep(0.5)
+        value = check()
+    assert value, f"not reached within {seconds} s"
+    return value
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalNode, LocalNode]]:
+    base: Path = tmp_path_factory.mktemp("nodes")
+    fast = {"XIETONG_EXCHANGE_RETRY_MAX_SECONDS": "2", "XIETONG_EXCHANGE_REGISTRY_SECONDS": "2"}
+    bj, tj = region_group(base, count=2, extra_env=fast)
+    try:
+        bj.start()
+        tj.start()
+        yield bj, tj
+    finally:
+        bj.stop()
+        tj.stop()
+
+
+def listing_on(node: LocalNode, uid: str) -> list[tuple[Any, ...]]:
+    return node.query(
+        "SELECT employer_name, status, origin_node FROM exchange_arrearslisting WHERE uid = ?", (uid,)
+    )
+
+
+def test_the_registry_reaches_the_other_node(nodes: tuple[LocalNode, LocalNode]) -> None:
+    _bj, tj = nodes
+    known = wait_for(lambda: tj.query("SELECT node_id FROM exchange_exchangenode ORDER BY node_id"))
+    assert [row[0] for row in known] == ["bj", "tj"]
+
+
+def test_a_listing_and_its_removal_reach_the_other_node_in_both_directions(
+    nodes: tuple[LocalNode, LocalNode],
+) -> None:
+    bj, tj = nodes
+    wait_for(lambda: tj.query("SELECT 1 FROM exchange_exchangenode WHERE node_id = 'bj'"))
+    uid = bj.shell(
+        LIST.format(
+            code="bj-cy-jc",
+            authority="北京市朝阳区劳动保障监察大队",
+            region="110105",
+            credit=BJ_CODE,
+            employer="北京某餐饮管理有限公司",
+            amount="52000",
+            workers=9,
+            decision="京朝人社监〔2026〕3号",
+        )
+    )
+    assert wait_for(lambda: listing_on(tj, uid)) == [("北京某餐饮管理有限公司", "listed", "bj")]
+    bj.shell(REMOVE.format(uid=uid))
+    wait_for(lambda: listing_on(tj, uid)[0][1] == "removed")
+    back = tj.shell(
+        LIST.format(
+            code="tj-bh-jc",
+            authority="天津市滨海新区劳动保障监察支队",
+            region="120116",
+            credit=TJ_CODE,
+            employer="天津某建筑劳务有限公司",
+            amount="386500",
+            workers=42,
+            decision="津滨人社监〔2026〕17号",
+        )
+    )
+    assert wait_for(lambda: listing_on(bj, back)) == [("天津某建筑劳务有限公司", "listed", "tj")]
+
+
+def test_a_node_that_was_down_gets_everything_once_and_in_order(nodes: tuple[LocalNode, LocalNode]) -> None:
+    bj, tj = nodes
+    wait_for(lambda: tj.query("SELECT 1 FROM exchange_exchangenode WHERE node_id = 'bj'"))
+    tj.stop()
+    uid = bj.shell(
+        LIST.format(
+            code="bj-hd-jc",
+            authority="北京市海淀区劳动保障监察大队",
+            region="110108",
+            credit="91110108MA01ABCE1F",
+            employer="北京某物业服务有限公司",
+            amount="120000",
+            workers=15,
+            decision="京海人社监〔2026〕8号",
+        )
+    )
+    bj.shell(REMOVE.format(uid=uid))
+    waiting = wait_for(
+        lambda: (
+            bj.query(
+                "SELECT count(*), max(attempts) FROM exchange_exchangemessage "
+                "WHERE direction = 'out' AND receiver = 'tj' AND status = 'pending' AND attempts > 0"
+            )[0][0]
+            and bj.query("SELECT last_error FROM exchange_exchangenode WHERE node_id = 'tj'")[0][0]
+        )
+    )
+    assert waiting  # bj keeps the messages and records why they wait
+    tj.start()
+    wait_for(lambda: listing_on(tj, uid) and listing_on(tj, uid)[0][1] == "removed")
+    received = tj.query(
+        "SELECT kind FROM exchange_exchangemessage WHERE direction = 'in' AND body LIKE ? ORDER BY seq",
+        (f"%{uid}%",),
+    )
+    assert [row[0] for row in received] == ["arrears.listed", "arrears.removed"]  # once each, in order
+    wait_for(
+        lambda: (
+            not bj.query(
+                "SELECT 1 FROM exchange_exchangemessage WHERE direction = 'out' AND status = 'pending'"
+            )
+        )
+    )
+
+
+def test_both_logs_verify(nodes: tuple[LocalNode, LocalNode]) -> None:
+    for node in nodes:
+        result = node.run("exchange", "verify", check=False)
+        assert result.returncode == 0, result.stderr
+        assert "哈希链和签名均有效" in result.stdout

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "exchange"
+
+urlpatterns = [
+    # Between nodes (signed, no session)
+    path("exchange/inbox/", views.inbox, name="inbox"),
+    path("exchange/registry/", views.registry, name="registry"),
+    # Staff console
+    path("exchange/", views.operations, name="operations"),
+    path("exchange/messages/", views.MessageListView.as_view(), name="message_list"),
+    path("exchange/arrears/", views.ArrearsListView.as_view(), name="arrears_list"),
+    path("exchange/arrears/new/", views.ArrearsCreateView.as_view(), name="arrears_create"),
+    path("exchange/arrears/<int:pk>/", views.ArrearsDetailView.as_view(), name="arrears_detail"),
+    path("exchange/arrears/<int:pk>/remove/", views.arrears_remove, name="arrears_remove"),
+]

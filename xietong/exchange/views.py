@@ -1,0 +1,188 @@
+"""Pages and endpoints of the exchange: the inbox other nodes deliver to, the registry the hub
+serves, the operator page, and the wage-arrears blacklist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from xietong.core.generic import ActionFormView, ScopedDetailView, ScopedListView, perform_action
+from xietong.core.selectors import organizations_for
+
+from . import actions, selectors
+from .choices import ListingStatus, MessageStatus
+from .forms import ArrearsCheckForm, ArrearsListingForm, ArrearsRemovalForm
+
+
+@csrf_exempt
+@require_POST
+def inbox(request: HttpRequest) -> JsonResponse:
+    """Where other nodes deliver messages (authenticated by signature, not by session)."""
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        size = int(request.META.get("CONTENT_LENGTH") or 0)
+        answer = actions.refuse_delivery(
+            b"", f"消息过大：{size} 字节", status=400, remote_addr=request.META.get("REMOTE_ADDR")
+        )
+        return JsonResponse(answer.payload, status=answer.status, json_dumps_params={"ensure_ascii": False})
+    answer = actions.receive(raw, remote_addr=request.META.get("REMOTE_ADDR"))
+    return JsonResponse(answer.payload, status=answer.status, json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def registry(request: HttpRequest) -> JsonResponse:
+    """The newest node registry held here, with the hub's signature (public: it holds no secrets)."""
+    current = selectors.registry()
+    if current is None:
+        return JsonResponse(
+            {"error": "本节点尚无节点名册"}, status=404, json_dumps_params={"ensure_ascii": False}
+        )
+    return JsonResponse(
+        {"document": current.document, "signature": current.signature},
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def operations(request: HttpRequest) -> HttpResponse:
+    """The operator page: each peer's queue, failures and last error; refused deliveries."""
+    if not request.user.is_authenticated:
+        return redirect(f"/accounts/login/?next={request.path}")
+    if not selectors.can_operate(request.user):
+        raise PermissionDenied
+    context = {
+        "peers": selectors.peers(user=request.user),
+        "refused": selectors.refused_deliveries(user=request.user)[:20],
+        "registry": selectors.registry(),
+    }
+    template = (
+        "exchange/_partials/peers.html" if getattr(request, "htmx", False) else "exchange/operations.html"
+    )
+    return render(request, template, context)
+
+
+class MessageListView(ScopedListView):
+    """The message log of this node (both directions), searchable by kind, node or message id."""
+
+    permission = "exchange.operate_exchange"
+    template_name = "exchange/message_list.html"
+    export_columns = (
+        ("方向", "get_direction_display"),
+        ("序号", "seq"),
+        ("发送节点", "sender"),
+        ("接收节点", "receiver"),
+        ("类型", "kind"),
+        ("状态", "get_status_display"),
+        ("生成时间", "created"),
+        ("投递次数", "attempts"),
+        ("拒绝原因", "reason"),
+        ("最近错误", "last_error"),
+        ("摘要", "hash"),
+    )
+    export_filename = "exchange-messages.xlsx"
+
+    def get_queryset(self) -> Any:
+        return selectors.messages(user=self.request.user, q=self.q, status=self.request.GET.get("status", ""))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(status_choices=MessageStatus.choices, **kwargs)
+
+
+# Wage-arrears blacklist -------------------------------------------------------------------------------
+
+
+class ArrearsListView(ScopedListView):
+    """The blacklist of the whole region group, with the check form and Excel export."""
+
+    permission = "exchange.view_arrearslisting"
+    template_name = "exchange/arrears_list.html"
+    export_columns = (
+        ("统一社会信用代码", "credit_code"),
+        ("用人单位名称", "employer_name"),
+        ("拖欠工资金额（元）", "amount_owed"),
+        ("涉及劳动者人数", "workers_affected"),
+        ("决定书文号", "decision_no"),
+        ("劳动保障监察机构", "authority"),
+        ("列入节点", "origin_node"),
+        ("列入日期", "listed_on"),
+        ("届满日期", "expires_on"),
+        ("状态", "get_status_display"),
+        ("移出日期", "removed_on"),
+        ("移出原因", "removal_reason"),
+    )
+    export_filename = "arrears-blacklist.xlsx"
+
+    def get_queryset(self) -> Any:
+        status = self.request.GET.get("status", ListingStatus.LISTED)
+        return selectors.arrears_listings(user=self.request.user, q=self.q, status=status)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(status_choices=ListingStatus.choices, **kwargs)
+        form = ArrearsCheckForm(self.request.GET if "check" in self.request.GET else None)
+        context["check_form"] = form
+        if form.is_bound and form.is_valid():
+            context["check_result"] = selectors.arrears_check(
+                credit_code=form.cleaned_data["credit_code"], name=form.cleaned_data["name"]
+            )
+        return context
+
+
+class ArrearsCreateView(ActionFormView):
+    """List an employer (a labour inspection authority's officer)."""
+
+    permission = "exchange.add_arrearslisting"
+    template_name = "core/form.html"
+    extra_context = {"title": "列入欠薪黑名单"}
+
+    def get_form(self, form_class: Any = None) -> ArrearsListingForm:
+        return ArrearsListingForm(
+            self.request.POST or None,
+            organizations=organizations_for(user=self.request.user, perm="exchange.add_arrearslisting"),
+        )
+
+    def perform(self, form: Any) -> HttpResponse:
+        listing = actions.arrears_list(acting_user=self.request.user, **form.cleaned_data)
+        return redirect("exchange:arrears_detail", pk=listing.pk)
+
+
+class ArrearsDetailView(ScopedDetailView):
+    """One listing, with its removal form where this node listed it and the user may change it."""
+
+    permission = "exchange.view_arrearslisting"
+    template_name = "exchange/arrears_detail.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.arrears_listings(user=self.request.user, status="")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        editable = selectors.arrears_editable_by(user=self.request.user).filter(pk=self.object.pk).exists()
+        context["removal_form"] = (
+            ArrearsRemovalForm() if editable and self.object.status == ListingStatus.LISTED else None
+        )
+        return context
+
+
+@require_POST
+def arrears_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take a listing off the blacklist (its removal is published to every node)."""
+    listing = get_object_or_404(selectors.arrears_editable_by(user=request.user), pk=pk)
+    form = ArrearsRemovalForm(request.POST)
+    if form.is_valid():
+        perform_action(
+            request,
+            lambda: actions.arrears_remove(
+                listing=listing,
+                reason=form.cleaned_data["removal_reason"],
+                removed_on=form.cleaned_data["removed_on"],
+                acting_user=request.user,
+            ),
+            lambda _result: _("已移出名单：%(name)s") % {"name": listing.employer_name},
+        )
+    return redirect("exchange:arrears_detail", pk=listing.pk)
