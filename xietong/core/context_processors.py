@@ -21,6 +21,7 @@ NAVIGATION: list[tuple[str, str, str, str]] = [
     ("会员统计", "membership:figures", "membership.view_member", "bar-chart"),
     ("职工沟通会", "membership:event_list", "membership.view_outreachevent", "megaphone"),
     ("会员卡核验", "membership:verify", "membership.verify_membercard", "qr-code-scan"),
+    ("社保关系转移", "exchange:transfer_list", "exchange.view_insurancetransfer", "arrow-repeat"),
     ("欠薪黑名单", "exchange:arrears_list", "exchange.view_arrearslisting", "slash-circle"),
     ("跨区域交换", "exchange:operations", "exchange.operate_exchange", "diagram-2"),
     ("审计日志", "core:audit_list", "core.view_auditevent", "journal-check"),

@@ -86,6 +86,9 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             "core.reveal_person",
             "core.add_employer",
             *_VIEW_ARREARS,
+            "exchange.view_insurancetransfer",
+            "exchange.add_insurancetransfer",
+            "exchange.change_insurancetransfer",
         ),
     ),
     RoleSpec(

@@ -1,12 +1,14 @@
 """Workflows as data (ARCHITECTURE.md §3.3): a model lists its allowed moves in ``TRANSITIONS``.
 
-``transition()`` is the one place that checks a move; callers (actions) audit it.
+``transition()`` is the one place that checks a move; ``move_audited()`` also saves the object and
+writes its audit event, which is what most actions want.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 
@@ -29,3 +31,29 @@ def transition(obj: Any, *, to: str, field: str = "status") -> str:
         )
     setattr(obj, field, to)
     return str(current)
+
+
+def move_audited(
+    obj: Any,
+    *,
+    to: str,
+    acting_user: Any,
+    action: str = "status",
+    before: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Move ``obj`` through its workflow, save it and audit the move (``ValidationError`` if not allowed).
+
+    ``before`` is the snapshot taken before the caller changed other fields of ``obj``, if it did.
+    """
+    from . import audit
+
+    before = before if before is not None else obj.snapshot()
+    try:
+        transition(obj, to=to)
+    except InvalidTransition as exc:
+        raise ValidationError(str(exc)) from exc
+    obj.save()
+    audit.record(
+        action, target=obj, acting_user=acting_user, before=before, after=obj.snapshot(), detail=detail
+    )

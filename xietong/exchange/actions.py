@@ -19,13 +19,21 @@ from django.utils import timezone
 from xietong.core import audit, pii
 from xietong.core.choices import AuditAction
 from xietong.core.models import Organization
-from xietong.lib import creditcode
+from xietong.core.workflows import move_audited
+from xietong.lib import creditcode, workdays
 from xietong.lib.names import to_simplified
 
 from . import envelope, transport
-from .choices import Direction, ListingStatus, MessageStatus
+from .choices import Direction, ListingStatus, MessageStatus, Scheme, TransferSide, TransferStatus
 from .envelope import Refused
-from .models import ArrearsListing, ExchangeMessage, ExchangeNode, NodeRegistry, RefusedDelivery
+from .models import (
+    ArrearsListing,
+    ExchangeMessage,
+    ExchangeNode,
+    InsuranceTransfer,
+    NodeRegistry,
+    RefusedDelivery,
+)
 
 REGISTRY_FIELDS = ("node_id", "name", "region_code", "endpoint", "public_key", "is_hub")
 
@@ -217,7 +225,9 @@ def message_send(*, receiver: str, kind: str, body: dict[str, Any], idempotency_
 
 def broadcast(*, kind: str, body: dict[str, Any], idempotency_key: str) -> list[ExchangeMessage]:
     """Send the same message to every trusted peer of the region group."""
-    peers = [node for node in ExchangeNode.objects.exclude(node_id=_me()) if node.is_trusted()]
+    from .selectors import trusted_peers
+
+    peers = trusted_peers()
     return [
         message_send(receiver=node.node_id, kind=kind, body=body, idempotency_key=idempotency_key)
         for node in peers
@@ -589,3 +599,262 @@ def arrears_apply_remote(body: dict[str, Any], sender: ExchangeNode) -> ArrearsL
         detail={"from": sender.node_id},
     )
     return listing
+
+
+# Social-insurance transfer -----------------------------------------------------------------------------
+
+POOLED_RATE = Decimal("0.12")  # pooled fund moved: 12% of each year's actual contribution base (since 1998)
+POOLED_SINCE = dt.date(1998, 1, 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A stretch of contributions: first and last month, monthly contribution base (元)."""
+
+    start: dt.date
+    end: dt.date
+    base: Decimal
+
+    def months(self, *, since: dt.date = POOLED_SINCE) -> int:
+        first = max(self.start, since)
+        return max(0, (self.end.year - first.year) * 12 + self.end.month - first.month + 1)
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "start": self.start.strftime("%Y-%m"),
+            "end": self.end.strftime("%Y-%m"),
+            "base": str(self.base),
+        }
+
+
+class PeriodError(Exception):
+    """A contribution line that is well-formed but wrong; the message says how."""
+
+
+def _month(text: str) -> dt.date:
+    return dt.datetime.strptime(text.strip().replace("/", "-").replace(".", "-"), "%Y-%m").date()
+
+
+def parse_periods(text: str) -> list[Period]:
+    """Read contribution periods, one a line: ``起始年月,截止年月,月缴费基数``, e.g.
+    ``2012-03,2019-12,6200``. ``ValidationError`` names every bad line; nothing is half-read."""
+    periods, errors = [], []
+    lines = [line for line in to_simplified(text).replace("，", ",").splitlines() if line.strip()]
+    for number, line in enumerate(lines, start=1):
+        parts = [part.strip() for part in line.split(",")]
+        try:
+            if len(parts) != 3:
+                raise PeriodError("应为 起始年月,截止年月,月缴费基数 三项")
+            start, end = _month(parts[0]), _month(parts[1])
+            base = Decimal(parts[2])
+            if end < start:
+                raise PeriodError("截止年月早于起始年月")
+            if base <= 0:
+                raise PeriodError("月缴费基数应大于0")
+        except PeriodError as exc:
+            errors.append(f"第{number}行“{line.strip()}”：{exc}")
+            continue
+        except (ValueError, InvalidOperation):
+            reason = "年月应写作 2019-12，基数为数字"
+            errors.append(f"第{number}行“{line.strip()}”：{reason}")
+            continue
+        periods.append(Period(start, end, base))
+    if errors:
+        raise ValidationError({"periods": errors})
+    if not periods:
+        raise ValidationError({"periods": "请填写至少一段缴费记录"})
+    return periods
+
+
+def pooled_amount(periods: list[Period]) -> Decimal:
+    """The pooled fund to move: 12% of the monthly base for every month contributed since 1998-01."""
+    total = sum((period.base * period.months() for period in periods), Decimal(0))
+    return (total * POOLED_RATE).quantize(Decimal("0.01"))
+
+
+def _due(start: dt.date) -> dt.date:
+    return workdays.add_working_days(start, settings.XIETONG_TRANSFER_STEP_WORKING_DAYS)
+
+
+@transaction.atomic
+def transfer_request(
+    *,
+    organization: Organization,
+    name: str,
+    id_number: str,
+    sending_node: str,
+    applied_on: dt.date,
+    scheme: str = Scheme.PENSION,
+    acting_user: Any,
+) -> InsuranceTransfer:
+    """The receiving region (this node) accepts a worker's application and sends the contact letter."""
+    from xietong.core import actions as core_actions
+
+    number = core_actions.parse_id_number(id_number)
+    peer = ExchangeNode.objects.filter(node_id=sending_node).first()
+    if sending_node == _me() or peer is None or not peer.is_trusted():
+        raise ValidationError({"sending_node": "请选择名册中的其他地区节点作为转出地"})
+    transfer = InsuranceTransfer(
+        uid=uuid.uuid4().hex,
+        side=TransferSide.RECEIVING,
+        receiving_node=_me(),
+        sending_node=sending_node,
+        organization=organization,
+        scheme=scheme,
+        name=to_simplified(name.strip()),
+        applied_on=applied_on,
+        due_on=_due(timezone.localdate()),
+    )
+    _set_transfer_id(transfer, number.number)
+    transfer.full_clean()
+    transfer.save()
+    audit.record(AuditAction.CREATE, target=transfer, acting_user=acting_user, after=transfer.snapshot())
+    message_send(
+        receiver=sending_node,
+        kind="insurance.transfer_requested",
+        body={
+            "uid": transfer.uid,
+            "name": transfer.name,
+            "id_number": number.number,
+            "scheme": scheme,
+            "applied_on": applied_on.isoformat(),
+            "authority": organization.name,
+        },
+        idempotency_key=f"transfer.requested:{transfer.uid}",
+    )
+    return transfer
+
+
+def _set_transfer_id(transfer: InsuranceTransfer, number: str) -> None:
+    from xietong.core import actions as core_actions
+
+    transfer.id_number_cipher = pii.encrypt(number, field="id_number")
+    transfer.id_number_index = core_actions._id_index(number)
+    transfer.id_number_masked = core_actions.parse_id_number(number).masked()
+
+
+@transaction.atomic
+def transfer_answer(
+    *, transfer: InsuranceTransfer, periods: list[Period], personal_account: Decimal, acting_user: Any
+) -> InsuranceTransfer:
+    """The sending region (this node) sends the contribution record and the amounts, and closes here."""
+    if transfer.side != TransferSide.SENDING:
+        raise ValidationError("只有转出地可以答复转移申请")
+    if personal_account < 0:
+        raise ValidationError({"personal_account": "个人账户储存额不能为负数"})
+    before = transfer.snapshot()
+    transfer.periods = [period.as_json() for period in periods]
+    transfer.personal_account = personal_account.quantize(Decimal("0.01"))
+    transfer.pooled_amount = pooled_amount(periods)
+    transfer.fund_transfer_amount = transfer.personal_account + transfer.pooled_amount
+    transfer.answered_on = timezone.localdate()
+    transfer.due_on = _due(transfer.answered_on)
+    move_audited(transfer, to=TransferStatus.ANSWERED, acting_user=acting_user, before=before)
+    message_send(
+        receiver=transfer.receiving_node,
+        kind="insurance.transfer_answered",
+        body={
+            "uid": transfer.uid,
+            "periods": transfer.periods,
+            "personal_account": str(transfer.personal_account),
+            "pooled_amount": str(transfer.pooled_amount),
+            "answered_on": transfer.answered_on.isoformat(),
+        },
+        idempotency_key=f"transfer.answered:{transfer.uid}",
+    )
+    return transfer
+
+
+@transaction.atomic
+def transfer_refuse(*, transfer: InsuranceTransfer, reason: str, acting_user: Any) -> InsuranceTransfer:
+    """The sending region refuses the transfer, with the reason the worker will read."""
+    if transfer.side != TransferSide.SENDING:
+        raise ValidationError("只有转出地可以不予转移")
+    if not reason.strip():
+        raise ValidationError({"reason": "请填写不予转移的原因"})
+    before = transfer.snapshot()
+    transfer.refusal_reason = reason.strip()[:300]
+    move_audited(transfer, to=TransferStatus.REFUSED, acting_user=acting_user, before=before)
+    message_send(
+        receiver=transfer.receiving_node,
+        kind="insurance.transfer_refused",
+        body={"uid": transfer.uid, "reason": transfer.refusal_reason},
+        idempotency_key=f"transfer.refused:{transfer.uid}",
+    )
+    return transfer
+
+
+@transaction.atomic
+def transfer_complete(*, transfer: InsuranceTransfer, acting_user: Any) -> InsuranceTransfer:
+    """The receiving region has checked the amount and continued the record: the transfer is closed."""
+    if transfer.side != TransferSide.RECEIVING:
+        raise ValidationError("只有转入地可以办结接续")
+    before = transfer.snapshot()
+    transfer.completed_on = timezone.localdate()
+    move_audited(transfer, to=TransferStatus.COMPLETED, acting_user=acting_user, before=before)
+    message_send(
+        receiver=transfer.sending_node,
+        kind="insurance.transfer_completed",
+        body={"uid": transfer.uid, "completed_on": transfer.completed_on.isoformat()},
+        idempotency_key=f"transfer.completed:{transfer.uid}",
+    )
+    return transfer
+
+
+def _peer_transfer(body: dict[str, Any], sender: ExchangeNode, *, side: str) -> InsuranceTransfer:
+    transfer = InsuranceTransfer.objects.filter(uid=str(body["uid"]), side=side).first()
+    peer_field = "sending_node" if side == TransferSide.RECEIVING else "receiving_node"
+    if transfer is None or getattr(transfer, peer_field) != sender.node_id:
+        raise Refused(f"转移申请 {body['uid']} 不存在")
+    return transfer
+
+
+def transfer_apply_remote(kind: str, body: dict[str, Any], sender: ExchangeNode) -> InsuranceTransfer:
+    """Apply a step the other region took (a handler of the exchange)."""
+    if kind == "insurance.transfer_requested":
+        if InsuranceTransfer.objects.filter(uid=str(body["uid"])).exists():
+            raise Refused("转移申请已存在")
+        transfer = InsuranceTransfer(
+            uid=str(body["uid"]),
+            side=TransferSide.SENDING,
+            receiving_node=sender.node_id,
+            sending_node=_me(),
+            scheme=Scheme(body["scheme"]),
+            name=str(body["name"]),
+            applied_on=dt.date.fromisoformat(body["applied_on"]),
+            due_on=_due(timezone.localdate()),
+        )
+        _set_transfer_id(transfer, str(body["id_number"]))
+        transfer.full_clean()
+        transfer.save()
+        audit.record(
+            AuditAction.RECEIVE, target=transfer, after=transfer.snapshot(), detail={"from": sender.node_id}
+        )
+        return transfer
+    transfer = _peer_transfer(
+        body, sender, side=TransferSide.SENDING if kind.endswith("completed") else TransferSide.RECEIVING
+    )
+    before = transfer.snapshot()
+    if kind == "insurance.transfer_answered":
+        transfer.periods = list(body["periods"])
+        transfer.personal_account = Decimal(str(body["personal_account"]))
+        transfer.pooled_amount = Decimal(str(body["pooled_amount"]))
+        transfer.fund_transfer_amount = transfer.personal_account + transfer.pooled_amount
+        transfer.answered_on = dt.date.fromisoformat(body["answered_on"])
+        transfer.due_on = _due(timezone.localdate())
+        to = TransferStatus.ANSWERED
+    elif kind == "insurance.transfer_refused":
+        transfer.refusal_reason = str(body["reason"])[:300]
+        to = TransferStatus.REFUSED
+    else:
+        transfer.completed_on = dt.date.fromisoformat(body["completed_on"])
+        to = TransferStatus.COMPLETED
+    move_audited(
+        transfer,
+        to=to,
+        acting_user=None,
+        action=AuditAction.RECEIVE,
+        before=before,
+        detail={"from": sender.node_id},
+    )
+    return transfer

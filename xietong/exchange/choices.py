@@ -20,3 +20,21 @@ class MessageStatus(models.TextChoices):
 class ListingStatus(models.TextChoices):
     LISTED = "listed", _("列入名单")
     REMOVED = "removed", _("已移出")
+
+
+class Scheme(models.TextChoices):
+    PENSION = "pension", _("养老保险")
+    UNEMPLOYMENT = "unemployment", _("失业保险")
+    MEDICAL = "medical", _("医疗保险")
+
+
+class TransferSide(models.TextChoices):
+    RECEIVING = "receiving", _("转入地（本节点受理）")
+    SENDING = "sending", _("转出地（本节点转出）")
+
+
+class TransferStatus(models.TextChoices):
+    REQUESTED = "requested", _("已发联系函，待转出地答复")
+    ANSWERED = "answered", _("转出地已转出，待转入地接续")
+    REFUSED = "refused", _("转出地不予转移")
+    COMPLETED = "completed", _("已接续，办结")

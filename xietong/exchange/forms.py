@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from xietong.core.forms import BootstrapFormMixin, set_queryset
 from xietong.core.models import Organization
 
+from .choices import Scheme
+
 _DATE = forms.DateInput(attrs={"type": "date"})
 
 
@@ -51,3 +53,34 @@ class ArrearsCheckForm(BootstrapFormMixin, forms.Form):
         if not data.get("credit_code") and not data.get("name"):
             raise forms.ValidationError(_("请填写统一社会信用代码或用人单位名称"))
         return data
+
+
+class TransferRequestForm(BootstrapFormMixin, forms.Form):
+    """A worker's application at the counter of the receiving region (this node)."""
+
+    organization = forms.ModelChoiceField(label=_("经办机构"), queryset=Organization.objects.none())
+    name = forms.CharField(label=_("姓名"), max_length=64)
+    id_number = forms.CharField(label=_("身份证号码"), max_length=40)
+    scheme = forms.ChoiceField(label=_("险种"), choices=Scheme.choices, initial=Scheme.PENSION)
+    sending_node = forms.ChoiceField(label=_("转出地"), choices=())
+    applied_on = forms.DateField(label=_("申请日期"), widget=_DATE, initial=timezone.localdate)
+
+    def __init__(self, *args: Any, organizations: Any, peers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["organization"], organizations)
+        self.fields["sending_node"].choices = [(node.node_id, node.name) for node in peers]  # type: ignore[attr-defined]
+
+
+class TransferAnswerForm(BootstrapFormMixin, forms.Form):
+    """The sending region's answer: the contribution record and the personal account."""
+
+    periods = forms.CharField(
+        label=_("缴费记录"),
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "2012-03,2019-12,6200"}),
+        help_text=_("每行一段：起始年月,截止年月,月缴费基数。统筹基金按1998年起各月缴费基数的12%计算。"),
+    )
+    personal_account = forms.DecimalField(label=_("个人账户储存额（元）"), max_digits=14, decimal_places=2)
+
+
+class TransferRefuseForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(label=_("不予转移的原因"), max_length=300)

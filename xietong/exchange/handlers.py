@@ -20,7 +20,24 @@ def _arrears(body: dict[str, Any], sender: ExchangeNode) -> object:
     return arrears_apply_remote(body, sender)
 
 
+def _transfer(kind: str) -> Handler:
+    def apply(body: dict[str, Any], sender: ExchangeNode) -> object:
+        from .actions import transfer_apply_remote
+
+        return transfer_apply_remote(kind, body, sender)
+
+    return apply
+
+
+TRANSFER_KINDS = (
+    "insurance.transfer_requested",
+    "insurance.transfer_answered",
+    "insurance.transfer_refused",
+    "insurance.transfer_completed",
+)
+
 HANDLERS: dict[str, Handler] = {
     "arrears.listed": _arrears,
     "arrears.removed": _arrears,
+    **{kind: _transfer(kind) for kind in TRANSFER_KINDS},
 }

@@ -5,13 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 
 from xietong.lib import creditcode
 from xietong.lib.names import to_simplified
 
 from .choices import Direction, ListingStatus, MessageStatus
-from .models import ArrearsListing, ExchangeMessage, ExchangeNode, NodeRegistry, RefusedDelivery
+from .models import (
+    ArrearsListing,
+    ExchangeMessage,
+    ExchangeNode,
+    InsuranceTransfer,
+    NodeRegistry,
+    RefusedDelivery,
+)
 
 
 def can_operate(user: Any) -> bool:
@@ -66,6 +75,13 @@ def refused_deliveries(*, user: Any) -> QuerySet[RefusedDelivery]:
     if not can_operate(user):
         return RefusedDelivery.objects.none()
     return RefusedDelivery.objects.all()
+
+
+def trusted_peers() -> list[ExchangeNode]:
+    """The other nodes of the region group that this node may send to now."""
+    return [
+        node for node in ExchangeNode.objects.exclude(node_id=settings.XIETONG_NODE_ID) if node.is_trusted()
+    ]
 
 
 def registry() -> NodeRegistry | None:
@@ -138,3 +154,41 @@ def verify_log() -> tuple[int, list[str]]:
             problems.append(f"{where}：签名无效")
         last[channel] = (message.seq, message.hash)
     return checked, problems
+
+
+WAITING = ("requested", "answered")
+
+
+def transfers(*, user: Any, q: str = "", status: str = "") -> QuerySet[InsuranceTransfer]:
+    """Transfers this node takes part in (as receiving or sending region), for HRSS officers."""
+    if not user.has_perm("exchange.view_insurancetransfer"):
+        return InsuranceTransfer.objects.none()
+    queryset = InsuranceTransfer.objects.select_related("organization")
+    if status == "overdue":
+        queryset = queryset.filter(status__in=WAITING, due_on__lt=timezone.localdate())
+    elif status:
+        queryset = queryset.filter(status=status)
+    if q:
+        text = q.strip()
+        condition = Q(name__icontains=to_simplified(text)) | Q(uid=text)
+        if len(text) in (15, 18):
+            from xietong.core.actions import _id_index
+
+            condition |= Q(id_number_index=_id_index(text.upper()))
+        queryset = queryset.filter(condition)
+    return queryset
+
+
+def transfer_for_worker(token: str) -> InsuranceTransfer | None:
+    """The transfer a worker follows with the link on their receipt (no account needed)."""
+    return InsuranceTransfer.objects.filter(status_token=token).first()
+
+
+def transfer_is_overdue(transfer: InsuranceTransfer) -> bool:
+    """Still waiting on a step whose working-day limit has passed."""
+    return transfer.status in WAITING and transfer.due_on < timezone.localdate()
+
+
+def transfer_waits_on_this_node(transfer: InsuranceTransfer) -> bool:
+    """Whether the next step is this node's (answer as sending region, complete as receiving one)."""
+    return (transfer.side, transfer.status) in {("sending", "requested"), ("receiving", "answered")}

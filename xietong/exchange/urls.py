@@ -15,4 +15,10 @@ urlpatterns = [
     path("exchange/arrears/new/", views.ArrearsCreateView.as_view(), name="arrears_create"),
     path("exchange/arrears/<int:pk>/", views.ArrearsDetailView.as_view(), name="arrears_detail"),
     path("exchange/arrears/<int:pk>/remove/", views.arrears_remove, name="arrears_remove"),
+    path("exchange/transfers/", views.TransferListView.as_view(), name="transfer_list"),
+    path("exchange/transfers/new/", views.TransferCreateView.as_view(), name="transfer_create"),
+    path("exchange/transfers/<int:pk>/", views.TransferDetailView.as_view(), name="transfer_detail"),
+    path("exchange/transfers/<int:pk>/<slug:step>/", views.transfer_step, name="transfer_step"),
+    # Public: the worker follows the transfer with the link on the receipt
+    path("transfer/<str:token>/", views.transfer_status, name="transfer_status"),
 ]

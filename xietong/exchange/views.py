@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -16,8 +18,15 @@ from xietong.core.generic import ActionFormView, ScopedDetailView, ScopedListVie
 from xietong.core.selectors import organizations_for
 
 from . import actions, selectors
-from .choices import ListingStatus, MessageStatus
-from .forms import ArrearsCheckForm, ArrearsListingForm, ArrearsRemovalForm
+from .choices import ListingStatus, MessageStatus, TransferStatus
+from .forms import (
+    ArrearsCheckForm,
+    ArrearsListingForm,
+    ArrearsRemovalForm,
+    TransferAnswerForm,
+    TransferRefuseForm,
+    TransferRequestForm,
+)
 
 
 @csrf_exempt
@@ -186,3 +195,140 @@ def arrears_remove(request: HttpRequest, pk: int) -> HttpResponse:
             lambda _result: _("已移出名单：%(name)s") % {"name": listing.employer_name},
         )
     return redirect("exchange:arrears_detail", pk=listing.pk)
+
+
+# Social-insurance transfers ---------------------------------------------------------------------------
+
+
+class TransferListView(ScopedListView):
+    """Transfers this node takes part in, with overdue ones marked; Excel export."""
+
+    permission = "exchange.view_insurancetransfer"
+    template_name = "exchange/transfer_list.html"
+    export_columns = (
+        ("姓名", "name"),
+        ("身份证号码", "id_number_masked"),
+        ("险种", "get_scheme_display"),
+        ("本节点角色", "get_side_display"),
+        ("转出地", "sending_node"),
+        ("转入地", "receiving_node"),
+        ("申请日期", "applied_on"),
+        ("状态", "get_status_display"),
+        ("本步办理时限", "due_on"),
+        ("转移基金总额（元）", "fund_transfer_amount"),
+        ("不予转移的原因", "refusal_reason"),
+    )
+    export_filename = "insurance-transfers.xlsx"
+
+    def get_queryset(self) -> Any:
+        return selectors.transfers(
+            user=self.request.user, q=self.q, status=self.request.GET.get("status", "")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        for transfer in context["object_list"]:
+            transfer.overdue = selectors.transfer_is_overdue(transfer)
+        context["status_choices"] = [*TransferStatus.choices, ("overdue", _("逾期未办"))]
+        return context
+
+
+class TransferCreateView(ActionFormView):
+    """Accept a worker's transfer application (this node is the receiving region)."""
+
+    permission = "exchange.add_insurancetransfer"
+    template_name = "core/form.html"
+    extra_context = {"title": "受理社会保险关系转移"}
+
+    def get_form(self, form_class: Any = None) -> TransferRequestForm:
+        return TransferRequestForm(
+            self.request.POST or None,
+            organizations=organizations_for(user=self.request.user, perm="exchange.add_insurancetransfer"),
+            peers=selectors.trusted_peers(),
+        )
+
+    def perform(self, form: Any) -> HttpResponse:
+        transfer = actions.transfer_request(acting_user=self.request.user, **form.cleaned_data)
+        return redirect("exchange:transfer_detail", pk=transfer.pk)
+
+
+class TransferDetailView(ScopedDetailView):
+    """One transfer: its steps, the record and amounts, and the form for this node's next step."""
+
+    permission = "exchange.view_insurancetransfer"
+    template_name = "exchange/transfer_detail.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.transfers(user=self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        transfer = self.object
+        ours = selectors.transfer_waits_on_this_node(transfer)
+        may = self.request.user.has_perm("exchange.change_insurancetransfer")
+        context.update(
+            overdue=selectors.transfer_is_overdue(transfer),
+            answer_form=TransferAnswerForm() if ours and may and transfer.side == "sending" else None,
+            refuse_form=TransferRefuseForm() if ours and may and transfer.side == "sending" else None,
+            can_complete=ours and may and transfer.side == "receiving",
+            status_url=self.request.build_absolute_uri(
+                reverse("exchange:transfer_status", args=[transfer.status_token])
+            ),
+        )
+        return context
+
+
+def _transfer_for_change(request: HttpRequest, pk: int) -> Any:
+    if not request.user.has_perm("exchange.change_insurancetransfer"):
+        raise PermissionDenied
+    return get_object_or_404(selectors.transfers(user=request.user), pk=pk)
+
+
+@require_POST
+def transfer_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """This node's step of a transfer: answer or refuse (sending region), complete (receiving one)."""
+    transfer = _transfer_for_change(request, pk)
+    done = _("已办理，已通知对方节点")
+    if step == "answer":
+        form = TransferAnswerForm(request.POST)
+        if form.is_valid():
+            perform_action(
+                request,
+                lambda: actions.transfer_answer(
+                    transfer=transfer,
+                    periods=actions.parse_periods(form.cleaned_data["periods"]),
+                    personal_account=form.cleaned_data["personal_account"],
+                    acting_user=request.user,
+                ),
+                lambda _result: done,
+            )
+        else:
+            messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+    elif step == "refuse":
+        reason = request.POST.get("reason", "")
+        perform_action(
+            request,
+            lambda: actions.transfer_refuse(transfer=transfer, reason=reason, acting_user=request.user),
+            lambda _r: done,
+        )
+    elif step == "complete":
+        perform_action(
+            request,
+            lambda: actions.transfer_complete(transfer=transfer, acting_user=request.user),
+            lambda _r: done,
+        )
+    else:
+        raise Http404
+    return redirect("exchange:transfer_detail", pk=transfer.pk)
+
+
+def transfer_status(request: HttpRequest, token: str) -> HttpResponse:
+    """The worker's view of their transfer (the link on the receipt): steps and dates, no account."""
+    transfer = selectors.transfer_for_worker(token)
+    if transfer is None:
+        raise Http404
+    return render(
+        request,
+        "exchange/transfer_status.html",
+        {"transfer": transfer, "overdue": selectors.transfer_is_overdue(transfer)},
+    )

@@ -20,7 +20,7 @@ from xietong.core import actions as core_actions
 from xietong.core import audit, pii
 from xietong.core.choices import AuditAction
 from xietong.core.models import Employer, Organization, Person, Region
-from xietong.core.workflows import InvalidTransition, transition
+from xietong.core.workflows import move_audited
 from xietong.lib import idnumber, names, phone
 
 from . import cardtokens, imports, selectors
@@ -37,30 +37,6 @@ from .models import (
 )
 
 CARD_PREFIX = "8611"  # card numbers: prefix, 11 random digits, Luhn check digit (16 digits, as bank cards)
-
-
-def _audit_move(
-    obj: Any,
-    *,
-    to: str,
-    acting_user: Any,
-    action: str = AuditAction.STATUS,
-    before: dict[str, Any] | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Move ``obj`` through its workflow, save it and audit the move (``ValidationError`` if not allowed).
-
-    ``before`` is the snapshot taken before the caller changed other fields of ``obj``, if it did.
-    """
-    before = before if before is not None else obj.snapshot()
-    try:
-        transition(obj, to=to)
-    except InvalidTransition as exc:
-        raise ValidationError(str(exc)) from exc
-    obj.save()
-    audit.record(
-        action, target=obj, acting_user=acting_user, before=before, after=obj.snapshot(), detail=detail
-    )
 
 
 # Joining ------------------------------------------------------------------------------------------
@@ -170,7 +146,7 @@ def join_application_approve(*, application: JoinApplication, acting_user: Any) 
     application.member = member
     application.reviewed_by = acting_user
     application.reviewed_at = timezone.now()
-    _audit_move(
+    move_audited(
         application,
         to=ApplicationStatus.APPROVED,
         acting_user=acting_user,
@@ -192,7 +168,7 @@ def join_application_reject(
     application.reason = reason[:200]
     application.reviewed_by = acting_user
     application.reviewed_at = timezone.now()
-    _audit_move(
+    move_audited(
         application,
         to=ApplicationStatus.REJECTED,
         acting_user=acting_user,
@@ -288,7 +264,7 @@ def member_set_status(
     """Suspend, reinstate, record leaving or death; cards stop verifying unless the member is active."""
     if status in (MemberStatus.LEFT, MemberStatus.DECEASED):
         member.left_on = left_on or timezone.localdate()
-    _audit_move(member, to=status, acting_user=acting_user)
+    move_audited(member, to=status, acting_user=acting_user)
     return member
 
 
@@ -373,28 +349,28 @@ def card_print_batch(*, cards: list[MemberCard], acting_user: Any, title: str) -
 @transaction.atomic
 def card_report_lost(*, card: MemberCard, acting_user: Any) -> MemberCard:
     """Mark the card lost; its tokens stop verifying at once."""
-    _audit_move(card, to=CardStatus.LOST, acting_user=acting_user)
+    move_audited(card, to=CardStatus.LOST, acting_user=acting_user)
     return card
 
 
 @transaction.atomic
 def card_suspend(*, card: MemberCard, acting_user: Any) -> MemberCard:
     """Suspend the card (e.g. while a membership question is settled)."""
-    _audit_move(card, to=CardStatus.SUSPENDED, acting_user=acting_user)
+    move_audited(card, to=CardStatus.SUSPENDED, acting_user=acting_user)
     return card
 
 
 @transaction.atomic
 def card_resume(*, card: MemberCard, acting_user: Any) -> MemberCard:
     """Put a suspended card back into use."""
-    _audit_move(card, to=CardStatus.ACTIVE, acting_user=acting_user)
+    move_audited(card, to=CardStatus.ACTIVE, acting_user=acting_user)
     return card
 
 
 @transaction.atomic
 def card_replace(*, card: MemberCard, acting_user: Any) -> MemberCard:
     """Replace a card (lost, damaged): the old one is retired at once, a new number is issued."""
-    _audit_move(card, to=CardStatus.REPLACED, acting_user=acting_user)
+    move_audited(card, to=CardStatus.REPLACED, acting_user=acting_user)
     return card_issue(member=card.member, acting_user=acting_user, replaces=card)
 
 
@@ -847,7 +823,7 @@ def _decide(transfer: MembershipTransfer, *, to: str, acting_user: Any, reason: 
     transfer.reason = reason[:200]
     transfer.decided_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
     transfer.decided_at = timezone.now()
-    _audit_move(transfer, to=to, acting_user=acting_user)
+    move_audited(transfer, to=to, acting_user=acting_user)
 
 
 @transaction.atomic

@@ -154,7 +154,58 @@ def test_a_node_that_was_down_gets_everything_once_and_in_order(nodes: tuple[Loc
     )
 
 
-def test_both_logs_verify(nodes: tuple[LocalNode, LocalNode]) -> None:
+TRANSFER = """
+import datetime
+from xietong.core.models import Organization, Region
+from xietong.exchange import actions
+org, _ = Organization.objects.get_or_create(code="bj-rsj", defaults=dict(name="北京市人力资源和社会保障局",
+    kind="hrss_bureau", region=Region.objects.get(code="110000")))
+print(actions.transfer_request(organization=org, name="张三", id_number="{id_number}", sending_node="tj",
+    applied_on=datetime.date(2026, 11, 23), acting_user=None).uid)
+"""
+
+ANSWER = """
+from decimal import Decimal
+from xietong.exchange import actions
+from xietong.exchange.models import InsuranceTransfer
+actions.transfer_answer(transfer=InsuranceTransfer.objects.get(uid="{uid}"),
+    periods=actions.parse_periods("2010-01,2019-12,5000"), personal_account=Decimal("48000"),
+    acting_user=None)
+"""
+
+COMPLETE = """
+from xietong.exchange import actions
+from xietong.exchange.models import InsuranceTransfer
+actions.transfer_complete(transfer=InsuranceTransfer.objects.get(uid="{uid}"), acting_user=None)
+"""
+
+
+def test_an_insurance_transfer_runs_between_the_two_regions(nodes: tuple[LocalNode, LocalNode]) -> None:
+    from xietong.lib import idnumber
+
+    bj, tj = nodes
+    wait_for(lambda: tj.query("SELECT 1 FROM exchange_exchangenode WHERE node_id = 'bj'"))
+    body = "12010119800101123"
+    uid = bj.shell(TRANSFER.format(id_number=body + idnumber.check_digit(body)))
+
+    def state(node: LocalNode) -> list[tuple[Any, ...]]:
+        return node.query(
+            "SELECT side, status, fund_transfer_amount FROM exchange_insurancetransfer WHERE uid = ?", (uid,)
+        )
+
+    assert wait_for(lambda: state(tj)) == [("sending", "requested", None)]
+    tj.shell(ANSWER.format(uid=uid))
+    # 120 months × 5000 × 12 % = 72000 pooled, plus the personal account 48000
+    assert wait_for(lambda: state(bj)[0][1] == "answered" and state(bj))[0][2] in (
+        120000,
+        "120000",
+        "120000.00",
+    )
+    bj.shell(COMPLETE.format(uid=uid))
+    wait_for(lambda: state(tj)[0][1] == "completed")
+
+
+def test_both_logs_verify_afterwards(nodes: tuple[LocalNode, LocalNode]) -> None:
     for node in nodes:
         result = node.run("exchange", "verify", check=False)
         assert result.returncode == 0, result.stderr
