@@ -1,5 +1,5 @@
 # The two commands: `make demo` and `make test`. Everything else is what they build on.
-.PHONY: setup demo test lint test-sqlite test-postgres format clean
+.PHONY: setup demo demo-nodes test lint test-sqlite test-postgres format clean
 
 VENV := .venv/bin
 PYTEST_ARGS ?=
@@ -9,6 +9,9 @@ setup:
 
 demo: setup
 	$(VENV)/xietong demo
+
+demo-nodes: setup
+	$(VENV)/python -m xietong.exchange.localnodes --demo
 
 test: setup lint test-sqlite test-postgres
 

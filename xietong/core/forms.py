@@ -31,10 +31,17 @@ class BootstrapFormMixin:
                 widget.attrs.setdefault("class", "form-control")
 
 
+def date_input() -> forms.DateInput:
+    """The browser's date picker; its value must be ISO (YYYY-MM-DD) whatever the language."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 def set_queryset(field: forms.Field, queryset: Any) -> None:
-    """Narrow a model-choice field to the given (scoped) queryset."""
+    """Narrow a model-choice field to the given (scoped) queryset; a single choice is preselected."""
     assert isinstance(field, forms.ModelChoiceField)
     field.queryset = queryset
+    if field.initial is None and len(queryset[:2]) == 1:
+        field.initial = queryset[0]
 
 
 class RegionCodeField(forms.CharField):
@@ -110,7 +117,7 @@ class PersonForm(BootstrapFormMixin, forms.Form):
         label=_("身份证有效期至"),
         required=False,
         help_text=_("留空表示长期"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=date_input(),
     )
     is_migrant_worker = forms.BooleanField(label=_("外地来京务工"), required=False)
     organization = ScopedOrganizationField(label=_("登记组织"), queryset=Organization.objects.none())

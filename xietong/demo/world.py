@@ -45,6 +45,7 @@ ACCOUNTS: tuple[tuple[str, str, str, str | None], ...] = (
     ("zfws_clerk", "政法卫生文化工会经办", "union_clerk", "bj-zfws"),
     ("hebei_officer", "河北省总工会干部", "union_officer", "hebei-fed"),
     ("hrss_bj", "北京市人社局经办", "hrss_officer", "bj-hrss"),
+    ("inspector_bj", "北京市劳动保障监察员", "labour_inspector", "bj-hrss"),
     ("auditor", "审计员", "auditor", None),
     ("accounts_bj", "北京市总工会账号管理员", "account_admin", "bj-fed"),
     ("hospital_desk", "门头沟区医院挂号窗口", "service_point", "bj-mentougou"),
@@ -92,6 +93,7 @@ def build(*, people_per_org: int = 6, stdout: Any = None) -> dict[str, int]:
     _build_accounts(orgs)
     _build_people(orgs, people_per_org)
     _build_membership(orgs)
+    _build_exchange()
     return {
         "organizations": Organization.objects.count(),
         "employers": Employer.objects.count(),
@@ -165,6 +167,26 @@ def _build_accounts(orgs: dict[str, Organization]) -> None:
         actions.role_grant(
             user=user, role=Role.objects.get(code=role_code), organization=organization, acting_user=None
         )
+
+
+def _build_exchange() -> None:
+    """A hub node registers itself, so its registry and operator page are not empty."""
+    from django.conf import settings
+
+    from xietong.core import pii
+    from xietong.exchange import actions as exchange_actions
+    from xietong.exchange.models import ExchangeNode
+
+    if settings.XIETONG_HUB_NODE_ID != settings.XIETONG_NODE_ID or ExchangeNode.objects.exists():
+        return
+    exchange_actions.node_register(
+        node_id=settings.XIETONG_NODE_ID,
+        name=settings.XIETONG_NODE_NAME,
+        endpoint=settings.XIETONG_NODE_ENDPOINT,
+        public_key=pii.node_public_key(),
+        region_code=settings.XIETONG_REGION_CODE,
+        acting_user=None,
+    )
 
 
 def _build_people(orgs: dict[str, Organization], per_org: int) -> None:

@@ -8,12 +8,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.forms import BootstrapFormMixin, set_queryset
+from xietong.core.forms import BootstrapFormMixin, date_input, set_queryset
 from xietong.core.models import Organization
 
 from .choices import Scheme
-
-_DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class ArrearsListingForm(BootstrapFormMixin, forms.Form):
@@ -27,8 +25,8 @@ class ArrearsListingForm(BootstrapFormMixin, forms.Form):
     amount_owed = forms.DecimalField(label=_("拖欠工资金额（元）"), max_digits=14, decimal_places=2)
     workers_affected = forms.IntegerField(label=_("涉及劳动者人数"), min_value=1)
     decision_no = forms.CharField(label=_("决定书文号"), max_length=100)
-    listed_on = forms.DateField(label=_("列入日期"), widget=_DATE, initial=timezone.localdate)
-    expires_on = forms.DateField(label=_("届满日期"), widget=_DATE, required=False)
+    listed_on = forms.DateField(label=_("列入日期"), widget=date_input(), initial=timezone.localdate)
+    expires_on = forms.DateField(label=_("届满日期"), widget=date_input(), required=False)
 
     def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -39,7 +37,7 @@ class ArrearsRemovalForm(BootstrapFormMixin, forms.Form):
     """Take a listing off the blacklist."""
 
     removal_reason = forms.CharField(label=_("移出原因"), max_length=200)
-    removed_on = forms.DateField(label=_("移出日期"), widget=_DATE, initial=timezone.localdate)
+    removed_on = forms.DateField(label=_("移出日期"), widget=date_input(), initial=timezone.localdate)
 
 
 class ArrearsCheckForm(BootstrapFormMixin, forms.Form):
@@ -63,7 +61,7 @@ class TransferRequestForm(BootstrapFormMixin, forms.Form):
     id_number = forms.CharField(label=_("身份证号码"), max_length=40)
     scheme = forms.ChoiceField(label=_("险种"), choices=Scheme.choices, initial=Scheme.PENSION)
     sending_node = forms.ChoiceField(label=_("转出地"), choices=())
-    applied_on = forms.DateField(label=_("申请日期"), widget=_DATE, initial=timezone.localdate)
+    applied_on = forms.DateField(label=_("申请日期"), widget=date_input(), initial=timezone.localdate)
 
     def __init__(self, *args: Any, organizations: Any, peers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

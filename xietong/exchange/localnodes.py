@@ -156,6 +156,10 @@ def region_group(
     return nodes
 
 
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="在本机启动京、津、冀三个节点（演示）")
     parser.add_argument("--base", default="var/nodes")
@@ -172,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     if fresh and args.demo:
         for node in nodes:
             node.run("demo", "--no-serve", check=False)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         for node in nodes:
             node.start()

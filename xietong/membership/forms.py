@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.forms import BootstrapFormMixin, set_queryset
+from xietong.core.forms import BootstrapFormMixin, date_input, set_queryset
 from xietong.core.models import Organization
 
 from .choices import Benefit
@@ -43,7 +43,7 @@ class OutreachEventForm(BootstrapFormMixin, forms.Form):
 
     organization = forms.ModelChoiceField(label=_("主办工会"), queryset=Organization.objects.none())
     title = forms.CharField(label=_("活动名称"), max_length=120)
-    held_on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(label=_("日期"), widget=date_input())
 
     def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ from . import views
 
 router = DefaultRouter()
 router.register("arrears", views.ArrearsListingViewSet, basename="arrears")
+router.register("transfers", views.InsuranceTransferViewSet, basename="transfer")
 
 urlpatterns = [
     path("arrears/check/", views.ArrearsCheckView.as_view(), name="arrears-check"),

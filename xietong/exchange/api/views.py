@@ -4,19 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from xietong.core.api.permissions import ScopedModelPermission
+from xietong.core.selectors import organizations_for
 
-from .. import selectors
-from ..models import ArrearsListing
-from .serializers import ArrearsCheckSerializer, ArrearsListingSerializer
+from .. import actions, selectors
+from ..models import ArrearsListing, InsuranceTransfer
+from .serializers import (
+    ArrearsCheckSerializer,
+    ArrearsListingSerializer,
+    InsuranceTransferSerializer,
+    TransferAnswerSerializer,
+    TransferRefuseSerializer,
+    TransferRequestSerializer,
+)
 
 
 class ArrearsListingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -54,3 +64,73 @@ class ArrearsCheckView(APIView):
 
     def get_queryset(self) -> QuerySet[ArrearsListing]:
         return ArrearsListing.objects.none()
+
+
+class InsuranceTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Social-insurance transfers of this node; POST creates one (this node receiving), and
+    ``answer``/``refuse`` (sending region) and ``complete`` (receiving region) take the next step."""
+
+    serializer_class = InsuranceTransferSerializer
+    permission_classes = [ScopedModelPermission]
+    permission_actions = {"answer": "change", "refuse": "change", "complete": "change"}
+
+    def get_queryset(self) -> QuerySet[InsuranceTransfer]:
+        params = self.request.query_params
+        return selectors.transfers(
+            user=self.request.user, q=params.get("q", ""), status=params.get("status", "")
+        )
+
+    def _done(self, call: Any) -> Response:
+        try:
+            transfer = call()
+        except DjangoValidationError as exc:
+            raise ValidationError(
+                exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+            ) from exc
+        return Response(InsuranceTransferSerializer(transfer).data)
+
+    @extend_schema(request=TransferRequestSerializer, responses=InsuranceTransferSerializer)
+    def create(self, request: Request) -> Response:
+        data = TransferRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        allowed = organizations_for(user=request.user, perm="exchange.add_insurancetransfer")
+        organization = allowed.filter(pk=values.pop("organization")).first()
+        if organization is None:
+            raise ValidationError({"organization": "无权以该机构受理"})
+        return self._done(
+            lambda: actions.transfer_request(organization=organization, acting_user=request.user, **values)
+        )
+
+    @extend_schema(request=TransferAnswerSerializer, responses=InsuranceTransferSerializer)
+    @action(detail=True, methods=["post"])
+    def answer(self, request: Request, pk: str) -> Response:
+        data = TransferAnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        transfer = self.get_object()
+        return self._done(
+            lambda: actions.transfer_answer(
+                transfer=transfer,
+                periods=actions.parse_periods(data.validated_data["periods"]),
+                personal_account=data.validated_data["personal_account"],
+                acting_user=request.user,
+            )
+        )
+
+    @extend_schema(request=TransferRefuseSerializer, responses=InsuranceTransferSerializer)
+    @action(detail=True, methods=["post"])
+    def refuse(self, request: Request, pk: str) -> Response:
+        data = TransferRefuseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        transfer = self.get_object()
+        return self._done(
+            lambda: actions.transfer_refuse(
+                transfer=transfer, reason=data.validated_data["reason"], acting_user=request.user
+            )
+        )
+
+    @extend_schema(request=None, responses=InsuranceTransferSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: str) -> Response:
+        transfer = self.get_object()
+        return self._done(lambda: actions.transfer_complete(transfer=transfer, acting_user=request.user))

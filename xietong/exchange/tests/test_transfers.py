@@ -166,3 +166,47 @@ def test_the_counter_page_accepts_an_application(peer: Peer) -> None:
     assert response["Location"] == reverse("exchange:transfer_detail", args=[transfer.pk])
     bad = officer.post(reverse("exchange:transfer_create"), {**data, "id_number": "12345"}).content.decode()
     assert "身份证号码" in bad and InsuranceTransfer.objects.count() == 1
+
+
+def test_each_step_through_the_api(peer: Peer) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    api = client_for(make_user("officer", perms=HRSS, organization=bureau))
+    url = reverse("transfer-list")
+    data = {
+        "organization": bureau.pk,
+        "name": "王五",
+        "id_number": ID,
+        "sending_node": "tj",
+        "applied_on": "2026-11-23",
+    }
+    created = api.post(url, data, content_type="application/json")
+    assert created.status_code == 200 and created.json()["status"] == "requested"
+    assert api.get(url).json()["results"][0]["id_number_masked"].startswith("120101")
+    wrong_side = api.post(
+        reverse("transfer-answer", args=[created.json()["id"]]),
+        {"periods": "2010-01,2019-12,5000", "personal_account": "1"},
+        content_type="application/json",
+    )
+    assert wrong_side.status_code == 400 and "只有转出地" in str(wrong_side.json())
+    body = {
+        "uid": "e" * 32,
+        "name": "李四",
+        "id_number": ID,
+        "scheme": "pension",
+        "applied_on": "2026-11-23",
+        "authority": "天津市人力资源和社会保障局",
+    }
+    post(peer.deliver_bytes(peer.message("insurance.transfer_requested", body)))
+    incoming = InsuranceTransfer.objects.get(uid="e" * 32)
+    bad = api.post(
+        reverse("transfer-answer", args=[incoming.pk]),
+        {"periods": "2019-13,2019-12,1", "personal_account": "1"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and "第1行" in str(bad.json()["periods"])
+    answered = api.post(
+        reverse("transfer-answer", args=[incoming.pk]),
+        {"periods": "2010-01,2019-12,5000", "personal_account": "48000"},
+        content_type="application/json",
+    )
+    assert answered.json()["fund_transfer_amount"] == "120000.00"

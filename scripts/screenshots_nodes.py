@@ -1,0 +1,72 @@
+"""Take the user guide's screenshots of the exchange from running nodes (``make demo-nodes`` first):
+an inspector lists an employer on the Beijing node, the listing is found on the Tianjin node, the
+operator page, and a social-insurance transfer at the Beijing counter.
+
+Usage: .venv/bin/python scripts/screenshots_nodes.py [BJ_URL TJ_URL]   (default ports 8001, 8002)
+Writes PNG files to docs/img/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import sync_playwright
+
+BJ = sys.argv[1] if len(sys.argv) > 2 else "http://127.0.0.1:8001"
+TJ = sys.argv[2] if len(sys.argv) > 2 else "http://127.0.0.1:8002"
+OUT = Path(__file__).resolve().parent.parent / "docs" / "img"
+PASSWORD = "Xietong-demo-2026"
+
+
+def login(page: Any, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("账号").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+
+def main() -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        size = {"width": 1280, "height": 860}
+        bj = browser.new_page(base_url=BJ, viewport=size, locale="zh-CN")
+        login(bj, "inspector_bj")
+        bj.goto("/exchange/arrears/new/")
+        bj.get_by_label("作出决定的劳动保障监察机构").select_option(index=1)
+        bj.get_by_label("统一社会信用代码").fill("91110108MA01ABCD1E")
+        bj.get_by_label("用人单位名称").fill("北京某餐饮管理有限公司")
+        bj.get_by_label("拖欠工资金额（元）").fill("52000")
+        bj.get_by_label("涉及劳动者人数").fill("9")
+        bj.get_by_label("决定书文号").fill("京人社监〔2026〕3号")
+        bj.screenshot(path=OUT / "arrears-new.png")
+        bj.get_by_role("button", name="保存").click()
+        time.sleep(3)  # the exchange worker delivers within a second or two
+        tj = browser.new_page(base_url=TJ, viewport=size, locale="zh-CN")
+        login(tj, "admin")
+        tj.goto("/exchange/arrears/?check=1&credit_code=91110108MA01ABCD1E")
+        tj.screenshot(path=OUT / "arrears-check.png")
+        admin = browser.new_page(base_url=BJ, viewport=size, locale="zh-CN")
+        login(admin, "admin")
+        admin.goto("/exchange/")
+        admin.screenshot(path=OUT / "exchange-operations.png")
+        hrss = browser.new_page(base_url=BJ, viewport=size, locale="zh-CN")
+        login(hrss, "hrss_bj")
+        hrss.goto("/exchange/transfers/new/")
+        hrss.get_by_label("经办机构").select_option(index=1)
+        hrss.get_by_label("姓名").fill("张三")
+        hrss.get_by_label("身份证号码").fill("120101198001011234")
+        hrss.get_by_label("转出地").select_option("tj")
+        hrss.get_by_role("button", name="保存").click()
+        hrss.screenshot(path=OUT / "transfer-detail.png", full_page=True)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
