@@ -8,24 +8,25 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 # (label, url name, permission needed, icon). Apps add their entries here as they arrive.
 NAVIGATION: list[tuple[str, str, str, str]] = [
-    ("首页", "core:home", "", "house"),
-    ("组织", "core:organization_tree", "core.view_organization", "diagram-3"),
-    ("用人单位", "core:employer_list", "core.view_employer", "building"),
-    ("人员", "core:person_list", "core.view_person", "people"),
-    ("入会审核", "membership:application_list", "membership.view_joinapplication", "person-check"),
-    ("会员", "membership:member_list", "membership.view_member", "person-vcard"),
-    ("会员关系转接", "membership:transfer_list", "membership.view_member", "arrow-left-right"),
-    ("会员统计", "membership:figures", "membership.view_member", "bar-chart"),
-    ("职工沟通会", "membership:event_list", "membership.view_outreachevent", "megaphone"),
-    ("会员卡核验", "membership:verify", "membership.verify_membercard", "qr-code-scan"),
-    ("社保关系转移", "exchange:transfer_list", "exchange.view_insurancetransfer", "arrow-repeat"),
-    ("欠薪黑名单", "exchange:arrears_list", "exchange.view_arrearslisting", "slash-circle"),
-    ("跨区域交换", "exchange:operations", "exchange.operate_exchange", "diagram-2"),
-    ("审计日志", "core:audit_list", "core.view_auditevent", "journal-check"),
-    ("账号与角色", "core:user_list", "core.manage_accounts", "person-gear"),
+    (N_("首页"), "core:home", "", "house"),
+    (N_("组织"), "core:organization_tree", "core.view_organization", "diagram-3"),
+    (N_("用人单位"), "core:employer_list", "core.view_employer", "building"),
+    (N_("人员"), "core:person_list", "core.view_person", "people"),
+    (N_("入会审核"), "membership:application_list", "membership.view_joinapplication", "person-check"),
+    (N_("会员"), "membership:member_list", "membership.view_member", "person-vcard"),
+    (N_("会员关系转接"), "membership:transfer_list", "membership.view_member", "arrow-left-right"),
+    (N_("会员统计"), "membership:figures", "membership.view_member", "bar-chart"),
+    (N_("职工沟通会"), "membership:event_list", "membership.view_outreachevent", "megaphone"),
+    (N_("会员卡核验"), "membership:verify", "membership.verify_membercard", "qr-code-scan"),
+    (N_("社保关系转移"), "exchange:transfer_list", "exchange.view_insurancetransfer", "arrow-repeat"),
+    (N_("欠薪黑名单"), "exchange:arrears_list", "exchange.view_arrearslisting", "slash-circle"),
+    (N_("跨区域交换"), "exchange:operations", "exchange.operate_exchange", "diagram-2"),
+    (N_("审计日志"), "core:audit_list", "core.view_auditevent", "journal-check"),
+    (N_("账号与角色"), "core:user_list", "core.manage_accounts", "person-gear"),
 ]
 
 
