@@ -30,6 +30,17 @@ BODY = "12010119800101123"
 ID = BODY + idnumber.check_digit(BODY)
 
 
+# What the Tianjin node sends when a worker asks there to bring their record from Beijing (this node).
+REQUESTED_FROM_TJ = {
+    "uid": "e" * 32,
+    "name": "李四",
+    "id_number": ID,
+    "scheme": "pension",
+    "applied_on": "2026-11-23",
+    "authority": "天津市人力资源和社会保障局",
+}
+
+
 def request_one() -> InsuranceTransfer:
     bureau = make_org("bj-rs", kind="hrss_bureau")
     return actions.transfer_request(
@@ -81,14 +92,7 @@ def test_an_answer_for_a_request_that_does_not_exist_is_rejected(peer: Peer) -> 
 
 
 def test_the_sending_region_answers_with_the_pooled_fund_computed(peer: Peer) -> None:
-    body = {
-        "uid": "e" * 32,
-        "name": "李四",
-        "id_number": ID,
-        "scheme": "pension",
-        "applied_on": "2026-11-23",
-        "authority": "天津市人力资源和社会保障局",
-    }
+    body = REQUESTED_FROM_TJ
     assert (
         post(peer.deliver_bytes(peer.message("insurance.transfer_requested", body))).json()["ack"]["status"]
         == "applied"
@@ -188,14 +192,7 @@ def test_each_step_through_the_api(peer: Peer) -> None:
         content_type="application/json",
     )
     assert wrong_side.status_code == 400 and "只有转出地" in str(wrong_side.json())
-    body = {
-        "uid": "e" * 32,
-        "name": "李四",
-        "id_number": ID,
-        "scheme": "pension",
-        "applied_on": "2026-11-23",
-        "authority": "天津市人力资源和社会保障局",
-    }
+    body = REQUESTED_FROM_TJ
     post(peer.deliver_bytes(peer.message("insurance.transfer_requested", body)))
     incoming = InsuranceTransfer.objects.get(uid="e" * 32)
     bad = api.post(

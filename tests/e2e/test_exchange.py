@@ -1,0 +1,73 @@
+"""The blacklist and a social-insurance transfer in a real browser: an inspector lists an employer
+(a mistyped credit code first), the check finds it; an HRSS officer of the sending region answers a
+transfer request that arrived from Tianjin and sees the amounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from xietong.demo.world import DEMO_PASSWORD
+
+from .conftest import login
+
+pytestmark = [pytest.mark.e2e]
+
+
+def test_list_an_employer_then_find_it(page: Any, demo_world: dict[str, int]) -> None:
+    login(page, "inspector_bj", DEMO_PASSWORD)
+    page.goto("/exchange/arrears/new/")
+    page.get_by_label("作出决定的劳动保障监察机构").select_option(index=1)
+    page.get_by_label("统一社会信用代码").fill("91110108MA01ABCD1A")  # wrong check character
+    page.get_by_label("用人单位名称").fill("北京某餐飲管理有限公司")
+    page.get_by_label("拖欠工资金额（元）").fill("52000")
+    page.get_by_label("涉及劳动者人数").fill("9")
+    page.get_by_label("决定书文号").fill("京人社监〔2026〕3号")
+    page.get_by_role("button", name="保存").click()
+    assert "第18位校验码应为E，实为A" in page.locator("main form").inner_text()
+    page.get_by_label("统一社会信用代码").fill("91110108MA01ABCD1E")
+    page.get_by_role("button", name="保存").click()
+    assert page.get_by_role("heading", name="北京某餐饮管理有限公司").is_visible()
+    page.goto("/exchange/arrears/")
+    page.get_by_label("用人单位名称").fill("北京某餐饮管理有限公司")
+    page.get_by_role("button", name="查询是否列入").click()
+    assert "已列入欠薪黑名单" in page.get_by_test_id("check-listed").inner_text()
+
+
+def test_the_sending_region_answers_a_transfer(page: Any, demo_world: dict[str, int]) -> None:
+    from django.utils import timezone
+
+    from xietong.core.tests.factories import valid_id_number
+    from xietong.exchange import actions
+    from xietong.exchange.models import ExchangeNode
+    from xietong.lib import crypto
+
+    tianjin = ExchangeNode.objects.create(
+        node_id="tj",
+        name="天津节点",
+        endpoint="http://127.0.0.1:9",
+        public_key=crypto.generate_signing_key()[1],
+        valid_from=timezone.now(),
+    )
+    body = {
+        "uid": "c" * 32,
+        "name": "李四",
+        "id_number": valid_id_number(region="110105", sequence=31),
+        "scheme": "pension",
+        "applied_on": "2026-11-23",
+        "authority": "天津市人力资源和社会保障局",
+    }
+    actions.transfer_apply_remote("insurance.transfer_requested", body, tianjin)
+    login(page, "hrss_bj", DEMO_PASSWORD)
+    page.goto("/exchange/transfers/")
+    page.get_by_role("link", name="李四").click()
+    page.get_by_label("缴费记录").fill("2010-01,2019-12,5000\n2020-01,2020-13,6000")
+    page.get_by_label("个人账户储存额（元）").fill("48000")
+    page.get_by_role("button", name="转出并通知转入地").click()
+    assert "第2行" in page.locator(".alert-danger").inner_text()
+    page.get_by_label("缴费记录").fill("2010-01,2019-12,5000")
+    page.get_by_label("个人账户储存额（元）").fill("48000")
+    page.get_by_role("button", name="转出并通知转入地").click()
+    assert "120000.00" in page.get_by_test_id("amounts").inner_text()
+    assert "转出地已转出" in page.locator("h1").inner_text()
