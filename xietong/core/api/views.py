@@ -29,6 +29,7 @@ from .serializers import (
 Q_PARAM = OpenApiParameter("q", str, description="按名称或编码搜索（繁体自动转为简体）")
 
 
+@extend_schema(parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH, description="6位行政区划代码")])
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     """GB/T 2260 administrative divisions (public reference data, historical codes included)."""
 

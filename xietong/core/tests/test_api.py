@@ -106,3 +106,12 @@ def test_schema_and_offline_swagger(scope: Scope) -> None:
     page = client.get(reverse("swagger-ui")).content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
     assert "cdn" not in page.lower()
+
+
+def test_the_openapi_schema_is_valid_and_generated_without_warnings(tmp_path: Any) -> None:
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    schema = out.read_text(encoding="utf-8")
+    assert "/api/exchange/transfers/{id}/answer/" in schema and "deskTokenAuth" in schema
