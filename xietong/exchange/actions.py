@@ -20,7 +20,7 @@ from xietong.core import audit, pii
 from xietong.core.choices import AuditAction
 from xietong.core.models import Organization
 from xietong.core.workflows import move_audited
-from xietong.lib import creditcode, workdays
+from xietong.lib import creditcode, crypto, workdays
 from xietong.lib.names import to_simplified
 
 from . import envelope, transport
@@ -249,8 +249,9 @@ def _backoff(attempts: int) -> dt.timedelta:
 
 
 def deliver_due(*, post: Callable[[str, bytes], tuple[int, bytes]] | None = None) -> DeliveryReport:
-    """Deliver the outbox: per peer, pending messages in order until one fails (it is retried with
-    back-off, and the later ones wait behind it so that the peer applies them in order)."""
+    """Deliver the outbox: per peer, pending messages in order, in batches of up to
+    ``XIETONG_EXCHANGE_BATCH`` (and under the peer's size limit), until one fails: it is retried
+    with back-off, and the later ones wait behind it so that the peer applies them in order."""
     post = post or transport.post
     report = DeliveryReport()
     now = timezone.now()
@@ -267,49 +268,74 @@ def deliver_due(*, post: Callable[[str, bytes], tuple[int, bytes]] | None = None
         head = queue.first()
         if peer is None or head is None or (head.next_attempt_at and head.next_attempt_at > now):
             continue
-        for message in queue.iterator():
-            error = _deliver_one(message, peer, post)
+        after = 0
+        while batch := list(queue.filter(seq__gt=after)[: settings.XIETONG_EXCHANGE_BATCH]):
+            error, settled = _deliver_batch(batch, peer, post)
+            for message in settled:
+                if message.status == MessageStatus.REFUSED:
+                    report.refused += 1
+                else:
+                    report.delivered += 1
             if error:
                 report.failed += 1
                 report.errors[receiver] = error
                 break
-            if message.status == MessageStatus.REFUSED:
-                report.refused += 1
-            else:
-                report.delivered += 1
+            after = settled[-1].seq
     return report
 
 
-def _deliver_one(
-    message: ExchangeMessage, peer: ExchangeNode, post: Callable[[str, bytes], tuple[int, bytes]]
-) -> str:
-    """One attempt; returns the error in words, or ``""`` when the peer answered with a valid ack."""
+def _deliver_batch(
+    batch: list[ExchangeMessage], peer: ExchangeNode, post: Callable[[str, bytes], tuple[int, bytes]]
+) -> tuple[str, list[ExchangeMessage]]:
+    """One POST of as many of ``batch`` as fit; returns the first error in words (``""`` if none)
+    and the messages the peer acknowledged, in order."""
     now = timezone.now()
-    body = envelope.envelope(
-        message.content(),
-        digest=message.hash,
-        signature=message.signature,
-        private_key=pii.node_signing_key(),
-        now=now,
-    )
-    message.attempts += 1
+    key = pii.node_signing_key()
+    documents: list[dict[str, Any]] = []
+    size = 20
+    for message in batch:
+        document = envelope.stamped(
+            message.content(), digest=message.hash, signature=message.signature, private_key=key, now=now
+        )
+        size += len(json.dumps(document, ensure_ascii=False).encode()) + 1
+        if documents and size > settings.XIETONG_EXCHANGE_MAX_BYTES:
+            break
+        documents.append(document)
+    sent = batch[: len(documents)]
     try:
-        status, raw = post(peer.endpoint + "/exchange/inbox/", body)
+        status, raw = post(peer.endpoint + "/exchange/inbox/", crypto.canonical_json({"batch": documents}))
         answer = json.loads(raw.decode("utf-8")) if raw else {}
         if status != 200:
             raise Refused(f"HTTP {status}：{answer.get('error', '') if isinstance(answer, dict) else ''}")
-        ack = answer.get("ack") or {}
-        if ack.get("id") != message.message_id or ack.get("hash") != message.hash:
-            raise Refused("对方回执与消息不符")
-        if not envelope.verify_document(peer.public_key, ack, str(answer.get("signature", ""))):
-            raise Refused("对方回执签名无效")
+        answers = answer.get("answers")
+        if not isinstance(answers, list) or not answers:
+            raise Refused("对方未按批量格式答复")
     except (OSError, ValueError, Refused) as exc:
-        error = str(exc) or exc.__class__.__name__
-        message.last_error = error[:2000]
-        message.next_attempt_at = now + _backoff(message.attempts)
-        message.save(update_fields=["attempts", "last_error", "next_attempt_at", "updated_at"])
-        ExchangeNode.objects.filter(pk=peer.pk).update(last_error=error[:2000], last_error_at=now)
-        return error
+        return _failed(sent[0], peer, str(exc) or exc.__class__.__name__, now), []
+    settled: list[ExchangeMessage] = []
+    for message, reply in zip(sent, answers, strict=False):
+        error = _settle(message, peer, reply, now)
+        if error:
+            return _failed(message, peer, error, now), settled
+        settled.append(message)
+    if len(settled) < len(sent):
+        return _failed(sent[len(settled)], peer, "对方未答复此消息", now), settled
+    ExchangeNode.objects.filter(pk=peer.pk).update(last_success_at=now)
+    return "", settled
+
+
+def _settle(message: ExchangeMessage, peer: ExchangeNode, reply: Any, now: dt.datetime) -> str:
+    """Record the peer's answer to one message; the error in words when it is not a valid ack."""
+    if not isinstance(reply, dict):
+        return "对方答复格式不正确"
+    if reply.get("status") != 200:
+        return f"HTTP {reply.get('status')}：{reply.get('error', '')}"
+    ack = reply.get("ack") or {}
+    if ack.get("id") != message.message_id or ack.get("hash") != message.hash:
+        return "对方回执与消息不符"
+    if not envelope.verify_document(peer.public_key, ack, str(reply.get("signature", ""))):
+        return "对方回执签名无效"
+    message.attempts += 1
     message.status = (
         MessageStatus.ACKED if ack.get("status") == MessageStatus.APPLIED else MessageStatus.REFUSED
     )
@@ -317,8 +343,17 @@ def _deliver_one(
     message.finished_at = now
     message.last_error = ""
     message.save(update_fields=["status", "reason", "finished_at", "attempts", "last_error", "updated_at"])
-    ExchangeNode.objects.filter(pk=peer.pk).update(last_success_at=now)
     return ""
+
+
+def _failed(message: ExchangeMessage, peer: ExchangeNode, error: str, now: dt.datetime) -> str:
+    """Note a failed attempt on the first message not delivered, and when to try again."""
+    message.attempts += 1
+    message.last_error = error[:2000]
+    message.next_attempt_at = now + _backoff(message.attempts)
+    message.save(update_fields=["attempts", "last_error", "next_attempt_at", "updated_at"])
+    ExchangeNode.objects.filter(pk=peer.pk).update(last_error=error[:2000], last_error_at=now)
+    return error
 
 
 # Inbox -----------------------------------------------------------------------------------------------
@@ -366,10 +401,29 @@ def receive(raw: bytes, *, remote_addr: str | None = None) -> InboxAnswer:
     A well-formed message whose content this node cannot apply is accepted into the log as
     ``rejected`` with the reason, and the sender is told.
     """
+    try:
+        documents, batch = envelope.parse(raw, max_bytes=settings.XIETONG_EXCHANGE_MAX_BYTES)
+    except Refused as exc:
+        return refuse_delivery(raw[:2000], str(exc), status=400, remote_addr=remote_addr)
+    if not batch:
+        return _receive_one(documents[0], raw, remote_addr=remote_addr)
+    answers = []
+    for document in documents:
+        answer = _receive_one(
+            document, json.dumps(document, ensure_ascii=False).encode(), remote_addr=remote_addr
+        )
+        answers.append({"status": answer.status, **answer.payload})
+        if answer.status != 200:
+            break  # the rest would be out of order: the sender sends them again after this one
+    return InboxAnswer(200, {"answers": answers})
+
+
+def _receive_one(document: Any, raw: bytes, *, remote_addr: str | None) -> InboxAnswer:
+    """Check one message of a delivery and apply it once (see ``receive``)."""
     from . import handlers
 
     try:
-        document = envelope.parse(raw, max_bytes=settings.XIETONG_EXCHANGE_MAX_BYTES)
+        document = envelope.validate(document)
     except Refused as exc:
         return refuse_delivery(raw[:2000], str(exc), status=400, remote_addr=remote_addr)
     sender = document["sender"]

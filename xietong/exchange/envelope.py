@@ -38,15 +38,24 @@ def stamp(private_key: str, *, digest: str, receiver: str, sent_at: str) -> str:
     return crypto.sign(private_key, f"{digest}|{receiver}|{sent_at}".encode())
 
 
-def envelope(
+def stamped(
     content: dict[str, Any], *, digest: str, signature: str, private_key: str, now: datetime
-) -> bytes:
-    """The request body of one delivery attempt."""
+) -> dict[str, Any]:
+    """One message as it travels in one delivery attempt (content, hash, signatures, stamp)."""
     sent_at = now.isoformat()
     transport = stamp(private_key, digest=digest, receiver=str(content["receiver"]), sent_at=sent_at)
     document = {**content, "hash": digest, "signature": signature, "sent_at": sent_at}
     document["transport_signature"] = transport
-    return crypto.canonical_json(document)
+    return document
+
+
+def envelope(
+    content: dict[str, Any], *, digest: str, signature: str, private_key: str, now: datetime
+) -> bytes:
+    """The request body of a delivery of one message (a batch is ``{"batch": [stamped, …]}``)."""
+    return crypto.canonical_json(
+        stamped(content, digest=digest, signature=signature, private_key=private_key, now=now)
+    )
 
 
 @dataclass(frozen=True)
@@ -59,14 +68,24 @@ class Incoming:
     sent_at: datetime
 
 
-def parse(raw: bytes, *, max_bytes: int) -> dict[str, Any]:
-    """The delivery's JSON document; ``Refused`` for oversized, non-JSON or incomplete input."""
+def parse(raw: bytes, *, max_bytes: int) -> tuple[list[Any], bool]:
+    """The messages of a delivery, not yet checked one by one, and whether it is a batch;
+    ``Refused`` for oversized or non-JSON input."""
     if len(raw) > max_bytes:
         raise Refused(f"消息过大：{len(raw)} 字节，上限 {max_bytes} 字节")
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Refused(f"消息不是有效的 UTF-8 JSON：{exc}") from None
+    if isinstance(document, dict) and isinstance(document.get("batch"), list):
+        if not document["batch"]:
+            raise Refused("批量投递中没有消息")
+        return list(document["batch"]), True
+    return [document], False
+
+
+def validate(document: Any) -> dict[str, Any]:
+    """One message's fields are all there and of the right type; ``Refused`` names what is wrong."""
     if not isinstance(document, dict):
         raise Refused("消息应为 JSON 对象")
     missing = [

@@ -144,3 +144,18 @@ def test_the_log_verifies_and_an_edit_is_found(peer: Peer) -> None:
     ExchangeMessage.objects.filter(seq=1).update(body={**listing_body(), "amount_owed": "1.00"})
     checked, problems = selectors.verify_log()
     assert checked == 2 and problems == ["收到 tj→bj 第1条：内容与摘要不符（内容被改动）"]
+
+
+def test_a_batch_is_applied_in_order_and_stops_at_the_first_refusal(peer: Peer) -> None:
+    first = json.loads(peer.deliver_bytes(peer.message("arrears.listed", listing_body())))
+    second = json.loads(peer.deliver_bytes(peer.message("arrears.removed", listing_body(status="removed"))))
+    stray = json.loads(
+        peer.deliver_bytes(peer.message("arrears.listed", listing_body(uid="b" * 32), prev_hash="0" * 64))
+    )
+    last = json.loads(peer.deliver_bytes(peer.message("arrears.listed", listing_body(uid="c" * 32))))
+    body = json.dumps({"batch": [first, second, stray, last]}).encode()
+    answers = post(body).json()["answers"]
+    assert [a["status"] for a in answers] == [200, 200, 409]  # nothing after the refused one
+    assert answers[2]["error"].startswith("消息顺序不符")
+    assert ArrearsListing.objects.get(uid="a" * 32).status == "removed"
+    assert not ArrearsListing.objects.filter(uid__in=["b" * 32, "c" * 32]).exists()

@@ -34,18 +34,20 @@ def acking(peer: Peer, *, status: str = "applied", reason: str = "") -> Any:
     seen: list[dict[str, Any]] = []
 
     def post(url: str, body: bytes) -> tuple[int, bytes]:
-        document = json.loads(body)
-        seen.append(document)
-        ack = {
-            "id": document["id"],
-            "hash": document["hash"],
-            "receiver": "tj",
-            "status": status,
-            "reason": reason,
-        }
-        return 200, json.dumps(
-            {"ack": ack, "signature": envelope.sign_document(peer.private_key, ack)}
-        ).encode()
+        answers = []
+        for document in json.loads(body)["batch"]:
+            seen.append(document)
+            ack = {
+                "id": document["id"],
+                "hash": document["hash"],
+                "receiver": "tj",
+                "status": status,
+                "reason": reason,
+            }
+            answers.append(
+                {"status": 200, "ack": ack, "signature": envelope.sign_document(peer.private_key, ack)}
+            )
+        return 200, json.dumps({"answers": answers}).encode()
 
     post.seen = seen  # type: ignore[attr-defined]
     return post
@@ -132,3 +134,20 @@ def test_a_revoked_peer_gets_nothing(peer: Peer) -> None:
     actions.node_revoke(node=peer.node, acting_user=None)
     list_one()
     assert not ExchangeMessage.objects.exists()
+
+
+def test_deliveries_are_batched_under_the_size_limit(peer: Peer, settings: Any) -> None:
+    settings.XIETONG_EXCHANGE_MAX_BYTES = 4000
+    for i in range(6):
+        actions.message_send(receiver="tj", kind="ping", body={"pad": "x" * 900}, idempotency_key=f"k{i}")
+    post = acking(peer)
+    posts: list[int] = []
+
+    def counting(url: str, body: bytes) -> tuple[int, bytes]:
+        assert len(body) <= 4000
+        posts.append(len(json.loads(body)["batch"]))
+        return post(url, body)
+
+    assert actions.deliver_due(post=counting).delivered == 6
+    assert sum(posts) == 6 and len(posts) > 1
+    assert [doc["idempotency_key"] for doc in post.seen] == [f"k{i}" for i in range(6)]
