@@ -23,7 +23,7 @@ from xietong.core.workflows import move_audited
 from xietong.lib import creditcode, crypto, workdays
 from xietong.lib.names import to_simplified
 
-from . import envelope, transport
+from . import envelope, selectors, transport
 from .choices import Direction, ListingStatus, MessageStatus, Scheme, TransferSide, TransferStatus
 from .envelope import Refused
 from .models import (
@@ -42,12 +42,8 @@ def _me() -> str:
     return str(settings.XIETONG_NODE_ID)
 
 
-def _is_hub() -> bool:
-    return bool(settings.XIETONG_HUB_NODE_ID == settings.XIETONG_NODE_ID)
-
-
 def _hub_public_key() -> str:
-    return pii.node_public_key() if _is_hub() else str(settings.XIETONG_HUB_PUBLIC_KEY)
+    return pii.node_public_key() if selectors.is_hub() else str(settings.XIETONG_HUB_PUBLIC_KEY)
 
 
 # Registry --------------------------------------------------------------------------------------------
@@ -93,7 +89,7 @@ def node_register(
     acting_user: Any,
 ) -> ExchangeNode:
     """Add a node to the region group, or change its entry (hub only); publishes a new registry."""
-    if not _is_hub():
+    if not selectors.is_hub():
         raise ValidationError(f"只有枢纽节点（{settings.XIETONG_HUB_NODE_ID}）可以登记节点")
     if not endpoint.startswith(("http://", "https://")):
         raise ValidationError({"endpoint": "接入地址应以 http:// 或 https:// 开头"})
@@ -121,7 +117,7 @@ def node_register(
 @transaction.atomic
 def node_revoke(*, node: ExchangeNode, acting_user: Any) -> ExchangeNode:
     """Revoke a node's entry (hub only): no node accepts its messages once the registry reaches it."""
-    if not _is_hub():
+    if not selectors.is_hub():
         raise ValidationError("只有枢纽节点可以吊销节点")
     if node.node_id == _me():
         raise ValidationError("枢纽节点不能吊销自己")
@@ -175,7 +171,7 @@ def registry_accept(*, document: Any, signature: str, acting_user: Any = None) -
 
 def registry_fetch() -> bool:
     """Fetch the registry from the hub and accept it if newer (the exchange worker does this)."""
-    if _is_hub():
+    if selectors.is_hub():
         return False
     if not settings.XIETONG_HUB_ENDPOINT:
         raise Refused("未配置枢纽节点地址 XIETONG_HUB_ENDPOINT")
@@ -225,9 +221,7 @@ def message_send(*, receiver: str, kind: str, body: dict[str, Any], idempotency_
 
 def broadcast(*, kind: str, body: dict[str, Any], idempotency_key: str) -> list[ExchangeMessage]:
     """Send the same message to every trusted peer of the region group."""
-    from .selectors import trusted_peers
-
-    peers = trusted_peers()
+    peers = selectors.trusted_peers()
     return [
         message_send(receiver=node.node_id, kind=kind, body=body, idempotency_key=idempotency_key)
         for node in peers

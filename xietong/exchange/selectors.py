@@ -77,6 +77,16 @@ def refused_deliveries(*, user: Any) -> QuerySet[RefusedDelivery]:
     return RefusedDelivery.objects.all()
 
 
+def is_hub() -> bool:
+    """Whether this node signs the region group's registry."""
+    return bool(settings.XIETONG_HUB_NODE_ID == settings.XIETONG_NODE_ID)
+
+
+def registered_nodes() -> QuerySet[ExchangeNode]:
+    """Every node of the registry held here, revoked ones included."""
+    return ExchangeNode.objects.order_by("node_id")
+
+
 def trusted_peers() -> list[ExchangeNode]:
     """The other nodes of the region group that this node may send to now."""
     return [

@@ -11,6 +11,7 @@ urlpatterns = [
     # Staff console
     path("exchange/", views.operations, name="operations"),
     path("exchange/messages/", views.MessageListView.as_view(), name="message_list"),
+    path("exchange/nodes/<slug:node_id>/revoke/", views.node_revoke, name="node_revoke"),
     path("exchange/arrears/", views.ArrearsListView.as_view(), name="arrears_list"),
     path("exchange/arrears/new/", views.ArrearsCreateView.as_view(), name="arrears_create"),
     path("exchange/arrears/<int:pk>/", views.ArrearsDetailView.as_view(), name="arrears_detail"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +24,7 @@ from .forms import (
     ArrearsCheckForm,
     ArrearsListingForm,
     ArrearsRemovalForm,
+    NodeEntryForm,
     TransferAnswerForm,
     TransferRefuseForm,
     TransferRequestForm,
@@ -59,13 +61,27 @@ def registry(request: HttpRequest) -> JsonResponse:
     )
 
 
-def operations(request: HttpRequest) -> HttpResponse:
-    """The operator page: each peer's queue, failures and last error; refused deliveries."""
-    if not request.user.is_authenticated:
-        return redirect(f"/accounts/login/?next={request.path}")
+def _operator(request: HttpRequest) -> None:
     if not selectors.can_operate(request.user):
         raise PermissionDenied
+
+
+@login_required
+def operations(request: HttpRequest) -> HttpResponse:
+    """The operator page: each peer's queue, failures and last error; refused deliveries; on the
+    hub, registering and revoking nodes."""
+    _operator(request)
+    form = NodeEntryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        entry = form.cleaned_data["entry"]
+        if perform_action(
+            request,
+            lambda: actions.node_register(acting_user=request.user, **entry),
+            lambda node: _("已登记节点并签发新版名册：%(node)s") % {"node": node},
+        ):
+            return redirect("exchange:operations")
     context = {
+        "node_form": form if selectors.is_hub() else None,
         "peers": selectors.peers(user=request.user),
         "refused": selectors.refused_deliveries(user=request.user)[:20],
         "registry": selectors.registry(),
@@ -74,6 +90,20 @@ def operations(request: HttpRequest) -> HttpResponse:
         "exchange/_partials/peers.html" if getattr(request, "htmx", False) else "exchange/operations.html"
     )
     return render(request, template, context)
+
+
+@require_POST
+@login_required
+def node_revoke(request: HttpRequest, node_id: str) -> HttpResponse:
+    """The hub revokes a node: a new registry version is signed; peers stop trusting it."""
+    _operator(request)
+    node = get_object_or_404(selectors.registered_nodes(), node_id=node_id)
+    perform_action(
+        request,
+        lambda: actions.node_revoke(node=node, acting_user=request.user),
+        lambda _node: _("已吊销节点：%(node)s") % {"node": node},
+    )
+    return redirect("exchange:operations")
 
 
 class MessageListView(ScopedListView):

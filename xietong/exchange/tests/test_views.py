@@ -111,3 +111,40 @@ def test_the_registry_is_served_signed_by_the_hub(peer: Peer) -> None:
     assert [entry["node_id"] for entry in payload["document"]["nodes"]] == ["bj", "tj"]
     assert envelope.verify_document(pii.node_public_key(), payload["document"], payload["signature"])
     assert Client().get(reverse("exchange:inbox")).status_code == 405
+
+
+def test_the_hub_operator_registers_and_revokes_nodes_on_the_page(peer: Peer) -> None:
+    import json
+
+    from xietong.lib import crypto
+
+    from ..models import ExchangeNode, NodeRegistry
+
+    operator = client_for(make_user("ops", perms=["exchange.operate_exchange"], node_wide=True))
+    url = reverse("exchange:operations")
+    bad = operator.post(url, {"entry": "{not json"}).content.decode()
+    assert "不是有效的 JSON" in bad
+    entry = {
+        "node_id": "hb",
+        "name": "河北节点",
+        "endpoint": "http://127.0.0.1:8003",
+        "region_code": "130000",
+        "public_key": crypto.generate_signing_key()[1],
+    }
+    version = NodeRegistry.objects.order_by("-version").first().version  # type: ignore[union-attr]
+    assert operator.post(url, {"entry": json.dumps(entry)}).status_code == 302
+    assert ExchangeNode.objects.get(node_id="hb").is_trusted()
+    assert NodeRegistry.objects.order_by("-version").first().version == version + 1  # type: ignore[union-attr]
+    operator.post(reverse("exchange:node_revoke", args=["hb"]))
+    assert not ExchangeNode.objects.get(node_id="hb").is_trusted()
+
+
+def test_a_node_that_is_not_the_hub_cannot_register_or_revoke(peer: Peer, settings: Any) -> None:
+    from ..models import ExchangeNode
+
+    settings.XIETONG_HUB_NODE_ID = "tj"
+    operator = client_for(make_user("ops", perms=["exchange.operate_exchange"], node_wide=True))
+    page = operator.get(reverse("exchange:operations")).content.decode()
+    assert "登记并签发新版名册" not in page
+    answer = operator.post(reverse("exchange:node_revoke", args=["tj"]), follow=True).content.decode()
+    assert "只有枢纽节点可以吊销节点" in answer and ExchangeNode.objects.get(node_id="tj").is_trusted()
