@@ -65,6 +65,14 @@ def main() -> None:
         hrss.get_by_label("转出地").select_option("tj")
         hrss.get_by_role("button", name="保存").click()
         hrss.screenshot(path=OUT / "transfer-detail.png", full_page=True)
+        time.sleep(3)
+        sending = browser.new_page(base_url=TJ, viewport=size, locale="zh-CN")
+        login(sending, "hrss_bj")  # every demo node has the same demo accounts
+        sending.goto("/exchange/transfers/")
+        sending.get_by_role("link", name="张三").first.click()
+        sending.get_by_label("缴费记录").fill("2010-01,2019-12,5000\n2020-01,2026-10,6800")
+        sending.get_by_label("个人账户储存额（元）").fill("68500")
+        sending.screenshot(path=OUT / "transfer-answer.png", full_page=True)
         browser.close()
 
 
