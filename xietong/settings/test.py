@@ -19,4 +19,8 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 XIETONG_NODE_SIGNING_KEY = "cGrtG0kRmSoPS7hFb4wB3y8Cq5tNf9dZLYq2XkSdJ1M"  # tests only
+# A node identity of its own, whatever var/node.env (``xietong node init``) says on this machine.
+XIETONG_NODE_ID = XIETONG_HUB_NODE_ID = "bj"
+XIETONG_NODE_NAME = "北京节点"
+XIETONG_HUB_PUBLIC_KEY = XIETONG_HUB_ENDPOINT = ""
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # run at once in tests
