@@ -94,6 +94,17 @@ def blind_index(value: str, *, purpose: str) -> str:
     return crypto.blind_index(value, _index_key(purpose), purpose=purpose)
 
 
+def id_number_lookup(text: str) -> str | None:
+    """The blind index to search by when ``text`` is a valid ID number (15 or 18 digits, full-width
+    and spaced forms accepted), else ``None``: search boxes accept names and ID numbers alike."""
+    from xietong.lib import idnumber
+
+    try:
+        return blind_index(idnumber.parse(text.strip()).number, purpose="id_number")
+    except idnumber.InvalidIdNumber:
+        return None
+
+
 def mask_phone(phone: str) -> str:
     """``13812345678`` → ``138****5678``."""
     if len(phone) < 7:

@@ -20,7 +20,7 @@ from xietong.core import audit, pii
 from xietong.core.choices import AuditAction
 from xietong.core.models import Organization
 from xietong.core.workflows import move_audited
-from xietong.lib import creditcode, crypto, workdays
+from xietong.lib import creditcode, crypto, idnumber, workdays
 from xietong.lib.names import to_simplified
 
 from . import envelope, selectors, transport
@@ -753,7 +753,7 @@ def transfer_request(
         applied_on=applied_on,
         due_on=_due(timezone.localdate()),
     )
-    _set_transfer_id(transfer, number.number)
+    _set_transfer_id(transfer, number)
     transfer.full_clean()
     transfer.save()
     audit.record(AuditAction.CREATE, target=transfer, acting_user=acting_user, after=transfer.snapshot())
@@ -773,12 +773,10 @@ def transfer_request(
     return transfer
 
 
-def _set_transfer_id(transfer: InsuranceTransfer, number: str) -> None:
-    from xietong.core import actions as core_actions
-
-    transfer.id_number_cipher = pii.encrypt(number, field="id_number")
-    transfer.id_number_index = core_actions._id_index(number)
-    transfer.id_number_masked = core_actions.parse_id_number(number).masked()
+def _set_transfer_id(transfer: InsuranceTransfer, number: idnumber.IdNumber) -> None:
+    transfer.id_number_cipher = pii.encrypt(number.number, field="id_number")
+    transfer.id_number_index = pii.blind_index(number.number, purpose="id_number")
+    transfer.id_number_masked = number.masked()
 
 
 @transaction.atomic
@@ -860,8 +858,12 @@ def _peer_transfer(body: dict[str, Any], sender: ExchangeNode, *, side: str) -> 
 def transfer_apply_remote(kind: str, body: dict[str, Any], sender: ExchangeNode) -> InsuranceTransfer:
     """Apply a step the other region took (a handler of the exchange)."""
     if kind == "insurance.transfer_requested":
+        from xietong.core import actions as core_actions
+
         if InsuranceTransfer.objects.filter(uid=str(body["uid"])).exists():
             raise Refused("转移申请已存在")
+        if body["scheme"] not in Scheme.values:
+            raise Refused(f"险种“{body['scheme']}”无效（应为{'、'.join(Scheme.values)}）")
         transfer = InsuranceTransfer(
             uid=str(body["uid"]),
             side=TransferSide.SENDING,
@@ -872,7 +874,7 @@ def transfer_apply_remote(kind: str, body: dict[str, Any], sender: ExchangeNode)
             applied_on=dt.date.fromisoformat(body["applied_on"]),
             due_on=_due(timezone.localdate()),
         )
-        _set_transfer_id(transfer, str(body["id_number"]))
+        _set_transfer_id(transfer, core_actions.parse_id_number(str(body["id_number"])))
         transfer.full_clean()
         transfer.save()
         audit.record(

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
+from xietong.core import pii
 from xietong.lib import creditcode
 from xietong.lib.names import to_simplified
 
@@ -39,8 +40,11 @@ class PeerState:
 
 def peers(*, user: Any) -> list[PeerState]:
     """Every node of the registry with this node's outbox figures towards it (operators only)."""
-    if not can_operate(user):
-        return []
+    return peer_states() if can_operate(user) else []
+
+
+def peer_states() -> list[PeerState]:
+    """The figures of ``peers`` for the command line (``xietong exchange status``), unscoped."""
     pending = Q(status=MessageStatus.PENDING)
     figures: dict[str, dict[str, Any]] = {
         row["receiver"]: dict(row)
@@ -169,23 +173,31 @@ def verify_log() -> tuple[int, list[str]]:
 WAITING = ("requested", "answered")
 
 
-def transfers(*, user: Any, q: str = "", status: str = "") -> QuerySet[InsuranceTransfer]:
-    """Transfers this node takes part in (as receiving or sending region), for HRSS officers."""
-    if not user.has_perm("exchange.view_insurancetransfer"):
+def transfers(
+    *, user: Any, q: str = "", status: str = "", action: str = "view"
+) -> QuerySet[InsuranceTransfer]:
+    """Transfers this node takes part in that ``user`` may ``action`` ("view" or "change").
+
+    A transfer accepted here belongs to the office that accepted it and is scoped by its subtree; one
+    that arrived from another region (this node is the sending region) has no office yet and is in
+    the queue of everyone holding the permission.
+    """
+    if not user.has_perm(f"exchange.{action}_insurancetransfer"):
         return InsuranceTransfer.objects.none()
-    queryset = InsuranceTransfer.objects.select_related("organization")
+    queryset = InsuranceTransfer.objects.restrict(user, action) | InsuranceTransfer.objects.filter(
+        organization__isnull=True
+    )
+    queryset = queryset.select_related("organization")
     if status == "overdue":
         queryset = queryset.filter(status__in=WAITING, due_on__lt=timezone.localdate())
     elif status:
         queryset = queryset.filter(status=status)
     if q:
+        index = pii.id_number_lookup(q)
         text = q.strip()
-        condition = Q(name__icontains=to_simplified(text)) | Q(uid=text)
-        if len(text) in (15, 18):
-            from xietong.core.actions import _id_index
-
-            condition |= Q(id_number_index=_id_index(text.upper()))
-        queryset = queryset.filter(condition)
+        queryset = queryset.filter(
+            Q(id_number_index=index) if index else Q(name__icontains=to_simplified(text)) | Q(uid=text)
+        )
     return queryset
 
 

@@ -295,7 +295,7 @@ class TransferDetailView(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         transfer = self.object
         ours = selectors.transfer_waits_on_this_node(transfer)
-        may = self.request.user.has_perm("exchange.change_insurancetransfer")
+        may = selectors.transfers(user=self.request.user, action="change").filter(pk=transfer.pk).exists()
         context.update(
             overdue=selectors.transfer_is_overdue(transfer),
             answer_form=TransferAnswerForm() if ours and may and transfer.side == "sending" else None,
@@ -311,7 +311,7 @@ class TransferDetailView(ScopedDetailView):
 def _transfer_for_change(request: HttpRequest, pk: int) -> Any:
     if not request.user.has_perm("exchange.change_insurancetransfer"):
         raise PermissionDenied
-    return get_object_or_404(selectors.transfers(user=request.user), pk=pk)
+    return get_object_or_404(selectors.transfers(user=request.user, action="change"), pk=pk)
 
 
 @require_POST

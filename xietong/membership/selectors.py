@@ -11,7 +11,6 @@ from django.db.models import Count, Q, QuerySet
 
 from xietong.core import pii
 from xietong.core.models import AuditEvent, Organization
-from xietong.lib import idnumber
 
 from . import cardtokens
 from .choices import ApplicationStatus, CardStatus
@@ -86,12 +85,9 @@ def member_search(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
     q = q.strip()
     if not q:
         return queryset
-    try:
-        number = idnumber.parse(q).number
-    except idnumber.InvalidIdNumber:
-        number = ""
-    if number:
-        return queryset.filter(person__id_number_index=pii.blind_index(number, purpose="id_number"))
+    index = pii.id_number_lookup(q)
+    if index:
+        return queryset.filter(person__id_number_index=index)
     return queryset.filter(
         Q(person__name__icontains=q) | Q(number__iexact=q) | Q(employer__name__icontains=q)
     )

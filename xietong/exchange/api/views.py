@@ -47,7 +47,6 @@ class ArrearsCheckView(APIView):
     """Is this employer listed anywhere in the region group? By credit code and/or exact name."""
 
     permission_classes = [ScopedModelPermission]
-    queryset = ArrearsListing.objects.none()
 
     @extend_schema(
         parameters=[OpenApiParameter("credit_code", str), OpenApiParameter("name", str)],

@@ -207,3 +207,17 @@ def test_each_step_through_the_api(peer: Peer) -> None:
         content_type="application/json",
     )
     assert answered.json()["fund_transfer_amount"] == "120000.00"
+
+
+def test_a_transfer_of_another_office_is_not_found_but_incoming_ones_are_shared(peer: Peer) -> None:
+    own = request_one()  # accepted by bj-rs
+    post(peer.deliver_bytes(peer.message("insurance.transfer_requested", REQUESTED_FROM_TJ)))
+    incoming = InsuranceTransfer.objects.get(uid="e" * 32)
+    other = client_for(make_user("other", perms=HRSS, organization=make_org("tj-office", kind="hrss_bureau")))
+    assert other.get(reverse("exchange:transfer_detail", args=[own.pk])).status_code == 404
+    assert other.get(reverse("transfer-detail", args=[own.pk])).status_code == 404
+    assert other.post(reverse("exchange:transfer_step", args=[own.pk, "complete"])).status_code == 404
+    assert other.get(reverse("exchange:transfer_detail", args=[incoming.pk])).status_code == 200
+    assert [t["uid"] for t in other.get(reverse("transfer-list")).json()["results"]] == ["e" * 32]
+    by_id = other.get(reverse("exchange:transfer_list"), {"q": ID}).content.decode()
+    assert "李四" in by_id and "张三" not in by_id

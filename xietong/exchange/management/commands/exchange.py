@@ -100,10 +100,7 @@ class Command(BaseCommand):
         sys.exit(1)
 
     def _status(self, **_options: Any) -> None:
-        from xietong.core.models import User
-
-        operator = User(is_superuser=True, is_active=True)
-        for peer in selectors.peers(user=operator):
+        for peer in selectors.peer_states():
             state = "已吊销" if peer.node.revoked_at else "有效"
             self.stdout.write(
                 f"{peer.node.node_id}\t{state}\t待投递 {peer.pending}\t对方拒绝 {peer.refused}\t"
