@@ -62,3 +62,13 @@ class AuditAction(models.TextChoices):
     STATUS = "status", _("状态变更")
     IMPORT = "import", _("批量导入")
     RECEIVE = "receive", _("收到其他节点的数据")
+
+
+class ImportStatus(models.TextChoices):
+    """Where a bulk import stands."""
+
+    QUEUED = "queued", _("排队中")
+    CHECKING = "checking", _("校验中")
+    WRITING = "writing", _("写入中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("未导入")

@@ -68,6 +68,20 @@ def node_public_key() -> str:
 
 
 @functools.cache
+def group_key() -> bytes:
+    """The region group's comparison key for private-mode encodings (ADR 009): the same on every node
+    of the group, given to each by its operator (``xietong node init --group-key-file``)."""
+    text = _key_text(
+        settings.XIETONG_GROUP_KEY,
+        Path(settings.XIETONG_GROUP_KEY_FILE),
+        autocreate=False,
+        make=crypto.generate_key,
+        missing="未配置区域组比对密钥：请设置 XIETONG_GROUP_KEY（或 node init --group-key-file）",
+    )
+    return crypto.load_key(text)
+
+
+@functools.cache
 def _cipher() -> crypto.FieldCipher:
     return crypto.FieldCipher(
         keys={KEY_ID: crypto.derive_key(master_key(), "field-encryption")}, current=KEY_ID
@@ -117,5 +131,6 @@ def reset_caches() -> None:
     master_key.cache_clear()
     node_signing_key.cache_clear()
     node_public_key.cache_clear()
+    group_key.cache_clear()
     _cipher.cache_clear()
     _index_key.cache_clear()

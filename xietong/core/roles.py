@@ -31,6 +31,15 @@ _RUN_MEMBERSHIP = (
 )
 
 _VIEW_ARREARS = ("exchange.view_arrearslisting",)
+# Eligibility certification: rosters, runs, and deciding findings (HRSS officers).
+_CERTIFICATION = (
+    "exchange.view_benefitroster",
+    "exchange.add_benefitroster",
+    "exchange.view_certificationrun",
+    "exchange.add_certificationrun",
+    "exchange.view_certificationfinding",
+    "exchange.change_certificationfinding",
+)
 
 DEFAULT_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec(
@@ -89,6 +98,7 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             "exchange.view_insurancetransfer",
             "exchange.add_insurancetransfer",
             "exchange.change_insurancetransfer",
+            *_CERTIFICATION,
         ),
     ),
     RoleSpec(

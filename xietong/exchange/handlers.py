@@ -29,6 +29,18 @@ def _transfer(kind: str) -> Handler:
     return apply
 
 
+def _certification_request(body: dict[str, Any], sender: ExchangeNode) -> object:
+    from .actions import certification_request_apply
+
+    return certification_request_apply(body, sender)
+
+
+def _certification_findings(body: dict[str, Any], sender: ExchangeNode) -> object:
+    from .actions import certification_findings_apply
+
+    return certification_findings_apply(body, sender)
+
+
 TRANSFER_KINDS = (
     "insurance.transfer_requested",
     "insurance.transfer_answered",
@@ -40,4 +52,6 @@ HANDLERS: dict[str, Handler] = {
     "arrears.listed": _arrears,
     "arrears.removed": _arrears,
     **{kind: _transfer(kind) for kind in TRANSFER_KINDS},
+    "certification.request": _certification_request,
+    "certification.findings": _certification_findings,
 }

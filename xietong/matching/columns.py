@@ -17,7 +17,9 @@ from pathlib import Path
 
 from .errors import RosterError
 
-STANDARD_COLUMNS = ("record_id", "name", "id_number", "birth_date", "gender", "phone", "region_code")
+STANDARD_COLUMNS = (
+    "record_id", "name", "id_number", "birth_date", "gender", "phone", "region_code", "event_date",
+)  # fmt: skip
 REQUIRED_COLUMNS = ("record_id",)
 IDENTIFYING_COLUMNS = ("name", "id_number", "birth_date")
 
@@ -38,6 +40,8 @@ KNOWN_HEADERS: dict[str, tuple[str, ...]] = {
     "gender": ("gender", "性别", "sex"),
     "phone": ("phone", "手机号码", "手机号", "联系电话", "电话"),
     "region_code": ("region_code", "行政区划代码", "地区代码", "参保地", "区划代码"),
+    # The date a benefit roster is about: death (死亡登记) or the start of payment (待遇名册).
+    "event_date": ("event_date", "死亡日期", "待遇起始日期", "待遇开始日期", "领取起始日期", "享受起始日期"),
 }
 
 

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xietong.core.choices import ImportStatus as ImportStatus  # shared with the exchange's roster imports
+
 
 class MemberStatus(models.TextChoices):
     """Where a membership stands (会籍状态)."""
@@ -60,16 +62,6 @@ class MemberSource(models.TextChoices):
     IMPORT = "import", _("批量导入")
     MANUAL = "manual", _("手工登记")
     TRANSFER = "transfer", _("会员关系转接")
-
-
-class ImportStatus(models.TextChoices):
-    """Where a bulk import stands."""
-
-    QUEUED = "queued", _("排队中")
-    CHECKING = "checking", _("校验中")
-    WRITING = "writing", _("写入中")
-    DONE = "done", _("已完成")
-    FAILED = "failed", _("未导入")
 
 
 class TransferStatus(models.TextChoices):

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-FONT_PATHS = (
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
-)
-SIMPLIFIED_CHINESE = 2  # index of "Noto Sans CJK SC" in the collection
+from xietong.core.printing import cjk_pdf
+
 CARD_W, CARD_H = 85.6, 54.0
 COLUMNS, ROWS = 2, 5
 MARGIN_X, MARGIN_Y, GAP = 14.0, 12.0, 4.0
@@ -31,13 +27,9 @@ class PrintedCard:
 def card_sheet(cards: Iterable[PrintedCard], *, title: str) -> bytes:
     """The PDF of a print batch, ten cards to an A4 page, with cutting outlines."""
     import segno
-    from fpdf import FPDF
 
-    pdf = FPDF(unit="mm", format="A4")
-    pdf.set_title(title)
+    pdf = cjk_pdf(title)
     pdf.set_auto_page_break(False)
-    pdf.add_font("noto", fname=str(FONT_PATHS[0]), collection_font_number=SIMPLIFIED_CHINESE)
-    pdf.add_font("noto", style="B", fname=str(FONT_PATHS[1]), collection_font_number=SIMPLIFIED_CHINESE)
     for index, card in enumerate(cards):
         slot = index % (COLUMNS * ROWS)
         if slot == 0:

@@ -253,6 +253,11 @@ XIETONG_EXCHANGE_RETRY_MAX_SECONDS = int(os.environ.get("XIETONG_EXCHANGE_RETRY_
 XIETONG_EXCHANGE_BATCH = int(os.environ.get("XIETONG_EXCHANGE_BATCH", "50"))  # messages per delivery
 XIETONG_EXCHANGE_REGISTRY_SECONDS = float(os.environ.get("XIETONG_EXCHANGE_REGISTRY_SECONDS", "60"))
 XIETONG_EXCHANGE_TIMEOUT_SECONDS = float(os.environ.get("XIETONG_EXCHANGE_TIMEOUT_SECONDS", "10"))
+# Eligibility certification (ADR 009): the region group's comparison key (every node of the group
+# holds the same one, nobody else), and the records per certification.request message.
+XIETONG_GROUP_KEY = os.environ.get("XIETONG_GROUP_KEY", "")
+XIETONG_GROUP_KEY_FILE = Path(os.environ.get("XIETONG_GROUP_KEY_FILE", KEY_DIR / "group-match.key"))
+XIETONG_CERTIFICATION_CHUNK = int(os.environ.get("XIETONG_CERTIFICATION_CHUNK", "500"))
 # Working days each step of a social-insurance transfer may take (国办发〔2009〕66号: 15).
 XIETONG_TRANSFER_STEP_WORKING_DAYS = int(os.environ.get("XIETONG_TRANSFER_STEP_WORKING_DAYS", "15"))
 XIETONG_CARD_TOKEN_TTL = int(os.environ.get("XIETONG_CARD_TOKEN_TTL", "300"))  # seconds a card QR stays valid

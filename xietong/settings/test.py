@@ -18,6 +18,7 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+XIETONG_GROUP_KEY = "Z3JvdXAtbWF0Y2gta2V5LWZvci10ZXN0cy0wMTIzNDU"  # tests only
 XIETONG_NODE_SIGNING_KEY = "cGrtG0kRmSoPS7hFb4wB3y8Cq5tNf9dZLYq2XkSdJ1M"  # tests only
 # A node identity of its own, whatever var/node.env (``xietong node init``) says on this machine.
 XIETONG_NODE_ID = XIETONG_HUB_NODE_ID = "bj"

@@ -1,6 +1,16 @@
 """Models of the exchange app, one module per subdomain."""
 
 from .arrears import ArrearsListing
+from .certification import (
+    BenefitRoster,
+    CertificationAssistance,
+    CertificationFinding,
+    CertificationRequest,
+    CertificationRun,
+    CertificationStatistic,
+    FindingDismissal,
+    RosterEntry,
+)
 from .messages import ExchangeMessage, RefusedDelivery
 from .nodes import GENESIS_HASH, ExchangeNode, NodeRegistry
 from .transfers import InsuranceTransfer
@@ -8,9 +18,17 @@ from .transfers import InsuranceTransfer
 __all__ = [
     "GENESIS_HASH",
     "ArrearsListing",
+    "BenefitRoster",
+    "CertificationAssistance",
+    "CertificationFinding",
+    "CertificationRequest",
+    "CertificationRun",
+    "CertificationStatistic",
     "ExchangeMessage",
     "ExchangeNode",
+    "FindingDismissal",
     "InsuranceTransfer",
     "NodeRegistry",
     "RefusedDelivery",
+    "RosterEntry",
 ]

@@ -1,0 +1,147 @@
+"""Private-mode encodings of stored rosters, as certification messages carry them (ADR 009).
+
+A roster's entries are normalised and encoded by the comparison engine (``xietong.matching``) with
+the region group's key, so a message holds keyed hashes and Bloom filters only: no name, no ID number.
+Each record is named by the entry's row id (meaningless outside this node). ``compare`` runs the
+engine's private mode on two encoded tables and returns its pairs, including the review band.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from xietong.core import pii
+from xietong.matching import engine, normalize, private
+from xietong.matching.columns import STANDARD_COLUMNS
+
+from .models import RosterEntry
+
+BLOOM_COLUMNS = ("id_bloom", "name_bloom", "birth_bloom")
+HASH_COLUMNS = ("id_hmac", "birth_key", "name_key", "gender_key", "phone_key")
+_HEX = re.compile(r"[0-9a-f]{32}")
+
+
+def key_fingerprint() -> str:
+    """The fingerprint of this node's group key; partners refuse encodings made with another key."""
+    return private.key_fingerprint(pii.group_key())
+
+
+def encode_entries(entries: Iterable[RosterEntry]) -> Any:
+    """The encoded Arrow table of ``entries`` (``record_id`` is the entry's row id)."""
+    import duckdb
+    import pyarrow as pa
+
+    columns: dict[str, list[Any]] = {column: [] for column in (*STANDARD_COLUMNS, "line")}
+    for line, entry in enumerate(entries, start=1):
+        number = pii.decrypt(entry.id_number_cipher, field="id_number") if entry.id_number_cipher else None
+        values = {
+            "record_id": str(entry.pk),
+            "name": entry.name or None,
+            "id_number": number,
+            "birth_date": entry.birth_date.isoformat() if entry.birth_date else None,
+            "gender": entry.gender or None,
+            "line": line,
+        }
+        for column in columns:
+            columns[column].append(values.get(column))
+    con = duckdb.connect()
+    try:
+        raw = pa.table(
+            columns, schema=pa.schema([(c, pa.string()) for c in STANDARD_COLUMNS] + [("line", pa.int64())])
+        )
+        con.register("raw_arrow", raw)
+        con.execute("CREATE TABLE raw AS SELECT * FROM raw_arrow")
+        normalize.normalize_table(con, "raw", "norm")
+        return private.encode(con, "norm", pii.group_key())
+    finally:
+        con.close()
+
+
+def to_wire(table: Any) -> list[dict[str, Any]]:
+    """The records of an encoded table as JSON objects (Bloom filters in base64)."""
+    records = []
+    for row in table.to_pylist():
+        record = {"ref": row["record_id"]}
+        for column in HASH_COLUMNS:
+            record[column] = row[column]
+        for column in BLOOM_COLUMNS:
+            record[column] = base64.b64encode(row[column]).decode() if row[column] is not None else None
+        records.append(record)
+    return records
+
+
+class EncodingError(ValueError):
+    """Records that are not private-mode encodings; the message says which and why, in Chinese."""
+
+
+def from_wire(records: Any) -> Any:
+    """An encoded Arrow table from message records, every value checked (``EncodingError``)."""
+    import pyarrow as pa
+
+    if not isinstance(records, list) or not records:
+        raise EncodingError("records 应为非空列表")
+    out: dict[str, list[Any]] = {column: [] for column in private.ENCODED_COLUMNS}
+    seen: set[str] = set()
+    size = private.BLOOM_BITS // 8
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict) or not isinstance(record.get("ref"), str) or not record["ref"]:
+            raise EncodingError(f"第{number}条记录缺少 ref")
+        if record["ref"] in seen:
+            raise EncodingError(f"第{number}条记录的 ref 重复")
+        seen.add(record["ref"])
+        out["record_id"].append(record["ref"])
+        for column in HASH_COLUMNS:
+            value = record.get(column)
+            if value is not None and not (isinstance(value, str) and _HEX.fullmatch(value)):
+                raise EncodingError(f"第{number}条记录的 {column} 不是编码值（应为32位十六进制）")
+            out[column].append(value)
+        for column in BLOOM_COLUMNS:
+            value = record.get(column)
+            if value is None:
+                out[column].append(None)
+                continue
+            try:
+                data = base64.b64decode(value, validate=True)
+            except (binascii.Error, TypeError, ValueError):
+                raise EncodingError(f"第{number}条记录的 {column} 不是 base64") from None
+            if len(data) != size:
+                raise EncodingError(f"第{number}条记录的 {column} 长度应为{size}字节")
+            out[column].append(data)
+    return pa.table(out)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One of our records (``left``) that matches a record of the other table (``right``)."""
+
+    left: str
+    right: str
+    score: float
+    reason: str
+
+
+def compare(left: Any, right: Any) -> list[Pair]:
+    """Pairs of the engine's private mode: matches and the review band below the threshold."""
+    import pyarrow.parquet as pq
+
+    if not left.num_rows or not right.num_rows:
+        return []
+    with tempfile.TemporaryDirectory(prefix="xietong-cert-") as folder:
+        paths = Path(folder) / "left.parquet", Path(folder) / "right.parquet"
+        pq.write_table(left, paths[0])
+        pq.write_table(right, paths[1])
+        pairs, review, _summary = engine.run(
+            paths[0], paths[1], mapping_left={}, mapping_right={}, options=engine.MatchOptions(private=True)
+        )
+    return [
+        Pair(str(row["left_id"]), str(row["right_id"]), float(row["score"]), str(row["reason"] or ""))
+        for table in (pairs, review)
+        for row in table.to_pylist()
+    ]
