@@ -85,18 +85,13 @@ class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
         return super().get(request, *args, **kwargs)
 
     def export(self) -> HttpResponse:
-        queryset = self.get_queryset()[: self.export_limit]
-        headers = [header for header, _getter in self.export_columns]
-        rows = (
-            [_resolve(obj, getter) for _header, getter in self.export_columns] for obj in queryset.iterator()
+        return export_response(
+            self.request,
+            self.get_queryset()[: self.export_limit],
+            self.export_columns,
+            filename=self.export_filename,
+            detail={"q": self.q},
         )
-        audit.record(
-            AuditAction.EXPORT,
-            target_type=queryset.model._meta.label_lower,
-            acting_user=self.request.user,
-            detail={"q": self.q, "filename": self.export_filename},
-        )
-        return xlsx_response(headers, rows, filename=self.export_filename)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -106,6 +101,26 @@ class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
         context["querystring"] = params.urlencode()
         context["export_enabled"] = bool(self.export_columns)
         return context
+
+
+def export_response(
+    request: HttpRequest,
+    queryset: Any,
+    columns: Sequence[tuple[str, Any]],
+    *,
+    filename: str,
+    detail: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """An .xlsx of ``queryset`` with ``columns`` (header, callable or attribute path); audited."""
+    headers = [header for header, _getter in columns]
+    rows = ([_resolve(obj, getter) for _header, getter in columns] for obj in queryset.iterator())
+    audit.record(
+        AuditAction.EXPORT,
+        target_type=queryset.model._meta.label_lower,
+        acting_user=request.user,
+        detail={**(detail or {}), "filename": filename},
+    )
+    return xlsx_response(headers, rows, filename=filename)
 
 
 def _resolve(obj: Any, getter: Any) -> Any:

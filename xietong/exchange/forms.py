@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.core.forms import BootstrapFormMixin, date_input, set_queryset
 from xietong.core.models import Organization
 
-from .choices import Scheme
+from .choices import FindingKind, RosterKind, Scheme
 
 
 class ArrearsListingForm(BootstrapFormMixin, forms.Form):
@@ -110,3 +110,93 @@ class NodeEntryForm(BootstrapFormMixin, forms.Form):
             key: str(entry.get(key, ""))
             for key in ("node_id", "name", "endpoint", "public_key", "region_code")
         }
+
+
+# Benefit eligibility certification ---------------------------------------------------------------------
+
+MAPPED_COLUMNS = (
+    ("record_id", _("人员编号列")),
+    ("name", _("姓名列")),
+    ("id_number", _("身份证号码列")),
+    ("birth_date", _("出生日期列")),
+    ("gender", _("性别列")),
+    ("event_date", _("死亡日期或待遇起始日期列")),
+)
+
+
+class RosterImportForm(BootstrapFormMixin, forms.Form):
+    """Upload a roster as the bureau keeps it; headers the engine does not recognise are named here."""
+
+    organization = forms.ModelChoiceField(label=_("经办机构"), queryset=Organization.objects.none())
+    kind = forms.ChoiceField(label=_("名册类别"), choices=RosterKind.choices)
+    title = forms.CharField(
+        label=_("名册名称"),
+        max_length=100,
+        required=False,
+        help_text=_("如：北京市养老金领取人员（2026年11月）"),
+    )
+    file = forms.FileField(label=_("名册文件（.xlsx、.csv 或 .parquet；UTF-8 或 GBK）"))
+
+    def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["organization"], organizations)
+        for name, label in MAPPED_COLUMNS:
+            self.fields[f"column_{name}"] = forms.CharField(
+                label=label, max_length=100, required=False,
+                widget=forms.TextInput(attrs={"class": "form-control", "placeholder": _("自动识别")}),
+            )  # fmt: skip
+
+    def clean_file(self) -> Any:
+        from django.conf import settings
+
+        upload = self.cleaned_data["file"]
+        suffix = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+        if suffix not in ("xlsx", "csv", "parquet"):
+            raise forms.ValidationError(_("请上传 .xlsx、.csv 或 .parquet 文件"))
+        if upload.size > settings.XIETONG_MAX_UPLOAD_MB * 1024 * 1024:
+            raise forms.ValidationError(
+                _("文件超过 %(limit)d MB，请拆分后导入") % {"limit": settings.XIETONG_MAX_UPLOAD_MB}
+            )
+        return upload
+
+    def mapping(self) -> dict[str, str]:
+        """Standard column → the roster's own header, for the columns the user named."""
+        return {
+            name: self.cleaned_data[f"column_{name}"].strip()
+            for name, _label in MAPPED_COLUMNS
+            if self.cleaned_data.get(f"column_{name}", "").strip()
+        }
+
+
+class CertificationRunForm(BootstrapFormMixin, forms.Form):
+    """Open a certification run: which roster, which partner regions, which checks."""
+
+    organization = forms.ModelChoiceField(label=_("经办机构"), queryset=Organization.objects.none())
+    roster = forms.ModelChoiceField(label=_("待遇领取人员名册"), queryset=Organization.objects.none())
+    partners = forms.MultipleChoiceField(
+        label=_("协助认证的地区（对方节点）"),
+        choices=(),
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    checks = forms.MultipleChoiceField(
+        label=_("核查内容"),
+        choices=FindingKind.choices,
+        initial=FindingKind.values,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        help_text=_("只发送加密编码（数据可用不可见），不发送姓名和身份证号码"),
+    )
+
+    def __init__(self, *args: Any, organizations: Any, rosters: Any, peers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["organization"], organizations)
+        set_queryset(self.fields["roster"], rosters)
+        self.fields["partners"].choices = [(node.node_id, node.name) for node in peers]  # type: ignore[attr-defined]
+
+
+class FindingDecisionForm(BootstrapFormMixin, forms.Form):
+    """Confirm or dismiss one finding, or the ticked ones of a run."""
+
+    decision = forms.ChoiceField(
+        label=_("处理"), choices=(("confirm", _("确认（暂停发放）")), ("dismiss", _("排除（不再提示）")))
+    )
+    note = forms.CharField(label=_("核实说明"), max_length=300, required=False)

@@ -269,6 +269,7 @@ def certification_runs(*, user: Any, q: str = "", status: str = "") -> QuerySet[
             finding_count=Count("findings", distinct=True),
             open_count=Count("findings", filter=Q(findings__status=FindingStatus.OPEN), distinct=True),
         )
+        .order_by("-created_at", "-pk")
     )
     if status:
         queryset = queryset.filter(status=status)

@@ -7,24 +7,43 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from xietong.core.generic import ActionFormView, ScopedDetailView, ScopedListView, perform_action
+from xietong.core.generic import (
+    ActionFormView,
+    ScopedDetailView,
+    ScopedListView,
+    export_response,
+    perform_action,
+)
 from xietong.core.selectors import organizations_for
 
 from . import actions, selectors
-from .choices import ListingStatus, MessageStatus, TransferStatus
+from .choices import (
+    FindingKind,
+    FindingStatus,
+    ListingStatus,
+    MessageStatus,
+    RosterKind,
+    RunStatus,
+    TransferStatus,
+)
 from .forms import (
     ArrearsCheckForm,
     ArrearsListingForm,
     ArrearsRemovalForm,
+    CertificationRunForm,
+    FindingDecisionForm,
     NodeEntryForm,
+    RosterImportForm,
     TransferAnswerForm,
     TransferRefuseForm,
     TransferRequestForm,
@@ -361,4 +380,285 @@ def transfer_status(request: HttpRequest, token: str) -> HttpResponse:
         request,
         "exchange/transfer_status.html",
         {"transfer": transfer, "overdue": selectors.transfer_is_overdue(transfer)},
+    )
+
+
+# Benefit eligibility certification ---------------------------------------------------------------------
+
+
+class RosterListView(ScopedListView):
+    """The rosters of the user's offices: kind, rows, import status."""
+
+    permission = "exchange.view_benefitroster"
+    template_name = "exchange/roster_list.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.rosters(user=self.request.user, q=self.q, kind=self.request.GET.get("status", ""))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["kind_choices"] = RosterKind.choices
+        return context
+
+
+class RosterImportView(ActionFormView):
+    """Upload a roster; it is imported in the background and its page shows progress."""
+
+    permission = "exchange.add_benefitroster"
+    template_name = "exchange/roster_form.html"
+
+    def get_form(self, form_class: Any = None) -> RosterImportForm:
+        return RosterImportForm(
+            self.request.POST or None,
+            self.request.FILES or None,
+            organizations=organizations_for(user=self.request.user, perm="exchange.add_benefitroster"),
+        )
+
+    def perform(self, form: Any) -> HttpResponse:
+        roster = actions.roster_import_start(
+            organization=form.cleaned_data["organization"],
+            kind=form.cleaned_data["kind"],
+            title=form.cleaned_data["title"],
+            uploaded=form.cleaned_data["file"],
+            mapping=form.mapping(),
+            acting_user=self.request.user,
+        )
+        return redirect("exchange:roster_detail", pk=roster.pk)
+
+
+def _page(request: HttpRequest, queryset: Any, size: int = 25) -> dict[str, Any]:
+    """Pagination context for a list inside a detail page (what ``_partials/pagination.html`` reads)."""
+    page = Paginator(queryset, size).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return {
+        "page_obj": page,
+        "paginator": page.paginator,
+        "is_paginated": page.has_other_pages(),
+        "querystring": params.urlencode(),
+        "q": request.GET.get("q", "").strip(),
+    }
+
+
+class RosterDetailView(ScopedDetailView):
+    """A roster's import progress (htmx polls while it runs) and its people, masked and searchable."""
+
+    permission = "exchange.view_benefitroster"
+    template_name = "exchange/roster_detail.html"
+    partial_template_name = "exchange/_partials/roster_progress.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.rosters(user=self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        q = self.request.GET.get("q", "")
+        entries = selectors.roster_entries(user=self.request.user, roster=self.object, q=q)
+        context.update(_page(self.request, entries))
+        return context
+
+
+class RunListView(ScopedListView):
+    """Certification runs of the user's offices, with their findings still to review."""
+
+    permission = "exchange.view_certificationrun"
+    template_name = "exchange/run_list.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.certification_runs(
+            user=self.request.user, q=self.q, status=self.request.GET.get("status", "")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["status_choices"] = RunStatus.choices
+        return context
+
+
+class RunCreateView(ActionFormView):
+    """Open a certification run."""
+
+    permission = "exchange.add_certificationrun"
+    template_name = "core/form.html"
+    extra_context = {"title": _lazy("发起待遇领取资格认证")}
+
+    def get_form(self, form_class: Any = None) -> CertificationRunForm:
+        return CertificationRunForm(
+            self.request.POST or None,
+            organizations=organizations_for(user=self.request.user, perm="exchange.add_certificationrun"),
+            rosters=selectors.runnable_rosters(user=self.request.user),
+            peers=selectors.trusted_peers(),
+        )
+
+    def perform(self, form: Any) -> HttpResponse:
+        run = actions.certification_run_start(acting_user=self.request.user, **form.cleaned_data)
+        return redirect("exchange:run_detail", pk=run.pk)
+
+
+FINDING_EXPORT = (
+    ("姓名", "entry.name"),
+    ("身份证号码", "entry.id_number_masked"),
+    ("人员编号", "entry.record_id"),
+    ("对方地区", "partner_name"),
+    ("类别", "get_kind_display"),
+    ("依据", "evidence"),
+    ("匹配概率", "score"),
+    ("处理", "get_status_display"),
+    ("核实说明", "note"),
+)
+
+
+class RunDetailView(ScopedDetailView):
+    """A run: each partner's progress (htmx polls until done) and the findings to review, one by one
+    or ticked in bulk; Excel export of the findings."""
+
+    permission = "exchange.view_certificationrun"
+    template_name = "exchange/run_detail.html"
+    partial_template_name = "exchange/_partials/run_progress.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.certification_runs(user=self.request.user)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.GET.get("export") == "xlsx":
+            run: Any = self.get_object()
+            return export_response(
+                request, self._findings(run), FINDING_EXPORT, filename="certification-findings.xlsx",
+                detail={"run": run.uid},
+            )  # fmt: skip
+        return super().get(request, *args, **kwargs)
+
+    def _findings(self, run: Any) -> Any:
+        get = self.request.GET
+        return selectors.findings(
+            user=self.request.user,
+            run=run,
+            q=get.get("q", ""),
+            status=get.get("status", ""),
+            kind=get.get("kind", ""),
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        run = self.object
+        context.update(_page(self.request, self._findings(run)))
+        may_decide = self.request.user.has_perm("exchange.change_certificationfinding")
+        context.update(
+            requests=run.requests.all(),
+            problems=selectors.run_partner_problems(run),
+            status_choices=FindingStatus.choices,
+            kind_choices=FindingKind.choices,
+            decision_form=FindingDecisionForm() if may_decide else None,
+        )
+        return context
+
+
+def _finding_for_change(request: HttpRequest, pk: int) -> Any:
+    if not request.user.has_perm("exchange.change_certificationfinding"):
+        raise PermissionDenied
+    return get_object_or_404(selectors.findings(user=request.user, action="change"), pk=pk)
+
+
+@require_POST
+@login_required
+def findings_bulk(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm or dismiss the ticked findings of a run (all or none)."""
+    if not request.user.has_perm("exchange.change_certificationfinding"):
+        raise PermissionDenied
+    run = get_object_or_404(selectors.certification_runs(user=request.user), pk=pk)
+    chosen = [int(value) for value in request.POST.getlist("finding") if value.isdigit()]
+    picked = list(selectors.findings(user=request.user, run=run, action="change").filter(pk__in=chosen))
+    form = FindingDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择确认或排除"))
+    else:
+        perform_action(
+            request,
+            lambda: actions.findings_decide_bulk(
+                findings=picked,
+                decision=form.cleaned_data["decision"],
+                note=form.cleaned_data["note"],
+                acting_user=request.user,
+            ),
+            lambda count: _("已处理 %(count)d 条发现") % {"count": count},
+        )
+    return redirect(f"{reverse('exchange:run_detail', args=[run.pk])}?{request.POST.get('back', '')}")
+
+
+class FindingDetailView(ScopedDetailView):
+    """One finding: who, what the partner found and why, the decision and the letter."""
+
+    permission = "exchange.view_certificationfinding"
+    template_name = "exchange/finding_detail.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.findings(user=self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        may = selectors.findings(user=self.request.user, action="change").filter(pk=self.object.pk).exists()
+        open_ = self.object.status == FindingStatus.OPEN
+        context["decision_form"] = FindingDecisionForm() if may and open_ else None
+        return context
+
+
+@require_POST
+@login_required
+def finding_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm or dismiss one finding."""
+    finding = _finding_for_change(request, pk)
+    form = FindingDecisionForm(request.POST)
+    if form.is_valid():
+        confirm = form.cleaned_data["decision"] == "confirm"
+        decide = actions.finding_confirm if confirm else actions.finding_dismiss
+        perform_action(
+            request,
+            lambda: decide(finding=finding, note=form.cleaned_data["note"], acting_user=request.user),
+            lambda result: _("已处理：%(status)s") % {"status": result.get_status_display()},
+        )
+    else:
+        messages.error(request, _("请选择确认或排除"))
+    return redirect("exchange:finding_detail", pk=finding.pk)
+
+
+@login_required
+def finding_letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """The PDF letter for a confirmed finding (printing it is audited)."""
+    if not request.user.has_perm("exchange.view_certificationfinding"):
+        raise PermissionDenied
+    finding = get_object_or_404(selectors.findings(user=request.user), pk=pk)
+    try:
+        pdf = actions.finding_letter(finding=finding, acting_user=request.user)
+    except ValidationError as exc:
+        raise Http404("；".join(exc.messages)) from exc
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="letter-{finding.pk}.pdf"'
+    return response
+
+
+@login_required
+def certification_figures(request: HttpRequest) -> HttpResponse:
+    """People checked, findings, confirmed and help given, per region and year (ECharts)."""
+    if not request.user.has_perm("exchange.view_certificationrun"):
+        raise PermissionDenied
+    rows = selectors.certification_figures(user=request.user)
+    years = sorted({row.year for row in rows})
+    regions = sorted({row.region for row in rows})
+    by_key = {(row.region, row.year): row for row in rows}
+    assisted_chart = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": [str(year) for year in years]},
+        "xAxis": {"type": "category", "data": regions},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [
+            {
+                "name": str(year),
+                "type": "bar",
+                "data": [getattr(by_key.get((region, year)), "assisted", 0) for region in regions],
+            }
+            for year in years
+        ],
+    }
+    return render(
+        request, "exchange/certification_figures.html", {"rows": rows, "assisted_chart": assisted_chart}
     )

@@ -44,6 +44,10 @@ P003,李娜,{LI},2020-02-01
 """
 
 
+HEAD = "人员编号,姓名,公民身份号码"
+DEATH_HEAD = f"{HEAD},死亡日期"
+
+
 def upload(text: str, name: str = "roster.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
 
@@ -90,10 +94,10 @@ def test_a_newer_roster_of_the_same_kind_supersedes_the_older_one(bureau: Organi
     ("text", "kind", "expected"),
     [
         ("姓名,年龄\n王秀英,78\n", RosterKind.PENSION, "找不到记录号列"),
-        (f"人员编号,姓名,公民身份号码,死亡日期\nD1,王秀英,{WANG},2025-13-45\n", RosterKind.DEATH, "第2行：日期“2025-13-45”无法识别"),
-        (f"人员编号,姓名,公民身份号码\nD1,王秀英,{WANG}\n", RosterKind.DEATH, "第2行：死亡登记缺少死亡日期"),
-        ("人员编号,姓名,公民身份号码\nP1,王秀英,110105194803070\n", RosterKind.PENSION, "第2行：身份证号码无效或缺失"),
-        (f"人员编号,姓名,公民身份号码\nP1,王秀英,{WANG}\nP1,李娜,{LI}\n", RosterKind.PENSION, "记录号“P1”重复"),
+        (f"{DEATH_HEAD}\nD1,王秀英,{WANG},2025-13-45\n", RosterKind.DEATH, "第2行：日期“2025-13-45”无法识别"),
+        (f"{HEAD}\nD1,王秀英,{WANG}\n", RosterKind.DEATH, "第2行：死亡登记缺少死亡日期"),
+        (f"{HEAD}\nP1,王秀英,110105194803070\n", RosterKind.PENSION, "第2行：身份证号码无效或缺失"),
+        (f"{HEAD}\nP1,王秀英,{WANG}\nP1,李娜,{LI}\n", RosterKind.PENSION, "记录号“P1”重复"),
     ],
 )  # fmt: skip
 def test_a_roster_in_the_wrong_format_is_refused_and_nothing_is_stored(
@@ -177,7 +181,7 @@ def test_findings_arrive_and_the_run_completes_when_every_chunk_is_answered(
     wang = entry_of(run, "P001")
     answer = findings_from_tj(
         peer, run, 1,
-        [{"ref": str(wang.pk), "kind": "fraud_suspected", "score": 1.0, "evidence": "死亡登记：死亡日期 2025-03-02"}],
+        [{"ref": str(wang.pk), "kind": "fraud_suspected", "score": 1.0, "evidence": "死亡日期 2025-03-02"}],
     )  # fmt: skip
     assert answer.status == 200
     run.refresh_from_db()
@@ -206,7 +210,8 @@ def test_findings_for_an_unknown_run_or_record_are_rejected_and_change_nothing(
         peer.message("certification.findings", {"run": "f" * 32, "chunk": 1, "checked": 0, "findings": []})
     )
     actions.receive(raw)
-    assert "没有认证批次" in ExchangeMessage.objects.filter(kind="certification.findings").latest("seq").reason
+    latest = ExchangeMessage.objects.filter(kind="certification.findings").latest("seq")
+    assert "没有认证批次" in latest.reason
 
 
 def test_a_confirmed_finding_suspends_payment_and_prints_a_letter(bureau: Organization, peer: Peer) -> None:

@@ -1,0 +1,155 @@
+"""Pages of eligibility certification: scoping of rosters, runs and findings; uploading a roster,
+opening a run, deciding findings one by one and in bulk, the letter, the figures."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.urls import reverse
+
+from xietong.core.models import Organization
+from xietong.core.testing import ScopedObjectViewTests, client_for, make_org, make_user
+
+from ..choices import FindingStatus
+from ..models import BenefitRoster, CertificationFinding, CertificationRun, ExchangeMessage, RosterEntry
+from .conftest import Peer
+from .test_certification import PENSIONERS, WANG, entry_of, findings_from_tj, import_roster, upload
+
+OFFICER = [
+    "exchange.view_benefitroster",
+    "exchange.add_benefitroster",
+    "exchange.view_certificationrun",
+    "exchange.add_certificationrun",
+    "exchange.view_certificationfinding",
+    "exchange.change_certificationfinding",
+]
+
+
+class TestRosterPages(ScopedObjectViewTests):
+    model = BenefitRoster
+    list_url_name = "exchange:roster_list"
+    detail_url_name = "exchange:roster_detail"
+
+    def make_object(self, organization: Organization) -> Any:
+        return import_roster(organization, PENSIONERS)
+
+
+class TestRunPages(ScopedObjectViewTests):
+    model = CertificationRun
+    list_url_name = "exchange:run_list"
+    detail_url_name = "exchange:run_detail"
+    fixtures: ClassVar[list[str]] = []
+
+    def make_object(self, organization: Organization) -> Any:
+        roster = import_roster(organization, PENSIONERS)
+        return CertificationRun.objects.create(
+            uid="b" * 32, organization=organization, roster=roster, checks=["duplicate"]
+        )
+
+
+def test_an_officer_uploads_a_roster_with_its_own_headers_and_sees_it_masked(db: Any) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
+    text = PENSIONERS.replace("公民身份号码", "证件号").replace("待遇起始日期", "首次发放年月日")
+    response = officer.post(
+        reverse("exchange:roster_create"),
+        {
+            "organization": bureau.pk, "kind": "pension", "title": "养老金领取人员", "file": upload(text),
+            "column_id_number": "证件号", "column_event_date": "首次发放年月日",
+        },
+    )  # fmt: skip
+    roster = BenefitRoster.objects.get()
+    assert response["Location"] == reverse("exchange:roster_detail", args=[roster.pk])
+    page = officer.get(response["Location"]).content.decode()
+    assert "导入完成：3人" in page and "110105********" + WANG[-4:] in page and WANG not in page
+    assert str(RosterEntry.objects.get(record_id="P001").event_date) == "2008-04-01"
+
+
+def test_a_wrong_file_type_is_explained_on_the_form(db: Any) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
+    page = officer.post(
+        reverse("exchange:roster_create"),
+        {"organization": bureau.pk, "kind": "pension", "file": upload("x", name="a.pdf")},
+    )
+    assert "请上传 .xlsx、.csv 或 .parquet 文件" in page.content.decode()
+    assert not BenefitRoster.objects.exists()
+
+
+def test_an_officer_opens_a_run_reviews_findings_in_bulk_and_prints_a_letter(peer: Peer) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
+    roster = import_roster(bureau, PENSIONERS)
+    response = officer.post(
+        reverse("exchange:run_create"),
+        {
+            "organization": bureau.pk,
+            "roster": roster.pk,
+            "partners": ["tj"],
+            "checks": ["fraud_suspected", "duplicate"],
+        },
+    )
+    run = CertificationRun.objects.get()
+    assert response["Location"] == reverse("exchange:run_detail", args=[run.pk])
+    assert ExchangeMessage.objects.filter(kind="certification.request", receiver="tj").count() == 1
+    items = [
+        {
+            "ref": str(entry_of(run, "P001").pk),
+            "kind": "fraud_suspected",
+            "score": 1.0,
+            "evidence": "死亡日期 2025-03-02",
+        },
+        {
+            "ref": str(entry_of(run, "P003").pk),
+            "kind": "duplicate",
+            "score": 0.93,
+            "evidence": "正在领取养老金",
+        },
+    ]
+    findings_from_tj(peer, run, 1, items)
+    page = officer.get(response["Location"]).content.decode()
+    assert "比对完成" in page and "王秀英" in page and "李娜" in page
+    wang, li = (CertificationFinding.objects.get(entry__record_id=r) for r in ("P001", "P003"))
+    officer.post(
+        reverse("exchange:findings_bulk", args=[run.pk]),
+        {"finding": [wang.pk], "decision": "confirm", "note": "家属证实"},
+    )
+    officer.post(reverse("exchange:finding_decide", args=[li.pk]), {"decision": "dismiss", "note": ""})
+    li.refresh_from_db()
+    assert li.status == FindingStatus.OPEN  # a dismissal needs a reason
+    officer.post(
+        reverse("exchange:finding_decide", args=[li.pk]), {"decision": "dismiss", "note": "同名不同人"}
+    )
+    wang.refresh_from_db()
+    li.refresh_from_db()
+    assert (wang.status, li.status) == (FindingStatus.CONFIRMED, FindingStatus.DISMISSED)
+    letter = officer.get(reverse("exchange:finding_letter", args=[wang.pk]))
+    assert letter["Content-Type"] == "application/pdf" and letter.content.startswith(b"%PDF")
+    assert officer.get(reverse("exchange:finding_letter", args=[li.pk])).status_code == 404
+    export = officer.get(response["Location"], {"export": "xlsx"})
+    assert export["Content-Type"].startswith("application/vnd.openxmlformats")
+    figures = officer.get(reverse("exchange:certification_figures")).content.decode()
+    assert 'data-chart="assisted-chart"' in figures and "天津节点" in figures
+
+
+def test_findings_of_another_office_are_not_found(peer: Peer) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    roster = import_roster(bureau, PENSIONERS)
+    run = CertificationRun.objects.create(
+        uid="c" * 32, organization=bureau, roster=roster, checks=["duplicate"]
+    )
+    run.requests.create(partner="tj", partner_name="天津节点", chunks=1)
+    findings_from_tj(
+        peer,
+        run,
+        1,
+        [{"ref": str(entry_of(run, "P001").pk), "kind": "duplicate", "score": 1, "evidence": "x"}],
+    )
+    finding = CertificationFinding.objects.get()
+    stranger = client_for(
+        make_user("stranger", perms=OFFICER, organization=make_org("tj-rs", kind="hrss_bureau"))
+    )
+    assert stranger.get(reverse("exchange:finding_detail", args=[finding.pk])).status_code == 404
+    stranger.post(reverse("exchange:finding_decide", args=[finding.pk]), {"decision": "confirm"})
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN
