@@ -5,7 +5,13 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from ..choices import Scheme
-from ..models import ArrearsListing, InsuranceTransfer
+from ..models import (
+    ArrearsListing,
+    CertificationFinding,
+    CertificationRequest,
+    CertificationRun,
+    InsuranceTransfer,
+)
 
 
 class ArrearsListingSerializer(serializers.ModelSerializer):
@@ -82,3 +88,51 @@ class TransferAnswerSerializer(serializers.Serializer):
 
 class TransferRefuseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
+
+
+class CertificationRequestSerializer(serializers.ModelSerializer):
+    answered_chunks = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CertificationRequest
+        fields = [
+            "partner", "partner_name", "chunks", "answered_chunks", "checked", "findings", "answered_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_answered_chunks(self, obj: CertificationRequest) -> int:
+        return len(obj.answered)
+
+
+class CertificationRunSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    roster_title = serializers.CharField(source="roster.title", read_only=True)
+    requests = CertificationRequestSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CertificationRun
+        fields = [
+            "id", "uid", "organization", "roster", "roster_title", "checks", "status", "status_display",
+            "records", "chunks", "message", "created_at", "finished_at", "requests",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class CertificationFindingSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="entry.name", read_only=True)
+    id_number_masked = serializers.CharField(source="entry.id_number_masked", read_only=True)
+    record_id = serializers.CharField(source="entry.record_id", read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = CertificationFinding
+        fields = [
+            "id", "run", "name", "id_number_masked", "record_id", "partner", "partner_name", "kind",
+            "kind_display", "evidence", "score", "status", "status_display", "note", "decided_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class FindingDecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")

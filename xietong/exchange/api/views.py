@@ -18,10 +18,13 @@ from xietong.core.api.permissions import ScopedModelPermission
 from xietong.core.selectors import organizations_for
 
 from .. import actions, selectors
-from ..models import ArrearsListing, InsuranceTransfer
+from ..models import ArrearsListing, CertificationFinding, CertificationRun, InsuranceTransfer
 from .serializers import (
     ArrearsCheckSerializer,
     ArrearsListingSerializer,
+    CertificationFindingSerializer,
+    CertificationRunSerializer,
+    FindingDecisionSerializer,
     InsuranceTransferSerializer,
     TransferAnswerSerializer,
     TransferRefuseSerializer,
@@ -133,3 +136,56 @@ class InsuranceTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def complete(self, request: Request, pk: str) -> Response:
         transfer = self.get_object()
         return self._done(lambda: actions.transfer_complete(transfer=transfer, acting_user=request.user))
+
+
+class CertificationRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Certification runs of the user's offices, with each partner's progress; ``?status=`` filters."""
+
+    serializer_class = CertificationRunSerializer
+    permission_classes = [ScopedModelPermission]
+
+    def get_queryset(self) -> QuerySet[CertificationRun]:
+        params = self.request.query_params
+        return selectors.certification_runs(
+            user=self.request.user, q=params.get("q", ""), status=params.get("status", "")
+        ).prefetch_related("requests")
+
+
+class CertificationFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Findings to review (``?run=``, ``?status=open|confirmed|dismissed``, ``?kind=``, ``?q=`` name or
+    ID number); ``confirm`` flags the recipient's payment as suspended, ``dismiss`` needs a ``note``
+    and keeps the finding from coming back."""
+
+    serializer_class = CertificationFindingSerializer
+    permission_classes = [ScopedModelPermission]
+    permission_actions = {"confirm": "change", "dismiss": "change"}
+
+    def get_queryset(self) -> QuerySet[CertificationFinding]:
+        params = self.request.query_params
+        queryset = selectors.findings(
+            user=self.request.user,
+            q=params.get("q", ""),
+            status=params.get("status", ""),
+            kind=params.get("kind", ""),
+            action="change" if self.action in self.permission_actions else "view",
+        )
+        run = params.get("run", "")
+        return queryset.filter(run_id=int(run)) if run.isdigit() else queryset
+
+    def _decide(self, request: Request, decide: Any) -> Response:
+        data = FindingDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        # An action's ValidationError becomes a 400 in xietong.core.api.exceptions.
+        note = data.validated_data["note"]
+        finding = decide(finding=self.get_object(), note=note, acting_user=request.user)
+        return Response(CertificationFindingSerializer(finding).data)
+
+    @extend_schema(request=FindingDecisionSerializer, responses=CertificationFindingSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        return self._decide(request, actions.finding_confirm)
+
+    @extend_schema(request=FindingDecisionSerializer, responses=CertificationFindingSerializer)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request: Request, pk: str) -> Response:
+        return self._decide(request, actions.finding_dismiss)

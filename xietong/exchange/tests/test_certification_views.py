@@ -153,3 +153,26 @@ def test_findings_of_another_office_are_not_found(peer: Peer) -> None:
     stranger.post(reverse("exchange:finding_decide", args=[finding.pk]), {"decision": "confirm"})
     finding.refresh_from_db()
     assert finding.status == FindingStatus.OPEN
+
+
+def test_the_api_lists_findings_and_takes_decisions_with_reasons_in_chinese(peer: Peer) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
+    roster = import_roster(bureau, PENSIONERS)
+    run = CertificationRun.objects.create(
+        uid="d" * 32, organization=bureau, roster=roster, checks=["duplicate"]
+    )
+    run.requests.create(partner="tj", partner_name="天津节点", chunks=1)
+    item = {"ref": str(entry_of(run, "P003").pk), "kind": "duplicate", "score": 0.95, "evidence": "同项待遇"}
+    findings_from_tj(peer, run, 1, [item])
+    listed = officer.get("/api/exchange/certification/findings/", {"run": run.pk, "status": "open"}).json()
+    assert [(f["name"], f["partner_name"], f["kind"]) for f in listed["results"]] == [
+        ("李娜", "天津节点", "duplicate")
+    ]
+    url = f"/api/exchange/certification/findings/{listed['results'][0]['id']}/dismiss/"
+    refused = officer.post(url, {"note": ""}, content_type="application/json")
+    assert refused.status_code == 400 and "排除须说明理由" in refused.content.decode()
+    done = officer.post(url, {"note": "已到窗口认证"}, content_type="application/json").json()
+    assert done["status"] == "dismissed"
+    runs = officer.get("/api/exchange/certification/runs/").json()["results"]
+    assert runs[0]["requests"][0]["answered_chunks"] == 1 and runs[0]["status"] == "done"
