@@ -83,6 +83,7 @@ class LocalNode:
         args += ["--region", self.region]
         if hub is not None:
             args += ["--hub-entry", str(hub.var_dir / "node-entry.json")]
+            args += ["--group-key-file", str(hub.var_dir / "keys" / "group-match.key")]
         self.run(*args)
 
     def start(self) -> None:

@@ -165,7 +165,8 @@ def test_the_api_lists_findings_and_takes_decisions_with_reasons_in_chinese(peer
     run.requests.create(partner="tj", partner_name="天津节点", chunks=1)
     item = {"ref": str(entry_of(run, "P003").pk), "kind": "duplicate", "score": 0.95, "evidence": "同项待遇"}
     findings_from_tj(peer, run, 1, [item])
-    listed = officer.get("/api/exchange/certification/findings/", {"run": str(run.pk), "status": "open"}).json()
+    api = "/api/exchange/certification/findings/"
+    listed = officer.get(api, {"run": str(run.pk), "status": "open"}).json()
     assert [(f["name"], f["partner_name"], f["kind"]) for f in listed["results"]] == [
         ("李娜", "天津节点", "duplicate")
     ]

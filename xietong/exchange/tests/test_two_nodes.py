@@ -1,6 +1,6 @@
 """Two real nodes (two processes, two SQLite databases) on loopback: the registry, a blacklist listing
-and its removal carried end to end in both directions, a node that is down for a while, and logs
-that verify on both sides afterwards."""
+and its removal carried end to end in both directions, a node that is down for a while, a transfer, a
+certification run, and logs that verify on both sides afterwards."""
 
 from __future__ import annotations
 
@@ -203,6 +203,78 @@ def test_an_insurance_transfer_runs_between_the_two_regions(nodes: tuple[LocalNo
     )
     bj.shell(COMPLETE.format(uid=uid))
     wait_for(lambda: state(tj)[0][1] == "completed")
+
+
+ROSTER = """
+from django.core.files.uploadedfile import SimpleUploadedFile
+from xietong.core.models import Organization, Region
+from xietong.exchange import actions
+org, _ = Organization.objects.get_or_create(code="{code}", defaults=dict(name="{name}", kind="hrss_bureau",
+    region=Region.objects.get(code="{region}")))
+print(actions.roster_import_start(organization=org, kind="{kind}", title="{kind}", mapping={{}},
+    acting_user=None, uploaded=SimpleUploadedFile("roster.csv", {text!r}.encode())).pk)
+"""
+
+RUN = """
+from xietong.exchange import actions
+from xietong.exchange.models import BenefitRoster
+roster = BenefitRoster.objects.get(pk={pk})
+print(actions.certification_run_start(organization=roster.organization, roster=roster, partners=["tj"],
+    checks=["fraud_suspected", "duplicate"], acting_user=None).uid)
+"""
+
+
+def test_a_certification_run_reaches_a_partner_that_was_down_and_comes_back_with_findings(
+    nodes: tuple[LocalNode, LocalNode],
+) -> None:
+    from xietong.lib import idnumber
+
+    bj, tj = nodes
+    wait_for(lambda: tj.query("SELECT 1 FROM exchange_exchangenode WHERE node_id = 'bj'"))
+    bodies = ("11010519480307002", "11010119600101004", "11010219501111005", "12010419400505006")
+    wang, li, zhao, chen = (body + idnumber.check_digit(body) for body in bodies)
+    deaths = tj.shell(
+        ROSTER.format(
+            code="tj-rsj", name="天津市人力资源和社会保障局", region="120000", kind="death",
+            text=f"人员编号,姓名,身份证号码,死亡日期\nT1,王秀英,{wang},2025-03-02\nT2,陈桂兰,{chen},2024-01-09\n",
+        )
+    )  # fmt: skip
+    pensions = bj.shell(
+        ROSTER.format(
+            code="bj-rsj", name="北京市人力资源和社会保障局", region="110000", kind="pension",
+            text=f"人员编号,姓名,身份证号码\nP1,王秀英,{wang}\nP2,李娜,{li}\nP3,赵凤兰,{zhao}\n",
+        )
+    )  # fmt: skip
+
+    def status(node: LocalNode, pk: str) -> str:
+        return node.query("SELECT status FROM exchange_benefitroster WHERE id = ?", (int(pk),))[0][0]
+
+    wait_for(lambda: status(tj, deaths) == "done" and status(bj, pensions) == "done")
+    tj.stop()
+    uid = bj.shell(RUN.format(pk=pensions))
+    wait_for(
+        lambda: bj.query(
+            "SELECT 1 FROM exchange_exchangemessage WHERE kind = 'certification.request' "
+            "AND status = 'pending' AND attempts > 0"
+        )
+    )
+    tj.start()
+
+    def run() -> list[tuple[Any, ...]]:
+        return bj.query("SELECT id, status, records FROM exchange_certificationrun WHERE uid = ?", (uid,))
+
+    assert wait_for(lambda: run() and run()[0][1] == "done" and run())[0][2] == 3
+    found = bj.query(
+        "SELECT e.name, f.kind, f.partner FROM exchange_certificationfinding f "
+        "JOIN exchange_rosterentry e ON e.id = f.entry_id WHERE f.run_id = ?",
+        (run()[0][0],),
+    )
+    assert found == [("王秀英", "fraud_suspected", "tj")]
+    assert tj.query("SELECT requester, checked, findings, status FROM exchange_certificationassistance") == [
+        ("bj", 3, 1, "done")
+    ]
+    sent = bj.query("SELECT body FROM exchange_exchangemessage WHERE kind = 'certification.request'")
+    assert all(secret not in sent[0][0] for secret in (wang, "王秀英", "李娜"))
 
 
 def test_both_logs_verify_afterwards(nodes: tuple[LocalNode, LocalNode]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--hub-endpoint", default="")
         parser.add_argument("--hub-public-key", default="", help="枢纽节点的签名公钥（或 --hub-entry 文件）")
         parser.add_argument("--hub-entry", default="", help="枢纽节点 node init 写出的 node-entry.json")
+        parser.add_argument(
+            "--group-key-file",
+            default="",
+            help="区域组比对密钥文件（资格认证用，组内各节点相同；枢纽省略时自动生成）",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         hub_id, hub_endpoint, hub_key = options["hub_id"], options["hub_endpoint"], options["hub_public_key"]
@@ -56,6 +62,7 @@ class Command(BaseCommand):
         (var / "node.env").write_text(
             "".join(f"{key}={value}\n" for key, value in values.items()), encoding="utf-8"
         )
+        key_note = self._group_key(options["group_key_file"], is_hub=hub_id == options["id"])
         entry = {
             "node_id": options["id"],
             "name": options["name"],
@@ -71,6 +78,7 @@ class Command(BaseCommand):
             f"节点 {options['id']} 已初始化：设置 {var / 'node.env'}，名册条目 {var / 'node-entry.json'}"
         )
         self.stdout.write(f"签名公钥：{public_key}")
+        self.stdout.write(key_note)
         if hub_id == options["id"]:
             self.stdout.write(
                 "本节点是枢纽：迁移数据库后运行 xietong exchange register <各节点的 node-entry.json>"
@@ -79,3 +87,26 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"请在枢纽节点 {hub_id} 上运行：xietong exchange register {var / 'node-entry.json'}"
             )
+
+    def _group_key(self, source: str, *, is_hub: bool) -> str:
+        """Install the region group's comparison key (ADR 009) as a key file; the hub makes one."""
+        target = Path(settings.XIETONG_GROUP_KEY_FILE)
+        if source:
+            try:
+                text = Path(source).read_text(encoding="utf-8").strip()
+                crypto.load_key(text)
+            except (OSError, ValueError) as exc:
+                raise CommandError(f"区域组比对密钥文件无法读取：{exc}") from exc
+        elif target.exists():
+            return f"区域组比对密钥：{target}（已有）"
+        elif is_hub:
+            text = crypto.generate_key()
+        else:
+            return "尚无区域组比对密钥：资格认证前请用 --group-key-file 装入枢纽的 keys/group-match.key"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text + "\n")
+        pii.reset_caches()
+        return f"区域组比对密钥：{target}（请通过安全渠道交给组内其他节点，勿放入节点名册）"
