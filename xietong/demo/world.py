@@ -94,6 +94,7 @@ def build(*, people_per_org: int = 6, stdout: Any = None) -> dict[str, int]:
     _build_people(orgs, people_per_org)
     _build_membership(orgs)
     _build_exchange()
+    _build_certification(world.get("certification_statistic", []), orgs)
     return {
         "organizations": Organization.objects.count(),
         "employers": Employer.objects.count(),
@@ -187,6 +188,55 @@ def _build_exchange() -> None:
         region_code=settings.XIETONG_REGION_CODE,
         acting_user=None,
     )
+
+
+# Each node of the three-node demo keeps its own HRSS office's rosters.
+NODE_OFFICES = {"bj": "bj-hrss", "tj": "tj-hrss", "hb": "hebei-hrss"}
+
+
+def _build_certification(statistics: list[dict[str, Any]], orgs: dict[str, Organization]) -> None:
+    """The regions' reported certification figures (seed 002), and the node's office's rosters.
+
+    The rosters come from one pool of synthetic retirees shared by the demo nodes: each node pays a
+    third of them (a few are paid everywhere: duplicates) and registered the deaths of some of the
+    next node's pensioners, so a run between the demo nodes has something to find.
+    """
+    from django.conf import settings
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from xietong.exchange import actions as exchange_actions
+    from xietong.exchange.models import BenefitRoster, CertificationStatistic
+
+    for row in statistics:
+        CertificationStatistic.objects.update_or_create(
+            region_name=row["region"],
+            year=row["year"],
+            defaults={"assisted": row.get("assisted", 0), "source": row["source"]},
+        )
+    node = settings.XIETONG_NODE_ID
+    office = orgs.get(NODE_OFFICES.get(node, "bj-hrss"))
+    if office is None or BenefitRoster.objects.exists():
+        return
+    k = list(NODE_OFFICES).index(node) if node in NODE_OFFICES else 0
+    pool = synthetic_people(2019, "110105", 90)
+    pensions = ["人员编号,姓名,公民身份号码,待遇起始日期"] + [
+        f"YL{i:04d},{p.name},{p.id_number},20{10 + i % 15}-{1 + i % 12:02d}-01"
+        for i, p in enumerate(pool)
+        if i % 3 == k or i < 3
+    ]
+    deaths = ["人员编号,姓名,公民身份号码,死亡日期"] + [
+        f"SW{i:04d},{p.name},{p.id_number},2025-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        for i, p in enumerate(pool)
+        if i % 3 == (k + 1) % 3 and i % 10 in (4, 7)
+    ]
+    for kind, title, lines in (
+        ("pension", f"{office.name}养老保险待遇领取人员", pensions),
+        ("death", f"{office.name}死亡登记", deaths),
+    ):
+        exchange_actions.roster_import_start(
+            organization=office, kind=kind, title=title, mapping={}, acting_user=None,
+            uploaded=SimpleUploadedFile(f"{kind}.csv", "\n".join(lines).encode("utf-8")),
+        )  # fmt: skip
 
 
 def _build_people(orgs: dict[str, Organization], per_org: int) -> None:

@@ -9,10 +9,12 @@ from django_tasks import task
 @task()
 def run_roster_import(roster_id: int) -> None:
     """Import a queued roster (``actions.roster_import_run``)."""
+    from xietong.core.choices import ImportStatus
+
     from . import actions
     from .models import BenefitRoster
 
-    roster = BenefitRoster.objects.filter(pk=roster_id).first()
+    roster = BenefitRoster.objects.filter(pk=roster_id, status=ImportStatus.QUEUED).first()
     if roster is not None:
         actions.roster_import_run(roster=roster)
 
@@ -21,9 +23,11 @@ def run_roster_import(roster_id: int) -> None:
 def run_certification_send(run_id: int) -> None:
     """Encode and send a certification run (``actions.certification_run_send``)."""
     from . import actions
+    from .choices import RunStatus
     from .models import CertificationRun
 
-    run = CertificationRun.objects.filter(pk=run_id).select_related("roster").first()
+    queued = CertificationRun.objects.filter(pk=run_id, status=RunStatus.SENDING).select_related("roster")
+    run = queued.first()
     if run is not None:
         actions.certification_run_send(run=run)
 

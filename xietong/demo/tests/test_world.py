@@ -57,3 +57,16 @@ def test_print_users_is_json(capsys: pytest.CaptureFixture[str]) -> None:
     accounts = json.loads(capsys.readouterr().out)
     assert {"username", "password", "role", "organization"} <= set(accounts[0])
     assert {a["role"] for a in accounts} >= {"node_admin", "union_officer", "hrss_officer", "auditor"}
+
+
+def test_the_node_office_has_its_rosters_and_the_seed_figures(built: dict[str, int]) -> None:
+    from xietong.exchange.models import BenefitRoster, CertificationStatistic
+
+    rosters = {r.kind: r for r in BenefitRoster.objects.filter(organization__code="bj-hrss")}
+    assert set(rosters) == {"pension", "death"}
+    assert rosters["pension"].status == "done" and rosters["pension"].total_rows == 32
+    assert sorted(CertificationStatistic.objects.filter(year=2019).values_list("assisted", flat=True)) == [
+        11572, 14455, 41275, 64314,
+    ]  # fmt: skip
+    world.build(people_per_org=1)
+    assert BenefitRoster.objects.count() == 2
