@@ -1075,14 +1075,10 @@ def roster_import_run(*, roster: BenefitRoster) -> BenefitRoster:
 
 @transaction.atomic
 def certification_run_start(
-    *,
-    organization: Organization,
-    roster: BenefitRoster,
-    partners: list[str],
-    checks: list[str],
-    acting_user: Any,
+    *, roster: BenefitRoster, partners: list[str], checks: list[str], acting_user: Any
 ) -> CertificationRun:
-    """Open a certification run and queue the sending of its encodings to each partner node."""
+    """Open a certification run of a roster (for the office that keeps it) and queue the sending of
+    its encodings to each partner node."""
     from .tasks import run_certification_send
 
     if roster.kind == RosterKind.DEATH:
@@ -1099,7 +1095,7 @@ def certification_run_start(
         )
     run = CertificationRun(
         uid=uuid.uuid4().hex,
-        organization=organization,
+        organization=roster.organization,
         roster=roster,
         checks=list(dict.fromkeys(checks)),
         created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,

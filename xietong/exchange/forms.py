@@ -169,9 +169,8 @@ class RosterImportForm(BootstrapFormMixin, forms.Form):
 
 
 class CertificationRunForm(BootstrapFormMixin, forms.Form):
-    """Open a certification run: which roster, which partner regions, which checks."""
+    """Open a certification run: which roster (its office runs it), which partner regions, which checks."""
 
-    organization = forms.ModelChoiceField(label=_("经办机构"), queryset=Organization.objects.none())
     roster = forms.ModelChoiceField(label=_("待遇领取人员名册"), queryset=Organization.objects.none())
     partners = forms.MultipleChoiceField(
         label=_("协助认证的地区（对方节点）"),
@@ -186,9 +185,8 @@ class CertificationRunForm(BootstrapFormMixin, forms.Form):
         help_text=_("只发送加密编码（数据可用不可见），不发送姓名和身份证号码"),
     )
 
-    def __init__(self, *args: Any, organizations: Any, rosters: Any, peers: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, rosters: Any, peers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        set_queryset(self.fields["organization"], organizations)
         set_queryset(self.fields["roster"], rosters)
         self.fields["partners"].choices = [(node.node_id, node.name) for node in peers]  # type: ignore[attr-defined]
 

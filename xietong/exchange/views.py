@@ -485,7 +485,6 @@ class RunCreateView(ActionFormView):
     def get_form(self, form_class: Any = None) -> CertificationRunForm:
         return CertificationRunForm(
             self.request.POST or None,
-            organizations=organizations_for(user=self.request.user, perm="exchange.add_certificationrun"),
             rosters=selectors.runnable_rosters(user=self.request.user),
             peers=selectors.trusted_peers(),
         )

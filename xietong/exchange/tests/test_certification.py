@@ -112,7 +112,7 @@ def test_a_roster_in_the_wrong_format_is_refused_and_nothing_is_stored(
 def start_run(bureau: Organization, peer: Peer, **kw: Any) -> CertificationRun:
     roster = import_roster(bureau, PENSIONERS)
     run = actions.certification_run_start(
-        organization=bureau, roster=roster, partners=["tj"], acting_user=None,
+        roster=roster, partners=["tj"], acting_user=None,
         checks=kw.pop("checks", [FindingKind.FRAUD_SUSPECTED, FindingKind.DUPLICATE]),
     )  # fmt: skip
     run.refresh_from_db()
@@ -144,12 +144,12 @@ def test_a_death_roster_cannot_be_certified_and_partners_must_be_known(
     )
     with pytest.raises(ValidationError, match="死亡登记名册不作资格认证"):
         actions.certification_run_start(
-            organization=bureau, roster=deaths, partners=["tj"], checks=["duplicate"], acting_user=None
+            roster=deaths, partners=["tj"], checks=["duplicate"], acting_user=None
         )
     pensions = import_roster(bureau, PENSIONERS)
     with pytest.raises(ValidationError, match="sh不在名册中"):
         actions.certification_run_start(
-            organization=bureau, roster=pensions, partners=["sh"], checks=["duplicate"], acting_user=None
+            roster=pensions, partners=["sh"], checks=["duplicate"], acting_user=None
         )
 
 

@@ -1,0 +1,78 @@
+"""Eligibility certification in a real browser: an HRSS officer opens a run of the demo pension roster
+with Tianjin, Tianjin's findings arrive, and the officer reviews them: one confirmed in bulk, one
+dismissed with a reason after a first try without one, and the letter offered for the confirmed one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from xietong.demo.world import DEMO_PASSWORD
+
+from .conftest import login
+
+pytestmark = [pytest.mark.e2e]
+
+
+def test_an_officer_reviews_the_findings_of_a_run(page: Any, demo_world: dict[str, int]) -> None:
+    from django.utils import timezone
+
+    from xietong.exchange import actions
+    from xietong.exchange.models import CertificationRun, ExchangeNode
+    from xietong.lib import crypto
+
+    tianjin = ExchangeNode.objects.create(
+        node_id="tj",
+        name="天津节点",
+        endpoint="http://127.0.0.1:9",
+        public_key=crypto.generate_signing_key()[1],
+        valid_from=timezone.now(),
+    )
+    login(page, "hrss_bj", DEMO_PASSWORD)
+    page.goto("/exchange/certification/")
+    page.get_by_role("link", name="发起资格认证").click()
+    page.get_by_label("天津节点").check()
+    page.get_by_role("button", name="保存").click()
+    print(page.locator("main").inner_text())
+    assert "等待对方比对" in page.get_by_test_id("run-status").inner_text()
+
+    run = CertificationRun.objects.get()
+    first, second = run.roster.entries.order_by("record_id")[:2]
+    actions.certification_findings_apply(
+        {
+            "run": run.uid, "chunk": 1, "checked": run.records, "error": "",
+            "findings": [
+                {"ref": str(first.pk), "kind": "fraud_suspected", "score": 1.0,
+                 "evidence": "死亡登记：死亡日期 2025-03-02；身份证号一致"},
+                {"ref": str(second.pk), "kind": "duplicate", "score": 0.93,
+                 "evidence": "正在领取养老保险待遇领取人员：起始日期 2012-10-01；姓名、出生日期一致"},
+            ],
+        },
+        tianjin,
+    )  # fmt: skip
+    page.reload()
+    assert "比对完成" in page.get_by_test_id("run-status").inner_text()
+    findings = page.get_by_test_id("findings")
+    assert findings.get_by_role("row").count() == 3  # header and two findings
+    page.get_by_label(f"选择 {first.name}").check()
+    page.get_by_label("将勾选的发现").select_option("confirm")
+    page.get_by_label("核实说明").fill("社区证实已去世")
+    page.get_by_role("button", name="批量处理").click()
+    assert "已处理 1 条发现" in page.locator(".alert-success").inner_text()
+    assert "已确认，暂停发放" in findings.get_by_role("row", name=first.name).inner_text()
+
+    findings.get_by_role("link", name=second.name).click()
+    page.get_by_label("处理").select_option("dismiss")
+    page.get_by_role("button", name="提交核实结果").click()
+    assert "排除须说明理由" in page.locator(".alert-danger").inner_text()
+    page.get_by_label("处理").select_option("dismiss")
+    page.get_by_label("核实说明").fill("本人已到窗口认证")
+    page.get_by_role("button", name="提交核实结果").click()
+    assert page.get_by_test_id("finding-status").inner_text() == "已排除"
+
+    page.goto(f"/exchange/certification/{run.pk}/")
+    page.get_by_test_id("findings").get_by_role("link", name=first.name).click()
+    assert page.get_by_test_id("letter").is_visible()
+    first.refresh_from_db()
+    assert first.suspended_at is not None
