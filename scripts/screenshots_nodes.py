@@ -1,6 +1,7 @@
 """Take the user guide's screenshots of the exchange from running nodes (``make demo-nodes`` first):
 an inspector lists an employer on the Beijing node, the listing is found on the Tianjin node, the
-operator page, and a social-insurance transfer at the Beijing counter.
+operator page, a social-insurance transfer at the Beijing counter, and an eligibility certification
+run of the Beijing pension roster with Tianjin and Hebei.
 
 Usage: .venv/bin/python scripts/screenshots_nodes.py [BJ_URL TJ_URL]   (default ports 8001, 8002)
 Writes PNG files to docs/img/.
@@ -73,7 +74,28 @@ def main() -> None:
         sending.get_by_label("缴费记录").fill("2010-01,2019-12,5000\n2020-01,2026-10,6800")
         sending.get_by_label("个人账户储存额（元）").fill("68500")
         sending.screenshot(path=OUT / "transfer-answer.png", full_page=True)
+        certification_screens(hrss)
         browser.close()
+
+
+def certification_screens(hrss: Any) -> None:
+    """Rosters, a run with two partners, its findings, one finding, the figures."""
+    hrss.goto("/exchange/rosters/")
+    hrss.screenshot(path=OUT / "certification-rosters.png")
+    hrss.goto("/exchange/certification/new/")
+    hrss.get_by_label("天津节点").check()
+    hrss.get_by_label("河北节点").check()
+    hrss.screenshot(path=OUT / "certification-new.png")
+    hrss.get_by_role("button", name="保存").click()
+    hrss.get_by_test_id("run-status").get_by_text("比对完成").wait_for(timeout=120_000)
+    hrss.reload()
+    hrss.screenshot(path=OUT / "certification-run.png", full_page=True)
+    hrss.get_by_test_id("findings").get_by_role("link").first.click()
+    hrss.get_by_label("核实说明").fill("社区和家属证实已去世")
+    hrss.screenshot(path=OUT / "certification-finding.png")
+    hrss.goto("/exchange/certification/figures/")
+    hrss.wait_for_timeout(1500)
+    hrss.screenshot(path=OUT / "certification-figures.png")
 
 
 if __name__ == "__main__":

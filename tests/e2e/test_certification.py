@@ -46,7 +46,7 @@ def test_an_officer_reviews_the_findings_of_a_run(page: Any, demo_world: dict[st
                 {"ref": str(first.pk), "kind": "fraud_suspected", "score": 1.0,
                  "evidence": "死亡登记：死亡日期 2025-03-02；身份证号一致"},
                 {"ref": str(second.pk), "kind": "duplicate", "score": 0.93,
-                 "evidence": "正在领取养老保险待遇领取人员：起始日期 2012-10-01；姓名、出生日期一致"},
+                 "evidence": "正在领取基本养老保险待遇：起始日期 2012-10-01；姓名、出生日期一致"},
             ],
         },
         tianjin,

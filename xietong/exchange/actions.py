@@ -29,6 +29,7 @@ from xietong.matching.columns import STANDARD_COLUMNS
 
 from . import encodings, envelope, selectors, transport
 from .choices import (
+    BENEFIT_NAMES,
     AssistanceStatus,
     Direction,
     FindingKind,
@@ -1200,7 +1201,7 @@ def _evidence(kind: str, entry: RosterEntry, reason: str) -> str:
     when = entry.event_date.isoformat() if entry.event_date else "未登记"
     if kind == FindingKind.FRAUD_SUSPECTED:
         return f"死亡登记：死亡日期 {when}；{reason}"[:300]
-    return f"正在领取{entry.roster.get_kind_display()}：起始日期 {when}；{reason}"[:300]
+    return f"正在领取{BENEFIT_NAMES[entry.roster.kind]}：起始日期 {when}；{reason}"[:300]
 
 
 def certification_assist(*, assistance: CertificationAssistance) -> CertificationAssistance:
@@ -1366,7 +1367,7 @@ def finding_letter(*, finding: CertificationFinding, acting_user: Any) -> bytes:
             office=finding.run.organization.name,
             name=entry.name,
             id_masked=entry.id_number_masked,
-            benefit=finding.run.roster.get_kind_display(),
+            benefit=str(BENEFIT_NAMES[finding.run.roster.kind]),
             partner=finding.partner_name,
             reason=finding.get_kind_display(),
             suspended_on=(entry.suspended_at or timezone.now()).date(),

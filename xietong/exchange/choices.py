@@ -48,6 +48,10 @@ class RosterKind(models.TextChoices):
     DEATH = "death", _("死亡登记")
 
 
+# The benefit a recipients' roster is about, as a letter or a finding names it.
+BENEFIT_NAMES = {RosterKind.PENSION: _("基本养老保险待遇"), RosterKind.UNEMPLOYMENT: _("失业保险金")}
+
+
 class FindingKind(models.TextChoices):
     """What a partner region found about a recipient (GLOSSARY: 冒领 / 重复享受); also the checks a
     certification run asks for."""
