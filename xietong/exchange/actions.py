@@ -1213,15 +1213,15 @@ def certification_assist(*, assistance: CertificationAssistance) -> Certificatio
         left = encodings.from_wire(assistance.records)
         for kind in assistance.checks:
             wanted = RosterKind.DEATH if kind == FindingKind.FRAUD_SUSPECTED else assistance.roster_kind
-            entries = {
-                str(entry.pk): entry
-                for entry in RosterEntry.objects.filter(
-                    roster__kind=wanted, roster__status=ImportStatus.DONE, roster__superseded=False
-                ).select_related("roster")
-            }
-            if not entries:
+            ours = encodings.current_roster_encodings(wanted)
+            if ours is None:
                 continue
-            for pair in encodings.compare(left, encodings.encode_entries(entries.values())):
+            pairs = encodings.compare(left, ours)
+            matched = RosterEntry.objects.filter(pk__in=[int(p.right) for p in pairs]).select_related(
+                "roster"
+            )
+            entries = {str(entry.pk): entry for entry in matched}
+            for pair in pairs:
                 best = findings.get((pair.left, kind))
                 if best is None or pair.score > best["score"]:
                     findings[(pair.left, kind)] = {

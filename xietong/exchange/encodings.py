@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 import tempfile
 from collections.abc import Iterable
@@ -62,6 +63,31 @@ def encode_entries(entries: Iterable[RosterEntry]) -> Any:
         return private.encode(con, "norm", pii.group_key())
     finally:
         con.close()
+
+
+def current_roster_encodings(kind: str) -> Any:
+    """The encoded entries of this node's current rosters of ``kind`` (None when there are none).
+
+    A partner compares every chunk of a run with the same rosters, so the encoding is kept per
+    process for the set of rosters (rosters do not change once imported; a new import is a new set).
+    """
+    from xietong.core.choices import ImportStatus
+
+    from .models import BenefitRoster
+
+    current = tuple(
+        (pk, created.isoformat())  # a row id alone could come back after a restore
+        for pk, created in BenefitRoster.objects.filter(kind=kind, status=ImportStatus.DONE, superseded=False)
+        .order_by("pk")
+        .values_list("pk", "created_at")
+    )
+    return _encoded_rosters(current, key_fingerprint()) if current else None
+
+
+@functools.lru_cache(maxsize=4)
+def _encoded_rosters(rosters: tuple[tuple[int, str], ...], _fingerprint: str) -> Any:
+    entries = RosterEntry.objects.filter(roster_id__in=[pk for pk, _created in rosters]).order_by("pk")
+    return encode_entries(entries.iterator(chunk_size=5000))
 
 
 def to_wire(table: Any) -> list[dict[str, Any]]:
