@@ -129,7 +129,7 @@ def main() -> int:
             run = int(bj.shell(RUN.format(pk=imports["pension"])))
             seconds = wait(
                 lambda: (
-                    bj.query("SELECT status FROM exchange_certificationrun WHERE id = ?", (run,))[0][0]
+                    bj.query("SELECT status FROM exchange_eligibilitycheck WHERE id = ?", (run,))[0][0]
                     == "done"
                 )
             )

@@ -19,7 +19,7 @@ def test_an_officer_reviews_the_findings_of_a_run(page: Any, demo_world: dict[st
     from django.utils import timezone
 
     from xietong.exchange import actions
-    from xietong.exchange.models import CertificationRun, ExchangeNode
+    from xietong.exchange.models import EligibilityCheck, ExchangeNode
     from xietong.lib import crypto
 
     tianjin = ExchangeNode.objects.create(
@@ -37,7 +37,7 @@ def test_an_officer_reviews_the_findings_of_a_run(page: Any, demo_world: dict[st
     print(page.locator("main").inner_text())
     assert "等待对方比对" in page.get_by_test_id("run-status").inner_text()
 
-    run = CertificationRun.objects.get()
+    run = EligibilityCheck.objects.get()
     first, second = run.roster.entries.order_by("record_id")[:2]
     actions.certification_findings_apply(
         {

@@ -23,7 +23,7 @@ NAVIGATION: list[tuple[str, str, str, str]] = [
     (N_("职工沟通会"), "membership:event_list", "membership.view_outreachevent", "megaphone"),
     (N_("会员卡核验"), "membership:verify", "membership.verify_membercard", "qr-code-scan"),
     (N_("社保关系转移"), "exchange:transfer_list", "exchange.view_insurancetransfer", "arrow-repeat"),
-    (N_("资格认证"), "exchange:run_list", "exchange.view_certificationrun", "person-check-fill"),
+    (N_("资格认证"), "exchange:run_list", "exchange.view_eligibilitycheck", "person-check-fill"),
     (N_("欠薪黑名单"), "exchange:arrears_list", "exchange.view_arrearslisting", "slash-circle"),
     (N_("跨区域交换"), "exchange:operations", "exchange.operate_exchange", "diagram-2"),
     (N_("审计日志"), "core:audit_list", "core.view_auditevent", "journal-check"),

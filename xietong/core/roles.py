@@ -35,8 +35,8 @@ _VIEW_ARREARS = ("exchange.view_arrearslisting",)
 _CERTIFICATION = (
     "exchange.view_benefitroster",
     "exchange.add_benefitroster",
-    "exchange.view_certificationrun",
-    "exchange.add_certificationrun",
+    "exchange.view_eligibilitycheck",
+    "exchange.add_eligibilitycheck",
     "exchange.view_certificationfinding",
     "exchange.change_certificationfinding",
 )

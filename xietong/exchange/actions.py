@@ -49,7 +49,7 @@ from .models import (
     CertificationAssistance,
     CertificationFinding,
     CertificationRequest,
-    CertificationRun,
+    EligibilityCheck,
     ExchangeMessage,
     ExchangeNode,
     FindingDismissal,
@@ -1077,7 +1077,7 @@ def roster_import_run(*, roster: BenefitRoster) -> BenefitRoster:
 @transaction.atomic
 def certification_run_start(
     *, roster: BenefitRoster, partners: list[str], checks: list[str], acting_user: Any
-) -> CertificationRun:
+) -> EligibilityCheck:
     """Open a certification run of a roster (for the office that keeps it) and queue the sending of
     its encodings to each partner node."""
     from .tasks import run_certification_send
@@ -1094,7 +1094,7 @@ def certification_run_start(
         raise ValidationError(
             {"partners": f"请选择对方节点{('（' + '、'.join(unknown) + '不在名册中）') if unknown else ''}"}
         )
-    run = CertificationRun(
+    run = EligibilityCheck(
         uid=uuid.uuid4().hex,
         organization=roster.organization,
         roster=roster,
@@ -1110,7 +1110,7 @@ def certification_run_start(
     return run
 
 
-def certification_run_send(*, run: CertificationRun) -> CertificationRun:
+def certification_run_send(*, run: EligibilityCheck) -> EligibilityCheck:
     """Encode the run's roster (the group key; no names or ID numbers leave) and put one
     ``certification.request`` message per chunk and partner in the outbox, all in one transaction."""
     entries = list(run.roster.entries.filter(suspended_at__isnull=True).order_by("pk"))
@@ -1254,7 +1254,7 @@ def certification_assist(*, assistance: CertificationAssistance) -> Certificatio
 
 def certification_findings_apply(body: dict[str, Any], sender: ExchangeNode) -> CertificationRequest:
     """A partner's answer to one chunk: its findings join the run (dismissed ones stay away)."""
-    run = CertificationRun.objects.filter(uid=str(body["run"])).select_related("roster").first()
+    run = EligibilityCheck.objects.filter(uid=str(body["run"])).select_related("roster").first()
     if run is None:
         raise ValidationError(f"没有认证批次 {body['run']}")
     request = run.requests.filter(partner=sender.node_id).first()

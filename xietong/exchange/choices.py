@@ -1,5 +1,7 @@
 """Choices of the exchange app."""
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -49,7 +51,10 @@ class RosterKind(models.TextChoices):
 
 
 # The benefit a recipients' roster is about, as a letter or a finding names it.
-BENEFIT_NAMES = {RosterKind.PENSION: _("基本养老保险待遇"), RosterKind.UNEMPLOYMENT: _("失业保险金")}
+BENEFIT_NAMES: dict[str, Any] = {
+    RosterKind.PENSION: _("基本养老保险待遇"),
+    RosterKind.UNEMPLOYMENT: _("失业保险金"),
+}
 
 
 class FindingKind(models.TextChoices):

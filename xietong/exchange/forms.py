@@ -168,7 +168,7 @@ class RosterImportForm(BootstrapFormMixin, forms.Form):
         }
 
 
-class CertificationRunForm(BootstrapFormMixin, forms.Form):
+class EligibilityCheckForm(BootstrapFormMixin, forms.Form):
     """Open a certification run: which roster (its office runs it), which partner regions, which checks."""
 
     roster = forms.ModelChoiceField(label=_("待遇领取人员名册"), queryset=Organization.objects.none())

@@ -22,8 +22,8 @@ from .models import (
     CertificationAssistance,
     CertificationFinding,
     CertificationRequest,
-    CertificationRun,
     CertificationStatistic,
+    EligibilityCheck,
     ExchangeMessage,
     ExchangeNode,
     InsuranceTransfer,
@@ -241,7 +241,7 @@ def rosters(*, user: Any, q: str = "", kind: str = "", action: str = "view") -> 
 def runnable_rosters(*, user: Any) -> QuerySet[BenefitRoster]:
     """Current benefit rosters the user may certify (not death registrations, imported, not superseded)."""
     return (
-        rosters(user=user, action="exchange.add_certificationrun")
+        rosters(user=user, action="exchange.add_eligibilitycheck")
         .filter(status=ImportStatus.DONE, superseded=False)
         .exclude(kind=RosterKind.DEATH)
     )
@@ -260,10 +260,10 @@ def roster_entries(*, user: Any, roster: BenefitRoster, q: str = "") -> QuerySet
     return queryset
 
 
-def certification_runs(*, user: Any, q: str = "", status: str = "") -> QuerySet[CertificationRun]:
+def certification_runs(*, user: Any, q: str = "", status: str = "") -> QuerySet[EligibilityCheck]:
     """Runs of the user's offices, with their finding counts."""
     queryset = (
-        CertificationRun.objects.restrict(user, "view")
+        EligibilityCheck.objects.restrict(user, "view")
         .select_related("organization", "roster")
         .annotate(
             finding_count=Count("findings", distinct=True),
@@ -279,7 +279,7 @@ def certification_runs(*, user: Any, q: str = "", status: str = "") -> QuerySet[
 
 
 def findings(
-    *, user: Any, run: CertificationRun | None = None, q: str = "", status: str = "", kind: str = "",
+    *, user: Any, run: EligibilityCheck | None = None, q: str = "", status: str = "", kind: str = "",
     action: str = "view",
 ) -> QuerySet[CertificationFinding]:  # fmt: skip
     """Findings the user may see (or decide, with ``action="change"``), open ones first."""
@@ -300,7 +300,7 @@ def findings(
     return queryset
 
 
-def run_partner_problems(run: CertificationRun) -> list[ExchangeMessage]:
+def run_partner_problems(run: EligibilityCheck) -> list[ExchangeMessage]:
     """This run's messages a partner refused or could not apply (with the reason they gave)."""
     return list(
         ExchangeMessage.objects.filter(
@@ -336,7 +336,7 @@ def certification_figures(*, user: Any) -> list[YearFigures]:
     def row(region: str, year: int, source: str = "本平台统计") -> YearFigures:
         return table.setdefault((region, year), YearFigures(region, year, source=source))
 
-    runs = CertificationRun.objects.restrict(user, "view")
+    runs = EligibilityCheck.objects.restrict(user, "view")
     for year, checked in (
         runs.exclude(status=RunStatus.FAILED).annotate(y=ExtractYear("created_at")).values("y")
         .annotate(n=Sum("records")).values_list("y", "n")
@@ -350,7 +350,7 @@ def certification_figures(*, user: Any) -> list[YearFigures]:
     ):
         row(own, year).findings += total
         row(own, year).confirmed += confirmed
-    if user.has_perm("exchange.view_certificationrun"):
+    if user.has_perm("exchange.view_eligibilitycheck"):
         for year, assisted in (
             CertificationAssistance.objects.annotate(y=ExtractYear("created_at")).values("y")
             .annotate(n=Sum("checked")).values_list("y", "n")

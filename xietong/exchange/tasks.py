@@ -24,9 +24,9 @@ def run_certification_send(run_id: int) -> None:
     """Encode and send a certification run (``actions.certification_run_send``)."""
     from . import actions
     from .choices import RunStatus
-    from .models import CertificationRun
+    from .models import EligibilityCheck
 
-    queued = CertificationRun.objects.filter(pk=run_id, status=RunStatus.SENDING).select_related("roster")
+    queued = EligibilityCheck.objects.filter(pk=run_id, status=RunStatus.SENDING).select_related("roster")
     run = queued.first()
     if run is not None:
         actions.certification_run_send(run=run)

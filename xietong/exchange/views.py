@@ -40,7 +40,7 @@ from .forms import (
     ArrearsCheckForm,
     ArrearsListingForm,
     ArrearsRemovalForm,
-    CertificationRunForm,
+    EligibilityCheckForm,
     FindingDecisionForm,
     NodeEntryForm,
     RosterImportForm,
@@ -461,7 +461,7 @@ class RosterDetailView(ScopedDetailView):
 class RunListView(ScopedListView):
     """Certification runs of the user's offices, with their findings still to review."""
 
-    permission = "exchange.view_certificationrun"
+    permission = "exchange.view_eligibilitycheck"
     template_name = "exchange/run_list.html"
 
     def get_queryset(self) -> Any:
@@ -478,12 +478,12 @@ class RunListView(ScopedListView):
 class RunCreateView(ActionFormView):
     """Open a certification run."""
 
-    permission = "exchange.add_certificationrun"
+    permission = "exchange.add_eligibilitycheck"
     template_name = "core/form.html"
     extra_context = {"title": _lazy("发起待遇领取资格认证")}
 
-    def get_form(self, form_class: Any = None) -> CertificationRunForm:
-        return CertificationRunForm(
+    def get_form(self, form_class: Any = None) -> EligibilityCheckForm:
+        return EligibilityCheckForm(
             self.request.POST or None,
             rosters=selectors.runnable_rosters(user=self.request.user),
             peers=selectors.trusted_peers(),
@@ -511,7 +511,7 @@ class RunDetailView(ScopedDetailView):
     """A run: each partner's progress (htmx polls until done) and the findings to review, one by one
     or ticked in bulk; Excel export of the findings."""
 
-    permission = "exchange.view_certificationrun"
+    permission = "exchange.view_eligibilitycheck"
     template_name = "exchange/run_detail.html"
     partial_template_name = "exchange/_partials/run_progress.html"
 
@@ -638,7 +638,7 @@ def finding_letter(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def certification_figures(request: HttpRequest) -> HttpResponse:
     """People checked, findings, confirmed and help given, per region and year (ECharts)."""
-    if not request.user.has_perm("exchange.view_certificationrun"):
+    if not request.user.has_perm("exchange.view_eligibilitycheck"):
         raise PermissionDenied
     rows = selectors.certification_figures(user=request.user)
     years = sorted({row.year for row in rows})

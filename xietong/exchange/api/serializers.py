@@ -9,7 +9,7 @@ from ..models import (
     ArrearsListing,
     CertificationFinding,
     CertificationRequest,
-    CertificationRun,
+    EligibilityCheck,
     InsuranceTransfer,
 )
 
@@ -104,13 +104,13 @@ class CertificationRequestSerializer(serializers.ModelSerializer):
         return len(obj.answered)
 
 
-class CertificationRunSerializer(serializers.ModelSerializer):
+class EligibilityCheckSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     roster_title = serializers.CharField(source="roster.title", read_only=True)
     requests = CertificationRequestSerializer(many=True, read_only=True)
 
     class Meta:
-        model = CertificationRun
+        model = EligibilityCheck
         fields = [
             "id", "uid", "organization", "roster", "roster_title", "checks", "status", "status_display",
             "records", "chunks", "message", "created_at", "finished_at", "requests",

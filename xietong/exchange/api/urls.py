@@ -6,7 +6,7 @@ from . import views
 router = DefaultRouter()
 router.register("arrears", views.ArrearsListingViewSet, basename="arrears")
 router.register("transfers", views.InsuranceTransferViewSet, basename="transfer")
-router.register("certification/runs", views.CertificationRunViewSet, basename="certification-run")
+router.register("certification/runs", views.EligibilityCheckViewSet, basename="certification-run")
 router.register("certification/findings", views.CertificationFindingViewSet, basename="certification-finding")
 
 urlpatterns = [

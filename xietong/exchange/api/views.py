@@ -18,12 +18,12 @@ from xietong.core.api.permissions import ScopedModelPermission
 from xietong.core.selectors import organizations_for
 
 from .. import actions, selectors
-from ..models import ArrearsListing, CertificationFinding, CertificationRun, InsuranceTransfer
+from ..models import ArrearsListing, CertificationFinding, EligibilityCheck, InsuranceTransfer
 from .serializers import (
     ArrearsCheckSerializer,
     ArrearsListingSerializer,
     CertificationFindingSerializer,
-    CertificationRunSerializer,
+    EligibilityCheckSerializer,
     FindingDecisionSerializer,
     InsuranceTransferSerializer,
     TransferAnswerSerializer,
@@ -138,13 +138,13 @@ class InsuranceTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return self._done(lambda: actions.transfer_complete(transfer=transfer, acting_user=request.user))
 
 
-class CertificationRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EligibilityCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Certification runs of the user's offices, with each partner's progress; ``?status=`` filters."""
 
-    serializer_class = CertificationRunSerializer
+    serializer_class = EligibilityCheckSerializer
     permission_classes = [ScopedModelPermission]
 
-    def get_queryset(self) -> QuerySet[CertificationRun]:
+    def get_queryset(self) -> QuerySet[EligibilityCheck]:
         params = self.request.query_params
         return selectors.certification_runs(
             user=self.request.user, q=params.get("q", ""), status=params.get("status", "")

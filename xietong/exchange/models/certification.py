@@ -1,7 +1,7 @@
 """Benefit eligibility certification between regions (待遇领取资格认证).
 
 A node keeps the HRSS bureau's rosters (``BenefitRoster`` and its ``RosterEntry`` rows, ID numbers
-encrypted). A certification run (``CertificationRun``) sends private-mode encodings of one roster to
+encrypted). A certification run (``EligibilityCheck``) sends private-mode encodings of one roster to
 partner nodes, one ``CertificationRequest`` per partner; each partner compares them with its own
 rosters (``CertificationAssistance`` is its record of that help) and answers with findings
 (``CertificationFinding``), which officers confirm or dismiss. A dismissal (``FindingDismissal``) is
@@ -106,8 +106,9 @@ class RosterEntry(BaseModel):
         return self.id_number_index or f"record:{self.roster.organization_id}:{self.record_id}"
 
 
-class CertificationRun(BaseModel):
-    """One certification run of region A: which roster, which partner nodes, which checks."""
+class EligibilityCheck(BaseModel):
+    """One eligibility check (待遇领取资格认证, GLOSSARY: ``EligibilityCheck``), a "run" in the code: which
+    roster, which partner nodes, which checks."""
 
     uid = models.CharField(_("认证批次号"), max_length=32, unique=True, editable=False)
     organization = models.ForeignKey(
@@ -153,7 +154,7 @@ class CertificationRequest(BaseModel):
 
     scope_field = "run__organization"
 
-    run = models.ForeignKey(CertificationRun, on_delete=models.CASCADE, related_name="requests")
+    run = models.ForeignKey(EligibilityCheck, on_delete=models.CASCADE, related_name="requests")
     partner = models.SlugField(_("对方节点"), max_length=32)
     partner_name = models.CharField(_("对方地区"), max_length=100)
     chunks = models.PositiveIntegerField(_("分批数"), default=0)
@@ -179,7 +180,7 @@ class CertificationFinding(BaseModel):
 
     scope_field = "run__organization"
 
-    run = models.ForeignKey(CertificationRun, on_delete=models.CASCADE, related_name="findings")
+    run = models.ForeignKey(EligibilityCheck, on_delete=models.CASCADE, related_name="findings")
     entry = models.ForeignKey(
         RosterEntry, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="findings"
     )

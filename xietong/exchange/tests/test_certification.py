@@ -21,7 +21,7 @@ from ..models import (
     BenefitRoster,
     CertificationAssistance,
     CertificationFinding,
-    CertificationRun,
+    EligibilityCheck,
     ExchangeMessage,
     RosterEntry,
 )
@@ -109,7 +109,7 @@ def test_a_roster_in_the_wrong_format_is_refused_and_nothing_is_stored(
     assert not RosterEntry.objects.exists()
 
 
-def start_run(bureau: Organization, peer: Peer, **kw: Any) -> CertificationRun:
+def start_run(bureau: Organization, peer: Peer, **kw: Any) -> EligibilityCheck:
     roster = import_roster(bureau, PENSIONERS)
     run = actions.certification_run_start(
         roster=roster, partners=["tj"], acting_user=None,
@@ -153,7 +153,7 @@ def test_a_death_roster_cannot_be_certified_and_partners_must_be_known(
         )
 
 
-def findings_from_tj(peer: Peer, run: CertificationRun, chunk: int, items: list[dict[str, Any]]) -> Any:
+def findings_from_tj(peer: Peer, run: EligibilityCheck, chunk: int, items: list[dict[str, Any]]) -> Any:
     raw = peer.deliver_bytes(
         peer.message(
             "certification.findings",
@@ -169,7 +169,7 @@ def findings_from_tj(peer: Peer, run: CertificationRun, chunk: int, items: list[
     return actions.receive(raw)
 
 
-def entry_of(run: CertificationRun, record_id: str) -> RosterEntry:
+def entry_of(run: EligibilityCheck, record_id: str) -> RosterEntry:
     return run.roster.entries.get(record_id=record_id)
 
 

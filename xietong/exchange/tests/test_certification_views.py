@@ -11,15 +11,15 @@ from xietong.core.models import Organization
 from xietong.core.testing import ScopedObjectViewTests, client_for, make_org, make_user
 
 from ..choices import FindingStatus
-from ..models import BenefitRoster, CertificationFinding, CertificationRun, ExchangeMessage, RosterEntry
+from ..models import BenefitRoster, CertificationFinding, EligibilityCheck, ExchangeMessage, RosterEntry
 from .conftest import Peer
 from .test_certification import PENSIONERS, WANG, entry_of, findings_from_tj, import_roster, upload
 
 OFFICER = [
     "exchange.view_benefitroster",
     "exchange.add_benefitroster",
-    "exchange.view_certificationrun",
-    "exchange.add_certificationrun",
+    "exchange.view_eligibilitycheck",
+    "exchange.add_eligibilitycheck",
     "exchange.view_certificationfinding",
     "exchange.change_certificationfinding",
 ]
@@ -35,14 +35,14 @@ class TestRosterPages(ScopedObjectViewTests):
 
 
 class TestRunPages(ScopedObjectViewTests):
-    model = CertificationRun
+    model = EligibilityCheck
     list_url_name = "exchange:run_list"
     detail_url_name = "exchange:run_detail"
     fixtures: ClassVar[list[str]] = []
 
     def make_object(self, organization: Organization) -> Any:
         roster = import_roster(organization, PENSIONERS)
-        return CertificationRun.objects.create(
+        return EligibilityCheck.objects.create(
             uid="b" * 32, organization=organization, roster=roster, checks=["duplicate"]
         )
 
@@ -89,7 +89,7 @@ def test_an_officer_opens_a_run_reviews_findings_in_bulk_and_prints_a_letter(pee
             "checks": ["fraud_suspected", "duplicate"],
         },
     )
-    run = CertificationRun.objects.get()
+    run = EligibilityCheck.objects.get()
     assert response["Location"] == reverse("exchange:run_detail", args=[run.pk])
     assert ExchangeMessage.objects.filter(kind="certification.request", receiver="tj").count() == 1
     items = [
@@ -135,7 +135,7 @@ def test_an_officer_opens_a_run_reviews_findings_in_bulk_and_prints_a_letter(pee
 def test_findings_of_another_office_are_not_found(peer: Peer) -> None:
     bureau = make_org("bj-rs", kind="hrss_bureau")
     roster = import_roster(bureau, PENSIONERS)
-    run = CertificationRun.objects.create(
+    run = EligibilityCheck.objects.create(
         uid="c" * 32, organization=bureau, roster=roster, checks=["duplicate"]
     )
     run.requests.create(partner="tj", partner_name="天津节点", chunks=1)
@@ -159,7 +159,7 @@ def test_the_api_lists_findings_and_takes_decisions_with_reasons_in_chinese(peer
     bureau = make_org("bj-rs", kind="hrss_bureau")
     officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
     roster = import_roster(bureau, PENSIONERS)
-    run = CertificationRun.objects.create(
+    run = EligibilityCheck.objects.create(
         uid="d" * 32, organization=bureau, roster=roster, checks=["duplicate"]
     )
     run.requests.create(partner="tj", partner_name="天津节点", chunks=1)

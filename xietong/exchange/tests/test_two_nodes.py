@@ -219,7 +219,7 @@ RUN = """
 from xietong.exchange import actions
 from xietong.exchange.models import BenefitRoster
 roster = BenefitRoster.objects.get(pk={pk})
-print(actions.certification_run_start(organization=roster.organization, roster=roster, partners=["tj"],
+print(actions.certification_run_start(roster=roster, partners=["tj"],
     checks=["fraud_suspected", "duplicate"], acting_user=None).uid)
 """
 
@@ -261,7 +261,7 @@ def test_a_certification_run_reaches_a_partner_that_was_down_and_comes_back_with
     tj.start()
 
     def run() -> list[tuple[Any, ...]]:
-        return bj.query("SELECT id, status, records FROM exchange_certificationrun WHERE uid = ?", (uid,))
+        return bj.query("SELECT id, status, records FROM exchange_eligibilitycheck WHERE uid = ?", (uid,))
 
     assert wait_for(lambda: run() and run()[0][1] == "done" and run())[0][2] == 3
     found = bj.query(
