@@ -46,6 +46,23 @@ def demo_world(transactional_db: Any) -> dict[str, int]:
 
 
 @pytest.fixture
+def tianjin(demo_world: dict[str, int]) -> Any:
+    """A registered peer node 天津节点 ("tj") that nothing is delivered to (its port is closed)."""
+    from django.utils import timezone
+
+    from xietong.exchange.models import ExchangeNode
+    from xietong.lib import crypto
+
+    return ExchangeNode.objects.create(
+        node_id="tj",
+        name="天津节点",
+        endpoint="http://127.0.0.1:9",
+        public_key=crypto.generate_signing_key()[1],
+        valid_from=timezone.now(),
+    )
+
+
+@pytest.fixture
 def page(browser: Any, live_server: Any) -> Iterator[Any]:
     context = browser.new_context(
         base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900}

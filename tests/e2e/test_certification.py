@@ -15,20 +15,10 @@ from .conftest import login
 pytestmark = [pytest.mark.e2e]
 
 
-def test_an_officer_reviews_the_findings_of_a_run(page: Any, demo_world: dict[str, int]) -> None:
-    from django.utils import timezone
-
+def test_an_officer_reviews_the_findings_of_a_run(page: Any, tianjin: Any) -> None:
     from xietong.exchange import actions
-    from xietong.exchange.models import EligibilityCheck, ExchangeNode
-    from xietong.lib import crypto
+    from xietong.exchange.models import EligibilityCheck
 
-    tianjin = ExchangeNode.objects.create(
-        node_id="tj",
-        name="天津节点",
-        endpoint="http://127.0.0.1:9",
-        public_key=crypto.generate_signing_key()[1],
-        valid_from=timezone.now(),
-    )
     login(page, "hrss_bj", DEMO_PASSWORD)
     page.goto("/exchange/certification/")
     page.get_by_role("link", name="发起资格认证").click()

@@ -35,21 +35,10 @@ def test_list_an_employer_then_find_it(page: Any, demo_world: dict[str, int]) ->
     assert "已列入欠薪黑名单" in page.get_by_test_id("check-listed").inner_text()
 
 
-def test_the_sending_region_answers_a_transfer(page: Any, demo_world: dict[str, int]) -> None:
-    from django.utils import timezone
-
+def test_the_sending_region_answers_a_transfer(page: Any, tianjin: Any) -> None:
     from xietong.core.tests.factories import valid_id_number
     from xietong.exchange import actions
-    from xietong.exchange.models import ExchangeNode
-    from xietong.lib import crypto
 
-    tianjin = ExchangeNode.objects.create(
-        node_id="tj",
-        name="天津节点",
-        endpoint="http://127.0.0.1:9",
-        public_key=crypto.generate_signing_key()[1],
-        valid_from=timezone.now(),
-    )
     body = {
         "uid": "c" * 32,
         "name": "李四",

@@ -32,7 +32,7 @@ _RUN_MEMBERSHIP = (
 
 _VIEW_ARREARS = ("exchange.view_arrearslisting",)
 # Eligibility certification: rosters, runs, and deciding findings (HRSS officers).
-_CERTIFICATION = (
+CERTIFICATION_PERMISSIONS = (
     "exchange.view_benefitroster",
     "exchange.add_benefitroster",
     "exchange.view_eligibilitycheck",
@@ -98,7 +98,7 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             "exchange.view_insurancetransfer",
             "exchange.add_insurancetransfer",
             "exchange.change_insurancetransfer",
-            *_CERTIFICATION,
+            *CERTIFICATION_PERMISSIONS,
         ),
     ),
     RoleSpec(

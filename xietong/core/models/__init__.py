@@ -2,7 +2,7 @@
 
 from .accounts import Role, RoleAssignment, User
 from .audit import AuditEvent
-from .base import BaseModel, RestrictedQuerySet
+from .base import BackgroundJob, BaseModel, RestrictedQuerySet
 from .organizations import Affiliation, Employer, Organization
 from .people import Person
 from .regions import Region
@@ -10,6 +10,7 @@ from .regions import Region
 __all__ = [
     "Affiliation",
     "AuditEvent",
+    "BackgroundJob",
     "BaseModel",
     "Employer",
     "Organization",

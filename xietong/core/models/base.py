@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -92,3 +93,32 @@ class BaseModel(models.Model):
             value = field.value_from_object(self)
             data[field.attname] = value if isinstance(value, str | int | float | bool | None) else str(value)
         return data
+
+
+class BackgroundJob(BaseModel):
+    """Abstract base of work done in the background with its progress on its own row (imports,
+    eligibility checks): who started it, what it says, when it finished. Subclasses add ``status``;
+    ``FINISHED`` names the states that end the work."""
+
+    FINISHED: ClassVar[tuple[str, ...]] = ("done", "failed")
+
+    message = models.TextField(_("说明"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-pk"]
+
+    def progress(self, done: int, total: int) -> int:
+        """Percent for the progress bar; 100 once the work has finished."""
+        if getattr(self, "status", None) in self.FINISHED:
+            return 100
+        return int(100 * done / total) if total else 0

@@ -15,12 +15,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.choices import ImportStatus
-from xietong.core.models.base import BaseModel
+from xietong.core.models.base import BackgroundJob, BaseModel
 
 from ..choices import AssistanceStatus, FindingKind, FindingStatus, RosterKind, RunStatus
 
 
-class BenefitRoster(BaseModel):
+class BenefitRoster(BackgroundJob):
     """One roster file as the bureau keeps it (pension or unemployment-benefit recipients, death
     registrations), imported in the background through the comparison engine's column mapping.
 
@@ -45,16 +45,9 @@ class BenefitRoster(BaseModel):
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     processed_rows = models.PositiveIntegerField(_("已处理"), default=0)
     invalid_ids = models.PositiveIntegerField(_("身份证号无效"), default=0)
-    message = models.TextField(_("说明"), blank=True)
     superseded = models.BooleanField(_("已被新名册取代"), default=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("导入人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )  # fmt: skip
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(BackgroundJob.Meta):
         verbose_name = _("待遇名册")
         verbose_name_plural = _("待遇名册")
 
@@ -64,9 +57,7 @@ class BenefitRoster(BaseModel):
     @property
     def percent(self) -> int:
         """How far the import has got, for the progress bar."""
-        if self.status in (ImportStatus.DONE, ImportStatus.FAILED):
-            return 100
-        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+        return self.progress(self.processed_rows, self.total_rows)
 
 
 class RosterEntry(BaseModel):
@@ -106,7 +97,7 @@ class RosterEntry(BaseModel):
         return self.id_number_index or f"record:{self.roster.organization_id}:{self.record_id}"
 
 
-class EligibilityCheck(BaseModel):
+class EligibilityCheck(BackgroundJob):
     """One eligibility check (待遇领取资格认证, GLOSSARY: ``EligibilityCheck``), a "run" in the code: which
     roster, which partner nodes, which checks."""
 
@@ -124,15 +115,8 @@ class EligibilityCheck(BaseModel):
     status = models.CharField(_("状态"), max_length=10, choices=RunStatus.choices, default=RunStatus.SENDING)
     records = models.PositiveIntegerField(_("核查人数"), default=0)
     chunks = models.PositiveIntegerField(_("分批数"), default=0)
-    message = models.TextField(_("说明"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )  # fmt: skip
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(BackgroundJob.Meta):
         verbose_name = _("资格认证批次")
         verbose_name_plural = _("资格认证批次")
 
@@ -142,11 +126,8 @@ class EligibilityCheck(BaseModel):
     @property
     def percent(self) -> int:
         """Answered chunks of all partners, for the progress bar."""
-        if self.status in (RunStatus.DONE, RunStatus.FAILED):
-            return 100
-        wanted = sum(request.chunks for request in self.requests.all())
-        done = sum(len(request.answered) for request in self.requests.all())
-        return int(100 * done / wanted) if wanted else 0
+        requests = list(self.requests.all())
+        return self.progress(sum(len(r.answered) for r in requests), sum(r.chunks for r in requests))
 
 
 class CertificationRequest(BaseModel):

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from django.urls import reverse
 
 from xietong.core.models import Organization
+from xietong.core.roles import CERTIFICATION_PERMISSIONS
 from xietong.core.testing import ScopedObjectViewTests, client_for, make_org, make_user
 
 from ..choices import FindingStatus
@@ -15,14 +16,7 @@ from ..models import BenefitRoster, CertificationFinding, EligibilityCheck, Exch
 from .conftest import Peer
 from .test_certification import PENSIONERS, WANG, entry_of, findings_from_tj, import_roster, upload
 
-OFFICER = [
-    "exchange.view_benefitroster",
-    "exchange.add_benefitroster",
-    "exchange.view_eligibilitycheck",
-    "exchange.add_eligibilitycheck",
-    "exchange.view_certificationfinding",
-    "exchange.change_certificationfinding",
-]
+OFFICER = list(CERTIFICATION_PERMISSIONS)
 
 
 class TestRosterPages(ScopedObjectViewTests):

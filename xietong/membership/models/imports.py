@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.models import BaseModel
+from xietong.core.models import BackgroundJob
 
 from ..choices import ImportStatus
 
 
-class MemberImport(BaseModel):
+class MemberImport(BackgroundJob):
     """One uploaded roll file and what became of it: progress, counts, the error report.
 
     The file and the report live under ``MEDIA_ROOT/imports/`` and are served only through the
@@ -37,20 +36,9 @@ class MemberImport(BaseModel):
     invalid_rows = models.PositiveIntegerField(_("有误的行"), default=0)
     created_count = models.PositiveIntegerField(_("新增会员"), default=0)
     updated_count = models.PositiveIntegerField(_("更新会员"), default=0)
-    message = models.TextField(_("说明"), blank=True)
     report = models.FileField(_("错误报告"), upload_to="imports/", blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("导入人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(BackgroundJob.Meta):
         verbose_name = _("会员导入")
         verbose_name_plural = _("会员导入")
 
@@ -60,6 +48,4 @@ class MemberImport(BaseModel):
     @property
     def percent(self) -> int:
         """How far the check has got, for the progress bar."""
-        if self.status in (ImportStatus.DONE, ImportStatus.FAILED):
-            return 100
-        return int(100 * self.checked_rows / self.total_rows) if self.total_rows else 0
+        return self.progress(self.checked_rows, self.total_rows)
