@@ -70,11 +70,13 @@ def node_public_key() -> str:
 @functools.cache
 def group_key() -> bytes:
     """The region group's comparison key for private-mode encodings (ADR 009): the same on every node
-    of the group, given to each by its operator (``xietong node init --group-key-file``)."""
+    of the group, given to each by its operator (``xietong node init --group-key-file``). An embedded
+    hub makes its own on first use; other nodes must be given the hub's."""
+    is_hub = settings.XIETONG_HUB_NODE_ID == settings.XIETONG_NODE_ID
     text = _key_text(
         settings.XIETONG_GROUP_KEY,
         Path(settings.XIETONG_GROUP_KEY_FILE),
-        autocreate=False,
+        autocreate=settings.XIETONG_PII_KEY_AUTOCREATE and is_hub,
         make=crypto.generate_key,
         missing="未配置区域组比对密钥：请设置 XIETONG_GROUP_KEY（或 node init --group-key-file）",
     )

@@ -337,3 +337,20 @@ def test_figures_count_people_checked_findings_confirmed_and_help_given(
     mine = rows[("北京节点", year)]
     assert (mine.checked, mine.findings, mine.confirmed) == (3, 1, 1)
     assert rows[("天津节点", year)].assisted == 2
+
+
+def test_a_node_without_the_group_key_says_so_and_sends_nothing(
+    bureau: Organization, peer: Peer, settings: Any, tmp_path: Any
+) -> None:
+    from xietong.core import pii
+
+    settings.XIETONG_GROUP_KEY = ""
+    settings.XIETONG_GROUP_KEY_FILE = tmp_path / "group-match.key"
+    settings.XIETONG_HUB_NODE_ID = "sh"  # not the hub: it must be given the hub's key
+    pii.reset_caches()
+    try:
+        run = start_run(bureau, peer)
+    finally:
+        pii.reset_caches()
+    assert run.status == RunStatus.FAILED and "未配置区域组比对密钥" in run.message
+    assert not ExchangeMessage.objects.filter(kind="certification.request").exists()
