@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -232,11 +233,16 @@ def sign(private_b64: str, message: bytes) -> str:
 def verify(public_b64: str, message: bytes, signature: str) -> bool:
     """True only for a valid signature; a bad signature, key or encoding gives False, never an error."""
     try:
-        public = Ed25519PublicKey.from_public_bytes(_b64_decode(public_b64))
-        public.verify(_b64_decode(signature), message)
+        _public_key(public_b64).verify(_b64_decode(signature), message)
     except (InvalidSignature, ValueError, TypeError, binascii.Error, AttributeError):
         return False
     return True
+
+
+@functools.lru_cache(maxsize=64)
+def _public_key(public_b64: str) -> Ed25519PublicKey:
+    """A public key object (a node verifies with the same few keys all day; loading one is not free)."""
+    return Ed25519PublicKey.from_public_bytes(_b64_decode(public_b64))
 
 
 def canonical_json(obj: Any) -> bytes:

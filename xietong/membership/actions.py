@@ -426,6 +426,14 @@ def card_verify(*, token: str, service_point: ServicePoint, benefit: str, acting
 _USE_COLUMNS = "(created_at, updated_at, card_id, service_point_id, benefit, token_id, verified_by_id)"
 
 
+_PG_RECORD_USE = (
+    f"WITH c AS ({selectors.desk_card_sql()}), u AS (INSERT INTO {CardUse._meta.db_table} {_USE_COLUMNS} "  # noqa: S608
+    "SELECT %s::timestamptz, %s::timestamptz, c.id, %s::bigint, %s, %s, %s::bigint FROM c "
+    "WHERE c.status = %s AND c.member_status = %s "
+    "ON CONFLICT (token_id) DO NOTHING RETURNING id) SELECT c.*, (SELECT id FROM u) FROM c"
+)
+
+
 def _record_use(
     *, number: str, point_id: int, benefit: str, token_id: str, user_id: int | None
 ) -> tuple[selectors.DeskCard | None, int | None]:
@@ -441,16 +449,16 @@ def _record_use(
     table = CardUse._meta.db_table
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     use = [now, now, point_id, benefit, token_id, user_id]
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        # A server-side bound, prepared statement: PostgreSQL plans it once per connection.
+        with psycopg.Cursor(connection.connection) as raw:
+            raw.execute(_PG_RECORD_USE, [number, *use, CardStatus.ACTIVE, MemberStatus.ACTIVE], prepare=True)
+            row = raw.fetchone()
+        return (selectors.DeskCard(*row[:-1]), row[-1]) if row else (None, None)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"WITH c AS ({selectors.desk_card_sql()}), u AS (INSERT INTO {table} {_USE_COLUMNS} "  # noqa: S608
-                "SELECT %s, %s, c.id, %s, %s, %s, %s FROM c WHERE c.status = %s AND c.member_status = %s "
-                "ON CONFLICT (token_id) DO NOTHING RETURNING id) SELECT c.*, (SELECT id FROM u) FROM c",
-                [number, *use, CardStatus.ACTIVE, MemberStatus.ACTIVE],
-            )
-            row = cursor.fetchone()
-            return (selectors.DeskCard(*row[:-1]), row[-1]) if row else (None, None)
         card = selectors.desk_card(number)
         if card is None or card.status != CardStatus.ACTIVE or card.member_status != MemberStatus.ACTIVE:
             return card, None

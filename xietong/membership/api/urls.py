@@ -6,4 +6,4 @@ from . import views
 router = DefaultRouter()
 router.register("members", views.MemberViewSet, basename="member")
 
-urlpatterns = [path("cards/verify/", views.CardVerifyView.as_view(), name="card-verify"), *router.urls]
+urlpatterns = [path("cards/verify/", views.card_verify_endpoint, name="card-verify"), *router.urls]

@@ -154,6 +154,37 @@ def test_a_desk_verifies_with_its_api_token_and_a_wrong_token_is_refused(scope: 
     assert wrong.status_code == 401
 
 
+def test_a_token_request_with_bad_input_gets_the_same_answers_as_a_session_one(scope: Scope) -> None:
+    from rest_framework.authtoken.models import Token
+
+    card = selectors.active_card(make_member(scope.home))
+    assert card is not None
+    account = make_user("desk", perms=["membership.verify_membercard"], organization=scope.root)
+    point = make_service_point(scope.root, account)
+    url, kind = reverse("card-verify"), "application/json"
+    by_token = {"Authorization": f"Token {Token.objects.create(user=account).key}"}
+    by_session = client_for(account)
+    missing = {"token": selectors.card_token(card), "benefit": "free_registration"}
+    elsewhere = {**missing, "service_point": point.pk + 999}
+    for body in (missing, elsewhere):
+        fast = Client().post(url, body, content_type=kind, headers=by_token)
+        slow = by_session.post(url, body, content_type=kind)
+        assert (fast.status_code, fast.json()) == (slow.status_code, slow.json())
+    assert Client().post(url, {}, content_type=kind, headers=by_token).json()["service_point"] == [
+        "该字段是必填项。"
+    ]
+    broken = Client().post(url, "{not json", content_type=kind, headers=by_token)
+    assert broken.status_code == 400 and "JSON" in broken.json()["detail"]
+    outsider = make_user("outsider", organization=scope.root)
+    denied = Client().post(
+        url,
+        elsewhere,
+        content_type=kind,
+        HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=outsider).key}",
+    )
+    assert denied.status_code == 403 and denied.json()["detail"] == "此账号不能核验会员卡"
+
+
 def test_the_public_key_is_published(settings: Any) -> None:
     body = Client().get(reverse("membership:public_key")).json()
     assert body["node"] == settings.XIETONG_NODE_ID and len(body["public_key"]) == 43
