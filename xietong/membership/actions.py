@@ -582,9 +582,10 @@ def member_import_run(
 
 def _known_people(checked: list[imports.CheckedRow]) -> tuple[dict[str, Person], dict[int, Member]]:
     """People already on the node (by blind index) and their current memberships, in a few queries."""
-    by_index = {
-        pii.blind_index(row.id_number, purpose="id_number"): row.id_number for row in checked if row.id_number
-    }
+    for row in checked:
+        if row.id_number and not row.id_index:
+            row.id_index = pii.blind_index(row.id_number, purpose="id_number")
+    by_index = {row.id_index: row.id_number for row in checked if row.id_number}
     people: dict[str, Person] = {}
     indexes = list(by_index)
     for start in range(0, len(indexes), IMPORT_BATCH):
@@ -642,7 +643,8 @@ def _write_members(
             person_ids[row.id_number] = pk
             new_people.append((
                 pk, row.name, "", pii.encrypt(row.id_number, field="id_number"),
-                pii.blind_index(row.id_number, purpose="id_number"), parsed.masked(), None, parsed.birth_date,
+                row.id_index or pii.blind_index(row.id_number, purpose="id_number"), parsed.masked(), None,
+                parsed.birth_date,
                 parsed.gender, parsed.region_code if parsed.region_code in regions else None,
                 pii.encrypt(row.phone, field="phone") if row.phone else "", phone_index,
                 pii.mask_phone(row.phone) if row.phone else "", False, job.organization_id, "[]", now, now,

@@ -58,6 +58,7 @@ class CheckedRow:
     name: str = ""
     id_number: str = ""
     parsed: idnumber.IdNumber | None = None
+    id_index: str = ""  # the ID number's blind index, computed once by the import
     phone: str = ""
     employer_name: str = ""
     joined_on: dt.date | None = None
