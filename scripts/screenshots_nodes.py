@@ -90,6 +90,7 @@ def certification_screens(hrss: Any) -> None:
     hrss.get_by_test_id("run-status").get_by_text("比对完成").wait_for(timeout=120_000)
     hrss.reload()
     hrss.screenshot(path=OUT / "certification-run.png", full_page=True)
+    hrss.goto(hrss.url + "?kind=fraud_suspected")
     hrss.get_by_test_id("findings").get_by_role("link").first.click()
     hrss.get_by_label("核实说明").fill("社区和家属证实已去世")
     hrss.screenshot(path=OUT / "certification-finding.png")

@@ -48,13 +48,16 @@ def synthetic_name(rng: random.Random) -> str:
     return surname + "".join(rng.choice(GIVEN) for _ in range(length))
 
 
-def synthetic_people(seed: int, region_code: str, count: int) -> list[SyntheticPerson]:
-    """``count`` distinct people registered in ``region_code`` (birth years 1962–2004)."""
+def synthetic_people(
+    seed: int, region_code: str, count: int, *, born_from: date = date(1962, 1, 1), years: int = 42
+) -> list[SyntheticPerson]:
+    """``count`` distinct people registered in ``region_code``, born in the ``years`` from ``born_from``
+    (by default 1962–2004: people of working age)."""
     rng = random.Random(seed)
     seen: set[str] = set()
     people: list[SyntheticPerson] = []
     while len(people) < count:
-        birth = date(1962, 1, 1) + timedelta(days=rng.randrange(0, 42 * 365))
+        birth = born_from + timedelta(days=rng.randrange(0, years * 365))
         gender = rng.choice("MF")
         number = synthetic_id(rng, region_code, birth, gender)
         if number in seen:

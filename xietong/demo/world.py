@@ -8,6 +8,7 @@ from __future__ import annotations
 import tomllib
 import zlib
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -218,7 +219,7 @@ def _build_certification(statistics: list[dict[str, Any]], orgs: dict[str, Organ
     if office is None or BenefitRoster.objects.exists():
         return
     k = list(NODE_OFFICES).index(node) if node in NODE_OFFICES else 0
-    pool = synthetic_people(2019, "110105", 90)
+    pool = synthetic_people(2019, "110105", 90, born_from=date(1938, 1, 1), years=26)  # retirees
     pensions = ["人员编号,姓名,公民身份号码,待遇起始日期"] + [
         f"YL{i:04d},{p.name},{p.id_number},20{10 + i % 15}-{1 + i % 12:02d}-01"
         for i, p in enumerate(pool)
