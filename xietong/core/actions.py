@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
 from xietong.lib import idnumber, names, phone
 
@@ -327,6 +328,13 @@ def regions_load(*, model: Any = Region) -> int:
         batch_size=1000,
     )
     return len(rows)
+
+
+def job_finish(job: Any, *, status: str, message: str) -> Any:
+    """End a background job (``BackgroundJob``): its final state, what it says, when it finished."""
+    job.status, job.message, job.finished_at = status, message, timezone.now()
+    job.save()
+    return job
 
 
 def roles_sync() -> list[Role]:

@@ -20,12 +20,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from xietong.core import audit, pii
+from xietong.core.actions import job_finish
 from xietong.core.choices import AuditAction, ImportStatus
 from xietong.core.models import Organization
 from xietong.core.workflows import move_audited
 from xietong.lib import creditcode, crypto, idnumber, workdays
 from xietong.lib.names import to_simplified
-from xietong.matching.columns import STANDARD_COLUMNS
+from xietong.matching.columns import unknown_columns
 
 from . import encodings, envelope, selectors, transport
 from .choices import (
@@ -954,12 +955,12 @@ def roster_import_start(
     """Keep the uploaded roster file and queue its import (progress is kept on the roster's row)."""
     from .tasks import run_roster_import
 
-    unknown = sorted(set(mapping) - set(STANDARD_COLUMNS))
+    unknown = unknown_columns(mapping)
     if unknown:
         raise ValidationError({"mapping": f"列映射中的{'、'.join(unknown)}不是标准列"})
     roster = BenefitRoster(
         organization=organization,
-        kind=RosterKind(kind),
+        kind=kind,
         title=title.strip() or Path(str(uploaded.name)).stem[:100],
         original_name=str(uploaded.name)[:200],
         mapping=mapping,
@@ -970,12 +971,6 @@ def roster_import_start(
     roster.save()
     audit.record(AuditAction.CREATE, target=roster, acting_user=acting_user, after=roster.snapshot())
     run_roster_import.enqueue(roster.pk)
-    return roster
-
-
-def _roster_failed(roster: BenefitRoster, message: str) -> BenefitRoster:
-    roster.status, roster.message, roster.finished_at = ImportStatus.FAILED, message, timezone.now()
-    roster.save()
     return roster
 
 
@@ -1026,14 +1021,22 @@ def roster_import_run(*, roster: BenefitRoster) -> BenefitRoster:
         with roster_files.make_workdir() as workdir:
             rows = _read_roster(roster, con, Path(workdir))
     except RosterError as exc:
-        return _roster_failed(roster, f"{exc.problem}{f'（第{exc.line}行）' if exc.line else ''}")
+        return job_finish(
+            roster,
+            status=ImportStatus.FAILED,
+            message=f"{exc.problem}{f'（第{exc.line}行）' if exc.line else ''}",
+        )
     finally:
         con.close()
     problems = [problem for row in rows for problem in _roster_row_problems(roster.kind, row)]
     roster.total_rows = len(rows)
     if problems:
         more = f"……共{len(problems)}处" if len(problems) > 20 else ""
-        return _roster_failed(roster, "名册有误，未导入任何数据：" + "；".join(problems[:20]) + more)
+        return job_finish(
+            roster,
+            status=ImportStatus.FAILED,
+            message="名册有误，未导入任何数据：" + "；".join(problems[:20]) + more,
+        )
     roster.save(update_fields=["total_rows", "updated_at"])
     entries = []
     for count, row in enumerate(rows, start=1):
@@ -1046,7 +1049,7 @@ def roster_import_run(*, roster: BenefitRoster) -> BenefitRoster:
                 name=(name or "")[:64],
                 id_number_cipher=pii.encrypt(number, field="id_number") if number else "",
                 id_number_index=pii.blind_index(id_valid, purpose="id_number") if id_valid else "",
-                id_number_masked=(number[:6] + "*" * 8 + number[-4:]) if len(number) >= 10 else "",
+                id_number_masked=idnumber.mask(number) if number else "",
                 birth_date=birth,
                 gender=gender or "",
                 event_date=event_date,
@@ -1066,8 +1069,11 @@ def roster_import_run(*, roster: BenefitRoster) -> BenefitRoster:
         roster.status, roster.finished_at = ImportStatus.DONE, timezone.now()
         note = f"（其中{invalid}人身份证号无效，按姓名和出生日期比对）" if invalid else ""
         roster.message = f"导入完成：{len(rows)}人{note}"
-        roster.file.delete(save=False)
+        # The clear-text upload goes once the rows are committed.
+        storage, uploaded = roster.file.storage, str(roster.file.name)
+        roster.file = None  # clears the FileField
         roster.save()
+        transaction.on_commit(lambda: storage.delete(uploaded))
         audit.record(
             AuditAction.IMPORT, target=roster, acting_user=roster.created_by, detail={"rows": len(rows)}
         )
@@ -1115,16 +1121,12 @@ def certification_run_send(*, run: EligibilityCheck) -> EligibilityCheck:
     ``certification.request`` message per chunk and partner in the outbox, all in one transaction."""
     entries = list(run.roster.entries.filter(suspended_at__isnull=True).order_by("pk"))
     if not entries:
-        run.status, run.message, run.finished_at = RunStatus.FAILED, "名册中没有可核查的人员", timezone.now()
-        run.save()
-        return run
+        return job_finish(run, status=RunStatus.FAILED, message="名册中没有可核查的人员")
     try:
         records = encodings.to_wire(encodings.encode_entries(entries))
         fingerprint = encodings.key_fingerprint()
     except ImproperlyConfigured as exc:
-        run.status, run.message, run.finished_at = RunStatus.FAILED, str(exc), timezone.now()
-        run.save()
-        return run
+        return job_finish(run, status=RunStatus.FAILED, message=str(exc))
     size = settings.XIETONG_CERTIFICATION_CHUNK
     chunks = [records[start : start + size] for start in range(0, len(records), size)]
     with transaction.atomic():
@@ -1261,7 +1263,7 @@ def certification_findings_apply(body: dict[str, Any], sender: ExchangeNode) -> 
     if request is None:
         raise ValidationError(f"认证批次 {run.uid} 没有发给节点 {sender.node_id}")
     chunk = _int_field(body, "chunk", low=1, high=max(request.chunks, 1))
-    checked = _int_field(body, "checked", low=0, high=settings.XIETONG_CERTIFICATION_CHUNK)
+    checked = _int_field(body, "checked", low=0, high=run.records)
     if chunk in request.answered:
         return request
     entries = {str(entry.pk): entry for entry in run.roster.entries.all()}

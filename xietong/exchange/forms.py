@@ -13,6 +13,7 @@ from xietong.core.forms import BootstrapFormMixin, date_input, set_queryset
 from xietong.core.models import Organization
 
 from .choices import FindingKind, RosterKind, Scheme
+from .models import BenefitRoster
 
 
 class ArrearsListingForm(BootstrapFormMixin, forms.Form):
@@ -171,7 +172,7 @@ class RosterImportForm(BootstrapFormMixin, forms.Form):
 class EligibilityCheckForm(BootstrapFormMixin, forms.Form):
     """Open a certification run: which roster (its office runs it), which partner regions, which checks."""
 
-    roster = forms.ModelChoiceField(label=_("待遇领取人员名册"), queryset=Organization.objects.none())
+    roster = forms.ModelChoiceField(label=_("待遇领取人员名册"), queryset=BenefitRoster.objects.none())
     partners = forms.MultipleChoiceField(
         label=_("协助认证的地区（对方节点）"),
         choices=(),

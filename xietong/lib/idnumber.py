@@ -302,7 +302,7 @@ class IdNumber:
 
     def masked(self) -> str:
         """First six and last four characters, the rest starred: ``110101********123X``."""
-        return self.number[:6] + "*" * 8 + self.number[-4:]
+        return mask(self.number)
 
     def age_on(self, day: date) -> int:
         """Age in whole years on ``day`` (a 29 February birthday counts from 1 March in other years)."""
@@ -327,6 +327,14 @@ def _birth_date(text: str, today: date) -> date:
     if born < _EARLIEST_BIRTH:
         raise InvalidIdNumber(f"出生日期{text}早于1900年1月1日", code="birth_date")
     return born
+
+
+def mask(number: str) -> str:
+    """An ID number as pages show it: the first six and last four characters, eight stars between
+    (also for a number that is not valid, as rosters may hold; shorter text is starred whole)."""
+    if len(number) < 10:
+        return "*" * len(number)
+    return number[:6] + "*" * 8 + number[-4:]
 
 
 def parse(value: str, *, today: date | None = None) -> IdNumber:

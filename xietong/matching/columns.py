@@ -56,12 +56,17 @@ def load_mapping(path: Path | None) -> dict[str, str]:
     columns = data.get("columns")
     if not isinstance(columns, dict):
         raise RosterError(path, "列映射文件应有 [columns] 一节")
-    unknown = sorted(set(columns) - set(STANDARD_COLUMNS))
+    unknown = unknown_columns(columns)
     if unknown:
         raise RosterError(
             path, f"列映射文件中的{'、'.join(unknown)}不是标准列（应为{'、'.join(STANDARD_COLUMNS)}）"
         )
     return {str(key): str(value) for key, value in columns.items()}
+
+
+def unknown_columns(mapping: dict[str, str]) -> list[str]:
+    """The keys of a mapping that are not standard columns (sorted), to name them in an error."""
+    return sorted(set(mapping) - set(STANDARD_COLUMNS))
 
 
 def resolve_columns(path: Path, headers: list[str], mapping: dict[str, str]) -> dict[str, str]:

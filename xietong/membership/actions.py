@@ -503,9 +503,7 @@ def member_import_start(
 
 
 def _fail(job: MemberImport, message: str) -> MemberImport:
-    job.status, job.message, job.finished_at = ImportStatus.FAILED, message, timezone.now()
-    job.save()
-    return job
+    return core_actions.job_finish(job, status=ImportStatus.FAILED, message=message)
 
 
 def member_import_run(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
@@ -83,13 +82,8 @@ class InsuranceTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         )
 
     def _done(self, call: Any) -> Response:
-        try:
-            transfer = call()
-        except DjangoValidationError as exc:
-            raise ValidationError(
-                exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-            ) from exc
-        return Response(InsuranceTransferSerializer(transfer).data)
+        # An action's ValidationError becomes a 400 in xietong.core.api.exceptions.
+        return Response(InsuranceTransferSerializer(call()).data)
 
     @extend_schema(request=TransferRequestSerializer, responses=InsuranceTransferSerializer)
     def create(self, request: Request) -> Response:

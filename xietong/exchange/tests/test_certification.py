@@ -69,9 +69,16 @@ def bureau(db: Any) -> Organization:
 
 
 def test_a_roster_is_stored_encrypted_and_masked_with_traditional_names_simplified(
-    bureau: Organization,
+    bureau: Organization, django_capture_on_commit_callbacks: Any
 ) -> None:
-    roster = import_roster(bureau, PENSIONERS, title="北京市养老金领取人员2026年11月")
+    from django.core.files.storage import default_storage
+
+    def stored() -> set[str]:
+        return set(default_storage.listdir("rosters")[1]) if default_storage.exists("rosters") else set()
+
+    before = stored()
+    with django_capture_on_commit_callbacks(execute=True):
+        roster = import_roster(bureau, PENSIONERS, title="北京市养老金领取人员2026年11月")
     assert roster.status == ImportStatus.DONE, roster.message
     assert roster.message == "导入完成：3人"
     entries = {e.record_id: e for e in roster.entries.all()}
@@ -81,6 +88,7 @@ def test_a_roster_is_stored_encrypted_and_masked_with_traditional_names_simplifi
     assert str(entries["P001"].birth_date) == "1948-03-07"
     assert str(entries["P003"].event_date) == "2020-02-01"
     assert not roster.file  # the clear-text upload is gone once the rows are stored
+    assert stored() == before
 
 
 def test_a_newer_roster_of_the_same_kind_supersedes_the_older_one(bureau: Organization) -> None:

@@ -130,7 +130,7 @@ def test_findings_of_another_office_are_not_found(peer: Peer) -> None:
     bureau = make_org("bj-rs", kind="hrss_bureau")
     roster = import_roster(bureau, PENSIONERS)
     run = EligibilityCheck.objects.create(
-        uid="c" * 32, organization=bureau, roster=roster, checks=["duplicate"]
+        uid="c" * 32, organization=bureau, roster=roster, checks=["duplicate"], records=3
     )
     run.requests.create(partner="tj", partner_name="天津节点", chunks=1)
     findings_from_tj(
@@ -143,6 +143,9 @@ def test_findings_of_another_office_are_not_found(peer: Peer) -> None:
     stranger = client_for(
         make_user("stranger", perms=OFFICER, organization=make_org("tj-rs", kind="hrss_bureau"))
     )
+    api = f"/api/exchange/certification/findings/{finding.pk}/"
+    assert stranger.get(api).status_code == 404
+    assert stranger.post(api + "confirm/", {}, content_type="application/json").status_code == 404
     assert stranger.get(reverse("exchange:finding_detail", args=[finding.pk])).status_code == 404
     stranger.post(reverse("exchange:finding_decide", args=[finding.pk]), {"decision": "confirm"})
     finding.refresh_from_db()
@@ -154,7 +157,7 @@ def test_the_api_lists_findings_and_takes_decisions_with_reasons_in_chinese(peer
     officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
     roster = import_roster(bureau, PENSIONERS)
     run = EligibilityCheck.objects.create(
-        uid="d" * 32, organization=bureau, roster=roster, checks=["duplicate"]
+        uid="d" * 32, organization=bureau, roster=roster, checks=["duplicate"], records=3
     )
     run.requests.create(partner="tj", partner_name="天津节点", chunks=1)
     item = {"ref": str(entry_of(run, "P003").pk), "kind": "duplicate", "score": 0.95, "evidence": "同项待遇"}
@@ -171,3 +174,19 @@ def test_the_api_lists_findings_and_takes_decisions_with_reasons_in_chinese(peer
     assert done["status"] == "dismissed"
     runs = officer.get("/api/exchange/certification/runs/").json()["results"]
     assert runs[0]["requests"][0]["answered_chunks"] == 1 and runs[0]["status"] == "done"
+
+
+def test_a_partner_that_refuses_the_request_is_named_with_its_reason_on_the_run_page(peer: Peer) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
+    roster = import_roster(bureau, PENSIONERS)
+    officer.post(
+        reverse("exchange:run_create"), {"roster": roster.pk, "partners": ["tj"], "checks": ["duplicate"]}
+    )
+    run = EligibilityCheck.objects.get()
+    # What the sender records when tj's signed acknowledgement says it did not apply the message.
+    ExchangeMessage.objects.filter(kind="certification.request").update(
+        status="refused", reason="比对密钥不一致：双方的区域组比对密钥不同，请核对 XIETONG_GROUP_KEY"
+    )
+    page = officer.get(reverse("exchange:run_detail", args=[run.pk])).content.decode()
+    assert "节点 tj 未受理第 1 号消息：比对密钥不一致" in page
