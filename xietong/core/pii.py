@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from django.conf import settings
@@ -100,6 +100,11 @@ def encrypt(value: str, *, field: str) -> str:
     return _cipher().encrypt(value, aad=field.encode())
 
 
+def encrypt_many(values: Sequence[str], *, field: str) -> list[str]:
+    """``encrypt`` for many values of one field."""
+    return _cipher().encrypt_many(values, aad=field.encode())
+
+
 def decrypt(token: str, *, field: str) -> str:
     """Decrypt a value written by ``encrypt`` for the same field."""
     return _cipher().decrypt(token, aad=field.encode())
@@ -108,6 +113,11 @@ def decrypt(token: str, *, field: str) -> str:
 def blind_index(value: str, *, purpose: str) -> str:
     """The keyed exact-match index of a normalised value (e.g. purpose ``"id_number"``)."""
     return crypto.blind_index(value, _index_key(purpose), purpose=purpose)
+
+
+def blind_indexes(values: Iterable[str], *, purpose: str) -> list[str]:
+    """``blind_index`` of many values."""
+    return crypto.blind_indexes(values, _index_key(purpose), purpose=purpose)
 
 
 def id_number_lookup(text: str) -> str | None:

@@ -41,8 +41,9 @@ class InvalidIdNumber(InvalidValue):
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212.\u00b7\u30fb_]+")
 _DIGITS = frozenset("0123456789")
 # ISO 7064 MOD 11-2 weights for positions 1–17: 2^(18-i) mod 11.
-_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
-_CHECK_CHARS = "10X98765432"
+WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
+# The check character for each remainder of the weighted sum modulo 11.
+CHECK_CHARS = "10X98765432"
 
 
 def _normalize_once(text: str) -> str:
@@ -67,8 +68,8 @@ def check_digit(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character (``0``–``9`` or ``X``) for the first 17 digits."""
     if len(first17) != 17 or not _is_ascii_digits(first17):
         raise InvalidIdNumber(f"计算校验码需要17位数字，收到“{first17}”", code="characters")
-    total = sum(int(ch) * weight for ch, weight in zip(first17, _WEIGHTS, strict=True))
-    return _CHECK_CHARS[total % 11]
+    total = sum(int(ch) * weight for ch, weight in zip(first17, WEIGHTS, strict=True))
+    return CHECK_CHARS[total % 11]
 
 
 def upgrade15(value15: str) -> str:
@@ -228,6 +229,14 @@ def _display(region: _Region) -> str:
 
 
 @functools.lru_cache(maxsize=16384)
+@cache
+def province_prefixes() -> frozenset[str]:
+    """The first two digits of every province-level code that ``region_name`` accepts."""
+    return frozenset(code[:2] for code in _table() if code.endswith("0000")) | frozenset(
+        _SUPPLEMENTARY_PROVINCES
+    )
+
+
 def region_name(code6: str) -> tuple[str, bool]:
     """The full name of a 6-digit region code and whether the code is abolished.
 

@@ -130,6 +130,12 @@ def _converter() -> Any:
     return opencc.OpenCC("t2s")
 
 
+def to_simplified_once(text: str) -> str:
+    """One OpenCC ``t2s`` pass (``to_simplified`` repeats it until stable); for whole columns joined
+    by newlines, which no phrase spans."""
+    return str(_converter().convert(text)) if text else ""
+
+
 def to_simplified(text: str) -> str:
     """Traditional to simplified Chinese (OpenCC ``t2s``); other text passes through unchanged.
 
@@ -137,9 +143,8 @@ def to_simplified(text: str) -> str:
     """
     if not text:
         return ""
-    converter = _converter()
     for _ in range(3):
-        converted = str(converter.convert(text))
+        converted = to_simplified_once(text)
         if converted == text:
             break
         text = converted

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from xietong.lib import idnumber
 from xietong.lib import names as lib_names
 
 WILDCARD = "?"
@@ -22,10 +23,6 @@ _PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010f
 _UNKNOWN = re.compile(r"[?？*＊□■�]")
 _SPACES = re.compile(r"\s+")
 _HAN = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134f]")
-
-# SQL macros: cleaning and checking ID numbers, dates in the forms provincial systems use, genders.
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK_CHARS = "10X98765432"
 
 
 def check_digits_arrow(bodies: Any) -> Any:
@@ -43,8 +40,8 @@ def check_digits_arrow(bodies: Any) -> Any:
     filled = pc.if_else(ok, array, "0" * 17).cast(pa.binary()).cast(pa.binary(17))
     offset = filled.offset * 17
     digits = np.frombuffer(filled.buffers()[1], dtype=np.uint8)[offset : offset + len(filled) * 17]
-    sums = (digits.reshape(-1, 17).astype(np.int64) - 48) @ np.array(_WEIGHTS, dtype=np.int64)
-    chars = np.array(list(_CHECK_CHARS))[sums % 11]
+    sums = (digits.reshape(-1, 17).astype(np.int64) - 48) @ np.array(idnumber.WEIGHTS, dtype=np.int64)
+    chars = np.array(list(idnumber.CHECK_CHARS))[sums % 11]
     return pa.array(chars, type=pa.string(), mask=~ok.to_numpy(zero_copy_only=False))
 
 
@@ -58,6 +55,7 @@ def register(con: Any) -> None:
     con.execute(SQL_MACROS)
 
 
+# SQL macros: cleaning and checking ID numbers, dates in the forms provincial systems use, genders.
 SQL_MACROS = r"""
 CREATE OR REPLACE TEMP MACRO xt_id_clean(s) AS
     upper(regexp_replace(translate(s, '０１２３４５６７８９ｘＸ', '0123456789XX'), '[^0-9A-Za-z]', '', 'g'));

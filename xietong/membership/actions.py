@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,7 +17,7 @@ from django.utils import timezone
 from stdnum import luhn
 
 from xietong.core import actions as core_actions
-from xietong.core import audit, pii
+from xietong.core import audit, bulk, pii
 from xietong.core.choices import AuditAction
 from xietong.core.models import Employer, Organization, Person, Region
 from xietong.core.workflows import move_audited
@@ -271,13 +271,19 @@ def member_set_status(
 # Cards --------------------------------------------------------------------------------------------
 
 
+def _card_number() -> str:
+    body = f"{CARD_PREFIX}{secrets.randbelow(10**11):011d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def _new_card_numbers(count: int) -> list[str]:
+    """``count`` card numbers not yet used: prefix, 11 random digits, Luhn check digit."""
+    return bulk.unused_values(MemberCard, "number", count, lambda n: [_card_number() for _ in range(n)])
+
+
 def new_card_number() -> str:
-    """A card number not yet used: prefix, 11 random digits, Luhn check digit."""
-    while True:
-        body = f"{CARD_PREFIX}{secrets.randbelow(10**11):011d}"
-        number = body + luhn.calc_check_digit(body)
-        if not MemberCard.objects.filter(number=number).exists():
-            return number
+    """One card number not yet used."""
+    return _new_card_numbers(1)[0]
 
 
 @transaction.atomic
@@ -287,19 +293,6 @@ def card_issue(*, member: Member, acting_user: Any, replaces: MemberCard | None 
         member=member, number=new_card_number(), issued_on=timezone.localdate(), replaces=replaces
     )
     return core_actions.save_with_audit(card, acting_user=acting_user)
-
-
-def _new_card_numbers(count: int) -> list[str]:
-    """``count`` unused card numbers (checked against the cards in one query per batch)."""
-    numbers: set[str] = set()
-    while len(numbers) < count:
-        batch = set()
-        for _ in range(count - len(numbers)):
-            body = f"{CARD_PREFIX}{secrets.randbelow(10**11):011d}"
-            batch.add(body + luhn.calc_check_digit(body))
-        taken = set(MemberCard.objects.filter(number__in=batch).values_list("number", flat=True))
-        numbers |= batch - taken
-    return list(numbers)
 
 
 @transaction.atomic
@@ -313,15 +306,15 @@ def cards_issue_bulk(*, members: list[Member], acting_user: Any) -> int:
     )
     todo = [m for m in members if m.pk not in holding and m.status == MemberStatus.ACTIVE]
     now, today = timezone.now(), timezone.localdate()
-    ids = _allocate_ids(MemberCard, len(todo))
-    rows = [
-        (pk, member.pk, number, CardStatus.ACTIVE.value, today, None, now, now)
-        for pk, member, number in zip(ids, todo, _new_card_numbers(len(todo)), strict=True)
-    ]
-    _insert_rows(MemberCard, CARD_COLUMNS, rows)
+    size = len(todo)
+    issued = bulk.insert(MemberCard, [{
+        "id": bulk.allocate_ids(MemberCard, size), "member_id": [member.pk for member in todo],
+        "number": _new_card_numbers(size), "status": CardStatus.ACTIVE.value, "issued_on": today,
+        "replaces_id": None, "created_at": now, "updated_at": now,
+    }] if size else [])  # fmt: skip
     audit.record(AuditAction.CREATE, target_type="membership.membercard", acting_user=acting_user,
-                 detail={"issued": len(rows)})  # fmt: skip
-    return len(rows)
+                 detail={"issued": issued})  # fmt: skip
+    return issued
 
 
 PRINT_BATCH_LIMIT = 1000
@@ -473,7 +466,7 @@ def _record_use(
 
 # Bulk import --------------------------------------------------------------------------------------
 
-IMPORT_BATCH = 2000
+IMPORT_CHUNK = 20_000  # rows encrypted and sent to the database at a time
 
 
 @transaction.atomic
@@ -523,265 +516,232 @@ def member_import_run(
             roll = imports.read_file(handle, job.original_name)
     except imports.ImportFileError as exc:
         return _fail(job, str(exc))
-    job.total_rows = len(roll.rows)
+    job.total_rows = len(roll)
     job.save(update_fields=["total_rows", "updated_at"])
     employers = dict(Employer.objects.values_list("name", "pk"))
-    checked: list[imports.CheckedRow] = []
-    for count, row in enumerate(imports.check_rows(roll.rows, today=today, employers=employers), start=1):
-        checked.append(row)
-        if count % IMPORT_BATCH == 0 or count == job.total_rows:
-            job.checked_rows = count
-            job.save(update_fields=["checked_rows", "updated_at"])
-            if progress:
-                progress(count, job.total_rows)
-    people, current = _known_people(checked)
-    for row in checked:
-        person = people.get(row.id_number)
+    checked = imports.check_roll(roll, today=today, employers=employers)
+    job.checked_rows = len(roll)
+    job.save(update_fields=["checked_rows", "updated_at"])
+    if progress:
+        progress(len(roll), len(roll))
+    id_index = pii.blind_indexes(checked.id_number, purpose="id_number")
+    people = selectors.people_by_id_index(
+        [index for index, number in zip(id_index, checked.id_number, strict=True) if number]
+    )
+    current = selectors.current_memberships([person.pk for person in people.values()])
+    for position in checked.good():
+        person = people.get(id_index[position])
         member = current.get(person.pk) if person else None
         if member is not None and member.organization_id != job.organization_id:
-            row.errors.append(
-                f"已是{member.organization.name}的会员（会员编号{member.number}），请办理会员关系转接"
+            checked.fail(
+                position,
+                f"已是{member.organization_name}的会员（会员编号{member.number}），请办理会员关系转接",
             )
-    invalid = [row for row in checked if row.errors]
-    job.invalid_rows = len(invalid)
-    if invalid:
-        _write_report(job, roll, invalid)
-    if invalid and not job.skip_invalid:
+    job.invalid_rows = len(checked.errors)
+    if checked.errors:
+        _write_report(job, checked)
+    if checked.errors and not job.skip_invalid:
         return _fail(
             job,
-            f"有{len(invalid)}行有误，未导入任何数据；请下载错误报告，改正后重新导入（或选择跳过有误的行）",
+            f"有{job.invalid_rows}行有误，未导入任何数据；请下载错误报告，改正后重新导入（或选择跳过有误的行）",
         )
+    good = checked.good()
     if job.dry_run:
         job.status, job.finished_at = ImportStatus.DONE, timezone.now()
-        job.message = (
-            f"校验完成：{len(checked) - len(invalid)}行可以导入，{len(invalid)}行有误（只校验，未导入）"
-        )
+        job.message = f"校验完成：{len(good)}行可以导入，{job.invalid_rows}行有误（只校验，未导入）"
         job.save()
         return job
     job.status = ImportStatus.WRITING
     job.save(update_fields=["status", "updated_at"])
-    good = [row for row in checked if not row.errors]
-    with transaction.atomic():
-        created, updated = _write_members(job, good, people, current, employers, today)
-        job.created_count, job.updated_count = created, updated
-        job.status, job.finished_at = ImportStatus.DONE, timezone.now()
-        skipped = f"，跳过有误的{len(invalid)}行" if invalid else ""
-        unchanged = len(good) - created - updated
-        job.message = f"导入完成：新增{created}名会员，更新{updated}名，{unchanged}名无变化{skipped}"
-        job.save()
-        audit.record(
-            AuditAction.IMPORT,
-            target=job,
-            acting_user=job.created_by,
-            detail={"created": created, "updated": updated, "invalid": len(invalid)},
+    rows = _ImportRows(checked, id_index, good, people, current, employers, today)
+    try:
+        with transaction.atomic():
+            created, updated = _write_members(job, rows)
+            job.created_count, job.updated_count = created, updated
+            job.status, job.finished_at = ImportStatus.DONE, timezone.now()
+            skipped = f"，跳过有误的{job.invalid_rows}行" if job.invalid_rows else ""
+            unchanged = len(good) - created - updated
+            job.message = f"导入完成：新增{created}名会员，更新{updated}名，{unchanged}名无变化{skipped}"
+            job.save()
+            audit.record(
+                AuditAction.IMPORT,
+                target=job,
+                acting_user=job.created_by,
+                detail={"created": created, "updated": updated, "invalid": job.invalid_rows},
+            )
+    except IntegrityError:
+        return _fail(
+            job, "写入时与同时进行的其他操作冲突（例如另一份名册导入了同一人），未导入任何数据；请重新导入"
         )
     return job
 
 
-def _known_people(checked: list[imports.CheckedRow]) -> tuple[dict[str, Person], dict[int, Member]]:
-    """People already on the node (by blind index) and their current memberships, in a few queries."""
-    for row in checked:
-        if row.id_number and not row.id_index:
-            row.id_index = pii.blind_index(row.id_number, purpose="id_number")
-    by_index = {row.id_index: row.id_number for row in checked if row.id_number}
-    people: dict[str, Person] = {}
-    indexes = list(by_index)
-    for start in range(0, len(indexes), IMPORT_BATCH):
-        for person in Person.objects.filter(id_number_index__in=indexes[start : start + IMPORT_BATCH]):
-            people[by_index[person.id_number_index]] = person
-    current: dict[int, Member] = {}
-    person_ids = [p.pk for p in people.values()]
-    for start in range(0, len(person_ids), IMPORT_BATCH):
-        chunk = person_ids[start : start + IMPORT_BATCH]
-        for member in Member.objects.filter(
-            person_id__in=chunk, status__in=MemberStatus.current()
-        ).select_related("organization"):
-            current[member.person_id] = member
-    return people, current
+@dataclass
+class _ImportRows:
+    """What writing an import needs: the checked file, each row's ID blind index, the rows to write,
+    the people and current memberships already on the node, the employers, and today."""
+
+    checked: imports.CheckedRoll
+    id_index: list[str]
+    good: list[int]
+    people: dict[str, selectors.KnownPerson]
+    current: dict[int, selectors.KnownMembership]
+    employers: dict[str, int]
+    today: date
+
+    def chunks(self, positions: list[int]) -> Iterator[list[int]]:
+        for start in range(0, len(positions), IMPORT_CHUNK):
+            yield positions[start : start + IMPORT_CHUNK]
+
+    def employer_id(self, position: int) -> int | None:
+        name = self.checked.employer_name[position]
+        return self.employers.get(name) if name else None
+
+
+def _write_members(job: MemberImport, rows: _ImportRows) -> tuple[int, int]:
+    """Create or update people and members; returns (created, updated) member counts.
+
+    New people and members go in with ``core.bulk.insert`` (COPY on PostgreSQL), encrypted a chunk
+    at a time while the database stores the previous chunk; changed rows are updated through the
+    ORM. Unchanged rows are left alone, so importing a file again is cheap.
+    """
+    checked, now = rows.checked, timezone.now()
+    person_ids = {index: person.pk for index, person in rows.people.items()}
+    fresh = [p for p in rows.good if rows.id_index[p] not in person_ids]
+    fresh_ids = bulk.allocate_ids(Person, len(fresh))
+    person_ids.update((rows.id_index[p], pk) for p, pk in zip(fresh, fresh_ids, strict=True))
+    regions = set(Region.objects.values_list("code", flat=True))
+    bulk.insert(Person, _person_batches(rows, fresh, person_ids, regions, job.organization_id, now))
+    known = [p for p in rows.good if rows.id_index[p] in rows.people]
+    phones = [checked.phone[p] for p in known]
+    phone_index = dict(zip(phones, pii.blind_indexes(phones, purpose="phone"), strict=True))
+    changed_people = []
+    for position in known:
+        person, number = rows.people[rows.id_index[position]], checked.phone[position]
+        new_phone = bool(number) and phone_index[number] != person.phone_index
+        if person.name != checked.name[position] or new_phone:
+            changed = Person(pk=person.pk, name=checked.name[position], updated_at=now)
+            changed.phone_cipher, changed.phone_index, changed.phone_masked = (
+                (pii.encrypt(number, field="phone"), phone_index[number], pii.mask_phone(number))
+                if new_phone
+                else (person.phone_cipher, person.phone_index, person.phone_masked)
+            )
+            changed_people.append(changed)
+    Person.objects.bulk_update(
+        changed_people, ["name", "phone_cipher", "phone_index", "phone_masked", "updated_at"], batch_size=2000
+    )
+    joining = [p for p in rows.good if person_ids[rows.id_index[p]] not in rows.current]
+    numbers = _new_member_numbers(len(joining))
+    member_ids = bulk.allocate_ids(Member, len(joining))
+    created = bulk.insert(
+        Member, _member_batches(rows, joining, member_ids, numbers, person_ids, job.organization_id, now)
+    )
+    changed_members = []
+    for position in rows.good:
+        member = rows.current.get(person_ids[rows.id_index[position]])
+        if member is None:
+            continue
+        employer_id, joined_on = rows.employer_id(position), checked.joined_on[position]
+        moved = bool(employer_id) and member.employer_id != employer_id
+        if moved or (joined_on and member.joined_on != joined_on):
+            changed_members.append(
+                Member(pk=member.pk, employer_id=employer_id or member.employer_id,
+                       joined_on=joined_on or member.joined_on, updated_at=now)
+            )  # fmt: skip
+    Member.objects.bulk_update(changed_members, ["employer", "joined_on", "updated_at"], batch_size=2000)
+    return created, len(changed_members)
+
+
+def _person_batches(
+    rows: _ImportRows,
+    positions: list[int],
+    person_ids: dict[str, int],
+    regions: set[str],
+    organization_id: int,
+    now: dt.datetime,
+) -> Iterator[bulk.Columns]:
+    """New people's columns a chunk at a time: ID numbers and phones encrypted, indexed and masked."""
+    checked = rows.checked
+    for chunk in rows.chunks(positions):
+        numbers = [checked.id_number[p] for p in chunk]
+        phones = [checked.phone[p] for p in chunk]
+        given = [number for number in phones if number]
+        ciphers = iter(pii.encrypt_many(given, field="phone"))
+        indexes = iter(pii.blind_indexes(given, purpose="phone"))
+        yield {
+            "id": [person_ids[rows.id_index[p]] for p in chunk],
+            "name": [checked.name[p] for p in chunk],
+            "name_original": "",
+            "id_number_cipher": pii.encrypt_many(numbers, field="id_number"),
+            "id_number_index": [rows.id_index[p] for p in chunk],
+            "id_number_masked": [idnumber.mask(number) for number in numbers],
+            "id_valid_until": None,
+            "birth_date": [checked.birth_date[p] for p in chunk],
+            "gender": [checked.gender[p] for p in chunk],
+            "id_region_id": [number[:6] if number[:6] in regions else None for number in numbers],
+            "phone_cipher": [next(ciphers) if number else "" for number in phones],
+            "phone_index": [next(indexes) if number else "" for number in phones],
+            "phone_masked": [pii.mask_phone(number) if number else "" for number in phones],
+            "is_migrant_worker": False,
+            "organization_id": organization_id,
+            "tags": "[]",
+            "created_at": now,
+            "updated_at": now,
+        }
+
+
+def _member_batches(
+    rows: _ImportRows,
+    positions: list[int],
+    member_ids: list[int],
+    numbers: list[str],
+    person_ids: dict[str, int],
+    organization_id: int,
+    now: dt.datetime,
+) -> Iterator[bulk.Columns]:
+    """New memberships' columns a chunk at a time."""
+    checked, offset = rows.checked, 0
+    for chunk in rows.chunks(positions):
+        end = offset + len(chunk)
+        yield {
+            "id": member_ids[offset:end],
+            "person_id": [person_ids[rows.id_index[p]] for p in chunk],
+            "organization_id": organization_id,
+            "employer_id": [rows.employer_id(p) for p in chunk],
+            "number": numbers[offset:end],
+            "status": MemberStatus.ACTIVE.value,
+            "joined_on": [checked.joined_on[p] or rows.today for p in chunk],
+            "left_on": None,
+            "source": MemberSource.IMPORT.value,
+            "created_at": now,
+            "updated_at": now,
+        }
+        offset = end
 
 
 def _new_member_numbers(count: int) -> list[str]:
-    """``count`` membership numbers not yet used (random, checked against the roll in one query)."""
-    year = f"{timezone.localdate():%Y}"
-    numbers: set[str] = set()
-    while len(numbers) < count:
-        batch = {f"HY{year}{secrets.randbelow(10**8):08d}" for _ in range(count - len(numbers))}
-        taken = set(Member.objects.filter(number__in=batch).values_list("number", flat=True))
-        numbers |= batch - taken
-    return list(numbers)
+    """``count`` membership numbers not yet used: HY, the year, eight random digits."""
+    import numpy as np
+
+    prefix = f"HY{timezone.localdate():%Y}"
+
+    def make(size: int) -> list[str]:
+        digits = np.random.default_rng(secrets.randbits(128)).integers(0, 10**8, size=size)
+        return [f"{prefix}{value:08d}" for value in digits.tolist()]
+
+    return bulk.unused_values(Member, "number", count, make)
 
 
-def _write_members(
-    job: MemberImport,
-    rows: list[imports.CheckedRow],
-    people: dict[str, Person],
-    current: dict[int, Member],
-    employers: dict[str, int],
-    today: date,
-) -> tuple[int, int]:
-    """Create or update people and members; returns (created, updated) member counts.
-
-    New rows go in with one multi-row insert per batch (PostgreSQL ``COPY``), their ids allocated
-    up front, since building ORM objects costs more than encrypting them; changed rows are updated
-    through the ORM. Unchanged rows are left alone, so importing a file again is cheap.
-    """
-    regions = set(Region.objects.values_list("code", flat=True))
-    now = timezone.now()
-    person_ids: dict[str, int] = {number: person.pk for number, person in people.items()}
-    new_people: list[tuple[Any, ...]] = []
-    changed_people: list[Person] = []
-    fresh = [row for row in rows if row.id_number not in people]
-    ids = iter(_allocate_ids(Person, len(fresh)))
-    for row in rows:
-        phone_index = pii.blind_index(row.phone, purpose="phone") if row.phone else ""
-        person = people.get(row.id_number)
-        if person is None:
-            parsed = row.parsed or idnumber.parse(row.id_number, today=today)
-            pk = next(ids)
-            person_ids[row.id_number] = pk
-            new_people.append((
-                pk, row.name, "", pii.encrypt(row.id_number, field="id_number"),
-                row.id_index or pii.blind_index(row.id_number, purpose="id_number"), parsed.masked(), None,
-                parsed.birth_date,
-                parsed.gender, parsed.region_code if parsed.region_code in regions else None,
-                pii.encrypt(row.phone, field="phone") if row.phone else "", phone_index,
-                pii.mask_phone(row.phone) if row.phone else "", False, job.organization_id, "[]", now, now,
-            ))  # fmt: skip
-            continue
-        changed = person.name != row.name
-        person.name = row.name
-        if row.phone and person.phone_index != phone_index:
-            person.phone_cipher = pii.encrypt(row.phone, field="phone")
-            person.phone_index, person.phone_masked = phone_index, pii.mask_phone(row.phone)
-            changed = True
-        if changed:
-            changed_people.append(person)
-    _insert_rows(Person, PERSON_COLUMNS, new_people)
-    Person.objects.bulk_update(
-        changed_people,
-        ["name", "phone_cipher", "phone_index", "phone_masked", "updated_at"],
-        batch_size=IMPORT_BATCH,
-    )
-    new_members: list[tuple[Any, ...]] = []
-    changed_members: list[Member] = []
-    fresh_rows = [row for row in rows if current.get(person_ids[row.id_number]) is None]
-    numbers = iter(_new_member_numbers(len(fresh_rows)))
-    member_ids = iter(_allocate_ids(Member, len(fresh_rows)))
-    for row in rows:
-        employer_id = employers.get(row.employer_name) if row.employer_name else None
-        member = current.get(person_ids[row.id_number])
-        if member is None:
-            new_members.append((
-                next(member_ids), person_ids[row.id_number], job.organization_id, employer_id, next(numbers),
-                MemberStatus.ACTIVE.value, row.joined_on or today, None, MemberSource.IMPORT.value, now, now,
-            ))  # fmt: skip
-        elif (employer_id and member.employer_id != employer_id) or (
-            row.joined_on and member.joined_on != row.joined_on
-        ):
-            member.employer_id = employer_id or member.employer_id
-            member.joined_on = row.joined_on or member.joined_on
-            changed_members.append(member)
-    _insert_rows(Member, MEMBER_COLUMNS, new_members)
-    Member.objects.bulk_update(
-        changed_members, ["employer", "joined_on", "updated_at"], batch_size=IMPORT_BATCH
-    )
-    return len(new_members), len(changed_members)
-
-
-# Column order of the rows ``_write_members`` builds for ``_insert_rows``.
-PERSON_COLUMNS = (
-    "id",
-    "name",
-    "name_original",
-    "id_number_cipher",
-    "id_number_index",
-    "id_number_masked",
-    "id_valid_until",
-    "birth_date",
-    "gender",
-    "id_region_id",
-    "phone_cipher",
-    "phone_index",
-    "phone_masked",
-    "is_migrant_worker",
-    "organization_id",
-    "tags",
-    "created_at",
-    "updated_at",
-)
-CARD_COLUMNS = ("id", "member_id", "number", "status", "issued_on", "replaces_id", "created_at", "updated_at")
-MEMBER_COLUMNS = (
-    "id",
-    "person_id",
-    "organization_id",
-    "employer_id",
-    "number",
-    "status",
-    "joined_on",
-    "left_on",
-    "source",
-    "created_at",
-    "updated_at",
-)
-
-
-def _allocate_ids(model: Any, count: int) -> list[int]:
-    """``count`` primary keys for rows about to be inserted (the sequence on PostgreSQL; on SQLite the
-    next ids after the largest, safe because the import's transaction holds SQLite's write lock)."""
-    from django.db import connection
-
-    if not count:
-        return []
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            sequence = f"pg_get_serial_sequence('{table}', 'id')"
-            cursor.execute(f"SELECT nextval({sequence}) FROM generate_series(1, %s)", [count])  # noqa: S608
-            return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 - the model's own table
-        start = cursor.fetchone()[0] + 1
-        return list(range(start, start + count))
-
-
-def _insert_rows(model: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Insert many rows at once: ``COPY`` on PostgreSQL, batched ``executemany`` elsewhere."""
-    from django.db import connection
-
-    if not rows:
-        return
-    table = model._meta.db_table
-    names = ", ".join(columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        # Rows share their timestamps: adapt each distinct one once.
-        memo = {
-            v: connection.ops.adapt_datetimefield_value(v)
-            for row in rows[:1]
-            for v in row
-            if isinstance(v, dt.datetime)
-        }
-        adapted = [tuple(memo.get(v, v) if isinstance(v, dt.datetime) else v for v in row) for row in rows]
-        marks = ", ".join(["%s"] * len(columns))
-        for start in range(0, len(adapted), IMPORT_BATCH):
-            cursor.executemany(
-                f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608 - the model's own table
-                adapted[start : start + IMPORT_BATCH],
-            )
-
-
-def _write_report(job: MemberImport, roll: imports.RollFile, invalid: list[imports.CheckedRow]) -> None:
+def _write_report(job: MemberImport, checked: imports.CheckedRoll) -> None:
     """The bad rows as an .xlsx: line number, the row as written, and what is wrong with it."""
     from django.core.files.base import ContentFile
 
     from xietong.core.exports import workbook_bytes
 
-    width = len(roll.headers)
+    roll, width = checked.roll, len(checked.roll.headers)
     rows = (
-        [row.source.line, *(row.source.raw + [""] * width)[:width], "；".join(row.errors)] for row in invalid
+        [roll.lines[position], *(roll.cells[position] + [""] * width)[:width], "；".join(errors)]
+        for position, errors in sorted(checked.errors.items())
     )
     content = workbook_bytes(["行号", *roll.headers, "错误"], rows, title="错误报告")
     job.report.save(f"{Path(job.file.name or 'import').stem}-report.xlsx", ContentFile(content), save=False)

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import functools
+from datetime import date
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
-from xietong.core import pii
-from xietong.core.models import AuditEvent, Organization
+from xietong.core import bulk, pii
+from xietong.core.models import AuditEvent, Organization, Person
 
 from . import cardtokens
-from .choices import ApplicationStatus, CardStatus
+from .choices import ApplicationStatus, CardStatus, MemberStatus
 from .models import (
     CardUse,
     JoinApplication,
@@ -89,7 +90,7 @@ def member_search(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
     if index:
         return queryset.filter(person__id_number_index=index)
     return queryset.filter(
-        Q(person__name__icontains=q) | Q(number__iexact=q) | Q(employer__name__icontains=q)
+        Q(person__name__icontains=q) | Q(number=q.upper()) | Q(employer__name__icontains=q)
     )
 
 
@@ -132,6 +133,50 @@ def service_points_for(user: Any) -> QuerySet[ServicePoint]:
 def card_uses(*, user: Any) -> QuerySet[CardUse]:
     """Uses of the cards of the user's scope."""
     return CardUse.objects.restrict(user, "view").select_related("card__member__person", "service_point")
+
+
+class KnownPerson(NamedTuple):
+    """A person already on the node, as a member import needs them (found by ID blind index)."""
+
+    pk: int
+    name: str
+    phone_cipher: str
+    phone_index: str
+    phone_masked: str
+
+
+class KnownMembership(NamedTuple):
+    """A person's current membership, as a member import needs it."""
+
+    pk: int
+    person_id: int
+    organization_id: int
+    organization_name: str
+    number: str
+    employer_id: int | None
+    joined_on: date
+
+
+def people_by_id_index(indexes: list[str]) -> dict[str, KnownPerson]:
+    """The people on the node among these ID blind indexes, by index (one query on PostgreSQL)."""
+    found: dict[str, KnownPerson] = {}
+    fields = ("id_number_index", "pk", *KnownPerson._fields[1:])
+    for part in bulk.where_in(Person.objects.order_by(), "id_number_index", indexes):
+        for index, *values in part.values_list(*fields):
+            found[index] = KnownPerson(*values)
+    return found
+
+
+def current_memberships(person_ids: list[int]) -> dict[int, KnownMembership]:
+    """The current (active or suspended) membership of each of these people that has one."""
+    fields: tuple[str, ...] = ("pk", "person_id", "organization_id", "organization__name", "number")
+    fields = (*fields, "employer_id", "joined_on")
+    found: dict[int, KnownMembership] = {}
+    queryset = Member.objects.order_by().filter(status__in=MemberStatus.current())
+    for part in bulk.where_in(queryset, "person_id", person_ids, sql_type="bigint"):
+        for values in part.values_list(*fields):
+            found[values[1]] = KnownMembership(*values)
+    return found
 
 
 def member_imports(*, user: Any) -> QuerySet[MemberImport]:

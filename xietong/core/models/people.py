@@ -20,21 +20,24 @@ class Person(BaseModel):
 
     audit_exclude = ("id_number_cipher", "phone_cipher", "id_number_index", "phone_index")
 
-    name = models.CharField(_("姓名"), max_length=64, db_index=True)
+    name = models.CharField(_("姓名"), max_length=64)
     name_original = models.CharField(_("原始姓名"), max_length=64, blank=True)
     id_number_cipher = models.TextField(_("身份证号码（密文）"), editable=False)
-    id_number_index = models.CharField(_("身份证号码索引"), max_length=64, unique=True, editable=False)
+    id_number_index = models.CharField(_("身份证号码索引"), max_length=64, editable=False)
     id_number_masked = models.CharField(_("身份证号码"), max_length=18, editable=False)
     id_valid_until = models.DateField(_("身份证有效期至"), null=True, blank=True, help_text=_("空表示长期"))
     birth_date = models.DateField(_("出生日期"))
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     id_region = models.ForeignKey(
-        "core.Region", verbose_name=_("签发地区"), null=True, blank=True, on_delete=models.PROTECT
+        "core.Region",
+        verbose_name=_("签发地区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,  # indexed in Meta, without the text-pattern twin Django adds to a text key
     )
     phone_cipher = models.TextField(_("手机号码（密文）"), blank=True, editable=False)
-    phone_index = models.CharField(
-        _("手机号码索引"), max_length=64, blank=True, db_index=True, editable=False
-    )
+    phone_index = models.CharField(_("手机号码索引"), max_length=64, blank=True, editable=False)
     phone_masked = models.CharField(_("手机号码"), max_length=16, blank=True, editable=False)
     is_migrant_worker = models.BooleanField(_("外地来京务工"), default=False)
     organization = models.ForeignKey(
@@ -47,6 +50,10 @@ class Person(BaseModel):
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
         permissions = [("reveal_person", _("查看完整身份证号码和手机号码"))]
+        # Only the indexes that queries use: searches by name are substring searches no B-tree
+        # serves, ID numbers are looked up by blind index, phones are not looked up (ADR 010).
+        indexes = [models.Index(fields=["name"]), models.Index(fields=["id_region"])]
+        constraints = [models.UniqueConstraint(fields=["id_number_index"], name="person_id_number_unique")]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.id_number_masked}）"

@@ -73,6 +73,13 @@ def test_nonces_are_fresh() -> None:
     assert CIPHER.encrypt("same") != CIPHER.encrypt("same")
 
 
+@given(st.lists(st.text(), max_size=20), st.binary(max_size=16))
+def test_encrypt_many_round_trips_with_a_fresh_nonce_each(values: list[str], aad: bytes) -> None:
+    tokens = CIPHER.encrypt_many([*values, "same", "same"], aad=aad)
+    assert [CIPHER.decrypt(token, aad=aad) for token in tokens] == [*values, "same", "same"]
+    assert len({_b64url_decode(token.split(":")[2])[:12] for token in tokens}) == len(tokens)
+
+
 def test_rotation() -> None:
     old_token = CIPHER.encrypt("旧数据", aad=b"f")
     rotated = FieldCipher(keys={"k2": KEY2, "k1": KEY1}, current="k2")
@@ -136,6 +143,12 @@ def test_blind_index_deterministic_and_key_dependent(value: str, key: bytes, oth
 def test_blind_index_is_truncated_hmac() -> None:
     expected = hmac.new(KEY1, b"phone\x0013812345678", hashlib.sha256).hexdigest()[:32]
     assert crypto.blind_index("13812345678", KEY1, purpose="phone") == expected
+
+
+@given(st.lists(st.text(), max_size=20))
+def test_blind_indexes_equal_one_by_one(values: list[str]) -> None:
+    many = crypto.blind_indexes(values, KEY1, purpose="id_number")
+    assert many == [crypto.blind_index(value, KEY1, purpose="id_number") for value in values]
 
 
 def test_blind_index_rejects_weak_key() -> None:

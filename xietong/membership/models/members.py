@@ -41,7 +41,7 @@ class Member(BaseModel):
         on_delete=models.PROTECT,
         related_name="members",
     )
-    number = models.CharField(_("会员编号"), max_length=20, unique=True, editable=False)
+    number = models.CharField(_("会员编号"), max_length=20, editable=False)
     status = models.CharField(_("会籍状态"), max_length=12, choices=MemberStatus.choices, default="active")
     joined_on = models.DateField(_("入会日期"))
     left_on = models.DateField(_("退会日期"), null=True, blank=True)
@@ -52,11 +52,12 @@ class Member(BaseModel):
         verbose_name = _("会员")
         verbose_name_plural = _("会员")
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="membership_member_number_unique"),
             models.UniqueConstraint(
                 fields=["person"],
                 condition=Q(status__in=["active", "suspended"]),
                 name="membership_one_current_per_person",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import random
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
@@ -17,7 +20,7 @@ from xietong.core import pii
 from xietong.core.models import Employer, Organization, Person
 from xietong.core.testing import Scope, client_for, make_org, make_user
 
-from .. import actions
+from .. import actions, imports
 from ..choices import ImportStatus
 from ..models import Member, MemberImport
 from .factories import fresh_id_number, make_member
@@ -244,3 +247,89 @@ def test_upload_of_another_file_type_is_refused_on_the_form(scope: Scope) -> Non
     )
     assert response.status_code == 200 and "请上传 .xlsx 或 .csv 文件" in response.content.decode()
     assert not MemberImport.objects.exists()
+
+
+def _variants(number: str, draw: random.Random) -> list[str]:
+    """One roll row built around a valid ID number: each cell usually in the common form, sometimes
+    in an odd or wrong one."""
+
+    def pick(common: str, *odd: str) -> str:
+        return common if draw.random() < 0.85 else draw.choice(odd)
+
+    birth = f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
+    gender = _gender(number)
+    return [
+        pick(draw.choice(["张三", "蕭乾", "職工12", "乾隆", "娜娜"]),
+             "欧阳 娜娜", "Ｊｏｈｎ", "阿依古丽·买买提", "李.四", "", "王" * 70, "Li Na"),
+        pick(number, number.lower(), number.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")),
+             f"{number[:6]} {number[6:]}", number[:6] + number[8:17], number[:10] + "0230" + number[14:],
+             number[:17] + ("0" if number[17] != "0" else "1"), number[:6] + "20991231" + number[14:],
+             "99" + number[2:], "", number[:17]),
+        pick(draw.choice(["", gender]), "女" if gender == "男" else "男", "M", "f", "1", "2", "男性", "未知"),
+        pick(draw.choice(["", birth]),
+             "1980-01-01", birth.replace("-", "/"), f"{birth[:4]}年{birth[5:7]}月", "x"),
+        pick(draw.choice(["", "13912345678"]), "+86 139 1234 5678", "12345", "23912345678"),
+        pick(draw.choice(["", "北京测试科技有限公司"]), "北京測試科技有限公司", "不存在的公司"),
+        pick(draw.choice(["", "2026-01-05"]), "2099-01-01", "20260105", "2026-02-30", "abc"),
+    ]  # fmt: skip
+
+
+def test_checking_whole_columns_gives_what_checking_each_row_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    draw = random.Random(20261126)
+    lines = [",".join(_variants(fresh_id_number(), draw)) for _ in range(600)]
+    roll = imports.read_file(io.BytesIO(_csv(lines)), "x.csv")
+    employers, today = {"北京测试科技有限公司": 1}, dt.date(2026, 11, 26)
+    slow_rows: list[int] = []
+    check_slowly = imports._check_slowly
+
+    def counting(result: imports.CheckedRoll, position: int, **kwargs: Any) -> None:
+        slow_rows.append(position)
+        check_slowly(result, position, **kwargs)
+
+    monkeypatch.setattr(imports, "_check_slowly", counting)
+    checked = imports.check_roll(roll, today=today, employers=employers)
+    assert 50 < len(slow_rows) < len(roll) - 50  # both paths were taken
+    for position in range(len(roll)):
+        row = imports.check_row(roll.source(position), today=today, employers=employers)
+        parsed = row.parsed
+        born, gender = (parsed.birth_date, parsed.gender) if parsed else (None, "")
+        expected = (
+            row.name,
+            row.id_number,
+            born,
+            gender,
+            row.phone,
+            row.employer_name,
+            row.joined_on,
+            row.errors,
+        )
+        errors = [e for e in checked.errors.get(position, []) if "行重复" not in e]
+        got = (checked.name[position], checked.id_number[position], checked.birth_date[position],
+               checked.gender[position], checked.phone[position], checked.employer_name[position],
+               checked.joined_on[position], errors)  # fmt: skip
+        assert got == expected, roll.cells[position]
+
+
+def test_a_name_longer_than_the_register_holds_is_refused(union: Organization) -> None:
+    job = _run(union, "long.csv", _csv([f"{'王' * 65},{fresh_id_number()},,,,,"]))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and not Person.objects.exists()
+    sheet = load_workbook(io.BytesIO(job.report.read())).active
+    assert "姓名超过64个字" in list(sheet.iter_rows(values_only=True))[1][-1]
+
+
+def test_a_conflict_while_writing_commits_nothing_and_says_to_retry(
+    union: Organization, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def conflicting(job: MemberImport, rows: Any) -> tuple[int, int]:
+        Person.objects.create(
+            name="先到者", id_number_cipher="x", id_number_index="dup", birth_date=dt.date(1980, 1, 1),
+            gender="M", organization=union,
+        )  # fmt: skip
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(actions, "_write_members", conflicting)
+    job = _run(union, "a.csv", _csv(_good_rows(3)))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and "请重新导入" in job.message
+    assert not Person.objects.exists() and not Member.objects.exists()
