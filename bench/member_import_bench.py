@@ -21,7 +21,7 @@ import os
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +32,17 @@ BEIJING = ("110101", "110102", "110105", "110106", "110108")
 
 
 def _roll(path: Path, rows: int, regions: tuple[str, ...] = BEIJING) -> None:
+    """N members with distinct ID numbers: a thousand sequence numbers per birth day, 40 years of
+    birth days per region (unique up to 14.6 million rows per region)."""
     from xietong.lib import idnumber
 
+    days = 14_600
     with path.open("w", encoding="utf-8") as out:
         out.write("姓名,身份证号码,性别,出生日期,手机号码,入会日期\n")
         for i in range(rows):
-            birth = date(1960 + i % 40, 1 + i % 12, 1 + i % 28)
-            region = regions[i // 200_000 % len(regions)]
-            body = f"{region}{birth:%Y%m%d}{(i // 5) % 1000:03d}"
+            birth = date(1960, 1, 1) + timedelta(days=(i // 1000) % days)
+            region = regions[i // (1000 * days) % len(regions)]
+            body = f"{region}{birth:%Y%m%d}{i % 1000:03d}"
             number = body + idnumber.check_digit(body)
             gender = "男" if int(number[16]) % 2 else "女"
             out.write(f"职工{i},{number},{gender},{birth.isoformat()},139{i % 10**8:08d},2026-01-05\n")

@@ -368,9 +368,8 @@ def build_scale(members: int, *, stdout: Any = None) -> dict[str, int]:
                 stdout.write(f"{org.name}：{job.message}")
     members_now = list(in_tree.filter(status="active"))
     target_cards = round(len(members_now) * SEED_CARD_RATIO)
-    holding = Member.objects.filter(pk__in=[m.pk for m in members_now], cards__status="active").count()
-    without = [m for m in members_now if not m.cards.filter(status="active").exists()][
-        : max(0, target_cards - holding)
-    ]
+    holders = set(in_tree.filter(status="active", cards__status="active").values_list("pk", flat=True))
+    holding = len(holders)
+    without = [m for m in members_now if m.pk not in holders][: max(0, target_cards - holding)]
     issued = membership.cards_issue_bulk(members=without, acting_user=None)
     return {"members": in_tree.count(), "cards": holding + issued}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -35,6 +37,8 @@ from .models import (
     OutreachEvent,
     ServicePoint,
 )
+
+logger = logging.getLogger(__name__)
 
 CARD_PREFIX = "8611"  # card numbers: prefix, 11 random digits, Luhn check digit (16 digits, as bank cards)
 
@@ -509,26 +513,31 @@ def member_import_run(
     duplicated. Bad rows go to an .xlsx report with their line number and reasons.
     """
     today = today or timezone.localdate()
+    laps = _Laps()
     job.status = ImportStatus.CHECKING
     job.save(update_fields=["status", "updated_at"])
     try:
         with job.file.open("rb") as handle:
             roll = imports.read_file(handle, job.original_name)
+        laps.lap("read")
     except imports.ImportFileError as exc:
         return _fail(job, str(exc))
     job.total_rows = len(roll)
     job.save(update_fields=["total_rows", "updated_at"])
     employers = dict(Employer.objects.values_list("name", "pk"))
     checked = imports.check_roll(roll, today=today, employers=employers)
+    laps.lap("check")
     job.checked_rows = len(roll)
     job.save(update_fields=["checked_rows", "updated_at"])
     if progress:
         progress(len(roll), len(roll))
     id_index = pii.blind_indexes(checked.id_number, purpose="id_number")
+    laps.lap("blind indexes")
     people = selectors.people_by_id_index(
         [index for index, number in zip(id_index, checked.id_number, strict=True) if number]
     )
     current = selectors.current_memberships([person.pk for person in people.values()])
+    laps.lap("look-up")
     for position in checked.good():
         person = people.get(id_index[position])
         member = current.get(person.pk) if person else None
@@ -556,7 +565,7 @@ def member_import_run(
     rows = _ImportRows(checked, id_index, good, people, current, employers, today)
     try:
         with transaction.atomic():
-            created, updated = _write_members(job, rows)
+            created, updated = _write_members(job, rows, laps)
             job.created_count, job.updated_count = created, updated
             job.status, job.finished_at = ImportStatus.DONE, timezone.now()
             skipped = f"，跳过有误的{job.invalid_rows}行" if job.invalid_rows else ""
@@ -569,6 +578,8 @@ def member_import_run(
                 acting_user=job.created_by,
                 detail={"created": created, "updated": updated, "invalid": job.invalid_rows},
             )
+        laps.lap("commit")
+        logger.info("member import %s: %s rows; seconds: %s", job.pk, len(roll), laps)
     except IntegrityError:
         return _fail(
             job, "写入时与同时进行的其他操作冲突（例如另一份名册导入了同一人），未导入任何数据；请重新导入"
@@ -598,7 +609,23 @@ class _ImportRows:
         return self.employers.get(name) if name else None
 
 
-def _write_members(job: MemberImport, rows: _ImportRows) -> tuple[int, int]:
+class _Laps:
+    """Seconds spent in each phase of an import, for the log (where a slow import spends its time)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._since = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = round(now - self._since, 2)
+        self._since = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{phase} {seconds}" for phase, seconds in self.seconds.items())
+
+
+def _write_members(job: MemberImport, rows: _ImportRows, laps: _Laps) -> tuple[int, int]:
     """Create or update people and members; returns (created, updated) member counts.
 
     New people and members go in with ``core.bulk.insert`` (COPY on PostgreSQL), encrypted a chunk
@@ -612,6 +639,7 @@ def _write_members(job: MemberImport, rows: _ImportRows) -> tuple[int, int]:
     person_ids.update((rows.id_index[p], pk) for p, pk in zip(fresh, fresh_ids, strict=True))
     regions = set(Region.objects.values_list("code", flat=True))
     bulk.insert(Person, _person_batches(rows, fresh, person_ids, regions, job.organization_id, now))
+    laps.lap("people")
     known = [p for p in rows.good if rows.id_index[p] in rows.people]
     phones = [checked.phone[p] for p in known]
     phone_index = dict(zip(phones, pii.blind_indexes(phones, purpose="phone"), strict=True))
@@ -633,6 +661,7 @@ def _write_members(job: MemberImport, rows: _ImportRows) -> tuple[int, int]:
     joining = [p for p in rows.good if person_ids[rows.id_index[p]] not in rows.current]
     numbers = _new_member_numbers(len(joining))
     member_ids = bulk.allocate_ids(Member, len(joining))
+    laps.lap("numbers")
     created = bulk.insert(
         Member, _member_batches(rows, joining, member_ids, numbers, person_ids, job.organization_id, now)
     )
@@ -649,6 +678,7 @@ def _write_members(job: MemberImport, rows: _ImportRows) -> tuple[int, int]:
                        joined_on=joined_on or member.joined_on, updated_at=now)
             )  # fmt: skip
     Member.objects.bulk_update(changed_members, ["employer", "joined_on", "updated_at"], batch_size=2000)
+    laps.lap("members")
     return created, len(changed_members)
 
 

@@ -321,10 +321,10 @@ def test_a_name_longer_than_the_register_holds_is_refused(union: Organization) -
 def test_a_conflict_while_writing_commits_nothing_and_says_to_retry(
     union: Organization, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def conflicting(job: MemberImport, rows: Any) -> tuple[int, int]:
+    def conflicting(*args: Any) -> tuple[int, int]:
         Person.objects.create(
             name="先到者", id_number_cipher="x", id_number_index="dup", birth_date=dt.date(1980, 1, 1),
-            gender="M", organization=union,
+            gender="M", organization=args[0].organization,
         )  # fmt: skip
         raise IntegrityError("duplicate key value violates unique constraint")
 
