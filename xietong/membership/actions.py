@@ -768,10 +768,10 @@ def _write_report(job: MemberImport, checked: imports.CheckedRoll) -> None:
 
     from xietong.core.exports import workbook_bytes
 
-    roll, width = checked.roll, len(checked.roll.headers)
+    roll, bad = checked.roll, sorted(checked.errors)
     rows = (
-        [roll.lines[position], *(roll.cells[position] + [""] * width)[:width], "；".join(errors)]
-        for position, errors in sorted(checked.errors.items())
+        [roll.lines[position], *cells, "；".join(checked.errors[position])]
+        for position, cells in zip(bad, roll.cells(bad), strict=True)
     )
     content = workbook_bytes(["行号", *roll.headers, "错误"], rows, title="错误报告")
     job.report.save(f"{Path(job.file.name or 'import').stem}-report.xlsx", ContentFile(content), save=False)

@@ -307,7 +307,7 @@ def test_checking_whole_columns_gives_what_checking_each_row_gives(monkeypatch: 
         got = (checked.name[position], checked.id_number[position], checked.birth_date[position],
                checked.gender[position], checked.phone[position], checked.employer_name[position],
                checked.joined_on[position], errors)  # fmt: skip
-        assert got == expected, roll.cells[position]
+        assert got == expected, roll.cells([position])
 
 
 def test_a_name_longer_than_the_register_holds_is_refused(union: Organization) -> None:
@@ -333,3 +333,31 @@ def test_a_conflict_while_writing_commits_nothing_and_says_to_retry(
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED and "请重新导入" in job.message
     assert not Person.objects.exists() and not Member.objects.exists()
+
+
+_ROWS = _good_rows(4)
+
+
+@pytest.mark.parametrize(
+    ("content", "plain"),
+    [
+        ("\n".join([HEADER, *_ROWS]).encode(), True),
+        (("\ufeff" + "\r\n".join([HEADER, *_ROWS, ""])).encode(), True),  # BOM, Windows line ends
+        ("\n".join([HEADER, _ROWS[0], ",,,,,,", " \u3000,,,,,,", _ROWS[1]]).encode(), True),  # blank rows
+        ("\n".join([HEADER, _ROWS[0], "", _ROWS[1]]).encode(), False),  # an empty line
+        ("\n".join([HEADER, '"张,三"' + _ROWS[0][2:], _ROWS[1]]).encode(), False),  # quotes
+        ("\n".join([HEADER, _ROWS[0].rsplit(",", 2)[0], _ROWS[1]]).encode(), False),  # a short row
+        ("\n".join([HEADER, "\x1c" + _ROWS[0]]).encode(), False),  # white space only to Python
+        ("\n".join([HEADER, *_ROWS]).encode("gbk"), False),
+    ],
+)
+def test_both_csv_readers_give_the_same_roll(
+    content: bytes, plain: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert (imports._plain_csv(content) is not None) is plain
+    first = imports.read_file(io.BytesIO(content), "x.csv")
+    monkeypatch.setattr(imports, "_plain_csv", lambda data: None)
+    second = imports.read_file(io.BytesIO(content), "x.csv")
+    assert (first.headers, first.columns, first.lines) == (second.headers, second.columns, second.lines)
+    everything = list(range(len(first)))
+    assert first.cells(everything) == second.cells(everything) and len(first) == len(second)
