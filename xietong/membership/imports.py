@@ -209,9 +209,13 @@ def _check_size(rows: int) -> None:
         raise ImportFileError(f"文件有{rows}行，超过单次导入上限{MAX_ROWS}行，请拆分后导入")
 
 
-# What ``csv`` and Arrow could read differently: quotes (cells over several lines), blank lines,
-# carriage returns on their own, and the separators U+001C–U+001F, which Python counts as white space.
-_NOT_PLAIN = re.compile(rb'["\x1c-\x1f]|\n\r?\n|\r(?!\n)|^\r?\n')
+def _is_plain(data: bytes) -> bool:
+    """No quotes (cells over several lines), blank lines, carriage returns on their own, or the
+    separators U+001C–U+001F, which Python counts as white space: what ``csv`` and Arrow could read
+    differently. Byte searches, not a regular expression: a scan of 70 MB each."""
+    if any(mark in data for mark in (b'"', b"\x1c", b"\x1d", b"\x1e", b"\x1f", b"\n\n", b"\n\r\n")):
+        return False
+    return not data.startswith((b"\n", b"\r\n")) and data.count(b"\r") == data.count(b"\r\n")
 
 
 def _plain_csv(data: bytes) -> RollFile | None:
@@ -225,7 +229,7 @@ def _plain_csv(data: bytes) -> RollFile | None:
 
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if _NOT_PLAIN.search(data):
+    if not _is_plain(data):
         return None
     header_line = data.split(b"\n", 1)[0].rstrip(b"\r")
     try:
