@@ -234,6 +234,9 @@ def test_upload_page_runs_the_import_and_offers_the_report(scope: Scope) -> None
         make_user("outsider", perms=["membership.view_memberimport"], organization=scope.other)
     )
     assert outsider.get(reverse("membership:import_detail", args=[job.pk])).status_code == 404
+    MemberImport.objects.filter(pk=job.pk).update(status=ImportStatus.WRITING)  # the long, silent part
+    writing = officer.get(reverse("membership:import_detail", args=[job.pk])).content.decode()
+    assert "校验完成，正在写入数据库" in writing and "写入中" in writing
     template = officer.get(reverse("membership:import_template"))
     header = next(load_workbook(io.BytesIO(template.content)).active.iter_rows(values_only=True))
     assert header == tuple(HEADER.split(","))
