@@ -132,7 +132,7 @@ def where_in(
     if connection.vendor == "postgresql":
         if values:
             texts = [str(value) for value in values]
-            if any(_SEPARATOR in text for text in texts):
+            if "" in texts or any(_SEPARATOR in text for text in texts):  # string_to_array('') is {}
                 array = RawSQL(f"SELECT unnest(%s::{sql_type}[])", [texts])  # noqa: S611 - no user SQL
             else:  # one text parameter: psycopg adapts a long list slowly, value by value
                 array = RawSQL(  # noqa: S611 - no user SQL

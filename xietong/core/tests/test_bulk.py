@@ -46,6 +46,8 @@ def test_rows_are_inserted_with_lists_and_constants_and_looked_up_by_a_long_list
         part.values_list("name", flat=True) for part in bulk.where_in(Employer.objects.all(), "name", wanted)
     ))  # fmt: skip
     assert sorted(found) == sorted(wanted[:-1])
+    blank = [e.pk for part in bulk.where_in(Employer.objects.all(), "sector", [""]) for e in part]
+    assert sorted(blank) == sorted(ids[0::2])
     by_id = list(bulk.where_in(Employer.objects.all(), "pk", ids[:5], sql_type="bigint"))
     assert sorted(pk for part in by_id for pk in part.values_list("pk", flat=True)) == sorted(ids[:5])
 
