@@ -58,6 +58,7 @@ def insert(model: type[Model], batches: Iterable[Columns]) -> int:
     first = next(iterator, None)
     if first is None:
         return 0
+    batches = itertools.chain([first], iterator)
     names = ", ".join(first)
     total = 0
     with connection.cursor() as cursor:
@@ -71,7 +72,7 @@ def insert(model: type[Model], batches: Iterable[Columns]) -> int:
             # string ("" is an empty string) and leaves nulls bare, as COPY reads them.
             raw = cursor.cursor
             with raw.copy(sql, writer=QueuedLibpqWriter(raw)) as copy:
-                for batch in _chain(first, iterator):
+                for batch in batches:
                     buffer = io.BytesIO()
                     pa_csv.write_csv(_arrow_table(batch), buffer, options)
                     copy.write(buffer.getvalue())
@@ -79,10 +80,12 @@ def insert(model: type[Model], batches: Iterable[Columns]) -> int:
             return total
         marks = ", ".join(["%s"] * len(first))
         sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - the model's own table
-        for batch in _chain(first, iterator):
+        for batch in batches:
             size = _size(batch)
             columns = [
-                value if isinstance(value, list) else itertools.repeat(_sqlite_value(value), size)
+                [_sqlite_value(item) for item in value]
+                if isinstance(value, list)
+                else itertools.repeat(_sqlite_value(value), size)
                 for value in batch.values()
             ]
             rows = list(zip(*columns, strict=True))
@@ -90,11 +93,6 @@ def insert(model: type[Model], batches: Iterable[Columns]) -> int:
                 cursor.executemany(sql, rows[start : start + SQLITE_BATCH])
             total += size
     return total
-
-
-def _chain(first: Columns, rest: Iterator[Columns]) -> Iterator[Columns]:
-    yield first
-    yield from rest
 
 
 def _size(batch: Columns) -> int:
@@ -119,8 +117,13 @@ def _arrow_table(batch: Columns) -> Any:
 
 
 def _sqlite_value(value: Any) -> Any:
-    """A value as the SQLite backend stores it (aware datetimes as UTC text)."""
-    return connection.ops.adapt_datetimefield_value(value) if isinstance(value, dt.datetime) else value
+    """A value as Django's SQLite backend stores it: aware datetimes as UTC text, dates as ISO text
+    (not through ``sqlite3``'s default adapters, deprecated since Python 3.12)."""
+    if isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, dt.date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
 
 
 def where_in(

@@ -94,13 +94,6 @@ def _char_pinyin() -> dict[str, str]:
     return table
 
 
-@functools.cache
-def _converter() -> Any:
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
 _PLAIN_HAN = re.compile(r"[\u4e00-\u9fff]{1,8}")
 
 
@@ -136,9 +129,9 @@ def normalize_names(raw_names: Iterable[str]) -> list[tuple[str, str, str]]:
     """``(raw, simplified name, pinyin key)`` for each distinct raw name."""
     raws = [raw for raw in dict.fromkeys(raw_names) if raw]
     cleaned = [clean_name(raw) for raw in raws]
-    simplified = _converter().convert("\n".join(cleaned)).split("\n") if cleaned else []
+    simplified = lib_names.to_simplified_once("\n".join(cleaned)).split("\n") if cleaned else []
     if len(simplified) != len(cleaned):  # a newline inside a name: convert one by one
-        simplified = [_converter().convert(text) for text in cleaned]
+        simplified = [lib_names.to_simplified_once(text) for text in cleaned]
     return [(raw, simple, pinyin_key(simple)) for raw, simple in zip(raws, simplified, strict=True)]
 
 

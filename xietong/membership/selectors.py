@@ -1,4 +1,7 @@
-"""Every read of the membership app that a user makes: takes the user, returns a scoped queryset."""
+"""Every read of the membership app that a user makes: takes the user, returns a scoped queryset.
+
+A few node-wide look-ups serve writes rather than users (a card by number at a service desk, the
+people and memberships a roll import must not duplicate); they take no user and say so."""
 
 from __future__ import annotations
 
@@ -158,7 +161,8 @@ class KnownMembership(NamedTuple):
 
 
 def people_by_id_index(indexes: list[str]) -> dict[str, KnownPerson]:
-    """The people on the node among these ID blind indexes, by index (one query on PostgreSQL)."""
+    """The people on the node among these ID blind indexes, by index (one query on PostgreSQL).
+    Node-wide: an import must find a person whichever union registered them."""
     found: dict[str, KnownPerson] = {}
     fields = ("id_number_index", "pk", *KnownPerson._fields[1:])
     for part in bulk.where_in(Person.objects.order_by(), "id_number_index", indexes):
@@ -168,9 +172,11 @@ def people_by_id_index(indexes: list[str]) -> dict[str, KnownPerson]:
 
 
 def current_memberships(person_ids: list[int]) -> dict[int, KnownMembership]:
-    """The current (active or suspended) membership of each of these people that has one."""
-    fields: tuple[str, ...] = ("pk", "person_id", "organization_id", "organization__name", "number")
-    fields = (*fields, "employer_id", "joined_on")
+    """The current (active or suspended) membership of each of these people that has one
+    (node-wide: a member of another union is offered a transfer, not a second membership)."""
+    fields = (
+        "pk", "person_id", "organization_id", "organization__name", "number", "employer_id", "joined_on",
+    )  # fmt: skip
     found: dict[int, KnownMembership] = {}
     queryset = Member.objects.order_by().filter(status__in=MemberStatus.current())
     for part in bulk.where_in(queryset, "person_id", person_ids, sql_type="bigint"):
