@@ -19,6 +19,7 @@ from django.views.generic import DetailView, FormView, ListView
 from . import audit
 from .choices import AuditAction
 from .exports import xlsx_response
+from .filters import ListFilterSet
 
 
 class PermissionRequiredMixin(LoginRequiredMixin):
@@ -57,16 +58,23 @@ class HtmxTemplateMixin:
 
 
 class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
-    """A searchable, paginated list of what the user may see, with Excel export (``?export=xlsx``).
+    """A searchable, filterable, sortable, paginated list of what the user may see, with Excel export
+    (``?export=xlsx``) of exactly what the filters select (ADR 012).
 
-    Subclasses set ``permission`` and implement ``get_queryset`` through a selector; for export they
-    list ``export_columns`` as (header, callable or attribute path) and an ``export_filename``.
+    Subclasses set ``permission``, implement ``get_queryset`` through a selector (scoped, unfiltered)
+    and name their ``filterset_class`` (a ``core.filters.ListFilterSet``, the same one the API uses);
+    for export they list ``export_columns`` as (header, callable or attribute path) and an
+    ``export_filename``.
     """
 
     paginate_by = 25
+    filterset_class: ClassVar[type[ListFilterSet] | None] = None
     export_columns: ClassVar[Sequence[tuple[str, Any]]] = ()
     export_filename: ClassVar[str] = "export.xlsx"
     export_limit: ClassVar[int] = 100_000
+    #: Filter values a page opens with when the query string has none (``?status=`` shows all).
+    filter_defaults: ClassVar[dict[str, str]] = {}
+    filterset: ListFilterSet | None = None
 
     @property
     def q(self) -> str:
@@ -79,18 +87,29 @@ class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
             size = self.paginate_by
         return max(10, min(size, 200))
 
+    def filtered(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """``queryset`` narrowed and ordered by the list's filters from the query string."""
+        if self.filterset_class is None:
+            return queryset
+        data = self.request.GET.copy()
+        for key, value in self.filter_defaults.items():
+            data.setdefault(key, value)
+        self.filterset = self.filterset_class(data, queryset=queryset, request=self.request)
+        return self.filterset.qs
+
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object_list = self.filtered(self.get_queryset())
         if request.GET.get("export") == "xlsx" and self.export_columns:
             return self.export()
-        return super().get(request, *args, **kwargs)
+        return self.render_to_response(self.get_context_data())
 
     def export(self) -> HttpResponse:
         return export_response(
             self.request,
-            self.get_queryset()[: self.export_limit],
+            self.object_list[: self.export_limit],
             self.export_columns,
             filename=self.export_filename,
-            detail={"q": self.q},
+            detail={key: value for key, value in self.request.GET.items() if key != "export"},
         )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -100,6 +119,7 @@ class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
         context["q"] = self.q
         context["querystring"] = params.urlencode()
         context["export_enabled"] = bool(self.export_columns)
+        context["filter"] = self.filterset
         return context
 
 

@@ -33,10 +33,9 @@ def organization_list(
     *, user: Any, action: str = "view", q: str = "", kind: str = ""
 ) -> QuerySet[Organization]:
     """Organisations in the user's scope, searchable by name or code."""
-    qs = Organization.objects.restrict(user, action).select_related("parent", "region")
-    q = normalize_query(q)
-    if q:
-        qs = qs.filter(Q(name__contains=q) | Q(code__icontains=q))
+    qs = search_organizations(
+        Organization.objects.restrict(user, action).select_related("parent", "region"), q
+    )
     if kind:
         qs = qs.filter(kind=kind)
     return qs
@@ -105,10 +104,7 @@ def employer_list(
     *, user: Any, action: str = "view", q: str = "", organization: Organization | None = None
 ) -> QuerySet[Employer]:
     """Employers in the user's scope, searchable by name or credit code, optionally under one organisation."""
-    qs = Employer.objects.restrict(user, action).select_related("organization", "region")
-    q = normalize_query(q)
-    if q:
-        qs = qs.filter(Q(name__contains=q) | Q(credit_code__startswith=q.upper()))
+    qs = search_employers(Employer.objects.restrict(user, action).select_related("organization", "region"), q)
     if organization is not None:
         qs = qs.filter(organization__path__startswith=organization.path)
     return qs
@@ -118,10 +114,7 @@ def person_list(
     *, user: Any, action: str = "view", q: str = "", organization: Organization | None = None
 ) -> QuerySet[Person]:
     """People in the user's scope, searchable by name (ID numbers are looked up by blind index instead)."""
-    qs = Person.objects.restrict(user, action).select_related("organization", "id_region")
-    q = normalize_query(q)
-    if q:
-        qs = qs.filter(Q(name__contains=q) | Q(name_original__contains=q))
+    qs = search_people(Person.objects.restrict(user, action).select_related("organization", "id_region"), q)
     if organization is not None:
         qs = qs.filter(organization__path__startswith=organization.path)
     return qs
@@ -131,10 +124,7 @@ def audit_list(
     *, user: Any, q: str = "", action: str = "", target_type: str = "", target_id: str = ""
 ) -> QuerySet[AuditEvent]:
     """Audit events the user may read: those of organisations in scope (node-wide readers see all)."""
-    qs = AuditEvent.objects.restrict(user, "view").select_related("actor", "organization")
-    q = normalize_query(q)
-    if q:
-        qs = qs.filter(Q(actor_username__icontains=q) | Q(target_repr__contains=q))
+    qs = search_audit(AuditEvent.objects.restrict(user, "view").select_related("actor", "organization"), q)
     if action:
         qs = qs.filter(action=action)
     if target_type:
@@ -151,10 +141,7 @@ def user_list(*, user: Any, action: str = "core.manage_accounts", q: str = "") -
         .select_related("organization")
         .annotate(n_roles=Count("role_assignments"))
     )
-    q = normalize_query(q)
-    if q:
-        qs = qs.filter(Q(username__icontains=q) | Q(display_name__contains=q))
-    return qs.order_by("username")
+    return search_users(qs, q).order_by("username")
 
 
 def role_assignments_of(*, user: Any, account: User) -> QuerySet[RoleAssignment]:
@@ -165,3 +152,36 @@ def role_assignments_of(*, user: Any, account: User) -> QuerySet[RoleAssignment]
 def role_list() -> QuerySet[Role]:
     """All roles defined on this node."""
     return Role.objects.prefetch_related("permissions")
+
+
+# Searches: what a list's search box finds, shared by the selectors above and the lists' filters.
+
+
+def search_organizations(queryset: QuerySet[Organization], q: str) -> QuerySet[Organization]:
+    """Organisations whose name contains ``q`` or whose code contains it (any case)."""
+    q = normalize_query(q)
+    return queryset.filter(Q(name__contains=q) | Q(code__icontains=q)) if q else queryset
+
+
+def search_employers(queryset: QuerySet[Employer], q: str) -> QuerySet[Employer]:
+    """Employers whose name contains ``q`` or whose credit code starts with it."""
+    q = normalize_query(q)
+    return queryset.filter(Q(name__contains=q) | Q(credit_code__startswith=q.upper())) if q else queryset
+
+
+def search_people(queryset: QuerySet[Person], q: str) -> QuerySet[Person]:
+    """People whose name (as registered or as typed) contains ``q``."""
+    q = normalize_query(q)
+    return queryset.filter(Q(name__contains=q) | Q(name_original__contains=q)) if q else queryset
+
+
+def search_audit(queryset: QuerySet[AuditEvent], q: str) -> QuerySet[AuditEvent]:
+    """Audit events by the acting account or the record's description."""
+    q = normalize_query(q)
+    return queryset.filter(Q(actor_username__icontains=q) | Q(target_repr__contains=q)) if q else queryset
+
+
+def search_users(queryset: QuerySet[User], q: str) -> QuerySet[User]:
+    """Accounts by user name or display name."""
+    q = normalize_query(q)
+    return queryset.filter(Q(username__icontains=q) | Q(display_name__contains=q)) if q else queryset

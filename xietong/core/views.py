@@ -15,8 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import actions, selectors
-from .choices import AuditAction
+from . import actions, filters, selectors
 from .forms import EmployerForm, PersonForm, PersonLookupForm, RoleGrantForm, UserCreateForm
 from .generic import ActionFormView, ScopedDetailView, ScopedListView, attach_errors
 from .models import AuditEvent, Employer, Organization, Person, User
@@ -56,10 +55,11 @@ class OrganizationTreeView(ScopedListView):
         ("所在地区", "region.full_name"),
     )
     export_filename = "组织.xlsx"
+    filterset_class = filters.OrganizationFilter
     paginate_by = 0
 
     def get_queryset(self) -> QuerySet[Organization]:
-        return selectors.organization_list(user=self.request.user, q=self.q)
+        return selectors.organization_list(user=self.request.user)
 
     def get_paginate_by(self, queryset: QuerySet[Any]) -> None:  # type: ignore[override]
         return None
@@ -112,9 +112,10 @@ class EmployerListView(ScopedListView):
         ("行业", "sector"),
     )
     export_filename = "用人单位.xlsx"
+    filterset_class = filters.EmployerFilter
 
     def get_queryset(self) -> QuerySet[Employer]:
-        return selectors.employer_list(user=self.request.user, q=self.q)
+        return selectors.employer_list(user=self.request.user)
 
 
 class EmployerDetailView(ScopedDetailView):
@@ -176,9 +177,10 @@ class PersonListView(ScopedListView):
         ("登记组织", "organization.name"),
     )
     export_filename = "人员.xlsx"
+    filterset_class = filters.PersonFilter
 
     def get_queryset(self) -> QuerySet[Person]:
-        return selectors.person_list(user=self.request.user, q=self.q)
+        return selectors.person_list(user=self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -281,17 +283,10 @@ class AuditListView(ScopedListView):
         ("哈希", "hash"),
     )
     export_filename = "审计日志.xlsx"
+    filterset_class = filters.AuditFilter
 
     def get_queryset(self) -> QuerySet[AuditEvent]:
-        return selectors.audit_list(
-            user=self.request.user, q=self.q, action=self.request.GET.get("action", "")
-        )
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["actions"] = AuditAction.choices
-        context["current_action"] = self.request.GET.get("action", "")
-        return context
+        return selectors.audit_list(user=self.request.user)
 
 
 # Accounts -----------------------------------------------------------------------------------------
@@ -310,9 +305,10 @@ class UserListView(ScopedListView):
         ("启用", "is_active"),
     )
     export_filename = "账号.xlsx"
+    filterset_class = filters.UserFilter
 
     def get_queryset(self) -> QuerySet[User]:
-        return selectors.user_list(user=self.request.user, q=self.q)
+        return selectors.user_list(user=self.request.user)
 
 
 class UserCreateView(ActionFormView):

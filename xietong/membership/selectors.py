@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet
 
 from xietong.core import bulk, pii
 from xietong.core.models import AuditEvent, Organization, Person
+from xietong.core.selectors import normalize_query
 
 from . import cardtokens
 from .choices import ApplicationStatus, CardStatus, MemberStatus
@@ -40,9 +41,25 @@ def join_review_queue(
 ) -> QuerySet[JoinApplication]:
     """What an officer reviews: applications in a status, searched by name or employer."""
     queryset = join_applications(user=user).filter(status=status) if status else join_applications(user=user)
-    if q:
-        queryset = queryset.filter(Q(name__icontains=q) | Q(employer_name__icontains=q))
-    return queryset
+    return search_applications(queryset, q)
+
+
+def search_applications(queryset: QuerySet[JoinApplication], q: str) -> QuerySet[JoinApplication]:
+    """Applications by the applicant's name or the employer typed."""
+    q = normalize_query(q)
+    return queryset.filter(Q(name__icontains=q) | Q(employer_name__icontains=q)) if q else queryset
+
+
+def search_events(queryset: QuerySet[OutreachEvent], q: str) -> QuerySet[OutreachEvent]:
+    """Outreach events by title."""
+    q = normalize_query(q)
+    return queryset.filter(title__icontains=q) if q else queryset
+
+
+def search_transfers(queryset: QuerySet[MembershipTransfer], q: str) -> QuerySet[MembershipTransfer]:
+    """Membership transfers by the member's name."""
+    q = normalize_query(q)
+    return queryset.filter(member__person__name__icontains=q) if q else queryset
 
 
 def join_application_by_token(token: str) -> JoinApplication | None:

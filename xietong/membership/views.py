@@ -32,7 +32,7 @@ from xietong.core.generic import (
 )
 from xietong.core.selectors import organizations_for
 
-from . import actions, selectors
+from . import actions, filters, selectors
 from .choices import ApplicationStatus, Benefit, MemberStatus
 from .forms import ImportForm, JoinForm, OutreachEventForm, RejectForm, TransferForm, VerifyForm
 from .models import JoinApplication, Member, MemberImport, OutreachEvent
@@ -117,18 +117,15 @@ class ApplicationListView(ScopedListView):
         ("提交时间", lambda a: a.created_at.strftime("%Y-%m-%d %H:%M")),
     )
     export_filename = "入会申请.xlsx"
-
-    @property
-    def status(self) -> str:
-        value = self.request.GET.get("status", ApplicationStatus.SUBMITTED)
-        return value if value in ApplicationStatus.values or value == "" else ApplicationStatus.SUBMITTED
+    filterset_class = filters.ApplicationFilter
+    filter_defaults = {"status": ApplicationStatus.SUBMITTED}
 
     def get_queryset(self) -> Any:
-        return selectors.join_review_queue(user=self.request.user, q=self.q, status=self.status)
+        return selectors.join_applications(user=self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(status=self.status, statuses=ApplicationStatus.choices, reject_form=RejectForm())
+        context["reject_form"] = RejectForm()
         return context
 
 
@@ -210,16 +207,10 @@ class MemberListView(ScopedListView):
         ("会籍状态", "get_status_display"),
     )
     export_filename = "会员名册.xlsx"
+    filterset_class = filters.MemberFilter
 
     def get_queryset(self) -> Any:
-        queryset = selectors.member_search(selectors.members(user=self.request.user), self.q)
-        status = self.request.GET.get("status", "")
-        return queryset.filter(status=status) if status in MemberStatus.values else queryset
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.update(statuses=MemberStatus.choices, status=self.request.GET.get("status", ""))
-        return context
+        return selectors.members(user=self.request.user)
 
 
 class MemberDetailView(ScopedDetailView):
@@ -291,9 +282,10 @@ class EventListView(ScopedListView):
     permission = "membership.view_outreachevent"
     template_name = "membership/event_list.html"
 
+    filterset_class = filters.EventFilter
+
     def get_queryset(self) -> Any:
-        queryset = selectors.outreach_events(user=self.request.user)
-        return queryset.filter(title__icontains=self.q) if self.q else queryset
+        return selectors.outreach_events(user=self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -473,9 +465,10 @@ class TransferListView(ScopedListView):
     permission = "membership.view_member"
     template_name = "membership/transfer_list.html"
 
+    filterset_class = filters.TransferFilter
+
     def get_queryset(self) -> Any:
-        queryset = selectors.transfers(user=self.request.user)
-        return queryset.filter(member__person__name__icontains=self.q) if self.q else queryset
+        return selectors.transfers(user=self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -58,7 +58,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
-    "django_tables2",
     "axes",
     "csp",
     "django_tasks",
@@ -232,7 +231,6 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 
 # Personal-data protection (ARCHITECTURE.md §3.5). The master key never enters the database.
 XIETONG_PII_KEY = os.environ.get("XIETONG_PII_KEY", "")

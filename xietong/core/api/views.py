@@ -14,7 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import actions, selectors
+from .. import actions, filters, selectors
 from ..models import Employer, Organization, Person, Region
 from .permissions import ScopedModelPermission
 from .serializers import (
@@ -49,10 +49,10 @@ class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = OrganizationSerializer
     permission_classes = [ScopedModelPermission]
-    filterset_fields = ["kind", "parent"]
+    filterset_class = filters.OrganizationFilter
 
     def get_queryset(self) -> QuerySet[Organization]:
-        return selectors.organization_list(user=self.request.user, q=self.request.query_params.get("q", ""))
+        return selectors.organization_list(user=self.request.user)
 
     @extend_schema(parameters=[Q_PARAM])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -64,14 +64,12 @@ class EmployerViewSet(viewsets.ModelViewSet):
 
     serializer_class = EmployerSerializer
     permission_classes = [ScopedModelPermission]
-    filterset_fields = ["organization", "region"]
+    filterset_class = filters.EmployerFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Employer]:
         action_name = "change" if self.request.method == "PATCH" else "view"
-        return selectors.employer_list(
-            user=self.request.user, action=action_name, q=self.request.query_params.get("q", "")
-        )
+        return selectors.employer_list(user=self.request.user, action=action_name)
 
     @extend_schema(parameters=[Q_PARAM])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -101,13 +99,13 @@ class PersonViewSet(
 
     permission_classes = [ScopedModelPermission]
     permission_actions = {"reveal": "view"}
-    filterset_fields = ["organization", "gender"]
+    filterset_class = filters.PersonFilter
 
     def get_serializer_class(self) -> type:
         return PersonCreateSerializer if self.action == "create" else PersonSerializer
 
     def get_queryset(self) -> QuerySet[Person]:
-        return selectors.person_list(user=self.request.user, q=self.request.query_params.get("q", ""))
+        return selectors.person_list(user=self.request.user)
 
     @extend_schema(
         parameters=[

@@ -20,6 +20,7 @@ from xietong.core.api.authentication import CachedTokenAuthentication
 from xietong.core.api.permissions import ScopedModelPermission
 
 from .. import actions, selectors
+from ..filters import MemberFilter
 from ..models import Member
 from .serializers import MemberSerializer, VerifyRequestSerializer, VerifyResultSerializer
 
@@ -30,10 +31,10 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = MemberSerializer
     permission_classes = [ScopedModelPermission]
 
+    filterset_class = MemberFilter
+
     def get_queryset(self) -> QuerySet[Member]:
-        return selectors.member_search(
-            selectors.members(user=self.request.user), self.request.query_params.get("q", "")
-        )
+        return selectors.members(user=self.request.user)
 
 
 def _verify(user: Any, data: dict[str, Any]) -> dict[str, Any]:
