@@ -84,7 +84,7 @@ def job_run(*, label: str, pk: int) -> BackgroundJob | None:
     its ``runner`` and mark it ``done`` if the runner did not end it; if the runner raises, log the
     error and mark it ``failed`` with a Chinese message. A job that is gone or no longer queued (run
     twice, cancelled) is left alone."""
-    model: type[BackgroundJob] = apps.get_model(label)  # type: ignore[assignment]
+    model: type[BackgroundJob] = apps.get_model(label)
     job = model.objects.filter(pk=pk).first()
     if job is None or job.status != JobStatus.QUEUED:
         logger.warning("job %s %s is not queued (%s); not run", label, pk, job.status if job else "gone")

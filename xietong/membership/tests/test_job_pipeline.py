@@ -137,3 +137,28 @@ def test_illegal_moves_are_refused_and_a_finished_job_is_not_run_again(union: Or
     jobs.job_run(label="membership.MemberImport", pk=job.pk)  # a task delivered twice
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and Member.objects.count() == 3
+
+
+def test_the_migration_keeps_every_import_and_maps_its_status(union: Organization) -> None:
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = (
+        ("membership", "0003_member_number_constraint"),
+        ("membership", "0004_member_import_job_status"),
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    old = executor.loader.project_state([before]).apps.get_model("membership", "MemberImport")
+    for status in ("queued", "checking", "writing", "done", "failed"):
+        old.objects.create(
+            organization_id=union.pk, original_name=f"{status}.csv", status=status, message="原说明"
+        )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([after])
+    rows = {job.original_name: job for job in MemberImport.objects.all()}
+    assert len(rows) == 5
+    assert (rows["done.csv"].status, rows["done.csv"].message) == ("done", "原说明")
+    assert (rows["failed.csv"].status, rows["failed.csv"].message) == ("failed", "原说明")
+    for name in ("queued.csv", "checking.csv", "writing.csv"):  # interrupted by the upgrade
+        assert rows[name].status == "failed" and "请重新导入" in rows[name].message and rows[name].finished_at
