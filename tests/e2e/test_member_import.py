@@ -45,9 +45,9 @@ def test_import_with_errors_then_skip_them(page: Any, demo_world: dict[str, int]
     page.get_by_label("导入到工会").select_option(label="北京市政法卫生文化工会")
     page.get_by_label("名册文件（.xlsx 或 .csv，UTF-8 或 GBK）").set_input_files(str(roll))
     page.get_by_role("button", name="上传并导入").click()
-    assert "未导入任何数据" in page.get_by_test_id("import-message").inner_text()
+    assert "未导入任何数据" in page.get_by_test_id("job-message").inner_text()
     with page.expect_download() as download:
-        page.get_by_test_id("import-report").click()
+        page.get_by_test_id("job-result").click()
     report = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
     rows = list(report.iter_rows(values_only=True))
     assert [row[0] for row in rows[1:]] == bad_lines
@@ -59,5 +59,5 @@ def test_import_with_errors_then_skip_them(page: Any, demo_world: dict[str, int]
     page.get_by_label("名册文件（.xlsx 或 .csv，UTF-8 或 GBK）").set_input_files(str(roll))
     page.get_by_label("跳过有误的行，只导入无误的行").check()
     page.get_by_role("button", name="上传并导入").click()
-    assert f"新增{10_000 - len(bad_lines)}名会员" in page.get_by_test_id("import-message").inner_text()
+    assert f"新增{10_000 - len(bad_lines)}名会员" in page.get_by_test_id("job-message").inner_text()
     assert Member.objects.count() == before + 10_000 - len(bad_lines)

@@ -331,7 +331,9 @@ def regions_load(*, model: Any = Region) -> int:
 
 
 def job_finish(job: Any, *, status: str, message: str) -> Any:
-    """End a background job (``BackgroundJob``): its final state, what it says, when it finished."""
+    """End a background job that still keeps statuses of its own (the exchange's roster imports and
+    certification runs) with no check of the move. Jobs on the one pipeline end through
+    ``xietong.core.jobs.job_transition`` instead; this goes once the last of them has moved."""
     job.status, job.message, job.finished_at = status, message, timezone.now()
     job.save()
     return job

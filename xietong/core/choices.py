@@ -64,8 +64,22 @@ class AuditAction(models.TextChoices):
     RECEIVE = "receive", _("收到其他节点的数据")
 
 
+class JobStatus(models.TextChoices):
+    """Where a background job (``BackgroundJob``) stands; the same four states for every kind of job.
+
+    A job that goes through phases (checking, then writing) stays ``running`` and says which phase
+    it is in on its row (``jobs.job_progress(phase=…)``) instead of adding statuses.
+    """
+
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("进行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
 class ImportStatus(models.TextChoices):
-    """Where a bulk import stands."""
+    """Where a roster import of the exchange stands: the statuses before ``JobStatus``, kept until the
+    roster jobs move onto the one job pipeline (``xietong.core.jobs``)."""
 
     QUEUED = "queued", _("排队中")
     CHECKING = "checking", _("校验中")

@@ -16,17 +16,19 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from stdnum import luhn
 
 from xietong.core import actions as core_actions
 from xietong.core import audit, bulk, pii
-from xietong.core.choices import AuditAction
+from xietong.core.choices import AuditAction, JobStatus
+from xietong.core.jobs import job_enqueue, job_progress, job_transition
 from xietong.core.models import Employer, Organization, Person, Region
 from xietong.core.workflows import move_audited
 from xietong.lib import idnumber, names, phone
 
 from . import cardtokens, imports, selectors
-from .choices import ApplicationStatus, CardStatus, ImportStatus, MemberSource, MemberStatus, TransferStatus
+from .choices import ApplicationStatus, CardStatus, MemberSource, MemberStatus, TransferStatus
 from .models import (
     CardUse,
     JoinApplication,
@@ -482,9 +484,8 @@ def member_import_start(
     skip_invalid: bool = False,
     dry_run: bool = False,
 ) -> MemberImport:
-    """Keep the uploaded file and queue its import (a background task reports progress on the job)."""
-    from .tasks import run_member_import
-
+    """Keep the uploaded file and queue its import once this transaction commits (the worker runs
+    ``member_import_run`` and reports progress on the job)."""
     job = MemberImport(
         organization=organization,
         original_name=str(uploaded.name)[:200],
@@ -495,12 +496,12 @@ def member_import_start(
     job.file.save(f"{secrets.token_hex(8)}{Path(uploaded.name).suffix.lower()}", uploaded, save=False)
     job.save()
     audit.record(AuditAction.CREATE, target=job, acting_user=acting_user, after=job.snapshot())
-    run_member_import.enqueue(job.pk)
+    job_enqueue(job=job)
     return job
 
 
 def _fail(job: MemberImport, message: str) -> MemberImport:
-    return core_actions.job_finish(job, status=ImportStatus.FAILED, message=message)
+    return job_transition(job=job, to=JobStatus.FAILED, message=message)
 
 
 def member_import_run(
@@ -508,27 +509,28 @@ def member_import_run(
 ) -> MemberImport:
     """Check every row, then (unless a dry run, or bad rows without ``skip_invalid``) write them.
 
-    Checking reports progress on the job; writing is one transaction, so a failed batch commits
+    The runner of ``MemberImport`` (``xietong.core.jobs``): the worker calls it with the job
+    ``running``; the command line and the demo call it with the job still queued. Checking reports
+    its progress and phase on the job; writing is one transaction, so a failed batch commits
     nothing. Importing the same file again updates the same people and members: nothing is
     duplicated. Bad rows go to an .xlsx report with their line number and reasons.
     """
     today = today or timezone.localdate()
     laps = _Laps()
-    job.status = ImportStatus.CHECKING
-    job.save(update_fields=["status", "updated_at"])
+    if job.status == JobStatus.QUEUED:  # run directly, not by the worker
+        job_transition(job=job, to=JobStatus.RUNNING)
+    job_progress(job=job, phase=_("正在读取和校验文件"))
     try:
         with job.file.open("rb") as handle:
             roll = imports.read_file(handle, job.original_name)
         laps.lap("read")
     except imports.ImportFileError as exc:
         return _fail(job, str(exc))
-    job.total_rows = len(roll)
-    job.save(update_fields=["total_rows", "updated_at"])
+    job_progress(job=job, total=len(roll))
     employers = dict(Employer.objects.values_list("name", "pk"))
     checked = imports.check_roll(roll, today=today, employers=employers)
     laps.lap("check")
-    job.checked_rows = len(roll)
-    job.save(update_fields=["checked_rows", "updated_at"])
+    job_progress(job=job, done=len(roll), phase=_("正在核对已有的人员和会员"))
     if progress:
         progress(len(roll), len(roll))
     id_index = pii.blind_indexes(checked.id_number, purpose="id_number")
@@ -556,22 +558,19 @@ def member_import_run(
         )
     good = checked.good()
     if job.dry_run:
-        job.status, job.finished_at = ImportStatus.DONE, timezone.now()
-        job.message = f"校验完成：{len(good)}行可以导入，{job.invalid_rows}行有误（只校验，未导入）"
-        job.save()
+        message = f"校验完成：{len(good)}行可以导入，{job.invalid_rows}行有误（只校验，未导入）"
+        job_transition(job=job, to=JobStatus.DONE, message=message)
         return job
-    job.status = ImportStatus.WRITING
-    job.save(update_fields=["status", "updated_at"])
+    job_progress(job=job, phase=_("校验完成，正在写入数据库…"))
     rows = _ImportRows(checked, id_index, good, people, current, employers, today)
     try:
         with transaction.atomic():
             created, updated = _write_members(job, rows, laps)
             job.created_count, job.updated_count = created, updated
-            job.status, job.finished_at = ImportStatus.DONE, timezone.now()
             skipped = f"，跳过有误的{job.invalid_rows}行" if job.invalid_rows else ""
             unchanged = len(good) - created - updated
-            job.message = f"导入完成：新增{created}名会员，更新{updated}名，{unchanged}名无变化{skipped}"
-            job.save()
+            message = f"导入完成：新增{created}名会员，更新{updated}名，{unchanged}名无变化{skipped}"
+            job_transition(job=job, to=JobStatus.DONE, message=message)
             audit.record(
                 AuditAction.IMPORT,
                 target=job,

@@ -3,8 +3,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.choices import ImportStatus as ImportStatus  # shared with the exchange's roster imports
-
 
 class MemberStatus(models.TextChoices):
     """Where a membership stands (会籍状态)."""

@@ -401,7 +401,8 @@ class ImportDetailView(ScopedDetailView):
 
     permission = "membership.view_memberimport"
     template_name = "membership/import_detail.html"
-    partial_template_name = "membership/_partials/import_progress.html"
+    partial_template_name = "_partials/job_progress.html"
+    context_object_name = "job"  # what the shared progress partial shows
 
     def get_queryset(self) -> Any:
         return selectors.member_imports(user=self.request.user)

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ..choices import JobStatus
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
@@ -96,12 +98,35 @@ class BaseModel(models.Model):
 
 
 class BackgroundJob(BaseModel):
-    """Abstract base of work done in the background with its progress on its own row (imports,
-    eligibility checks): who started it, what it says, when it finished. Subclasses add ``status``;
-    ``FINISHED`` names the states that end the work."""
+    """Abstract base of long work done in the background (ARCHITECTURE.md §3.11): an import, a
+    comparison run. The row is the job: who started it, where it stands, how far it has got, what it
+    says, when it finished; the page polls it.
 
+    - ``status`` moves as data through ``TRANSITIONS`` (queued → running → done | failed), only by
+      ``xietong.core.jobs.job_transition``. A job with phases (checking, then writing) stays
+      ``running`` and says which phase it is in: ``message`` holds the phase while the job runs and
+      what came of it once it has finished, so a subclass adds no statuses.
+    - ``progress_fields`` names the subclass's own counters of work done and work to do (rows
+      checked of rows read …) that ``jobs.job_progress`` writes and the progress bar shows;
+      ``progress_text`` says what they count.
+    - ``runner`` is the dotted path of the action that does the work, ``runner(job=job)``; the one
+      task ``xietong.core.tasks.run_job`` calls it once the job has been queued with
+      ``jobs.job_enqueue`` and marks the job failed if it raises.
+
+    Subclasses that still keep statuses of their own override ``status`` (and ``TRANSITIONS``) until
+    they move onto the pipeline.
+    """
+
+    TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "queued": ("running", "failed"),
+        "running": ("done", "failed"),
+    }
     FINISHED: ClassVar[tuple[str, ...]] = ("done", "failed")
+    runner: ClassVar[str] = ""
+    progress_fields: ClassVar[tuple[str, str] | None] = None
+    progress_text: ClassVar[Any] = _("已处理 %(done)s / %(total)s")
 
+    status = models.CharField(_("状态"), max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED)
     message = models.TextField(_("说明"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -117,8 +142,35 @@ class BackgroundJob(BaseModel):
         abstract = True
         ordering = ["-created_at", "-pk"]
 
+    @property
+    def finished(self) -> bool:
+        """Whether the work has ended, one way or the other (the page stops polling)."""
+        return self.status in self.FINISHED
+
     def progress(self, done: int, total: int) -> int:
         """Percent for the progress bar; 100 once the work has finished."""
-        if getattr(self, "status", None) in self.FINISHED:
+        if self.finished:
             return 100
-        return int(100 * done / total) if total else 0
+        return min(100, int(100 * done / total)) if total else 0
+
+    def progress_counts(self) -> tuple[int, int]:
+        """Work done and work to do, read from the counters ``progress_fields`` names ((0, 0) if none)."""
+        if not self.progress_fields:
+            return 0, 0
+        done, total = self.progress_fields
+        return int(getattr(self, done)), int(getattr(self, total))
+
+    @property
+    def percent(self) -> int:
+        """How far the job has got, for the progress bar."""
+        return self.progress(*self.progress_counts())
+
+    @property
+    def progress_line(self) -> str:
+        """The counters in words (``已校验 30 / 100 行``), or "" before the total is known."""
+        done, total = self.progress_counts()
+        return str(self.progress_text) % {"done": done, "total": total} if total else ""
+
+    def result_links(self) -> list[tuple[str, str]]:
+        """(label, URL) of what a finished job offers for download (an error report …); none here."""
+        return []

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.models import BackgroundJob
-
-from ..choices import ImportStatus
 
 
 class MemberImport(BackgroundJob):
@@ -15,8 +15,14 @@ class MemberImport(BackgroundJob):
 
     The file and the report live under ``MEDIA_ROOT/imports/`` and are served only through the
     scoped view. ``skip_invalid`` imports the good rows when some are bad; by default a file with
-    any bad row commits nothing. ``dry_run`` only checks.
+    any bad row commits nothing. ``dry_run`` only checks. A job of the one pipeline
+    (``xietong.core.jobs``): ``actions.member_import_run`` does the work, checking and then writing
+    while the job is ``running``.
     """
+
+    runner = "xietong.membership.actions.member_import_run"
+    progress_fields = ("checked_rows", "total_rows")
+    progress_text = _("已校验 %(done)s / %(total)s 行")
 
     organization = models.ForeignKey(
         "core.Organization",
@@ -28,9 +34,6 @@ class MemberImport(BackgroundJob):
     original_name = models.CharField(_("文件名"), max_length=200)
     skip_invalid = models.BooleanField(_("跳过有误的行，导入其余"), default=False)
     dry_run = models.BooleanField(_("只校验，不导入"), default=False)
-    status = models.CharField(
-        _("状态"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.QUEUED
-    )
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     checked_rows = models.PositiveIntegerField(_("已校验"), default=0)
     invalid_rows = models.PositiveIntegerField(_("有误的行"), default=0)
@@ -45,7 +48,9 @@ class MemberImport(BackgroundJob):
     def __str__(self) -> str:
         return self.original_name
 
-    @property
-    def percent(self) -> int:
-        """How far the check has got, for the progress bar."""
-        return self.progress(self.checked_rows, self.total_rows)
+    def result_links(self) -> list[tuple[str, str]]:
+        """The error report, once there is one."""
+        if not self.report:
+            return []
+        label = gettext_now("下载错误报告（%(count)s 行有误）") % {"count": self.invalid_rows}
+        return [(label, reverse("membership:import_report", args=[self.pk]))]

@@ -13,15 +13,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError
+from django.test import TestCase
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from xietong.core import pii
+from xietong.core.choices import JobStatus
 from xietong.core.models import Employer, Organization, Person
 from xietong.core.testing import Scope, client_for, make_org, make_user
 
 from .. import actions, imports
-from ..choices import ImportStatus
 from ..models import Member, MemberImport
 from .factories import fresh_id_number, make_member
 
@@ -44,9 +45,10 @@ def _good_rows(count: int, employer: str = "") -> list[str]:
 
 
 def _run(org: Organization, name: str, content: bytes, **options: Any) -> MemberImport:
-    return actions.member_import_start(
-        organization=org, uploaded=SimpleUploadedFile(name, content), acting_user=None, **options
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the import is queued on commit
+        return actions.member_import_start(
+            organization=org, uploaded=SimpleUploadedFile(name, content), acting_user=None, **options
+        )
 
 
 @pytest.fixture
@@ -63,7 +65,7 @@ def test_a_clean_file_is_imported_and_importing_it_again_duplicates_nothing(unio
     content = _csv(_good_rows(30, "北京测试科技有限公司"))
     job = _run(union, "roll.csv", content)
     job.refresh_from_db()
-    assert job.status == ImportStatus.DONE and (job.created_count, job.updated_count) == (30, 0)
+    assert job.status == JobStatus.DONE and (job.created_count, job.updated_count) == (30, 0)
     assert Member.objects.filter(organization=union, employer__name="北京测试科技有限公司").count() == 30
     again = _run(union, "roll.csv", content)
     again.refresh_from_db()
@@ -78,7 +80,7 @@ def test_gbk_file_with_header_variants_is_recognised(union: Organization) -> Non
     )
     job = _run(union, "gbk.csv", content)
     job.refresh_from_db()
-    assert job.status == ImportStatus.DONE and job.created_count == 1
+    assert job.status == JobStatus.DONE and job.created_count == 1
     person = Person.objects.get()
     assert person.name == "钟丽华" and pii.decrypt(person.phone_cipher, field="phone") == "13900001234"
 
@@ -99,7 +101,7 @@ def test_a_file_with_bad_rows_commits_nothing_and_the_report_says_why(union: Org
     ]
     job = _run(union, "bad.csv", _csv(good + bad))
     job.refresh_from_db()
-    assert job.status == ImportStatus.FAILED and job.invalid_rows == 6
+    assert job.status == JobStatus.FAILED and job.invalid_rows == 6
     assert "未导入任何数据" in job.message
     assert not Member.objects.exists() and not Person.objects.exists()
     sheet = load_workbook(io.BytesIO(job.report.read())).active
@@ -119,10 +121,10 @@ def test_skip_invalid_imports_the_good_rows_and_dry_run_imports_nothing(union: O
     content = _csv([*_good_rows(4), "坏行,123,,,,,"])
     dry = _run(union, "a.csv", content, dry_run=True, skip_invalid=True)
     dry.refresh_from_db()
-    assert dry.status == ImportStatus.DONE and "只校验" in dry.message and not Member.objects.exists()
+    assert dry.status == JobStatus.DONE and "只校验" in dry.message and not Member.objects.exists()
     job = _run(union, "a.csv", content, skip_invalid=True)
     job.refresh_from_db()
-    assert job.status == ImportStatus.DONE and job.created_count == 4 and job.invalid_rows == 1
+    assert job.status == JobStatus.DONE and job.created_count == 4 and job.invalid_rows == 1
     assert Member.objects.count() == 4
 
 
@@ -141,7 +143,7 @@ def test_unreadable_files_are_refused_with_the_reason(
 ) -> None:
     job = _run(union, name, content)
     job.refresh_from_db()
-    assert job.status == ImportStatus.FAILED and reason in job.message
+    assert job.status == JobStatus.FAILED and reason in job.message
 
 
 def test_a_member_of_another_union_is_not_imported_twice(scope: Scope) -> None:
@@ -149,7 +151,7 @@ def test_a_member_of_another_union_is_not_imported_twice(scope: Scope) -> None:
     number = pii.decrypt(existing.person.id_number_cipher, field="id_number")
     job = _run(scope.home, "t.csv", _csv([f"{existing.person.name},{number},,,,,"]))
     job.refresh_from_db()
-    assert job.status == ImportStatus.FAILED
+    assert job.status == JobStatus.FAILED
     sheet = load_workbook(io.BytesIO(job.report.read())).active
     assert "会员关系转接" in list(sheet.iter_rows(values_only=True))[1][-1]
 
@@ -164,7 +166,7 @@ def test_xlsx_files_are_read(union: Organization) -> None:
     book.save(buffer)
     job = _run(union, "roll.xlsx", buffer.getvalue())
     job.refresh_from_db()
-    assert job.status == ImportStatus.DONE and job.created_count == 1
+    assert job.status == JobStatus.DONE and job.created_count == 1
 
 
 def test_command_line_import_and_export_round_trip(union: Organization, tmp_path: Path) -> None:
@@ -221,9 +223,10 @@ def test_upload_page_runs_the_import_and_offers_the_report(scope: Scope) -> None
     page = officer.get(reverse("membership:import_create"))
     assert page.status_code == 200 and "下载导入模板" in page.content.decode()
     upload = SimpleUploadedFile("roll.csv", _csv([*_good_rows(2), "坏行,123,,,,,"]))
-    response = officer.post(
-        reverse("membership:import_create"), {"organization": scope.home.pk, "file": upload}
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = officer.post(
+            reverse("membership:import_create"), {"organization": scope.home.pk, "file": upload}
+        )
     assert response.status_code == 302
     detail = officer.get(response["Location"])
     assert "未导入" in detail.content.decode() and "下载错误报告（1 行有误）" in detail.content.decode()
@@ -234,9 +237,13 @@ def test_upload_page_runs_the_import_and_offers_the_report(scope: Scope) -> None
         make_user("outsider", perms=["membership.view_memberimport"], organization=scope.other)
     )
     assert outsider.get(reverse("membership:import_detail", args=[job.pk])).status_code == 404
-    MemberImport.objects.filter(pk=job.pk).update(status=ImportStatus.WRITING)  # the long, silent part
-    writing = officer.get(reverse("membership:import_detail", args=[job.pk])).content.decode()
-    assert "校验完成，正在写入数据库" in writing and "写入中" in writing
+    MemberImport.objects.filter(pk=job.pk).update(  # the long, silent part
+        status=JobStatus.RUNNING, message="校验完成，正在写入数据库…", finished_at=None
+    )
+    writing = officer.get(reverse("membership:import_detail", args=[job.pk]), headers={"HX-Request": "true"})
+    text = writing.content.decode()
+    assert "校验完成，正在写入数据库" in text and "进行中" in text and 'hx-trigger="every 1s"' in text
+    assert "<html" not in text  # the poll gets the partial only
     template = officer.get(reverse("membership:import_template"))
     header = next(load_workbook(io.BytesIO(template.content)).active.iter_rows(values_only=True))
     assert header == tuple(HEADER.split(","))
@@ -316,7 +323,7 @@ def test_checking_whole_columns_gives_what_checking_each_row_gives(monkeypatch: 
 def test_a_name_longer_than_the_register_holds_is_refused(union: Organization) -> None:
     job = _run(union, "long.csv", _csv([f"{'王' * 65},{fresh_id_number()},,,,,"]))
     job.refresh_from_db()
-    assert job.status == ImportStatus.FAILED and not Person.objects.exists()
+    assert job.status == JobStatus.FAILED and not Person.objects.exists()
     sheet = load_workbook(io.BytesIO(job.report.read())).active
     assert "姓名超过64个字" in list(sheet.iter_rows(values_only=True))[1][-1]
 
@@ -334,7 +341,7 @@ def test_a_conflict_while_writing_commits_nothing_and_says_to_retry(
     monkeypatch.setattr(actions, "_write_members", conflicting)
     job = _run(union, "a.csv", _csv(_good_rows(3)))
     job.refresh_from_db()
-    assert job.status == ImportStatus.FAILED and "请重新导入" in job.message
+    assert job.status == JobStatus.FAILED and "请重新导入" in job.message
     assert not Person.objects.exists() and not Member.objects.exists()
 
 

@@ -16,10 +16,11 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
+from xietong.core.choices import JobStatus
 from xietong.core.models import Organization
 
 from ... import actions
-from ...choices import ImportStatus, MemberStatus
+from ...choices import MemberStatus
 from ...imports import TEMPLATE_HEADERS
 from ...models import Member, MemberImport
 
@@ -79,7 +80,7 @@ class Command(BaseCommand):
             with job.report.open("rb") as source, target.open("wb") as out:
                 shutil.copyfileobj(source, out)
             self.stderr.write(f"错误报告：{target}")
-        if job.status == ImportStatus.FAILED:
+        if job.status == JobStatus.FAILED:
             raise CommandError(job.message)
         self.stdout.write(job.message)
 
