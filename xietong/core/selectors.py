@@ -6,13 +6,26 @@ Each selector takes the user and returns a scoped queryset.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
+from django.http import Http404
 
 from xietong.lib import names
 
 from .models import AuditEvent, Employer, Organization, Person, Region, Role, RoleAssignment, User
+
+M = TypeVar("M", bound=Model)
+
+
+def get_scoped(queryset: QuerySet[M], pk: object) -> M:
+    """The row of ``queryset`` with primary key ``pk``, or ``Http404``: the same answer whether the
+    row is missing, outside the user's scope, or ``pk`` is malformed (``"abc"``), so nothing can be
+    learnt from the difference (ARCHITECTURE.md §3 rule 9)."""
+    try:
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
+        raise Http404(f"No {queryset.model._meta.object_name} matches the given query.") from exc
 
 
 def normalize_query(q: str | None) -> str:
@@ -30,7 +43,7 @@ def region_list(*, q: str = "") -> QuerySet[Region]:
 
 
 def organization_list(
-    *, user: Any, action: str = "view", q: str = "", kind: str = ""
+    *, user: User, action: str = "view", q: str = "", kind: str = ""
 ) -> QuerySet[Organization]:
     """Organisations in the user's scope, searchable by name or code."""
     qs = Organization.objects.restrict(user, action).select_related("parent", "region")
@@ -42,7 +55,12 @@ def organization_list(
     return qs
 
 
-def organizations_for(*, user: Any, perm: str) -> QuerySet[Organization]:
+def access_organization(*, user: User, pk: object, action: str = "view") -> Organization:
+    """The organisation if ``user`` may do ``action`` on it, else the same ``Http404`` as a missing one."""
+    return get_scoped(organization_list(user=user, action=action), pk)
+
+
+def organizations_for(*, user: User, perm: str) -> QuerySet[Organization]:
     """Organisations where ``user`` holds ``perm`` (``core.add_person``: where they may register people)."""
     from .permissions import NODE_WIDE, scope_paths
 
@@ -69,7 +87,7 @@ class TreeNode:
     matched: bool = True
 
 
-def organization_tree(*, user: Any, q: str = "") -> list[TreeNode]:
+def organization_tree(*, user: User, q: str = "") -> list[TreeNode]:
     """The user's organisations as a forest; with ``q``, matches and the path to them only."""
     visible = list(organization_list(user=user).order_by("path"))
     by_path = {org.path: TreeNode(org) for org in visible}
@@ -91,7 +109,7 @@ def organization_tree(*, user: Any, q: str = "") -> list[TreeNode]:
     return roots
 
 
-def organization_counts(*, user: Any, organization: Organization) -> dict[str, int]:
+def organization_counts(*, user: User, organization: Organization) -> dict[str, int]:
     """How many sub-organisations, employers and people the user can see under an organisation."""
     prefix = organization.path
     return {
@@ -102,7 +120,7 @@ def organization_counts(*, user: Any, organization: Organization) -> dict[str, i
 
 
 def employer_list(
-    *, user: Any, action: str = "view", q: str = "", organization: Organization | None = None
+    *, user: User, action: str = "view", q: str = "", organization: Organization | None = None
 ) -> QuerySet[Employer]:
     """Employers in the user's scope, searchable by name or credit code, optionally under one organisation."""
     qs = Employer.objects.restrict(user, action).select_related("organization", "region")
@@ -114,8 +132,13 @@ def employer_list(
     return qs
 
 
+def access_employer(*, user: User, pk: object, action: str = "view") -> Employer:
+    """The employer if ``user`` may do ``action`` on it, else the same ``Http404`` as a missing one."""
+    return get_scoped(employer_list(user=user, action=action), pk)
+
+
 def person_list(
-    *, user: Any, action: str = "view", q: str = "", organization: Organization | None = None
+    *, user: User, action: str = "view", q: str = "", organization: Organization | None = None
 ) -> QuerySet[Person]:
     """People in the user's scope, searchable by name (ID numbers are looked up by blind index instead)."""
     qs = Person.objects.restrict(user, action).select_related("organization", "id_region")
@@ -127,8 +150,14 @@ def person_list(
     return qs
 
 
+def access_person(*, user: User, pk: object, action: str = "view") -> Person:
+    """The person if ``user`` may do ``action`` on them (``"view"``, ``"change"``, ``"reveal"``),
+    else the same ``Http404`` as a missing one."""
+    return get_scoped(person_list(user=user, action=action), pk)
+
+
 def audit_list(
-    *, user: Any, q: str = "", action: str = "", target_type: str = "", target_id: str = ""
+    *, user: User, q: str = "", action: str = "", target_type: str = "", target_id: str = ""
 ) -> QuerySet[AuditEvent]:
     """Audit events the user may read: those of organisations in scope (node-wide readers see all)."""
     qs = AuditEvent.objects.restrict(user, "view").select_related("actor", "organization")
@@ -144,7 +173,7 @@ def audit_list(
     return qs
 
 
-def user_list(*, user: Any, action: str = "core.manage_accounts", q: str = "") -> QuerySet[User]:
+def user_list(*, user: User, action: str = "core.manage_accounts", q: str = "") -> QuerySet[User]:
     """Accounts whose home organisation lies where the user may manage accounts."""
     qs = (
         User.objects.restrict(user, action)
@@ -157,7 +186,16 @@ def user_list(*, user: Any, action: str = "core.manage_accounts", q: str = "") -
     return qs.order_by("username")
 
 
-def role_assignments_of(*, user: Any, account: User) -> QuerySet[RoleAssignment]:
+def access_user(*, user: User, pk: object, action: str = "view") -> User:
+    """An account whose home organisation lies where ``user`` manages accounts, else ``Http404``.
+
+    Seeing and changing an account both need ``core.manage_accounts`` over it, so ``action`` does not
+    narrow further; it is there so account pages call this like every other ``access_*``.
+    """
+    return get_scoped(user_list(user=user), pk)
+
+
+def role_assignments_of(*, user: User, account: User) -> QuerySet[RoleAssignment]:
     """The roles an account holds (shown to someone allowed to see that account)."""
     return RoleAssignment.objects.filter(user=account).select_related("role", "organization")
 
@@ -165,3 +203,19 @@ def role_assignments_of(*, user: Any, account: User) -> QuerySet[RoleAssignment]
 def role_list() -> QuerySet[Role]:
     """All roles defined on this node."""
     return Role.objects.prefetch_related("permissions")
+
+
+def grantable_roles(*, user: User | None) -> QuerySet[Role]:
+    """The roles ``user`` may grant to others: those listed as grantable by the roles it holds with
+    ``core.manage_accounts`` (ADR 011). A superuser may grant every role; ``None`` (set-up, the
+    demo, the command line) too."""
+    if user is None or user.is_superuser:
+        return Role.objects.all()
+    if not user.is_active:
+        return Role.objects.none()
+    held = RoleAssignment.objects.filter(
+        user=user,
+        role__permissions__content_type__app_label="core",
+        role__permissions__codename="manage_accounts",
+    ).values("role")
+    return Role.objects.filter(granted_by__in=held).distinct()

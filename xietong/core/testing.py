@@ -8,6 +8,9 @@ organisation's subtree → 404 and not listed.
 
 from __future__ import annotations
 
+import io
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -148,3 +151,53 @@ class ScopedObjectViewTests:
         response = client.get(reverse(self.list_url_name), {"per_page": 200})
         assert response.status_code == 200
         return {row.pk for row in response.context["object_list"]}
+
+
+# Personal data: masked numbers must not be rebuildable from what a page shows ---------------------
+
+_MASKED = re.compile(r"\d{6}\*{8}\d{3}[\dX]")
+_DATES = (
+    re.compile(r"(\d{4})-(\d{2})-(\d{2})"),
+    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日"),
+    re.compile(r"(\d{4})/(\d{2})/(\d{2})"),
+    re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)"),
+)
+
+
+def rows_of(response: Any) -> list[str]:
+    """What a response shows, as rows of text: one per Excel row, one per API result, the whole
+    page for HTML (a page shows its rows side by side, so it counts as one)."""
+    content_type = response.get("Content-Type", "")
+    if content_type.startswith("application/vnd.openxmlformats"):
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        return [
+            " ".join(value.isoformat() if hasattr(value, "isoformat") else str(value) for value in row)
+            for row in sheet.iter_rows(values_only=True)
+        ]
+    if content_type.startswith("application/json"):
+        data = response.json()
+        results = data.get("results", [data]) if isinstance(data, dict) else data
+        return [json.dumps(row, ensure_ascii=False) for row in results]
+    return [response.content.decode()]
+
+
+def assert_not_rebuildable(rows: Iterable[str], people: Iterable[Any], *, where: str = "") -> None:
+    """Fail when one row shows a masked ID number and a date that together give back a person's full
+    number (``110101********6995`` + 1985-03-07 → 110101198503076995), checked with ``idnumber``."""
+    from xietong.lib import idnumber
+
+    from .pii import decrypt
+
+    numbers = {decrypt(person.id_number_cipher, field="id_number") for person in people}
+    for row in rows:
+        dates = {
+            "".join((y, m.zfill(2), d.zfill(2))) for pattern in _DATES for y, m, d in pattern.findall(row)
+        }
+        for masked in set(_MASKED.findall(row)):
+            for digits in dates:
+                candidate = masked[:6] + digits + masked[14:]
+                assert not (candidate in numbers and idnumber.is_valid(candidate)), (
+                    f"{where}: {masked} and a shown date rebuild the full ID number"
+                )

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from xietong.core.models import AuditEvent, Organization, Person, User
+from xietong.core.models import AuditEvent, Organization, Person, Role, User
 from xietong.core.testing import Scope, ScopedObjectViewTests, client_for, make_org, make_user
 
 from .factories import EmployerFactory, make_person, valid_id_number
@@ -178,9 +178,13 @@ def test_account_admin_grants_and_revokes_roles(scope: Scope) -> None:
     from xietong.core import actions
 
     actions.roles_sync()
-    admin = client_for(
-        make_user("admin", perms=["core.manage_accounts", "core.view_organization"], organization=scope.root)
+    from xietong.core.models import RoleAssignment
+
+    account_admin = make_user("admin", organization=scope.root)
+    RoleAssignment.objects.create(
+        user=account_admin, role=Role.objects.get(code="account_admin"), organization=scope.root
     )
+    admin = client_for(account_admin)
     response = admin.post(
         reverse("core:user_create"),
         {
@@ -192,7 +196,6 @@ def test_account_admin_grants_and_revokes_roles(scope: Scope) -> None:
     )
     assert response.status_code == 302
     newbie = User.objects.get(username="newbie")
-    from xietong.core.models import Role
 
     role = Role.objects.get(code="union_clerk")
     admin.post(
