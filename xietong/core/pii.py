@@ -168,6 +168,20 @@ def birth_text(user: Any, person: Any) -> str:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def birth_column(path: str = "") -> Any:
+    """The export column of ``birth_shown`` for the person at attribute ``path`` of each exported
+    row (``""``: the row is the person; ``"person"``: a member's person), for ``export_columns``."""
+    from .generic import UserColumn
+
+    def value(row: Any, user: Any) -> date | str:
+        person = row
+        for part in filter(None, path.split(".")):
+            person = getattr(person, part)
+        return birth_shown(user, person)
+
+    return UserColumn(value)
+
+
 def reset_caches() -> None:
     """Forget cached keys (tests that change the key settings call this)."""
     master_key.cache_clear()

@@ -22,7 +22,6 @@ from .generic import (
     ActionFormView,
     ScopedDetailView,
     ScopedListView,
-    UserColumn,
     attach_errors,
     perform_action,
     permission_required_scoped,
@@ -173,7 +172,7 @@ class PersonListView(ScopedListView):
         ("姓名", "name"),
         ("身份证号码（脱敏）", "id_number_masked"),
         ("性别", "get_gender_display"),
-        ("出生日期", UserColumn(lambda person, user: pii.birth_shown(user, person))),
+        ("出生日期", pii.birth_column()),
         ("手机号码（脱敏）", "phone_masked"),
         ("登记组织", "organization.name"),
     )
