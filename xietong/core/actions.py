@@ -254,7 +254,10 @@ def user_create(
 @transaction.atomic
 def user_set_active(*, user: User, active: bool, acting_user: User | None) -> User:
     """Enable or disable an account. Disabling also ends its sessions and deletes its API tokens,
-    so a desk or a browser signed in before stops at its next request."""
+    so a desk or a browser signed in before stops at its next request. Nobody disables their own
+    account (they would lock themselves out mid-task)."""
+    if acting_user is not None and acting_user.pk == user.pk and not active:
+        raise ValidationError(_("不能停用自己的账号"))
     before = {"is_active": user.is_active}
     user.is_active = active
     user.save(update_fields=["is_active"])

@@ -378,8 +378,9 @@ def user_revoke(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRespon
 def user_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
     """Disable (ending its sessions and tokens) or enable an account in scope; never one's own."""
     account = selectors.access_user(user=request.user, pk=pk, action="change")
-    if account.pk == request.user.pk:
-        messages.error(request, _("不能停用自己的账号"))
-    else:
-        actions.user_set_active(user=account, active=not account.is_active, acting_user=request.user)
+    perform_action(
+        request,
+        lambda: actions.user_set_active(user=account, active=not account.is_active, acting_user=request.user),
+        lambda changed: _("已启用账号") if changed.is_active else _("已停用账号"),
+    )
     return redirect("core:user_detail", pk=account.pk)
