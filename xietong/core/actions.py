@@ -104,7 +104,8 @@ def _refuse_control_characters(**values: str) -> None:
     errors: dict[str, list[ValidationError]] = {}
     for field, value in values.items():
         try:
-            refuse_control_characters(value, label=str(Person._meta.get_field(field).verbose_name))
+            label = getattr(Person._meta.get_field(field), "verbose_name", field)
+            refuse_control_characters(value, label=str(label))
         except ValidationError as exc:
             errors[field] = [exc]
     if errors:

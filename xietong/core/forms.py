@@ -170,7 +170,7 @@ class RoleGrantForm(BootstrapFormMixin, forms.Form):
         )
         # Offer the roles this account may grant; any role parses, so that the action refuses (and
         # audits) the others instead of the form hiding the attempt (ADR 011).
-        offered = [("", "---------")]
+        offered: list[tuple[Any, str]] = [("", "---------")]
         offered += [(role.pk, role.name) for role in selectors.grantable_roles(user=user)]
         self.fields["role"].widget.choices = offered
         self.user = user

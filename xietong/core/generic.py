@@ -20,6 +20,7 @@ from django.views.generic import DetailView, FormView, ListView
 from . import audit
 from .choices import AuditAction
 from .exports import xlsx_response
+from .models import User
 
 
 class PermissionRequiredMixin(LoginRequiredMixin):
@@ -80,6 +81,13 @@ def permission_required_scoped(
         return login_required(wrapped)
 
     return decorate
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The signed-in account of a request that passed its permission check, typed for actions."""
+    user = request.user
+    assert user.is_authenticated, "the view's permission check lets no anonymous request through"
+    return user
 
 
 class HtmxTemplateMixin:

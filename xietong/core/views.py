@@ -22,6 +22,7 @@ from .generic import (
     ActionFormView,
     ScopedDetailView,
     ScopedListView,
+    acting_user,
     attach_errors,
     perform_action,
     permission_required_scoped,
@@ -210,7 +211,7 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the full ID and phone number (htmx fragment); needs ``core.reveal_person`` over the
     person (elsewhere only: 404, as if the person did not exist)."""
     person = selectors.access_person(user=request.user, pk=pk, action="reveal")
-    revealed = actions.person_reveal(person=person, acting_user=request.user)
+    revealed = actions.person_reveal(person=person, acting_user=acting_user(request))
     template = "core/_partials/person_identity.html" if request.htmx else "core/person_detail.html"  # type: ignore[attr-defined]
     return render(
         request, template, {"person": person, "object": person, "revealed": revealed, "can_reveal": True}
@@ -244,7 +245,7 @@ def person_lookup(request: HttpRequest) -> HttpResponse:
             person = actions.person_lookup(
                 queryset=selectors.person_list(user=request.user),
                 id_number=form.cleaned_data["id_number"],
-                acting_user=request.user,
+                acting_user=acting_user(request),
             )
         except ValidationError as exc:
             attach_errors(
@@ -342,7 +343,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 user=account,
                 role=form.cleaned_data["role"],
                 organization=form.cleaned_data["organization"],
-                acting_user=request.user,
+                acting_user=acting_user(request),
             )
         except ValidationError as exc:
             attach_errors(form, exc)
@@ -367,7 +368,7 @@ def user_revoke(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRespon
     )
     perform_action(
         request,
-        lambda: actions.role_revoke(assignment=assignment, acting_user=request.user),
+        lambda: actions.role_revoke(assignment=assignment, acting_user=acting_user(request)),
         lambda _result: _("已撤销角色"),
     )
     return redirect("core:user_detail", pk=account.pk)
@@ -380,7 +381,9 @@ def user_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
     account = selectors.access_user(user=request.user, pk=pk, action="change")
     perform_action(
         request,
-        lambda: actions.user_set_active(user=account, active=not account.is_active, acting_user=request.user),
+        lambda: actions.user_set_active(
+            user=account, active=not account.is_active, acting_user=acting_user(request)
+        ),
         lambda changed: _("已启用账号") if changed.is_active else _("已停用账号"),
     )
     return redirect("core:user_detail", pk=account.pk)

@@ -37,11 +37,12 @@ def scope_organizations(serializer: serializers.Serializer, perm: str) -> None:
     request = serializer.context.get("request")
     field = serializer.fields["organization"]
     assert isinstance(field, serializers.PrimaryKeyRelatedField)
-    field.queryset = (  # type: ignore[assignment]  # stubs type queryset as a descriptor
+    scoped = (
         selectors.organizations_for(user=request.user, perm=perm)
         if request is not None
         else Organization.objects.none()
     )
+    field.queryset = scoped  # type: ignore[arg-type]  # stubs type queryset as a descriptor
 
 
 class EmployerSerializer(serializers.ModelSerializer):

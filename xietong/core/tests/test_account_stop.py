@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from xietong.core import actions
 from xietong.core.api.authentication import forget_tokens
+from xietong.core.models import User
 from xietong.core.testing import Scope, make_user
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,7 @@ def signed_in(username: str) -> Client:
     return client
 
 
-def token_client(user: object) -> APIClient:
+def token_client(user: User) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from xietong.core.models import AuditEvent, Employer, Person
+from xietong.core.models import AuditEvent, Employer, Person, User
 from xietong.core.testing import Scope, client_for, make_user
 
 from .factories import EmployerFactory, make_person
@@ -14,7 +14,7 @@ from .factories import EmployerFactory, make_person
 pytestmark = pytest.mark.django_db
 
 
-def api_for(user: object) -> APIClient:
+def api_for(user: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client

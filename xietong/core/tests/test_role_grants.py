@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from xietong.core import actions, selectors
-from xietong.core.models import AuditEvent, Role, RoleAssignment, User
+from xietong.core.models import AuditEvent, Organization, Role, RoleAssignment, User
 from xietong.core.testing import Scope, client_for, make_user
 
 from .factories import make_person
@@ -16,7 +16,7 @@ from .factories import make_person
 pytestmark = pytest.mark.django_db
 
 
-def holder(username: str, role_code: str, organization: object) -> User:
+def holder(username: str, role_code: str, organization: Organization | None) -> User:
     """An account holding one of the default roles at ``organization``."""
     user = User.objects.create_user(
         username=username, password="x-test-password-1", organization=organization
