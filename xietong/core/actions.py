@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from xietong.lib import idnumber, names, phone
 
@@ -17,6 +18,7 @@ from . import audit, pii
 from .choices import AuditAction
 from .models import Employer, Organization, Person, Region, Role, RoleAssignment, User
 from .permissions import forget
+from .validators import refuse_control_characters
 
 M = TypeVar("M", bound=models.Model)
 
@@ -96,6 +98,20 @@ def _set_phone(person: Person, value: str) -> None:
     person.phone_masked = pii.mask_phone(number)
 
 
+def _refuse_control_characters(**values: str) -> None:
+    """Names are normalised before they reach the model's check, which would then never see a
+    control character: refuse them as typed, naming the field (``validators``)."""
+    errors: dict[str, list[ValidationError]] = {}
+    for field, value in values.items():
+        try:
+            label = getattr(Person._meta.get_field(field), "verbose_name", field)
+            refuse_control_characters(value, label=str(label))
+        except ValidationError as exc:
+            errors[field] = [exc]
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def person_create(
     *,
@@ -116,6 +132,7 @@ def person_create(
     index = _id_index(parsed.number)
     if Person.objects.filter(id_number_index=index).exists():
         raise ValidationError({"id_number": f"身份证号码为{parsed.masked()}的人员已登记，请勿重复登记"})
+    _refuse_control_characters(name=name)
     normalized = names.normalize_name(name)
     if not normalized.simplified:
         raise ValidationError({"name": "姓名不能为空"})
@@ -149,6 +166,7 @@ def person_update(
     """Change a person's editable details (the ID number itself is fixed once registered)."""
     before = person.snapshot()
     if name is not None:
+        _refuse_control_characters(name=name)
         normalized = names.normalize_name(name)
         person.name = normalized.simplified
         person.name_original = normalized.original if normalized.original != normalized.simplified else ""
@@ -235,49 +253,159 @@ def user_create(
 
 
 @transaction.atomic
-def user_set_active(*, user: User, active: bool, acting_user: Any) -> User:
-    """Enable or disable an account."""
+def user_set_active(*, user: User, active: bool, acting_user: User | None) -> User:
+    """Enable or disable an account. Disabling also ends its sessions and deletes its API tokens,
+    so a desk or a browser signed in before stops at its next request. Nobody disables their own
+    account (they would lock themselves out mid-task)."""
+    if acting_user is not None and acting_user.pk == user.pk and not active:
+        raise ValidationError(_("不能停用自己的账号"))
     before = {"is_active": user.is_active}
     user.is_active = active
     user.save(update_fields=["is_active"])
     audit.record(
         AuditAction.UPDATE, target=user, acting_user=acting_user, before=before, after={"is_active": active}
     )
+    if not active:
+        user_sign_out_everywhere(user=user)
     return user
 
 
 @transaction.atomic
-def role_grant(
-    *, user: User, role: Role, organization: Organization | None, acting_user: Any
-) -> RoleAssignment:
-    """Grant ``role`` to ``user`` at ``organization`` (its subtree), or node-wide when None."""
-    assignment, created = RoleAssignment.objects.get_or_create(
-        user=user, role=role, organization=organization
+def user_sign_out_everywhere(*, user: User) -> int:
+    """End every session of ``user`` and delete its API tokens (after deactivation or a lock-out);
+    returns how many sessions ended. Sessions live in the database (Django's default engine), so
+    they are found by decoding the unexpired ones; a node has few."""
+    from django.contrib.sessions.models import Session
+    from rest_framework.authtoken.models import Token
+
+    from .api.authentication import forget_tokens
+
+    Token.objects.filter(user=user).delete()
+    forget_tokens()
+    ended = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get("_auth_user_id") == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
+
+
+def user_locked_out(*, username: str) -> None:
+    """django-axes locked ``username`` out after repeated wrong passwords: its sessions and tokens
+    stop too, so whoever guessed nothing but holds a stolen token or cookie is stopped as well."""
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        user_sign_out_everywhere(user=user)
+        audit.record(AuditAction.UPDATE, target=user, detail={"locked_out": True})
+
+
+def _refuse(
+    reason: str,
+    *,
+    account: User,
+    role: Role,
+    organization: Organization | None,
+    acting_user: User | None,
+    attempt: str,
+) -> ValidationError:
+    """Audit a refused grant or revoke (in its own transaction, so it stays) and build the error."""
+    audit.record(
+        AuditAction.DENIED,
+        target=account,
+        organization=organization,
+        acting_user=acting_user,
+        detail={
+            "attempt": attempt,
+            "role": role.code,
+            "organization": organization.code if organization else None,
+            "reason": str(reason),
+        },
     )
-    if created:
-        audit.record(
-            AuditAction.GRANT,
-            target=user,
+    return ValidationError(reason)
+
+
+def _role_change_refusal(
+    *, account: User, role: Role, organization: Organization | None, acting_user: User | None
+) -> str | None:
+    """Why ``acting_user`` may not grant or take back ``role`` at ``organization`` for ``account``
+    (ADR 011), or None. ``acting_user`` None is set-up (the demo, the command line)."""
+    from .permissions import has_node_wide
+    from .selectors import grantable_roles
+
+    if acting_user is None:
+        return None
+    if acting_user.pk == account.pk:
+        return _("不能授予、修改或撤销自己的角色，请联系上级账号管理员")
+    if not grantable_roles(user=acting_user).filter(pk=role.pk).exists():
+        return _("您的角色不能授予或撤销“%(role)s”角色") % {"role": role.name}
+    if organization is None:
+        if not has_node_wide(acting_user, "core.manage_accounts"):
+            return _("只有节点管理员可以授予全节点角色，请选择授权范围")
+    elif not acting_user.has_perm("core.manage_accounts", organization):
+        return _("不能在您的管理范围以外授予或撤销角色")
+    return None
+
+
+def role_grant(
+    *, user: User, role: Role, organization: Organization | None, acting_user: User | None
+) -> RoleAssignment:
+    """Grant ``role`` to ``user`` at ``organization`` (its subtree), or node-wide when None.
+
+    Refused (``ValidationError`` in Chinese, and an audited ``denied`` event) when ``acting_user``
+    grants to itself, grants a role its own roles may not grant, or grants outside its scope.
+    """
+    reason = _role_change_refusal(account=user, role=role, organization=organization, acting_user=acting_user)
+    if reason:
+        raise _refuse(
+            reason,
+            account=user,
+            role=role,
             organization=organization,
             acting_user=acting_user,
-            detail={"role": role.code, "organization": organization.code if organization else None},
+            attempt="grant",
         )
+    with transaction.atomic():
+        assignment, created = RoleAssignment.objects.get_or_create(
+            user=user, role=role, organization=organization
+        )
+        if created:
+            audit.record(
+                AuditAction.GRANT,
+                target=user,
+                organization=organization,
+                acting_user=acting_user,
+                detail={"role": role.code, "organization": organization.code if organization else None},
+            )
     forget(user)
     return assignment
 
 
-@transaction.atomic
-def role_revoke(*, assignment: RoleAssignment, acting_user: Any) -> None:
-    """Take a role back."""
-    audit.record(
-        AuditAction.REVOKE,
-        target=assignment.user,
-        organization=assignment.organization,
-        acting_user=acting_user,
-        detail={"role": assignment.role.code, "organization": getattr(assignment.organization, "code", None)},
+def role_revoke(*, assignment: RoleAssignment, acting_user: User | None) -> None:
+    """Take a role back; refused (and audited) under the same rules as granting it."""
+    account, role, organization = assignment.user, assignment.role, assignment.organization
+    reason = _role_change_refusal(
+        account=account, role=role, organization=organization, acting_user=acting_user
     )
-    assignment.delete()
-    forget(assignment.user)
+    if reason:
+        raise _refuse(
+            reason,
+            account=account,
+            role=role,
+            organization=organization,
+            acting_user=acting_user,
+            attempt="revoke",
+        )
+    with transaction.atomic():
+        audit.record(
+            AuditAction.REVOKE,
+            target=account,
+            organization=organization,
+            acting_user=acting_user,
+            detail={"role": role.code, "organization": getattr(organization, "code", None)},
+        )
+        assignment.delete()
+    forget(account)
 
 
 @transaction.atomic
@@ -339,13 +467,18 @@ def job_finish(job: Any, *, status: str, message: str) -> Any:
     return job
 
 
+@transaction.atomic
 def roles_sync() -> list[Role]:
-    """Create or update the default roles of ``xietong.core.roles``."""
+    """Create or update the default roles of ``xietong.core.roles``, with the roles each may grant."""
     from .roles import DEFAULT_ROLES
 
-    return [
+    roles = [
         role_define(
             code=spec.code, name=spec.name, description=spec.description, permissions=list(spec.permissions)
         )
         for spec in DEFAULT_ROLES
     ]
+    by_code = {role.code: role for role in roles}
+    for spec, role in zip(DEFAULT_ROLES, roles, strict=True):
+        role.grantable.set([by_code[code] for code in spec.grantable])
+    return roles

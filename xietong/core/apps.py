@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
     name = "xietong.core"
     label = "core"
     verbose_name = _("基础数据")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the handlers)

@@ -56,6 +56,7 @@ class AuditAction(models.TextChoices):
     LOGOUT = "logout", _("退出")
     GRANT = "grant", _("授予角色")
     REVOKE = "revoke", _("撤销角色")
+    DENIED = "denied", _("操作被拒绝")
     SUBMIT = "submit", _("提交申请")
     APPROVE = "approve", _("审核通过")
     REJECT = "reject", _("审核不通过")

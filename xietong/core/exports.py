@@ -10,6 +10,7 @@ from urllib.parse import quote
 from django.http import HttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -17,7 +18,11 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> Any:
-    """Neutralise text a spreadsheet would run as a formula (CSV/formula injection): prefix a quote."""
+    """Neutralise text a spreadsheet would run as a formula (CSV/formula injection): prefix a quote.
+    Control characters an .xlsx cannot hold (stored before the input validator, or received from
+    another node) become U+FFFD, so an export never fails on what is stored."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None) is not None:

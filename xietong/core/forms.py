@@ -11,7 +11,6 @@ from xietong.lib import creditcode
 
 from . import selectors
 from .models import Employer, Organization, Region, Role
-from .permissions import has_node_wide
 
 
 class BootstrapFormMixin:
@@ -156,7 +155,8 @@ class UserCreateForm(BootstrapFormMixin, forms.Form):
 
 
 class RoleGrantForm(BootstrapFormMixin, forms.Form):
-    """Grant a role at an organisation (node-wide grants are for node administrators only)."""
+    """Grant a role at an organisation; who may grant what, where, is ``actions.role_grant``'s
+    decision (node-wide grants are for node administrators only)."""
 
     role = forms.ModelChoiceField(label=_("角色"), queryset=Role.objects.all())
     organization = ScopedOrganizationField(
@@ -168,10 +168,9 @@ class RoleGrantForm(BootstrapFormMixin, forms.Form):
         set_queryset(
             self.fields["organization"], selectors.organizations_for(user=user, perm="core.manage_accounts")
         )
+        # Offer the roles this account may grant; any role parses, so that the action refuses (and
+        # audits) the others instead of the form hiding the attempt (ADR 011).
+        offered: list[tuple[Any, str]] = [("", "---------")]
+        offered += [(role.pk, role.name) for role in selectors.grantable_roles(user=user)]
+        self.fields["role"].widget.choices = offered
         self.user = user
-
-    def clean_organization(self) -> Organization | None:
-        organization = self.cleaned_data.get("organization")
-        if organization is None and not has_node_wide(self.user, "core.manage_accounts"):
-            raise forms.ValidationError(_("只有节点管理员可以授予全节点角色，请选择授权范围"))
-        return organization

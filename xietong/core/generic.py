@@ -6,34 +6,53 @@ they read through a selector and write through an action.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import wraps
 from typing import Any, ClassVar
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, FormView, ListView
 
 from . import audit
 from .choices import AuditAction
 from .exports import xlsx_response
 from .filters import ListFilterSet
+from .models import User
 
 
 class PermissionRequiredMixin(LoginRequiredMixin):
-    """Anonymous → login page; signed in without ``permission`` anywhere → 403.
+    """A view declares what it needs (ARCHITECTURE.md §3 rule 9); the mixin decides, the view never
+    calls ``has_perm`` itself.
 
-    Scope is the selector's job: a record outside the user's subtrees is simply not found (404).
+    ``permission``: needed somewhere, else 403 (anonymous → login page). ``action``: what the request
+    does to its record (``"view"``, ``"change"``, ``"reveal"`` …), handed to the app's
+    ``access_<thing>`` selector set as ``access``, which answers the same 404 for a missing record
+    and one outside the user's scope.
     """
 
     permission: ClassVar[str] = ""
+    action: ClassVar[str] = "view"
+    access: ClassVar[Callable[..., Any] | None] = None
     kwargs: dict[str, Any]
 
     def required_permission(self) -> str:
         """The permission this request needs somewhere (views may vary it, e.g. create vs edit)."""
         return self.permission
+
+    def required_action(self) -> str:
+        """The action this request performs on its record (views may vary it by method)."""
+        return self.action
+
+    def access_object(self, pk: Any) -> Any:
+        """The record named by ``pk`` through the declared ``access`` selector and action (404 if
+        missing, malformed or out of scope)."""
+        access = type(self).access
+        assert access is not None, f"{type(self).__name__} declares no access selector"
+        return access(user=self.request.user, pk=pk, action=self.required_action())  # type: ignore[attr-defined]  # mixed into a View
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if not request.user.is_authenticated:
@@ -43,6 +62,33 @@ class PermissionRequiredMixin(LoginRequiredMixin):
         if permission and not request.user.has_perm(permission):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+
+def permission_required_scoped(
+    permission: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """The function-view form of ``PermissionRequiredMixin``: anonymous → login page, signed in
+    without ``permission`` anywhere → 403; the view then loads its record through an
+    ``access_<thing>`` selector, which handles scope (404)."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_perm(permission):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.permission = permission  # type: ignore[attr-defined]  # read by the URL-walk test
+        return login_required(wrapped)
+
+    return decorate
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The signed-in account of a request that passed its permission check, typed for actions."""
+    user = request.user
+    assert user.is_authenticated, "the view's permission check lets no anonymous request through"
+    return user
 
 
 class HtmxTemplateMixin:
@@ -123,6 +169,14 @@ class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
         return context
 
 
+class UserColumn:
+    """An export column whose value depends on who exports (personal data shown by permission):
+    ``("出生日期", UserColumn(lambda person, user: pii.birth_shown(user, person)))``."""
+
+    def __init__(self, value: Callable[[Any, Any], Any]) -> None:
+        self.value = value
+
+
 def export_response(
     request: HttpRequest,
     queryset: Any,
@@ -133,7 +187,14 @@ def export_response(
 ) -> HttpResponse:
     """An .xlsx of ``queryset`` with ``columns`` (header, callable or attribute path); audited."""
     headers = [header for header, _getter in columns]
-    rows = ([_resolve(obj, getter) for _header, getter in columns] for obj in queryset.iterator())
+    user = request.user
+    rows = (
+        [
+            getter.value(obj, user) if isinstance(getter, UserColumn) else _resolve(obj, getter)
+            for _header, getter in columns
+        ]
+        for obj in queryset.iterator()
+    )
     audit.record(
         AuditAction.EXPORT,
         target_type=queryset.model._meta.label_lower,
@@ -156,12 +217,15 @@ def _resolve(obj: Any, getter: Any) -> Any:
 
 
 class ScopedDetailView(PermissionRequiredMixin, HtmxTemplateMixin, DetailView):
-    """One record, fetched through the subclass's ``get_queryset`` (a selector): out of scope is 404."""
+    """One record, fetched through the declared ``access`` selector with the view's ``action`` (or,
+    for views not yet moved to one, the subclass's ``get_queryset``): out of scope is 404."""
 
     def get_object(self, queryset: QuerySet[Any] | None = None) -> Model:
-        return get_object_or_404(
-            queryset if queryset is not None else self.get_queryset(), pk=self.kwargs["pk"]
-        )
+        if type(self).access is not None and queryset is None:
+            return self.access_object(self.kwargs["pk"])
+        from .selectors import get_scoped
+
+        return get_scoped(queryset if queryset is not None else self.get_queryset(), self.kwargs["pk"])
 
 
 class ActionFormView(PermissionRequiredMixin, FormView):

@@ -111,10 +111,8 @@ class ScopedPermissionBackend(BaseBackend):
     def get_user(self, user_id: int):
         from .models.accounts import User
 
-        try:
-            return User.objects.get(pk=user_id)
-        except User.DoesNotExist:
-            return None
+        # An account disabled since it signed in loses its session at the next request.
+        return User.objects.filter(pk=user_id, is_active=True).first()
 
     def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
         return has_scoped_perm(user_obj, perm, obj)

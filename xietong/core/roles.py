@@ -1,4 +1,10 @@
-"""The roles every node starts with. ``actions.roles_sync()`` writes them; a node may add its own."""
+"""The roles every node starts with. ``actions.roles_sync()`` writes them; a node may add its own.
+
+``grantable`` lists the roles that an account holding the role (with ``core.manage_accounts``) may
+grant to other accounts (ADR 011): an account administrator hands out the union roles, a node
+administrator every role but its own. Node administrators are made by a superuser (``xietong
+createsuperuser`` on the node) or by set-up, never by another account administrator.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ class RoleSpec:
     name: str
     description: str
     permissions: tuple[str, ...]
+    grantable: tuple[str, ...] = ()
 
 
 _VIEW_CORE = ("core.view_organization", "core.view_employer", "core.view_person")
@@ -59,6 +66,15 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             "core.manage_accounts",
             "exchange.operate_exchange",
             *_VIEW_ARREARS,
+        ),
+        grantable=(
+            "union_officer",
+            "union_clerk",
+            "hrss_officer",
+            "labour_inspector",
+            "service_point",
+            "auditor",
+            "account_admin",
         ),
     ),
     RoleSpec(
@@ -119,5 +135,6 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
         "账号管理员",
         "管理本组织及下级组织的账号和角色",
         ("core.view_organization", "core.view_user", "core.manage_accounts"),
+        grantable=("union_officer", "union_clerk", "service_point", "auditor"),
     ),
 )

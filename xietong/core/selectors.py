@@ -6,13 +6,35 @@ Each selector takes the user and returns a scoped queryset.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
-from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Model, Q, QuerySet
+from django.http import Http404
 
 from xietong.lib import names
 
 from .models import AuditEvent, Employer, Organization, Person, Region, Role, RoleAssignment, User
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from django.contrib.auth.models import AnonymousUser
+
+    # Who asks: a request's user, signed in or not (selectors answer nothing to an anonymous one).
+    Viewer: TypeAlias = User | AnonymousUser
+
+M = TypeVar("M", bound=Model)
+
+
+def get_scoped(queryset: QuerySet[M], pk: object) -> M:
+    """The row of ``queryset`` with primary key ``pk``, or ``Http404``: the same answer whether the
+    row is missing, outside the user's scope, or ``pk`` is malformed (``"abc"``), so nothing can be
+    learnt from the difference (ARCHITECTURE.md §3 rule 9)."""
+    try:
+        return queryset.get(pk=pk)
+    except (ObjectDoesNotExist, ValueError, TypeError, OverflowError) as exc:
+        raise Http404(f"No {queryset.model._meta.object_name} matches the given query.") from exc
 
 
 def normalize_query(q: str | None) -> str:
@@ -30,7 +52,7 @@ def region_list(*, q: str = "") -> QuerySet[Region]:
 
 
 def organization_list(
-    *, user: Any, action: str = "view", q: str = "", kind: str = ""
+    *, user: Viewer, action: str = "view", q: str = "", kind: str = ""
 ) -> QuerySet[Organization]:
     """Organisations in the user's scope, searchable by name or code."""
     qs = search_organizations(
@@ -41,7 +63,12 @@ def organization_list(
     return qs
 
 
-def organizations_for(*, user: Any, perm: str) -> QuerySet[Organization]:
+def access_organization(*, user: Viewer, pk: object, action: str = "view") -> Organization:
+    """The organisation if ``user`` may do ``action`` on it, else the same ``Http404`` as a missing one."""
+    return get_scoped(organization_list(user=user, action=action), pk)
+
+
+def organizations_for(*, user: Viewer, perm: str) -> QuerySet[Organization]:
     """Organisations where ``user`` holds ``perm`` (``core.add_person``: where they may register people)."""
     from .permissions import NODE_WIDE, scope_paths
 
@@ -68,7 +95,7 @@ class TreeNode:
     matched: bool = True
 
 
-def organization_tree(*, user: Any, q: str = "") -> list[TreeNode]:
+def organization_tree(*, user: Viewer, q: str = "") -> list[TreeNode]:
     """The user's organisations as a forest; with ``q``, matches and the path to them only."""
     visible = list(organization_list(user=user).order_by("path"))
     by_path = {org.path: TreeNode(org) for org in visible}
@@ -90,7 +117,7 @@ def organization_tree(*, user: Any, q: str = "") -> list[TreeNode]:
     return roots
 
 
-def organization_counts(*, user: Any, organization: Organization) -> dict[str, int]:
+def organization_counts(*, user: Viewer, organization: Organization) -> dict[str, int]:
     """How many sub-organisations, employers and people the user can see under an organisation."""
     prefix = organization.path
     return {
@@ -101,7 +128,7 @@ def organization_counts(*, user: Any, organization: Organization) -> dict[str, i
 
 
 def employer_list(
-    *, user: Any, action: str = "view", q: str = "", organization: Organization | None = None
+    *, user: Viewer, action: str = "view", q: str = "", organization: Organization | None = None
 ) -> QuerySet[Employer]:
     """Employers in the user's scope, searchable by name or credit code, optionally under one organisation."""
     qs = search_employers(Employer.objects.restrict(user, action).select_related("organization", "region"), q)
@@ -110,8 +137,13 @@ def employer_list(
     return qs
 
 
+def access_employer(*, user: Viewer, pk: object, action: str = "view") -> Employer:
+    """The employer if ``user`` may do ``action`` on it, else the same ``Http404`` as a missing one."""
+    return get_scoped(employer_list(user=user, action=action), pk)
+
+
 def person_list(
-    *, user: Any, action: str = "view", q: str = "", organization: Organization | None = None
+    *, user: Viewer, action: str = "view", q: str = "", organization: Organization | None = None
 ) -> QuerySet[Person]:
     """People in the user's scope, searchable by name (ID numbers are looked up by blind index instead)."""
     qs = search_people(Person.objects.restrict(user, action).select_related("organization", "id_region"), q)
@@ -120,8 +152,14 @@ def person_list(
     return qs
 
 
+def access_person(*, user: Viewer, pk: object, action: str = "view") -> Person:
+    """The person if ``user`` may do ``action`` on them (``"view"``, ``"change"``, ``"reveal"``),
+    else the same ``Http404`` as a missing one."""
+    return get_scoped(person_list(user=user, action=action), pk)
+
+
 def audit_list(
-    *, user: Any, q: str = "", action: str = "", target_type: str = "", target_id: str = ""
+    *, user: Viewer, q: str = "", action: str = "", target_type: str = "", target_id: str = ""
 ) -> QuerySet[AuditEvent]:
     """Audit events the user may read: those of organisations in scope (node-wide readers see all)."""
     qs = search_audit(AuditEvent.objects.restrict(user, "view").select_related("actor", "organization"), q)
@@ -134,7 +172,7 @@ def audit_list(
     return qs
 
 
-def user_list(*, user: Any, action: str = "core.manage_accounts", q: str = "") -> QuerySet[User]:
+def user_list(*, user: Viewer, action: str = "core.manage_accounts", q: str = "") -> QuerySet[User]:
     """Accounts whose home organisation lies where the user may manage accounts."""
     qs = (
         User.objects.restrict(user, action)
@@ -144,7 +182,16 @@ def user_list(*, user: Any, action: str = "core.manage_accounts", q: str = "") -
     return search_users(qs, q).order_by("username")
 
 
-def role_assignments_of(*, user: Any, account: User) -> QuerySet[RoleAssignment]:
+def access_user(*, user: Viewer, pk: object, action: str = "view") -> User:
+    """An account whose home organisation lies where ``user`` manages accounts, else ``Http404``.
+
+    Seeing and changing an account both need ``core.manage_accounts`` over it, so ``action`` does not
+    narrow further; it is there so account pages call this like every other ``access_*``.
+    """
+    return get_scoped(user_list(user=user), pk)
+
+
+def role_assignments_of(*, user: Viewer, account: User) -> QuerySet[RoleAssignment]:
     """The roles an account holds (shown to someone allowed to see that account)."""
     return RoleAssignment.objects.filter(user=account).select_related("role", "organization")
 
@@ -152,6 +199,22 @@ def role_assignments_of(*, user: Any, account: User) -> QuerySet[RoleAssignment]
 def role_list() -> QuerySet[Role]:
     """All roles defined on this node."""
     return Role.objects.prefetch_related("permissions")
+
+
+def grantable_roles(*, user: Viewer | None) -> QuerySet[Role]:
+    """The roles ``user`` may grant to others: those listed as grantable by the roles it holds with
+    ``core.manage_accounts`` (ADR 011). A superuser may grant every role; ``None`` (set-up, the
+    demo, the command line) too."""
+    if user is None or user.is_superuser:
+        return Role.objects.all()
+    if not user.is_active:
+        return Role.objects.none()
+    held = RoleAssignment.objects.filter(
+        user=user,
+        role__permissions__content_type__app_label="core",
+        role__permissions__codename="manage_accounts",
+    ).values("role")
+    return Role.objects.filter(granted_by__in=held).distinct()
 
 
 # Searches: what a list's search box finds, shared by the selectors above and the lists' filters.

@@ -7,17 +7,25 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import actions, filters, selectors
+from . import actions, filters, pii, selectors
 from .forms import EmployerForm, PersonForm, PersonLookupForm, RoleGrantForm, UserCreateForm
-from .generic import ActionFormView, ScopedDetailView, ScopedListView, attach_errors
+from .generic import (
+    ActionFormView,
+    ScopedDetailView,
+    ScopedListView,
+    acting_user,
+    attach_errors,
+    perform_action,
+    permission_required_scoped,
+)
 from .models import AuditEvent, Employer, Organization, Person, User
 
 
@@ -74,10 +82,8 @@ class OrganizationDetailView(ScopedDetailView):
     """One organisation: where it sits, what is under it, its employers and people."""
 
     permission = "core.view_organization"
+    access = selectors.access_organization
     template_name = "core/organization_detail.html"
-
-    def get_queryset(self) -> QuerySet[Organization]:
-        return selectors.organization_list(user=self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -120,16 +126,16 @@ class EmployerListView(ScopedListView):
 
 class EmployerDetailView(ScopedDetailView):
     permission = "core.view_employer"
+    access = selectors.access_employer
     template_name = "core/employer_detail.html"
-
-    def get_queryset(self) -> QuerySet[Employer]:
-        return selectors.employer_list(user=self.request.user)
 
 
 class EmployerFormView(ActionFormView):
     """Create an employer, or edit one in scope (``pk`` in the URL)."""
 
     permission = "core.add_employer"
+    action = "change"
+    access = selectors.access_employer
     template_name = "core/form.html"
     form_class = EmployerForm
 
@@ -137,11 +143,7 @@ class EmployerFormView(ActionFormView):
         return "core.change_employer" if "pk" in self.kwargs else "core.add_employer"
 
     def get_instance(self) -> Employer:
-        if "pk" in self.kwargs:
-            return get_object_or_404(
-                selectors.employer_list(user=self.request.user, action="change"), pk=self.kwargs["pk"]
-            )
-        return Employer()
+        return self.access_object(self.kwargs["pk"]) if "pk" in self.kwargs else Employer()
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
@@ -172,7 +174,7 @@ class PersonListView(ScopedListView):
         ("姓名", "name"),
         ("身份证号码（脱敏）", "id_number_masked"),
         ("性别", "get_gender_display"),
-        ("出生日期", "birth_date"),
+        ("出生日期", pii.birth_column()),
         ("手机号码（脱敏）", "phone_masked"),
         ("登记组织", "organization.name"),
     )
@@ -192,29 +194,26 @@ class PersonDetailView(ScopedDetailView):
     """One person, masked; a reveal button for those allowed to see the full number."""
 
     permission = "core.view_person"
+    access = selectors.access_person
     template_name = "core/person_detail.html"
-
-    def get_queryset(self) -> QuerySet[Person]:
-        return selectors.person_list(user=self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         person: Person = self.object
-        context["can_reveal"] = self.request.user.has_perm("core.reveal_person", person)
+        context["can_reveal"] = pii.may_reveal(self.request.user, person)
         context["history"] = selectors.audit_list(
             user=self.request.user, target_type="core.person", target_id=str(person.pk)
         )[:20]
         return context
 
 
-@login_required
+@permission_required_scoped("core.reveal_person")
 @require_POST
 def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    """Show the full ID and phone number (htmx fragment); needs ``core.reveal_person`` over the person."""
-    person = get_object_or_404(selectors.person_list(user=request.user), pk=pk)
-    if not request.user.has_perm("core.reveal_person", person):
-        raise PermissionDenied
-    revealed = actions.person_reveal(person=person, acting_user=request.user)
+    """Show the full ID and phone number (htmx fragment); needs ``core.reveal_person`` over the
+    person (elsewhere only: 404, as if the person did not exist)."""
+    person = selectors.access_person(user=request.user, pk=pk, action="reveal")
+    revealed = actions.person_reveal(person=person, acting_user=acting_user(request))
     template = "core/_partials/person_identity.html" if request.htmx else "core/person_detail.html"  # type: ignore[attr-defined]
     return render(
         request, template, {"person": person, "object": person, "revealed": revealed, "can_reveal": True}
@@ -238,11 +237,9 @@ class PersonCreateView(ActionFormView):
         return redirect("core:person_detail", pk=person.pk)
 
 
-@login_required
+@permission_required_scoped("core.view_person")
 def person_lookup(request: HttpRequest) -> HttpResponse:
     """Find a person by resident ID number within the user's scope (audited)."""
-    if not request.user.has_perm("core.view_person"):
-        raise PermissionDenied
     form = PersonLookupForm(request.GET or None)
     not_found = False
     if form.is_valid():
@@ -250,7 +247,7 @@ def person_lookup(request: HttpRequest) -> HttpResponse:
             person = actions.person_lookup(
                 queryset=selectors.person_list(user=request.user),
                 id_number=form.cleaned_data["id_number"],
-                acting_user=request.user,
+                acting_user=acting_user(request),
             )
         except ValidationError as exc:
             attach_errors(
@@ -328,22 +325,27 @@ class UserCreateView(ActionFormView):
         return redirect("core:user_detail", pk=account.pk)
 
 
-@login_required
+@permission_required_scoped("core.manage_accounts")
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """An account, its roles, and a form to grant another (POST) — for account managers in scope."""
-    if not request.user.has_perm("core.manage_accounts"):
-        raise PermissionDenied
-    account = get_object_or_404(selectors.user_list(user=request.user), pk=pk)
+    """An account, its roles, and a form to grant another (POST) — for account managers in scope.
+    Who may grant what is the action's decision (ADR 011); a refusal shows on the form."""
+    account = selectors.access_user(
+        user=request.user, pk=pk, action="change" if request.method == "POST" else "view"
+    )
     form = RoleGrantForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        organization = form.cleaned_data["organization"]
-        if organization is not None and not request.user.has_perm("core.manage_accounts", organization):
-            raise PermissionDenied
-        actions.role_grant(
-            user=account, role=form.cleaned_data["role"], organization=organization, acting_user=request.user
-        )
-        messages.success(request, _("已授予角色"))
-        return HttpResponseRedirect(reverse("core:user_detail", args=[account.pk]))
+        try:
+            actions.role_grant(
+                user=account,
+                role=form.cleaned_data["role"],
+                organization=form.cleaned_data["organization"],
+                acting_user=acting_user(request),
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, _("已授予角色"))
+            return HttpResponseRedirect(reverse("core:user_detail", args=[account.pk]))
     context = {
         "account": account,
         "assignments": selectors.role_assignments_of(user=request.user, account=account),
@@ -352,28 +354,32 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "core/user_detail.html", context)
 
 
-@login_required
+@permission_required_scoped("core.manage_accounts")
 @require_POST
 def user_revoke(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
-    if not request.user.has_perm("core.manage_accounts"):
-        raise PermissionDenied
-    account = get_object_or_404(selectors.user_list(user=request.user), pk=pk)
-    assignment = get_object_or_404(
-        selectors.role_assignments_of(user=request.user, account=account), pk=assignment_pk
+    """Take a role back (refused, with the reason as a message, under the rules of granting it)."""
+    account = selectors.access_user(user=request.user, pk=pk, action="change")
+    assignment = selectors.get_scoped(
+        selectors.role_assignments_of(user=request.user, account=account), assignment_pk
     )
-    actions.role_revoke(assignment=assignment, acting_user=request.user)
-    messages.success(request, _("已撤销角色"))
+    perform_action(
+        request,
+        lambda: actions.role_revoke(assignment=assignment, acting_user=acting_user(request)),
+        lambda _result: _("已撤销角色"),
+    )
     return redirect("core:user_detail", pk=account.pk)
 
 
-@login_required
+@permission_required_scoped("core.manage_accounts")
 @require_POST
 def user_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
-    if not request.user.has_perm("core.manage_accounts"):
-        raise PermissionDenied
-    account = get_object_or_404(selectors.user_list(user=request.user), pk=pk)
-    if account.pk == request.user.pk:
-        messages.error(request, _("不能停用自己的账号"))
-    else:
-        actions.user_set_active(user=account, active=not account.is_active, acting_user=request.user)
+    """Disable (ending its sessions and tokens) or enable an account in scope; never one's own."""
+    account = selectors.access_user(user=request.user, pk=pk, action="change")
+    perform_action(
+        request,
+        lambda: actions.user_set_active(
+            user=account, active=not account.is_active, acting_user=acting_user(request)
+        ),
+        lambda changed: _("已启用账号") if changed.is_active else _("已停用账号"),
+    )
     return redirect("core:user_detail", pk=account.pk)

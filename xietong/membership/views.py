@@ -200,7 +200,7 @@ class MemberListView(ScopedListView):
         ("姓名", "person.name"),
         ("身份证号码", "person.id_number_masked"),
         ("性别", "person.get_gender_display"),
-        ("出生日期", "person.birth_date"),
+        ("出生日期", pii.birth_column("person")),  # the year only without reveal (issue 11, defect 3)
         ("所属工会", "organization.name"),
         ("工作单位", "employer.name"),
         ("入会日期", "joined_on"),

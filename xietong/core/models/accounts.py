@@ -9,14 +9,14 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .base import BaseModel, RestrictedQuerySet
+from .base import BaseModel, CleanTextMixin, RestrictedQuerySet
 
 
 class UserManager(DjangoUserManager.from_queryset(RestrictedQuerySet)):  # type: ignore[misc]
     """Django's user manager with ``restrict()``: users are scoped by their home organisation."""
 
 
-class User(AbstractUser):
+class User(CleanTextMixin, AbstractUser):
     """A person who signs in: a union officer, an HRSS officer, a node administrator, a service point.
 
     ``organization`` is the account's home organisation; what it may do, and where, comes from its
@@ -59,6 +59,14 @@ class Role(BaseModel):
     name = models.CharField(_("名称"), max_length=64)
     description = models.TextField(_("说明"), blank=True)
     permissions = models.ManyToManyField(Permission, verbose_name=_("权限"), blank=True)
+    grantable = models.ManyToManyField(
+        "self",
+        verbose_name=_("可授予的角色"),
+        symmetrical=False,
+        blank=True,
+        related_name="granted_by",
+        help_text=_("持有本角色的账号管理员可以授予他人的角色（ADR 011）"),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -50,7 +50,39 @@ class RestrictedQuerySet(models.QuerySet):
         return self.filter(condition)
 
 
-class BaseModel(models.Model):
+class CleanTextMixin:
+    """``full_clean`` refuses control characters in every ``CharField`` and ``TextField`` (tab and
+    line breaks allowed in a ``TextField``), with the field named in the Chinese message. Every
+    action validates with ``full_clean``, so pages, API and imports share this one check."""
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        from django.core.exceptions import ValidationError
+
+        from xietong.core.validators import refuse_control_characters
+
+        errors: dict[str, list[Any]] = {}
+        try:
+            super().clean_fields(exclude=exclude)  # type: ignore[misc]  # mixed into a Model
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        for field in self._meta.concrete_fields:  # type: ignore[attr-defined]  # mixed into a Model
+            if (exclude and field.name in exclude) or field.name in errors:
+                continue
+            if not isinstance(field, models.CharField | models.TextField):
+                continue
+            try:
+                refuse_control_characters(
+                    getattr(self, field.attname),
+                    label=str(field.verbose_name),
+                    multiline=isinstance(field, models.TextField),
+                )
+            except ValidationError as exc:
+                errors.setdefault(field.name, []).extend(exc.error_list)
+        if errors:
+            raise ValidationError(errors)
+
+
+class BaseModel(CleanTextMixin, models.Model):
     """Abstract base of domain models: creation and change times, scoping and audit snapshots.
 
     ``scope_field`` names the foreign key (or chain of them, Django lookup syntax) that leads to the

@@ -27,7 +27,8 @@ def sort_th(context: Any, column: str, label: str) -> str:
     else:
         params[SORT_PARAM], icon, aria = column, "bi-arrow-down-up text-muted", "none"
     return format_html(
-        '<th aria-sort="{}"><a class="text-reset text-decoration-none" href="?{}">{} <i class="bi {} small"></i></a></th>',
+        '<th aria-sort="{}"><a class="text-reset text-decoration-none" href="?{}">'
+        '{} <i class="bi {} small"></i></a></th>',
         aria,
         params.urlencode(),
         label,

@@ -7,8 +7,15 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from xietong.core.models import AuditEvent, Organization, Person, User
-from xietong.core.testing import Scope, ScopedObjectViewTests, client_for, make_org, make_user
+from xietong.core.models import AuditEvent, Organization, Person, Role, User
+from xietong.core.testing import (
+    Scope,
+    ScopedObjectViewTests,
+    client_for,
+    grant,
+    make_org,
+    make_user,
+)
 
 from .factories import EmployerFactory, make_person, valid_id_number
 
@@ -32,6 +39,9 @@ class TestEmployerViews(ScopedObjectViewTests):
     detail_url_name = "core:employer_detail"
     api_list_url_name = "employer-list"
     api_detail_url_name = "employer-detail"
+    post_url_names = ("core:employer_edit",)
+    api_actions = (("employer-detail", "patch"),)
+    change_permissions = ("core.change_employer",)
 
     def make_object(self, organization: Organization) -> Any:
         return EmployerFactory(organization=organization)
@@ -43,6 +53,9 @@ class TestPersonViews(ScopedObjectViewTests):
     detail_url_name = "core:person_detail"
     api_list_url_name = "person-list"
     api_detail_url_name = "person-detail"
+    post_url_names = ("core:person_reveal",)
+    api_actions = (("person-reveal", "post"),)
+    change_permissions = ("core.reveal_person",)
 
     def make_object(self, organization: Organization) -> Person:
         return make_person(organization)
@@ -62,11 +75,19 @@ class TestAccountViews(ScopedObjectViewTests):
     list_url_name = "core:user_list"
     detail_url_name = "core:user_detail"
     view_permission = "core.manage_accounts"
+    post_url_names = ("core:user_detail", "core:user_toggle_active")
+    change_permissions = ("core.manage_accounts",)
 
     def make_object(self, organization: Organization) -> User:
-        return User.objects.create_user(
+        account = User.objects.create_user(
             username="someone", password="x-test-password-1", organization=organization
         )
+        grant(account, ["core.view_person"], organization)
+        return account
+
+    def post_urls(self, obj: User) -> list[str]:
+        assignment = obj.role_assignments.get()
+        return [*super().post_urls(obj), reverse("core:user_revoke", args=[obj.pk, assignment.pk])]
 
 
 def test_person_detail_is_masked_and_reveal_needs_permission(scope: Scope) -> None:
@@ -178,9 +199,13 @@ def test_account_admin_grants_and_revokes_roles(scope: Scope) -> None:
     from xietong.core import actions
 
     actions.roles_sync()
-    admin = client_for(
-        make_user("admin", perms=["core.manage_accounts", "core.view_organization"], organization=scope.root)
+    from xietong.core.models import RoleAssignment
+
+    account_admin = make_user("admin", organization=scope.root)
+    RoleAssignment.objects.create(
+        user=account_admin, role=Role.objects.get(code="account_admin"), organization=scope.root
     )
+    admin = client_for(account_admin)
     response = admin.post(
         reverse("core:user_create"),
         {
@@ -192,7 +217,6 @@ def test_account_admin_grants_and_revokes_roles(scope: Scope) -> None:
     )
     assert response.status_code == 302
     newbie = User.objects.get(username="newbie")
-    from xietong.core.models import Role
 
     role = Role.objects.get(code="union_clerk")
     admin.post(
