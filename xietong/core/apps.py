@@ -8,3 +8,10 @@ class CoreConfig(AppConfig):
     name = "xietong.core"
     label = "core"
     verbose_name = _("基础数据")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from .ratelimit import create_cache_table
+
+        post_migrate.connect(create_cache_table, sender=self)

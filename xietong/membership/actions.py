@@ -50,6 +50,17 @@ def _employer_named(name: str) -> Employer | None:
     return Employer.objects.filter(name=names.to_simplified(name.strip())).first()
 
 
+@dataclass(frozen=True)
+class JoinReceipt:
+    """What a join submission answers: the status link's token, the same kind of answer whatever
+    the ID number's state (issue 11, defect 4). ``application`` is the new application, or ``None``
+    when the number already belongs to a member or to a pending application of this union; only
+    the status page tells that, to someone who gives the phone number on record."""
+
+    token: str
+    application: JoinApplication | None
+
+
 @transaction.atomic
 def join_application_submit(
     *,
@@ -60,9 +71,13 @@ def join_application_submit(
     employer_name: str,
     consent: bool,
     event: OutreachEvent | None = None,
-) -> JoinApplication:
-    """A worker's application from the QR-code page. Validates every field with a Chinese reason;
-    a second application for the same union while one is pending is refused."""
+) -> JoinReceipt:
+    """A worker's application from the QR-code page. Validates every field with a Chinese reason.
+
+    A number that is already a member of the union, or has an application pending there, makes no
+    second application but gets the same answer (a receipt) as a new one: the public form must not
+    tell anyone what it knows about an ID number. The application is built, encrypted and audited
+    on every path, so the answers take about the same time."""
     errors: dict[str, str] = {}
     if not consent:
         errors["consent"] = "请阅读并同意个人信息处理规则后再提交"
@@ -84,16 +99,6 @@ def join_application_submit(
     if errors or parsed is None:
         raise ValidationError(errors)
     index = pii.blind_index(parsed.number, purpose="id_number")
-    pending = JoinApplication.objects.filter(
-        organization=organization, id_number_index=index, status=ApplicationStatus.SUBMITTED
-    )
-    if pending.exists():
-        raise ValidationError({"id_number": "您已提交过入会申请，正在审核中，请勿重复提交"})
-    current = Member.objects.filter(
-        person__id_number_index=index, organization=organization, status__in=MemberStatus.current()
-    )
-    if current.exists():
-        raise ValidationError({"id_number": "您已是本工会会员，无需再次申请"})
     application = JoinApplication(
         organization=organization,
         event=event,
@@ -109,9 +114,19 @@ def join_application_submit(
         access_token=secrets.token_urlsafe(32),
     )
     application.full_clean()
+    receipt = selectors.join_receipt_token(organization_id=organization.pk, id_number_index=index)
+    known = selectors.join_number_state(organization=organization, id_number_index=index)
+    if known:
+        audit.record(
+            AuditAction.SUBMIT,
+            target_type="membership.joinapplication",
+            organization=organization,
+            detail={"repeated": known, "id_number_masked": application.id_number_masked},
+        )
+        return JoinReceipt(receipt, None)
     application.save()
     audit.record(AuditAction.SUBMIT, target=application, after=application.snapshot())
-    return application
+    return JoinReceipt(receipt, application)
 
 
 @transaction.atomic

@@ -6,15 +6,19 @@ people and memberships a roll import must not duplicate); they take no user and 
 from __future__ import annotations
 
 import functools
+import secrets
 from datetime import date
 from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.core import signing
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
+from django.utils.crypto import constant_time_compare
 
 from xietong.core import bulk, pii
 from xietong.core.models import AuditEvent, Organization, Person
+from xietong.lib import phone
 
 from . import cardtokens
 from .choices import ApplicationStatus, CardStatus, MemberStatus
@@ -46,10 +50,93 @@ def join_review_queue(
 
 
 def join_application_by_token(token: str) -> JoinApplication | None:
-    """The application a worker's status link points to (no account needed: the link is the secret)."""
+    """The application an e-card link points to (no account needed: the link is the secret)."""
     if not token or len(token) > 64:
         return None
     return JoinApplication.objects.select_related("organization", "member").filter(access_token=token).first()
+
+
+_RECEIPT_SALT = "xietong.membership.join-receipt"
+
+
+def join_receipt_token(*, organization_id: int, id_number_index: str) -> str:
+    """The token of a join answer's status link: signed (union, ID blind index, a nonce), so every
+    submission gets a link of the same shape whether or not it made an application."""
+    return signing.dumps(
+        [organization_id, id_number_index, secrets.token_hex(4)], salt=_RECEIPT_SALT, compress=False
+    )
+
+
+def join_status_subject(token: str) -> tuple[Organization, str] | None:
+    """The union and ID blind index a status link is about: a join receipt, or (links given before
+    receipts) an application's own token. ``None`` when the link is neither."""
+    if not token or len(token) > 200:
+        return None
+    try:
+        organization_id, index, _nonce = signing.loads(token, salt=_RECEIPT_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        application = join_application_by_token(token)
+        return (application.organization, application.id_number_index) if application else None
+    organization = Organization.objects.filter(pk=organization_id).first()
+    return (organization, str(index)) if organization else None
+
+
+def join_number_state(*, organization: Organization, id_number_index: str) -> str:
+    """What the union already knows of an ID number: ``"member"``, ``"pending"`` or ``""``.
+    Node-internal: the join action uses it and never shows it on the public form."""
+    if Member.objects.filter(
+        person__id_number_index=id_number_index, organization=organization, status__in=MemberStatus.current()
+    ).exists():
+        return "member"
+    if JoinApplication.objects.filter(
+        organization=organization, id_number_index=id_number_index, status=ApplicationStatus.SUBMITTED
+    ).exists():
+        return "pending"
+    return ""
+
+
+class JoinOutcome(NamedTuple):
+    """What the status page may tell someone who gave the phone number on record: the union, the
+    newest application with that phone (if any), and the membership (if the number is a member)."""
+
+    organization: Organization
+    application: JoinApplication | None
+    member: Member | None
+
+
+def join_outcome(*, token: str, phone_number: str) -> JoinOutcome | None:
+    """The outcome behind a status link, only when ``phone_number`` matches the one on record (the
+    application's, or the member's); ``None`` otherwise, whatever the number's state."""
+    subject = join_status_subject(token)
+    try:
+        number = phone.parse(phone_number)
+    except phone.InvalidPhone:
+        return None
+    if subject is None:
+        return None
+    organization, index = subject
+    applications = JoinApplication.objects.filter(organization=organization, id_number_index=index)
+    matching = next(
+        (
+            application
+            for application in applications.select_related("member")[:20]
+            if constant_time_compare(pii.decrypt(application.phone_cipher, field="phone"), number)
+        ),
+        None,
+    )
+    member = (
+        Member.objects.filter(
+            person__id_number_index=index, organization=organization, status__in=MemberStatus.current()
+        )
+        .select_related("person")
+        .first()
+    )
+    if member is not None:
+        phone_index = pii.blind_index(number, purpose="phone")
+        if matching is not None or constant_time_compare(member.person.phone_index, phone_index):
+            own = matching if matching is not None and matching.member_id == member.pk else None
+            return JoinOutcome(organization, own, member)
+    return JoinOutcome(organization, matching, None) if matching else None
 
 
 def join_organization(code: str) -> Organization | None:

@@ -22,7 +22,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from xietong.core import pii
+from xietong.core import pii, ratelimit
 from xietong.core.generic import (
     ActionFormView,
     ScopedDetailView,
@@ -34,7 +34,15 @@ from xietong.core.selectors import organizations_for
 
 from . import actions, selectors
 from .choices import ApplicationStatus, Benefit, MemberStatus
-from .forms import ImportForm, JoinForm, OutreachEventForm, RejectForm, TransferForm, VerifyForm
+from .forms import (
+    ImportForm,
+    JoinForm,
+    JoinStatusForm,
+    OutreachEventForm,
+    RejectForm,
+    TransferForm,
+    VerifyForm,
+)
 from .models import JoinApplication, Member, MemberImport, OutreachEvent
 
 
@@ -47,32 +55,54 @@ def qr_svg(text: str, *, scale: int = 5) -> str:
 
 
 def join(request: HttpRequest, org_code: str = "", event_code: str = "") -> HttpResponse:
-    """The page a join QR code opens: the union's name, the privacy notice, four fields."""
+    """The page a join QR code opens: the union's name, the privacy notice, four fields.
+
+    A valid submission is answered with the same receipt page whatever the ID number's state
+    (member, pending applicant, new); the outcome is told only on the status page (defect 4).
+    Submissions are rate-limited per address and per ID number."""
     event = selectors.outreach_event_by_code(event_code) if event_code else None
     organization = event.organization if event else selectors.join_organization(org_code)
     if organization is None:
         raise Http404(_("入会二维码无效：找不到对应的工会"))
+    if request.method == "POST" and ratelimit.exceeded(
+        request, "join", id_number=request.POST.get("id_number", "")
+    ):
+        return ratelimit.refused(request)
     form = JoinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            application = actions.join_application_submit(
+            receipt = actions.join_application_submit(
                 organization=organization, event=event, **form.cleaned_data
             )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            return redirect("membership:join_status", token=application.access_token)
+            context = {"organization": organization, "token": receipt.token}
+            return render(request, "membership/join_received.html", context)
     return render(
         request, "membership/join.html", {"form": form, "organization": organization, "event": event}
     )
 
 
 def join_status(request: HttpRequest, token: str) -> HttpResponse:
-    """Where the worker's application stands; once approved, the way to the e-card."""
-    application = selectors.join_application_by_token(token)
-    if application is None:
+    """Where the worker's application stands, shown once the phone number given matches the one on
+    record; a wrong number learns nothing (the same page for every state). Look-ups are
+    rate-limited per address and per ID number."""
+    subject = selectors.join_status_subject(token)
+    if subject is None:
         raise Http404(_("找不到这份入会申请"))
-    return render(request, "membership/join_status.html", {"application": application})
+    organization, id_number_index = subject
+    form = JoinStatusForm(request.POST or None)
+    outcome = None
+    if request.method == "POST":
+        if ratelimit.exceeded(request, "join_status", id_number=id_number_index):
+            return ratelimit.refused(request)
+        if form.is_valid():
+            outcome = selectors.join_outcome(token=token, phone_number=form.cleaned_data["phone_number"])
+            if outcome is None:
+                form.add_error("phone_number", _("手机号码与申请记录不符，请填写提交申请时的手机号码"))
+    context = {"organization": organization, "form": form, "outcome": outcome}
+    return render(request, "membership/join_status.html", context)
 
 
 def ecard(request: HttpRequest, token: str) -> HttpResponse:
