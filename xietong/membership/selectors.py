@@ -278,7 +278,8 @@ def member_imports(*, user: Any) -> QuerySet[MemberImport]:
 
 
 def transfers(*, user: Any, action: str = "view") -> QuerySet[MembershipTransfer]:
-    """Transfers into or out of the unions of the user's scope (``view_member``/``change_member``)."""
+    """Transfers into or out of the unions of the user's scope: ``action`` is ``"view"`` (seeing
+    them, ``view_member``) or ``"transfer"`` (handling them, ``transfer_member``)."""
     perm = f"membership.{action}_member"
     incoming = MembershipTransfer.objects.restrict(user, perm)
     outgoing = MembershipTransfer.objects.restrict(user, perm, lookup="from_organization__path")
@@ -288,8 +289,8 @@ def transfers(*, user: Any, action: str = "view") -> QuerySet[MembershipTransfer
 
 
 def incoming_transfers(*, user: Any) -> QuerySet[MembershipTransfer]:
-    """Transfers the user may decide: into the unions of the user's scope."""
-    return MembershipTransfer.objects.restrict(user, "membership.change_member").select_related(
+    """Transfers the user may decide: into the unions of the user's scope (``transfer_member``)."""
+    return MembershipTransfer.objects.restrict(user, "membership.transfer_member").select_related(
         "member__person", "from_organization", "to_organization"
     )
 

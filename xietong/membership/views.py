@@ -481,10 +481,10 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-@permission_required("membership.change_member", raise_exception=True)
+@permission_required("membership.transfer_member", raise_exception=True)
 def transfer_request(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask another union to take a member of the user's scope."""
-    member = get_object_or_404(selectors.members(user=request.user, action="change"), pk=pk)
+    member = get_object_or_404(selectors.members(user=request.user, action="transfer"), pk=pk)
     form = TransferForm(request.POST, unions=selectors.transfer_targets(member))
     if not form.is_valid():
         messages.error(request, _("请选择转入工会"))
@@ -513,20 +513,20 @@ class TransferListView(ScopedListView):
             selectors.incoming_transfers(user=self.request.user).values_list("pk", flat=True)
         )
         context["cancellable"] = set(
-            selectors.transfers(user=self.request.user, action="change").values_list("pk", flat=True)
+            selectors.transfers(user=self.request.user, action="transfer").values_list("pk", flat=True)
         )
         return context
 
 
 @require_POST
 @login_required
-@permission_required("membership.change_member", raise_exception=True)
+@permission_required("membership.transfer_member", raise_exception=True)
 def transfer_decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     """Accept or refuse (the receiving union) or withdraw (either union) a pending transfer."""
     if what in ("accept", "refuse"):
         transfer = get_object_or_404(selectors.incoming_transfers(user=request.user), pk=pk)
     elif what == "cancel":
-        transfer = get_object_or_404(selectors.transfers(user=request.user, action="change"), pk=pk)
+        transfer = get_object_or_404(selectors.transfers(user=request.user, action="transfer"), pk=pk)
     else:
         raise Http404
     reason = request.POST.get("reason", "")
