@@ -8,12 +8,13 @@ from __future__ import annotations
 import functools
 import secrets
 from datetime import date
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.core import signing
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
+from django.http import Http404
 from django.utils.crypto import constant_time_compare
 
 from xietong.core import bulk, pii
@@ -32,6 +33,26 @@ from .models import (
     OutreachEvent,
     ServicePoint,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from xietong.core.models import User
+
+_Row = TypeVar("_Row", bound=Model)
+
+
+def _access(queryset: QuerySet[_Row], pk: object) -> _Row:
+    """The row ``pk`` of ``queryset`` (already scoped to the user and the action); the same
+    ``Http404`` whether ``pk`` is malformed, missing or outside the user's scope."""
+    try:
+        number = int(str(pk))
+    except (TypeError, ValueError):
+        raise Http404 from None
+    row = queryset.filter(pk=number).first() if 0 < number < 2**63 else None
+    if row is None:
+        raise Http404
+    return row
 
 
 def join_applications(*, user: Any, action: str = "view") -> QuerySet[JoinApplication]:
@@ -151,10 +172,10 @@ def outreach_event_by_code(code: str) -> OutreachEvent | None:
     return OutreachEvent.objects.select_related("organization", "employer").filter(code=code).first()
 
 
-def outreach_events(*, user: Any) -> QuerySet[OutreachEvent]:
+def outreach_events(*, user: Any, action: str = "view") -> QuerySet[OutreachEvent]:
     """Events of the user's scope with their live figures (applications, members made, cards)."""
     return (
-        OutreachEvent.objects.restrict(user, "view")
+        OutreachEvent.objects.restrict(user, action)
         .select_related("organization", "employer")
         .annotate(
             applications_count=Count("applications", distinct=True),
@@ -163,6 +184,7 @@ def outreach_events(*, user: Any) -> QuerySet[OutreachEvent]:
             ),
             cards_count=Count("applications__member__cards", distinct=True),
         )
+        .order_by("-held_on", "-pk")
     )
 
 
@@ -214,10 +236,15 @@ def card_token(card: MemberCard) -> str:
 
 
 def service_points_for(user: Any) -> QuerySet[ServicePoint]:
-    """The service points whose desks this account staffs."""
+    """The service points whose desks this account staffs and where it may verify cards (the
+    ``verify_membercard`` permission in the point's subtree)."""
     if not user.is_authenticated:
         return ServicePoint.objects.none()
-    return ServicePoint.objects.filter(accounts=user).select_related("organization")
+    return (
+        ServicePoint.objects.restrict(user, "membership.verify_membercard")
+        .filter(accounts=user)
+        .select_related("organization")
+    )
 
 
 def card_uses(*, user: Any) -> QuerySet[CardUse]:
@@ -272,9 +299,9 @@ def current_memberships(person_ids: list[int]) -> dict[int, KnownMembership]:
     return found
 
 
-def member_imports(*, user: Any) -> QuerySet[MemberImport]:
+def member_imports(*, user: Any, action: str = "view") -> QuerySet[MemberImport]:
     """Imports into the unions of the user's scope, newest first."""
-    return MemberImport.objects.restrict(user, "view").select_related("organization", "created_by")
+    return MemberImport.objects.restrict(user, action).select_related("organization", "created_by")
 
 
 def transfers(*, user: Any, action: str = "view") -> QuerySet[MembershipTransfer]:
@@ -309,6 +336,51 @@ def member_transfers(member: Member) -> QuerySet[MembershipTransfer]:
     return MembershipTransfer.objects.filter(member=member).select_related(
         "from_organization", "to_organization"
     )
+
+
+# The access layer (ARCHITECTURE.md §3 rule 9): one record for one user and one action, or Http404.
+# Pages and the API call these with the action the request performs: "view" to show, "change" to
+# move a workflow, "transfer" to hand a member to another union.
+
+
+def access_member(*, user: User | AnonymousUser, pk: object, action: str = "view") -> Member:
+    """The member ``pk`` if ``user`` may do ``action`` on it (``view``, ``change``, ``transfer``)."""
+    return _access(members(user=user, action=action), pk)
+
+
+def access_application(*, user: User | AnonymousUser, pk: object, action: str = "view") -> JoinApplication:
+    """The join application ``pk`` if ``user`` may do ``action`` on it (``view``, ``change``)."""
+    return _access(join_applications(user=user, action=action), pk)
+
+
+def access_card(*, user: User | AnonymousUser, pk: object, action: str = "view") -> MemberCard:
+    """The card ``pk`` if ``user`` may do ``action`` on it (``view``, ``change``)."""
+    return _access(cards(user=user, action=action), pk)
+
+
+def access_event(*, user: User | AnonymousUser, pk: object, action: str = "view") -> OutreachEvent:
+    """The outreach event ``pk`` (with its figures) if ``user`` may do ``action`` on it."""
+    return _access(outreach_events(user=user, action=action), pk)
+
+
+def access_import(*, user: User | AnonymousUser, pk: object, action: str = "view") -> MemberImport:
+    """The member import ``pk`` if ``user`` may do ``action`` on it."""
+    return _access(member_imports(user=user, action=action), pk)
+
+
+def access_transfer(*, user: User | AnonymousUser, pk: object, action: str = "view") -> MembershipTransfer:
+    """The transfer ``pk`` if ``user`` may do ``action`` on it: ``view`` (either union),
+    ``transfer`` (withdraw it: either union) or ``decide`` (accept or refuse: the receiving union)."""
+    if action == "decide":
+        return _access(incoming_transfers(user=user), pk)
+    return _access(transfers(user=user, action=action), pk)
+
+
+def access_card_print_organization(*, user: User | AnonymousUser, pk: object) -> Organization:
+    """The organisation whose members' cards ``user`` may print (``change_membercard`` there)."""
+    from xietong.core.selectors import organizations_for
+
+    return _access(organizations_for(user=user, perm="membership.change_membercard"), pk)
 
 
 # A desk's right to verify at a service point, remembered briefly per process: checking the role and
@@ -367,8 +439,6 @@ def desk_service_point(*, user: Any, point_id: int) -> ServicePoint | None:
     now = time.monotonic()
     if hit and hit[0] > now:
         return hit[1]
-    if not user.has_perm("membership.verify_membercard"):
-        return None
     point = service_points_for(user).filter(pk=point_id).first()
     if point is not None:
         if len(_desk_cache) > 10_000:

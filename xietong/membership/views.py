@@ -14,9 +14,9 @@ from urllib.parse import quote
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -43,7 +43,7 @@ from .forms import (
     TransferForm,
     VerifyForm,
 )
-from .models import JoinApplication, Member, MemberImport, OutreachEvent
+from .models import Member, MemberImport, OutreachEvent
 
 
 def qr_svg(text: str, *, scale: int = 5) -> str:
@@ -162,16 +162,12 @@ class ApplicationListView(ScopedListView):
         return context
 
 
-def _application(request: HttpRequest, pk: int) -> JoinApplication:
-    return get_object_or_404(selectors.join_applications(user=request.user, action="change"), pk=pk)
-
-
 @require_POST
 @login_required
 @permission_required("membership.change_joinapplication", raise_exception=True)
 def application_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve one application (the member is made and the e-card issued)."""
-    application = _application(request, pk)
+    application = selectors.access_application(user=request.user, pk=pk, action="change")
     perform_action(
         request,
         lambda: actions.join_application_approve(application=application, acting_user=request.user),
@@ -205,7 +201,7 @@ def application_approve_bulk(request: HttpRequest) -> HttpResponse:
 @permission_required("membership.change_joinapplication", raise_exception=True)
 def application_reject(request: HttpRequest, pk: int) -> HttpResponse:
     """Reject with a reason."""
-    application = _application(request, pk)
+    application = selectors.access_application(user=request.user, pk=pk, action="change")
     form = RejectForm(request.POST)
     form.is_valid()
     reason = form.cleaned_data.get("reason", "")
@@ -258,8 +254,8 @@ class MemberDetailView(ScopedDetailView):
     permission = "membership.view_member"
     template_name = "membership/member_detail.html"
 
-    def get_queryset(self) -> Any:
-        return selectors.members(user=self.request.user)
+    def get_object(self, queryset: Any = None) -> Member:
+        return selectors.access_member(user=self.request.user, pk=self.kwargs["pk"], action="view")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -278,7 +274,7 @@ class MemberDetailView(ScopedDetailView):
 @permission_required("membership.change_member", raise_exception=True)
 def member_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Suspend, reinstate, record leaving or death (the workflow says which moves are allowed)."""
-    member = get_object_or_404(selectors.members(user=request.user, action="change"), pk=pk)
+    member = selectors.access_member(user=request.user, pk=pk, action="change")
     status = request.POST.get("status", "")
     if status not in MemberStatus.values:
         messages.error(request, _("请选择会籍状态"))
@@ -306,7 +302,7 @@ def card_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     """Report lost, suspend, resume or replace a card."""
     if what not in CARD_ACTIONS:
         raise Http404
-    card = get_object_or_404(selectors.cards(user=request.user, action="change"), pk=pk)
+    card = selectors.access_card(user=request.user, pk=pk, action="change")
     action, done = CARD_ACTIONS[what]
     perform_action(request, lambda: action(card=card, acting_user=request.user), lambda _result: _(done))
     return redirect("membership:member_detail", pk=card.member_id)
@@ -363,8 +359,8 @@ class EventDetailView(ScopedDetailView):
     template_name = "membership/event_detail.html"
     partial_template_name = "membership/_partials/event_figures.html"
 
-    def get_queryset(self) -> Any:
-        return selectors.outreach_events(user=self.request.user)
+    def get_object(self, queryset: Any = None) -> OutreachEvent:
+        return selectors.access_event(user=self.request.user, pk=self.kwargs["pk"], action="view")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -378,10 +374,9 @@ class EventDetailView(ScopedDetailView):
 
 
 @login_required
+@permission_required("membership.verify_membercard", raise_exception=True)
 def verify(request: HttpRequest) -> HttpResponse:
     """A service point desk scans a member's e-card: accept (and record the use) or refuse with why."""
-    if not request.user.has_perm("membership.verify_membercard"):
-        raise PermissionDenied
     points = selectors.service_points_for(request.user)
     form = VerifyForm(request.POST or None, service_points=points, initial={"service_point": points.first()})
     result: dict[str, Any] = {}
@@ -441,15 +436,15 @@ class ImportDetailView(ScopedDetailView):
     template_name = "membership/import_detail.html"
     partial_template_name = "membership/_partials/import_progress.html"
 
-    def get_queryset(self) -> Any:
-        return selectors.member_imports(user=self.request.user)
+    def get_object(self, queryset: Any = None) -> MemberImport:
+        return selectors.access_import(user=self.request.user, pk=self.kwargs["pk"], action="view")
 
 
 @login_required
 @permission_required("membership.view_memberimport", raise_exception=True)
 def import_report(request: HttpRequest, pk: int) -> FileResponse:
     """Download the error report of an import."""
-    job: MemberImport = get_object_or_404(selectors.member_imports(user=request.user), pk=pk)
+    job = selectors.access_import(user=request.user, pk=pk, action="view")
     if not job.report:
         raise Http404(_("这次导入没有错误报告"))
     response = FileResponse(
@@ -484,7 +479,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 @permission_required("membership.transfer_member", raise_exception=True)
 def transfer_request(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask another union to take a member of the user's scope."""
-    member = get_object_or_404(selectors.members(user=request.user, action="transfer"), pk=pk)
+    member = selectors.access_member(user=request.user, pk=pk, action="transfer")
     form = TransferForm(request.POST, unions=selectors.transfer_targets(member))
     if not form.is_valid():
         messages.error(request, _("请选择转入工会"))
@@ -523,12 +518,11 @@ class TransferListView(ScopedListView):
 @permission_required("membership.transfer_member", raise_exception=True)
 def transfer_decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     """Accept or refuse (the receiving union) or withdraw (either union) a pending transfer."""
-    if what in ("accept", "refuse"):
-        transfer = get_object_or_404(selectors.incoming_transfers(user=request.user), pk=pk)
-    elif what == "cancel":
-        transfer = get_object_or_404(selectors.transfers(user=request.user, action="transfer"), pk=pk)
-    else:
+    if what not in ("accept", "refuse", "cancel"):
         raise Http404
+    # Accepting or refusing is the receiving union's decision; either union may withdraw.
+    action = "transfer" if what == "cancel" else "decide"
+    transfer = selectors.access_transfer(user=request.user, pk=pk, action=action)
     reason = request.POST.get("reason", "")
     calls: dict[str, Callable[[], Any]] = {
         "accept": lambda: actions.transfer_accept(transfer=transfer, acting_user=request.user),
@@ -572,9 +566,8 @@ def card_print(request: HttpRequest) -> HttpResponse:
     """A PDF print sheet of the active cards of an organisation's members (with its subtree)."""
     from django.utils import timezone
 
-    orgs = organizations_for(user=request.user, perm="membership.change_membercard")
-    org = get_object_or_404(
-        orgs, pk=request.GET.get("organization") or getattr(request.user, "organization_id", 0)
+    org = selectors.access_card_print_organization(
+        user=request.user, pk=request.GET.get("organization") or getattr(request.user, "organization_id", 0)
     )
     cards = list(
         selectors.cards(user=request.user, action="change")
