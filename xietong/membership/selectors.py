@@ -486,3 +486,18 @@ def figures(*, user: Any, weeks: int = 26) -> dict[str, Any]:
         "joins": [(str(item["week"]), item["count"]) for item in per_week],
         "uses": [(item["service_point__name"], item["count"]) for item in uses],
     }
+
+
+def members_export_rows(members: Any) -> Any:
+    """The roll as rows in the import template's columns (so an export can be imported again)."""
+    for member in members.iterator(chunk_size=2000):
+        person = member.person
+        yield [
+            person.name,
+            pii.decrypt(person.id_number_cipher, field="id_number"),
+            person.get_gender_display(),
+            person.birth_date.isoformat(),
+            pii.decrypt(person.phone_cipher, field="phone") if person.phone_cipher else "",
+            member.employer.name if member.employer else "",
+            member.joined_on.isoformat(),
+        ]

@@ -21,7 +21,7 @@ from .cards import (
     new_card_number,
 )
 from .events import outreach_event_create
-from .imports import IMPORT_CHUNK, member_import_run, member_import_start, members_export_rows
+from .imports import IMPORT_CHUNK, member_import_run, member_import_start
 from .join import (
     BulkOutcome,
     JoinReceipt,
@@ -58,7 +58,6 @@ __all__ = [
     "member_import_run",
     "member_import_start",
     "member_set_status",
-    "members_export_rows",
     "new_card_number",
     "outreach_event_create",
     "transfer_accept",

@@ -338,18 +338,3 @@ def _write_report(job: MemberImport, checked: imports.CheckedRoll) -> None:
     )
     content = workbook_bytes(["行号", *roll.headers, "错误"], rows, title="错误报告")
     job.report.save(f"{Path(job.file.name or 'import').stem}-report.xlsx", ContentFile(content), save=False)
-
-
-def members_export_rows(members: Any) -> Any:
-    """The roll as rows in the import template's columns (so an export can be imported again)."""
-    for member in members.iterator(chunk_size=2000):
-        person = member.person
-        yield [
-            person.name,
-            pii.decrypt(person.id_number_cipher, field="id_number"),
-            person.get_gender_display(),
-            person.birth_date.isoformat(),
-            pii.decrypt(person.phone_cipher, field="phone") if person.phone_cipher else "",
-            member.employer.name if member.employer else "",
-            member.joined_on.isoformat(),
-        ]
