@@ -39,8 +39,13 @@ def test_join_approve_ecard_verify_report_lost(
     assert "校验码" in worker.locator('[data-field="id_number"]').inner_text()
     worker.get_by_label("身份证号码").fill(number)
     worker.get_by_role("button", name="提交入会申请").click()
-    assert worker.get_by_test_id("application-status").inner_text() == "待审核"
+    # The same answer whatever the number's state; the outcome is shown for the phone on record.
+    assert "已收到，请凭手机号查询进度" in worker.locator("h1").inner_text()
+    worker.get_by_test_id("status-link").click()
     status_url = worker.url
+    worker.get_by_label("手机号码").fill("13911112222")
+    worker.get_by_role("button", name="查询").click()
+    assert worker.get_by_test_id("application-status").inner_text() == "待审核"
 
     # The officer of 中关村科学城总工会 approves it from the review queue.
     officer = browser.new_context(base_url=live_server.url, locale="zh-CN").new_page()
@@ -53,6 +58,8 @@ def test_join_approve_ecard_verify_report_lost(
 
     # The worker opens the e-card: a QR code with a signed token.
     worker.goto(status_url)
+    worker.get_by_label("手机号码").fill("13911112222")
+    worker.get_by_role("button", name="查询").click()
     assert worker.get_by_test_id("application-status").inner_text() == "已通过"
     worker.get_by_role("link", name="打开会员电子卡").click()
     token = worker.get_by_test_id("ecard-qr").get_attribute("data-token")

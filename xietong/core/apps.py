@@ -10,4 +10,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础数据")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from . import signals  # noqa: F401  (connects the handlers)
+        from .ratelimit import create_cache_table
+
+        post_migrate.connect(create_cache_table, sender=self)

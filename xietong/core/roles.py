@@ -91,6 +91,7 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             "core.view_auditevent",
             *_VIEW_MEMBERSHIP,
             *_RUN_MEMBERSHIP,
+            "membership.transfer_member",
             *_VIEW_ARREARS,
         ),
     ),

@@ -32,6 +32,16 @@ class JoinForm(BootstrapFormMixin, forms.Form):
     consent = forms.BooleanField(label=_("我已阅读并同意上述个人信息处理规则"), required=False)
 
 
+class JoinStatusForm(BootstrapFormMixin, forms.Form):
+    """The phone number given when applying: the status page shows the outcome only to its holder."""
+
+    phone_number = forms.CharField(
+        label=_("手机号码"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+
 class RejectForm(BootstrapFormMixin, forms.Form):
     """Why an application is not approved (the worker reads it)."""
 

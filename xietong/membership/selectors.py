@@ -6,16 +6,21 @@ people and memberships a roll import must not duplicate); they take no user and 
 from __future__ import annotations
 
 import functools
+import secrets
 from datetime import date
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from django.conf import settings
+from django.core import signing
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
+from django.http import Http404
+from django.utils.crypto import constant_time_compare
 
 from xietong.core import bulk, pii
 from xietong.core.models import AuditEvent, Organization, Person
 from xietong.core.selectors import normalize_query
+from xietong.lib import phone
 
 from . import cardtokens
 from .choices import ApplicationStatus, CardStatus, MemberStatus
@@ -29,6 +34,26 @@ from .models import (
     OutreachEvent,
     ServicePoint,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from xietong.core.models import User
+
+_Row = TypeVar("_Row", bound=Model)
+
+
+def _access(queryset: QuerySet[_Row], pk: object) -> _Row:
+    """The row ``pk`` of ``queryset`` (already scoped to the user and the action); the same
+    ``Http404`` whether ``pk`` is malformed, missing or outside the user's scope."""
+    try:
+        number = int(str(pk))
+    except (TypeError, ValueError):
+        raise Http404 from None
+    row = queryset.filter(pk=number).first() if 0 < number < 2**63 else None
+    if row is None:
+        raise Http404
+    return row
 
 
 def join_applications(*, user: Any, action: str = "view") -> QuerySet[JoinApplication]:
@@ -63,10 +88,93 @@ def search_transfers(queryset: QuerySet[MembershipTransfer], q: str) -> QuerySet
 
 
 def join_application_by_token(token: str) -> JoinApplication | None:
-    """The application a worker's status link points to (no account needed: the link is the secret)."""
+    """The application an e-card link points to (no account needed: the link is the secret)."""
     if not token or len(token) > 64:
         return None
     return JoinApplication.objects.select_related("organization", "member").filter(access_token=token).first()
+
+
+_RECEIPT_SALT = "xietong.membership.join-receipt"
+
+
+def join_receipt_token(*, organization_id: int, id_number_index: str) -> str:
+    """The token of a join answer's status link: signed (union, ID blind index, a nonce), so every
+    submission gets a link of the same shape whether or not it made an application."""
+    return signing.dumps(
+        [organization_id, id_number_index, secrets.token_hex(4)], salt=_RECEIPT_SALT, compress=False
+    )
+
+
+def join_status_subject(token: str) -> tuple[Organization, str] | None:
+    """The union and ID blind index a status link is about: a join receipt, or (links given before
+    receipts) an application's own token. ``None`` when the link is neither."""
+    if not token or len(token) > 200:
+        return None
+    try:
+        organization_id, index, _nonce = signing.loads(token, salt=_RECEIPT_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        application = join_application_by_token(token)
+        return (application.organization, application.id_number_index) if application else None
+    organization = Organization.objects.filter(pk=organization_id).first()
+    return (organization, str(index)) if organization else None
+
+
+def join_number_state(*, organization: Organization, id_number_index: str) -> str:
+    """What the union already knows of an ID number: ``"member"``, ``"pending"`` or ``""``.
+    Node-internal: the join action uses it and never shows it on the public form."""
+    if Member.objects.filter(
+        person__id_number_index=id_number_index, organization=organization, status__in=MemberStatus.current()
+    ).exists():
+        return "member"
+    if JoinApplication.objects.filter(
+        organization=organization, id_number_index=id_number_index, status=ApplicationStatus.SUBMITTED
+    ).exists():
+        return "pending"
+    return ""
+
+
+class JoinOutcome(NamedTuple):
+    """What the status page may tell someone who gave the phone number on record: the union, the
+    newest application with that phone (if any), and the membership (if the number is a member)."""
+
+    organization: Organization
+    application: JoinApplication | None
+    member: Member | None
+
+
+def join_outcome(*, token: str, phone_number: str) -> JoinOutcome | None:
+    """The outcome behind a status link, only when ``phone_number`` matches the one on record (the
+    application's, or the member's); ``None`` otherwise, whatever the number's state."""
+    subject = join_status_subject(token)
+    try:
+        number = phone.parse(phone_number)
+    except phone.InvalidPhone:
+        return None
+    if subject is None:
+        return None
+    organization, index = subject
+    applications = JoinApplication.objects.filter(organization=organization, id_number_index=index)
+    matching = next(
+        (
+            application
+            for application in applications.select_related("member")[:20]
+            if constant_time_compare(pii.decrypt(application.phone_cipher, field="phone"), number)
+        ),
+        None,
+    )
+    member = (
+        Member.objects.filter(
+            person__id_number_index=index, organization=organization, status__in=MemberStatus.current()
+        )
+        .select_related("person")
+        .first()
+    )
+    if member is not None:
+        phone_index = pii.blind_index(number, purpose="phone")
+        if matching is not None or constant_time_compare(member.person.phone_index, phone_index):
+            own = matching if matching is not None and matching.member_id == member.pk else None
+            return JoinOutcome(organization, own, member)
+    return JoinOutcome(organization, matching, None) if matching else None
 
 
 def join_organization(code: str) -> Organization | None:
@@ -81,10 +189,10 @@ def outreach_event_by_code(code: str) -> OutreachEvent | None:
     return OutreachEvent.objects.select_related("organization", "employer").filter(code=code).first()
 
 
-def outreach_events(*, user: Any) -> QuerySet[OutreachEvent]:
+def outreach_events(*, user: Any, action: str = "view") -> QuerySet[OutreachEvent]:
     """Events of the user's scope with their live figures (applications, members made, cards)."""
     return (
-        OutreachEvent.objects.restrict(user, "view")
+        OutreachEvent.objects.restrict(user, action)
         .select_related("organization", "employer")
         .annotate(
             applications_count=Count("applications", distinct=True),
@@ -93,6 +201,7 @@ def outreach_events(*, user: Any) -> QuerySet[OutreachEvent]:
             ),
             cards_count=Count("applications__member__cards", distinct=True),
         )
+        .order_by("-held_on", "-pk")
     )
 
 
@@ -144,10 +253,15 @@ def card_token(card: MemberCard) -> str:
 
 
 def service_points_for(user: Any) -> QuerySet[ServicePoint]:
-    """The service points whose desks this account staffs."""
+    """The service points whose desks this account staffs and where it may verify cards (the
+    ``verify_membercard`` permission in the point's subtree)."""
     if not user.is_authenticated:
         return ServicePoint.objects.none()
-    return ServicePoint.objects.filter(accounts=user).select_related("organization")
+    return (
+        ServicePoint.objects.restrict(user, "membership.verify_membercard")
+        .filter(accounts=user)
+        .select_related("organization")
+    )
 
 
 def card_uses(*, user: Any) -> QuerySet[CardUse]:
@@ -202,13 +316,14 @@ def current_memberships(person_ids: list[int]) -> dict[int, KnownMembership]:
     return found
 
 
-def member_imports(*, user: Any) -> QuerySet[MemberImport]:
+def member_imports(*, user: Any, action: str = "view") -> QuerySet[MemberImport]:
     """Imports into the unions of the user's scope, newest first."""
-    return MemberImport.objects.restrict(user, "view").select_related("organization", "created_by")
+    return MemberImport.objects.restrict(user, action).select_related("organization", "created_by")
 
 
 def transfers(*, user: Any, action: str = "view") -> QuerySet[MembershipTransfer]:
-    """Transfers into or out of the unions of the user's scope (``view_member``/``change_member``)."""
+    """Transfers into or out of the unions of the user's scope: ``action`` is ``"view"`` (seeing
+    them, ``view_member``) or ``"transfer"`` (handling them, ``transfer_member``)."""
     perm = f"membership.{action}_member"
     incoming = MembershipTransfer.objects.restrict(user, perm)
     outgoing = MembershipTransfer.objects.restrict(user, perm, lookup="from_organization__path")
@@ -218,8 +333,8 @@ def transfers(*, user: Any, action: str = "view") -> QuerySet[MembershipTransfer
 
 
 def incoming_transfers(*, user: Any) -> QuerySet[MembershipTransfer]:
-    """Transfers the user may decide: into the unions of the user's scope."""
-    return MembershipTransfer.objects.restrict(user, "membership.change_member").select_related(
+    """Transfers the user may decide: into the unions of the user's scope (``transfer_member``)."""
+    return MembershipTransfer.objects.restrict(user, "membership.transfer_member").select_related(
         "member__person", "from_organization", "to_organization"
     )
 
@@ -238,6 +353,51 @@ def member_transfers(member: Member) -> QuerySet[MembershipTransfer]:
     return MembershipTransfer.objects.filter(member=member).select_related(
         "from_organization", "to_organization"
     )
+
+
+# The access layer (ARCHITECTURE.md §3 rule 9): one record for one user and one action, or Http404.
+# Pages and the API call these with the action the request performs: "view" to show, "change" to
+# move a workflow, "transfer" to hand a member to another union.
+
+
+def access_member(*, user: User | AnonymousUser, pk: object, action: str = "view") -> Member:
+    """The member ``pk`` if ``user`` may do ``action`` on it (``view``, ``change``, ``transfer``)."""
+    return _access(members(user=user, action=action), pk)
+
+
+def access_application(*, user: User | AnonymousUser, pk: object, action: str = "view") -> JoinApplication:
+    """The join application ``pk`` if ``user`` may do ``action`` on it (``view``, ``change``)."""
+    return _access(join_applications(user=user, action=action), pk)
+
+
+def access_card(*, user: User | AnonymousUser, pk: object, action: str = "view") -> MemberCard:
+    """The card ``pk`` if ``user`` may do ``action`` on it (``view``, ``change``)."""
+    return _access(cards(user=user, action=action), pk)
+
+
+def access_event(*, user: User | AnonymousUser, pk: object, action: str = "view") -> OutreachEvent:
+    """The outreach event ``pk`` (with its figures) if ``user`` may do ``action`` on it."""
+    return _access(outreach_events(user=user, action=action), pk)
+
+
+def access_import(*, user: User | AnonymousUser, pk: object, action: str = "view") -> MemberImport:
+    """The member import ``pk`` if ``user`` may do ``action`` on it."""
+    return _access(member_imports(user=user, action=action), pk)
+
+
+def access_transfer(*, user: User | AnonymousUser, pk: object, action: str = "view") -> MembershipTransfer:
+    """The transfer ``pk`` if ``user`` may do ``action`` on it: ``view`` (either union),
+    ``transfer`` (withdraw it: either union) or ``decide`` (accept or refuse: the receiving union)."""
+    if action == "decide":
+        return _access(incoming_transfers(user=user), pk)
+    return _access(transfers(user=user, action=action), pk)
+
+
+def access_card_print_organization(*, user: User | AnonymousUser, pk: object) -> Organization:
+    """The organisation whose members' cards ``user`` may print (``change_membercard`` there)."""
+    from xietong.core.selectors import organizations_for
+
+    return _access(organizations_for(user=user, perm="membership.change_membercard"), pk)
 
 
 # A desk's right to verify at a service point, remembered briefly per process: checking the role and
@@ -296,8 +456,6 @@ def desk_service_point(*, user: Any, point_id: int) -> ServicePoint | None:
     now = time.monotonic()
     if hit and hit[0] > now:
         return hit[1]
-    if not user.has_perm("membership.verify_membercard"):
-        return None
     point = service_points_for(user).filter(pk=point_id).first()
     if point is not None:
         if len(_desk_cache) > 10_000:
@@ -345,3 +503,18 @@ def figures(*, user: Any, weeks: int = 26) -> dict[str, Any]:
         "joins": [(str(item["week"]), item["count"]) for item in per_week],
         "uses": [(item["service_point__name"], item["count"]) for item in uses],
     }
+
+
+def members_export_rows(members: Any) -> Any:
+    """The roll as rows in the import template's columns (so an export can be imported again)."""
+    for member in members.iterator(chunk_size=2000):
+        person = member.person
+        yield [
+            person.name,
+            pii.decrypt(person.id_number_cipher, field="id_number"),
+            person.get_gender_display(),
+            person.birth_date.isoformat(),
+            pii.decrypt(person.phone_cipher, field="phone") if person.phone_cipher else "",
+            member.employer.name if member.employer else "",
+            member.joined_on.isoformat(),
+        ]

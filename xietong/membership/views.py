@@ -14,15 +14,15 @@ from urllib.parse import quote
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from xietong.core import pii
+from xietong.core import pii, ratelimit
 from xietong.core.generic import (
     ActionFormView,
     ScopedDetailView,
@@ -34,8 +34,16 @@ from xietong.core.selectors import organizations_for
 
 from . import actions, filters, selectors
 from .choices import ApplicationStatus, Benefit, MemberStatus
-from .forms import ImportForm, JoinForm, OutreachEventForm, RejectForm, TransferForm, VerifyForm
-from .models import JoinApplication, Member, MemberImport, OutreachEvent
+from .forms import (
+    ImportForm,
+    JoinForm,
+    JoinStatusForm,
+    OutreachEventForm,
+    RejectForm,
+    TransferForm,
+    VerifyForm,
+)
+from .models import Member, MemberImport, OutreachEvent
 
 
 def qr_svg(text: str, *, scale: int = 5) -> str:
@@ -47,32 +55,54 @@ def qr_svg(text: str, *, scale: int = 5) -> str:
 
 
 def join(request: HttpRequest, org_code: str = "", event_code: str = "") -> HttpResponse:
-    """The page a join QR code opens: the union's name, the privacy notice, four fields."""
+    """The page a join QR code opens: the union's name, the privacy notice, four fields.
+
+    A valid submission is answered with the same receipt page whatever the ID number's state
+    (member, pending applicant, new); the outcome is told only on the status page (defect 4).
+    Submissions are rate-limited per address and per ID number."""
     event = selectors.outreach_event_by_code(event_code) if event_code else None
     organization = event.organization if event else selectors.join_organization(org_code)
     if organization is None:
         raise Http404(_("入会二维码无效：找不到对应的工会"))
+    if request.method == "POST" and ratelimit.exceeded(
+        request, "join", id_number=request.POST.get("id_number", "")
+    ):
+        return ratelimit.refused(request)
     form = JoinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            application = actions.join_application_submit(
+            receipt = actions.join_application_submit(
                 organization=organization, event=event, **form.cleaned_data
             )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            return redirect("membership:join_status", token=application.access_token)
+            context = {"organization": organization, "token": receipt.token}
+            return render(request, "membership/join_received.html", context)
     return render(
         request, "membership/join.html", {"form": form, "organization": organization, "event": event}
     )
 
 
 def join_status(request: HttpRequest, token: str) -> HttpResponse:
-    """Where the worker's application stands; once approved, the way to the e-card."""
-    application = selectors.join_application_by_token(token)
-    if application is None:
+    """Where the worker's application stands, shown once the phone number given matches the one on
+    record; a wrong number learns nothing (the same page for every state). Look-ups are
+    rate-limited per address and per ID number."""
+    subject = selectors.join_status_subject(token)
+    if subject is None:
         raise Http404(_("找不到这份入会申请"))
-    return render(request, "membership/join_status.html", {"application": application})
+    organization, id_number_index = subject
+    form = JoinStatusForm(request.POST or None)
+    outcome = None
+    if request.method == "POST":
+        if ratelimit.exceeded(request, "join_status", id_number=id_number_index):
+            return ratelimit.refused(request)
+        if form.is_valid():
+            outcome = selectors.join_outcome(token=token, phone_number=form.cleaned_data["phone_number"])
+            if outcome is None:
+                form.add_error("phone_number", _("手机号码与申请记录不符，请填写提交申请时的手机号码"))
+    context = {"organization": organization, "form": form, "outcome": outcome}
+    return render(request, "membership/join_status.html", context)
 
 
 def ecard(request: HttpRequest, token: str) -> HttpResponse:
@@ -129,16 +159,12 @@ class ApplicationListView(ScopedListView):
         return context
 
 
-def _application(request: HttpRequest, pk: int) -> JoinApplication:
-    return get_object_or_404(selectors.join_applications(user=request.user, action="change"), pk=pk)
-
-
 @require_POST
 @login_required
 @permission_required("membership.change_joinapplication", raise_exception=True)
 def application_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve one application (the member is made and the e-card issued)."""
-    application = _application(request, pk)
+    application = selectors.access_application(user=request.user, pk=pk, action="change")
     perform_action(
         request,
         lambda: actions.join_application_approve(application=application, acting_user=request.user),
@@ -172,7 +198,7 @@ def application_approve_bulk(request: HttpRequest) -> HttpResponse:
 @permission_required("membership.change_joinapplication", raise_exception=True)
 def application_reject(request: HttpRequest, pk: int) -> HttpResponse:
     """Reject with a reason."""
-    application = _application(request, pk)
+    application = selectors.access_application(user=request.user, pk=pk, action="change")
     form = RejectForm(request.POST)
     form.is_valid()
     reason = form.cleaned_data.get("reason", "")
@@ -219,8 +245,8 @@ class MemberDetailView(ScopedDetailView):
     permission = "membership.view_member"
     template_name = "membership/member_detail.html"
 
-    def get_queryset(self) -> Any:
-        return selectors.members(user=self.request.user)
+    def get_object(self, queryset: Any = None) -> Member:
+        return selectors.access_member(user=self.request.user, pk=self.kwargs["pk"], action="view")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -239,7 +265,7 @@ class MemberDetailView(ScopedDetailView):
 @permission_required("membership.change_member", raise_exception=True)
 def member_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Suspend, reinstate, record leaving or death (the workflow says which moves are allowed)."""
-    member = get_object_or_404(selectors.members(user=request.user, action="change"), pk=pk)
+    member = selectors.access_member(user=request.user, pk=pk, action="change")
     status = request.POST.get("status", "")
     if status not in MemberStatus.values:
         messages.error(request, _("请选择会籍状态"))
@@ -267,7 +293,7 @@ def card_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     """Report lost, suspend, resume or replace a card."""
     if what not in CARD_ACTIONS:
         raise Http404
-    card = get_object_or_404(selectors.cards(user=request.user, action="change"), pk=pk)
+    card = selectors.access_card(user=request.user, pk=pk, action="change")
     action, done = CARD_ACTIONS[what]
     perform_action(request, lambda: action(card=card, acting_user=request.user), lambda _result: _(done))
     return redirect("membership:member_detail", pk=card.member_id)
@@ -325,8 +351,8 @@ class EventDetailView(ScopedDetailView):
     template_name = "membership/event_detail.html"
     partial_template_name = "membership/_partials/event_figures.html"
 
-    def get_queryset(self) -> Any:
-        return selectors.outreach_events(user=self.request.user)
+    def get_object(self, queryset: Any = None) -> OutreachEvent:
+        return selectors.access_event(user=self.request.user, pk=self.kwargs["pk"], action="view")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -340,10 +366,9 @@ class EventDetailView(ScopedDetailView):
 
 
 @login_required
+@permission_required("membership.verify_membercard", raise_exception=True)
 def verify(request: HttpRequest) -> HttpResponse:
     """A service point desk scans a member's e-card: accept (and record the use) or refuse with why."""
-    if not request.user.has_perm("membership.verify_membercard"):
-        raise PermissionDenied
     points = selectors.service_points_for(request.user)
     form = VerifyForm(request.POST or None, service_points=points, initial={"service_point": points.first()})
     result: dict[str, Any] = {}
@@ -404,15 +429,15 @@ class ImportDetailView(ScopedDetailView):
     partial_template_name = "_partials/job_progress.html"
     context_object_name = "job"  # what the shared progress partial shows
 
-    def get_queryset(self) -> Any:
-        return selectors.member_imports(user=self.request.user)
+    def get_object(self, queryset: Any = None) -> MemberImport:
+        return selectors.access_import(user=self.request.user, pk=self.kwargs["pk"], action="view")
 
 
 @login_required
 @permission_required("membership.view_memberimport", raise_exception=True)
 def import_report(request: HttpRequest, pk: int) -> FileResponse:
     """Download the error report of an import."""
-    job: MemberImport = get_object_or_404(selectors.member_imports(user=request.user), pk=pk)
+    job = selectors.access_import(user=request.user, pk=pk, action="view")
     if not job.report:
         raise Http404(_("这次导入没有错误报告"))
     response = FileResponse(
@@ -444,10 +469,10 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-@permission_required("membership.change_member", raise_exception=True)
+@permission_required("membership.transfer_member", raise_exception=True)
 def transfer_request(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask another union to take a member of the user's scope."""
-    member = get_object_or_404(selectors.members(user=request.user, action="change"), pk=pk)
+    member = selectors.access_member(user=request.user, pk=pk, action="transfer")
     form = TransferForm(request.POST, unions=selectors.transfer_targets(member))
     if not form.is_valid():
         messages.error(request, _("请选择转入工会"))
@@ -477,22 +502,21 @@ class TransferListView(ScopedListView):
             selectors.incoming_transfers(user=self.request.user).values_list("pk", flat=True)
         )
         context["cancellable"] = set(
-            selectors.transfers(user=self.request.user, action="change").values_list("pk", flat=True)
+            selectors.transfers(user=self.request.user, action="transfer").values_list("pk", flat=True)
         )
         return context
 
 
 @require_POST
 @login_required
-@permission_required("membership.change_member", raise_exception=True)
+@permission_required("membership.transfer_member", raise_exception=True)
 def transfer_decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     """Accept or refuse (the receiving union) or withdraw (either union) a pending transfer."""
-    if what in ("accept", "refuse"):
-        transfer = get_object_or_404(selectors.incoming_transfers(user=request.user), pk=pk)
-    elif what == "cancel":
-        transfer = get_object_or_404(selectors.transfers(user=request.user, action="change"), pk=pk)
-    else:
+    if what not in ("accept", "refuse", "cancel"):
         raise Http404
+    # Accepting or refusing is the receiving union's decision; either union may withdraw.
+    action = "transfer" if what == "cancel" else "decide"
+    transfer = selectors.access_transfer(user=request.user, pk=pk, action=action)
     reason = request.POST.get("reason", "")
     calls: dict[str, Callable[[], Any]] = {
         "accept": lambda: actions.transfer_accept(transfer=transfer, acting_user=request.user),
@@ -536,9 +560,8 @@ def card_print(request: HttpRequest) -> HttpResponse:
     """A PDF print sheet of the active cards of an organisation's members (with its subtree)."""
     from django.utils import timezone
 
-    orgs = organizations_for(user=request.user, perm="membership.change_membercard")
-    org = get_object_or_404(
-        orgs, pk=request.GET.get("organization") or getattr(request.user, "organization_id", 0)
+    org = selectors.access_card_print_organization(
+        user=request.user, pk=request.GET.get("organization") or getattr(request.user, "organization_id", 0)
     )
     cards = list(
         selectors.cards(user=request.user, action="change")

@@ -161,6 +161,22 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
+# Rate limits (xietong.core.ratelimit): per scope, per key kind, "COUNT/[N]UNIT" (s, m, h, d).
+# Counted in the "ratelimit" cache, shared by every process of a node: the database cache (``xietong
+# migrate`` creates its table); tests use the local-memory cache.
+XIETONG_RATE_LIMITS = {
+    "join": {"address": os.environ.get("XIETONG_RATE_JOIN", "30/h"), "id_number": "10/h"},
+    "join_status": {"address": os.environ.get("XIETONG_RATE_JOIN_STATUS", "30/h"), "id_number": "20/h"},
+    "login": {"address": os.environ.get("XIETONG_RATE_LOGIN", "30/10m"), "username": "20/10m"},
+}
+# Behind a reverse proxy every request comes from the proxy: name the header it sets (HTTP_X_REAL_IP).
+XIETONG_CLIENT_ADDRESS_HEADER = os.environ.get("XIETONG_CLIENT_ADDRESS_HEADER", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "xietong_ratelimit"},
+}
+XIETONG_RATE_LIMIT_CACHE = "ratelimit"
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie

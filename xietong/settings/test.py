@@ -25,3 +25,7 @@ XIETONG_NODE_ID = XIETONG_HUB_NODE_ID = "bj"
 XIETONG_NODE_NAME = "北京节点"
 XIETONG_HUB_PUBLIC_KEY = XIETONG_HUB_ENDPOINT = ""
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # run at once in tests
+CACHES = {  # cleared before each test (conftest.py)
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
+}

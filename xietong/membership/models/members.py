@@ -51,6 +51,8 @@ class Member(BaseModel):
         ordering = ["-joined_on", "-pk"]
         verbose_name = _("会员")
         verbose_name_plural = _("会员")
+        # Moving a member to another union is its own right, not every member editor's.
+        permissions = [("transfer_member", _("办理会员关系转接"))]
         constraints = [
             models.UniqueConstraint(fields=["number"], name="membership_member_number_unique"),
             models.UniqueConstraint(

@@ -33,7 +33,9 @@ def submit(organization: Organization, **overrides: Any) -> JoinApplication:
         "consent": True,
     }
     data.update(overrides)
-    return actions.join_application_submit(organization=organization, **data)
+    application = actions.join_application_submit(organization=organization, **data).application
+    assert application is not None, "the number already belonged to a member or a pending application"
+    return application
 
 
 def make_member(organization: Organization, *, with_card: bool = True) -> Member:

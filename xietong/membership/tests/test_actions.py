@@ -48,11 +48,14 @@ def pii_mask(number: str) -> str:
     return number[:6] + "*" * 8 + number[14:]
 
 
-def test_a_second_pending_application_is_refused(scope: Scope) -> None:
+def test_a_second_pending_application_makes_nothing_but_gets_a_receipt(scope: Scope) -> None:
     number = fresh_id_number()
     submit(scope.home, id_number=number)
-    with pytest.raises(ValidationError, match="重复提交"):
-        submit(scope.home, id_number=number)
+    again = actions.join_application_submit(
+        organization=scope.home, name="王建国", id_number=number, phone_number="13900001111",
+        employer_name="北京测试科技有限公司", consent=True,
+    )  # fmt: skip
+    assert again.application is None and again.token
     assert scope.home.join_applications.count() == 1
 
 

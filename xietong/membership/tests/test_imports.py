@@ -338,7 +338,7 @@ def test_a_conflict_while_writing_commits_nothing_and_says_to_retry(
         )  # fmt: skip
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    monkeypatch.setattr(actions, "_write_members", conflicting)
+    monkeypatch.setattr(actions.imports, "_write_members", conflicting)
     job = _run(union, "a.csv", _csv(_good_rows(3)))
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "请重新导入" in job.message

@@ -25,6 +25,7 @@ from xietong.core.testing import make_org
 from xietong.core.workflows import InvalidTransition
 
 from .. import actions
+from ..actions import imports as import_actions
 from ..models import Member, MemberImport
 from .factories import fresh_id_number
 
@@ -55,7 +56,7 @@ def _roll(count: int) -> bytes:
 
 
 def _start(org: Organization, count: int = 3) -> MemberImport:
-    return actions.member_import_start(
+    return import_actions.member_import_start(
         organization=org, uploaded=SimpleUploadedFile("roll.csv", _roll(count)), acting_user=None
     )
 
@@ -99,7 +100,7 @@ def test_progress_is_written_outside_the_long_transactions(
         seen.append((kwargs.get("phase"), connection.in_atomic_block))
         report(**kwargs)
 
-    monkeypatch.setattr(actions, "job_progress", spy)
+    monkeypatch.setattr(import_actions, "job_progress", spy)
     job = _start(union)
     _worker()
     job.refresh_from_db()

@@ -15,7 +15,8 @@ from .factories import make_member
 
 pytestmark = pytest.mark.django_db
 
-MEMBERS = ["membership.view_member", "membership.change_member"]
+MEMBERS = ["membership.view_member", "membership.change_member", "membership.transfer_member"]
+CHANGE_ONLY = ["membership.view_member", "membership.change_member"]
 
 
 def test_accepting_moves_the_membership_and_keeps_number_and_card(scope: Scope) -> None:
@@ -73,3 +74,28 @@ def test_only_the_receiving_union_can_accept_and_both_see_it(scope: Scope) -> No
     assert member.organization == scope.other
     detail = receiver.get(reverse("membership:member_detail", args=[member.pk]))
     assert "已转入" in detail.content.decode()
+
+
+def test_change_member_without_transfer_member_cannot_transfer(scope: Scope) -> None:
+    """Transfers have their own permission (issue 11): editing members is not enough."""
+    member = make_member(scope.home)
+    editor = client_for(make_user("editor", perms=CHANGE_ONLY, organization=scope.root))
+    request_url = reverse("membership:transfer_request", args=[member.pk])
+    assert editor.post(request_url, {"to_organization": scope.other.pk}).status_code == 403
+    assert not selectors.member_transfers(member).exists()
+    transfer = actions.transfer_request(member=member, to_organization=scope.other, acting_user=None)
+    for what in ("accept", "refuse", "cancel"):
+        url = reverse("membership:transfer_decide", args=[transfer.pk, what])
+        assert editor.post(url, {"reason": "不属于本单位职工"}).status_code == 403, what
+    transfer.refresh_from_db()
+    assert transfer.status == TransferStatus.REQUESTED
+    listing = editor.get(reverse("membership:transfer_list"))
+    assert listing.status_code == 200 and not listing.context["cancellable"]
+    assert not listing.context["decidable"]
+
+
+def test_the_union_officer_role_may_transfer() -> None:
+    from xietong.core.roles import DEFAULT_ROLES
+
+    officer = next(role for role in DEFAULT_ROLES if role.code == "union_officer")
+    assert "membership.transfer_member" in officer.permissions

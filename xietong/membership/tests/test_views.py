@@ -60,8 +60,10 @@ def test_a_worker_joins_from_the_qr_link_and_follows_the_status() -> None:
     assert page.status_code == 200 and union.name in page.content.decode()
     assert "个人信息处理规则" in page.content.decode()
     response = client.post(reverse("membership:join", args=[union.code]), _join_form())
-    assert response.status_code == 302
-    status = client.get(response["Location"])
+    assert response.status_code == 200 and "已收到" in response.content.decode()
+    status_url = re.search(r'href="(/join/status/[^"]+/)"', response.content.decode())
+    assert status_url is not None
+    status = client.post(status_url.group(1), {"phone_number": "13900001111"})
     assert "待审核" in status.content.decode()
 
 

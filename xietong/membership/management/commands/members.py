@@ -19,7 +19,7 @@ from django.db.models import Q
 from xietong.core.choices import JobStatus
 from xietong.core.models import Organization
 
-from ... import actions
+from ... import actions, selectors
 from ...choices import MemberStatus
 from ...imports import TEMPLATE_HEADERS
 from ...models import Member, MemberImport
@@ -95,6 +95,6 @@ class Command(BaseCommand):
             .order_by("pk")
         )
         out.write_bytes(
-            workbook_bytes(TEMPLATE_HEADERS, actions.members_export_rows(members), title="会员名册")
+            workbook_bytes(TEMPLATE_HEADERS, selectors.members_export_rows(members), title="会员名册")
         )
         self.stdout.write(f"已导出 {members.count()} 名会员：{out}")

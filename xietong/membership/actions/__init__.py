@@ -1,0 +1,67 @@
+"""Every write of the membership app (ARCHITECTURE.md §3.1): keyword-only, transactional, audited.
+
+One module per subdomain; this package re-exports the public names, so callers keep writing
+``from xietong.membership import actions; actions.member_join(...)``.
+"""
+
+from .cards import (
+    CARD_PREFIX,
+    PRINT_BATCH_LIMIT,
+    REFUSAL_BY_CARD_STATUS,
+    CardRefused,
+    Verification,
+    card_issue,
+    card_print_batch,
+    card_replace,
+    card_report_lost,
+    card_resume,
+    card_suspend,
+    card_verify,
+    cards_issue_bulk,
+    new_card_number,
+)
+from .events import outreach_event_create
+from .imports import IMPORT_CHUNK, member_import_run, member_import_start
+from .join import (
+    BulkOutcome,
+    JoinReceipt,
+    join_application_approve,
+    join_application_reject,
+    join_application_submit,
+    join_applications_approve_bulk,
+)
+from .members import member_create, member_set_status
+from .transfers import transfer_accept, transfer_cancel, transfer_refuse, transfer_request
+
+__all__ = [
+    "CARD_PREFIX",
+    "IMPORT_CHUNK",
+    "PRINT_BATCH_LIMIT",
+    "REFUSAL_BY_CARD_STATUS",
+    "BulkOutcome",
+    "CardRefused",
+    "JoinReceipt",
+    "Verification",
+    "card_issue",
+    "card_print_batch",
+    "card_replace",
+    "card_report_lost",
+    "card_resume",
+    "card_suspend",
+    "card_verify",
+    "cards_issue_bulk",
+    "join_application_approve",
+    "join_application_reject",
+    "join_application_submit",
+    "join_applications_approve_bulk",
+    "member_create",
+    "member_import_run",
+    "member_import_start",
+    "member_set_status",
+    "new_card_number",
+    "outreach_event_create",
+    "transfer_accept",
+    "transfer_cancel",
+    "transfer_refuse",
+    "transfer_request",
+]
