@@ -18,10 +18,11 @@ from django.views.decorators.http import require_POST
 from . import actions, selectors
 from .choices import AuditAction
 from .forms import EmployerForm, PersonForm, PersonLookupForm, RoleGrantForm, UserCreateForm
-from .generic import ActionFormView, ScopedDetailView, ScopedListView, attach_errors
+from .generic import ActionFormView, ScopedDetailView, ScopedListView, attach_errors, public
 from .models import AuditEvent, Employer, Organization, Person, User
 
 
+@public
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness for load balancers and monitoring: answers without touching the database."""
     return JsonResponse({"status": "ok", "node": settings.XIETONG_NODE_ID})

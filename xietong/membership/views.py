@@ -29,6 +29,7 @@ from xietong.core.generic import (
     ScopedListView,
     attach_errors,
     perform_action,
+    public,
 )
 from xietong.core.selectors import organizations_for
 
@@ -46,6 +47,7 @@ def qr_svg(text: str, *, scale: int = 5) -> str:
 # Public: join, status, e-card ----------------------------------------------------------------------
 
 
+@public
 def join(request: HttpRequest, org_code: str = "", event_code: str = "") -> HttpResponse:
     """The page a join QR code opens: the union's name, the privacy notice, four fields."""
     event = selectors.outreach_event_by_code(event_code) if event_code else None
@@ -67,6 +69,7 @@ def join(request: HttpRequest, org_code: str = "", event_code: str = "") -> Http
     )
 
 
+@public
 def join_status(request: HttpRequest, token: str) -> HttpResponse:
     """Where the worker's application stands; once approved, the way to the e-card."""
     application = selectors.join_application_by_token(token)
@@ -75,6 +78,7 @@ def join_status(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "membership/join_status.html", {"application": application})
 
 
+@public
 def ecard(request: HttpRequest, token: str) -> HttpResponse:
     """The member's e-card on the phone: a QR code with a fresh signed token (htmx refreshes it)."""
     application = selectors.join_application_by_token(token)
@@ -89,6 +93,7 @@ def ecard(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, template, context)
 
 
+@public
 def public_key(request: HttpRequest) -> JsonResponse:
     """The node's published card-signing key, for service points that verify offline."""
     from django.conf import settings
