@@ -150,8 +150,16 @@ class ScopedObjectViewTests:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        for attr in ("list_url_name", "detail_url_name", "api_list_url_name", "api_detail_url_name"):
-            name = getattr(cls, attr, None)
+        names = [
+            getattr(cls, attr, None)
+            for attr in ("list_url_name", "detail_url_name", "api_list_url_name", "api_detail_url_name")
+        ]
+        # Declared writes (page POSTs and API actions as (route name, method)), where a class has them.
+        names += [
+            *getattr(cls, "post_url_names", ()),
+            *(name for name, _m in getattr(cls, "api_actions", ())),
+        ]
+        for name in names:
             if name:
                 COVERED_ROUTES.setdefault(name, f"{cls.__module__}.{cls.__qualname__}")
 
