@@ -21,6 +21,8 @@ lint:
 	$(VENV)/ruff format --check .
 	@echo "==> mypy"
 	$(VENV)/mypy xietong
+	@echo "==> import-linter (layers, ARCHITECTURE.md §3.12)"
+	$(VENV)/lint-imports
 
 test-sqlite:
 	@echo "==> tests on SQLite (with the browser tests)"

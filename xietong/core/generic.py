@@ -5,9 +5,10 @@ they read through a selector and write through an action.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,6 +23,37 @@ from .choices import AuditAction
 from .exports import xlsx_response
 from .filters import ListFilterSet
 from .models import User
+
+ViewT = TypeVar("ViewT", bound=Callable[..., Any])
+
+
+def public(view: ViewT) -> ViewT:
+    """Mark a view as public on purpose: it answers without a signed-in account (the log-in page,
+    the join form a QR code opens, signed messages from other nodes).
+
+    The mark sits where the view is defined, so a reader sees it there; the URL-walk test
+    (``core/tests/test_url_walk.py``) accepts a route only if its view is marked public or a generic
+    scoping test covers it. A function is wrapped (so a view borrowed from Django is not altered);
+    a class gets the attribute, which ``as_view()`` carries on ``view_class``.
+    """
+    if isinstance(view, type):
+        view.xietong_public = True  # type: ignore[attr-defined]  # read by the URL-walk test
+        return view
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return view(*args, **kwargs)
+
+    wrapper.xietong_public = True  # type: ignore[attr-defined]  # read by the URL-walk test
+    return wrapper  # type: ignore[return-value]  # same signature as ``view``
+
+
+def is_public(view: Any) -> bool:
+    """Whether a URL pattern's callback carries the ``public`` mark (itself or its view class)."""
+    for candidate in (view, getattr(view, "view_class", None), getattr(view, "cls", None)):
+        if getattr(candidate, "xietong_public", False):
+            return True
+    return False
 
 
 class PermissionRequiredMixin(LoginRequiredMixin):

@@ -4,6 +4,9 @@ An app's test declares its model, its URLs and how to make one object at a given
 the base class then checks every page and endpoint the same way: anonymous → login, no permission
 → 403, permission in the object's subtree → 200 and listed, permission only in another
 organisation's subtree → 404 and not listed.
+
+Every generic test class records the route names it checks in ``COVERED_ROUTES``; the URL-walk test
+walks every route of the node and fails for one that is neither covered nor marked ``public``.
 """
 
 from __future__ import annotations
@@ -11,18 +14,74 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from .models import Organization, Region, Role, RoleAssignment, User
 from .permissions import forget
+
+# Route name → the test that checks it (anonymous, no permission, permission in another scope).
+COVERED_ROUTES: dict[str, str] = {}
+
+CoveringT = TypeVar("CoveringT", bound=Callable[..., Any] | type)
+
+
+def covers(*route_names: str) -> Callable[[CoveringT], CoveringT]:
+    """Record that the decorated test (class or function) checks ``route_names`` against the scoping
+    rules, for the URL-walk test. Generic test classes record their own routes without it."""
+
+    def decorate(test: CoveringT) -> CoveringT:
+        for name in route_names:
+            COVERED_ROUTES.setdefault(name, f"{test.__module__}.{test.__qualname__}")
+        return test
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route of the URL map: its (namespaced) name, its pattern, its view and argument names."""
+
+    name: str
+    pattern: str
+    callback: Any
+    arguments: tuple[str, ...]
+
+
+def walk_routes(
+    patterns: Iterable[Any] | None = None, prefix: str = "", namespace: str = ""
+) -> Iterator[Route]:
+    """Every route of ``xietong.urls`` (through includes and DRF routers, whose format-suffix twins
+    come out as routes of the same name with a ``format`` argument)."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk_routes(entry.url_patterns, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            pattern = entry.pattern
+            names = tuple(pattern.regex.groupindex)  # named groups: <int:pk> and (?P<pk>…) alike
+            yield Route(
+                name=f"{namespace}{entry.name}" if entry.name else "",
+                pattern=prefix + str(pattern),
+                callback=entry.callback,
+                arguments=names,
+            )
+
+
+def routes_by_name() -> dict[str, Route]:
+    """One route per name: the first of a DRF route and its format-suffix twin (no ``format``)."""
+    routes: dict[str, Route] = {}
+    for route in walk_routes():
+        if "format" not in route.arguments:
+            routes.setdefault(route.name, route)
+    return routes
 
 
 def make_org(
@@ -112,6 +171,21 @@ class ScopedObjectViewTests:
     post_url_names: ClassVar[Sequence[str]] = ()
     api_actions: ClassVar[Sequence[tuple[str, str]]] = ()
     change_permissions: ClassVar[Sequence[str]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        names = [
+            getattr(cls, attr, None)
+            for attr in ("list_url_name", "detail_url_name", "api_list_url_name", "api_detail_url_name")
+        ]
+        # Declared writes (page POSTs and API actions as (route name, method)), where a class has them.
+        names += [
+            *getattr(cls, "post_url_names", ()),
+            *(name for name, _m in getattr(cls, "api_actions", ())),
+        ]
+        for name in names:
+            if name:
+                COVERED_ROUTES.setdefault(name, f"{cls.__module__}.{cls.__qualname__}")
 
     def make_object(self, organization: Organization) -> Any:
         raise NotImplementedError
@@ -270,3 +344,44 @@ def assert_not_rebuildable(rows: Iterable[str], people: Iterable[Any], *, where:
                 assert not (candidate in numbers and idnumber.is_valid(candidate)), (
                     f"{where}: {masked} and a shown date rebuild the full ID number"
                 )
+
+
+class SignInRequiredTests:
+    """Checks routes that take no object argument (create forms, figures, look-ups, operator pages):
+    anonymous → the log-in page (an API answers 401/403), a signed-in account without any role →
+    403, unless the route is listed in ``open_to_any_account`` (the home page, reference data).
+
+    Which rows such a page lists or offers is the scoped list's and the action's business; this
+    class only keeps a new route from being open by mistake. Subclasses set ``route_names`` (and
+    ``route_args`` for a route of reference data that takes a key, e.g. a region code).
+    """
+
+    route_names: ClassVar[tuple[str, ...]] = ()
+    route_args: ClassVar[dict[str, tuple[Any, ...]]] = {}
+    open_to_any_account: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in cls.route_names:
+            COVERED_ROUTES.setdefault(name, f"{cls.__module__}.{cls.__qualname__}")
+
+    def request(self, client: Client, name: str) -> Any:
+        """GET the route, or POST it when it takes POST only."""
+        url = reverse(name, args=self.route_args.get(name, ()))
+        response = client.get(url)
+        return client.post(url) if response.status_code == 405 else response
+
+    def test_anonymous_is_sent_to_login(self, db: Any) -> None:
+        client = Client()
+        for name in self.route_names:
+            response = self.request(client, name)
+            if response.status_code == 302:
+                assert response["Location"].startswith(reverse("login")), name
+            else:
+                assert response.status_code in (401, 403), name
+
+    def test_account_without_a_role_is_forbidden(self, scope: Scope) -> None:
+        client = client_for(make_user("nobody", organization=scope.home))
+        for name in self.route_names:
+            if name not in self.open_to_any_account:
+                assert self.request(client, name).status_code == 403, name

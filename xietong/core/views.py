@@ -25,10 +25,12 @@ from .generic import (
     attach_errors,
     perform_action,
     permission_required_scoped,
+    public,
 )
 from .models import AuditEvent, Employer, Organization, Person, User
 
 
+@public
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness for load balancers and monitoring: answers without touching the database."""
     return JsonResponse({"status": "ok", "node": settings.XIETONG_NODE_ID})

@@ -23,6 +23,7 @@ from xietong.core.generic import (
     ScopedListView,
     export_response,
     perform_action,
+    public,
 )
 from xietong.core.selectors import organizations_for
 
@@ -50,6 +51,7 @@ from .forms import (
 )
 
 
+@public
 @csrf_exempt
 @require_POST
 def inbox(request: HttpRequest) -> JsonResponse:
@@ -66,6 +68,7 @@ def inbox(request: HttpRequest) -> JsonResponse:
     return JsonResponse(answer.payload, status=answer.status, json_dumps_params={"ensure_ascii": False})
 
 
+@public
 @require_GET
 def registry(request: HttpRequest) -> JsonResponse:
     """The newest node registry held here, with the hub's signature (public: it holds no secrets)."""
@@ -371,6 +374,7 @@ def transfer_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     return redirect("exchange:transfer_detail", pk=transfer.pk)
 
 
+@public
 def transfer_status(request: HttpRequest, token: str) -> HttpResponse:
     """The worker's view of their transfer (the link on the receipt): steps and dates, no account."""
     transfer = selectors.transfer_for_worker(token)

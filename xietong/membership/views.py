@@ -13,7 +13,6 @@ from urllib.parse import quote
 
 import segno
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -29,6 +28,8 @@ from xietong.core.generic import (
     ScopedListView,
     attach_errors,
     perform_action,
+    permission_required_scoped,
+    public,
 )
 from xietong.core.selectors import organizations_for
 
@@ -54,6 +55,7 @@ def qr_svg(text: str, *, scale: int = 5) -> str:
 # Public: join, status, e-card ----------------------------------------------------------------------
 
 
+@public
 def join(request: HttpRequest, org_code: str = "", event_code: str = "") -> HttpResponse:
     """The page a join QR code opens: the union's name, the privacy notice, four fields.
 
@@ -84,6 +86,7 @@ def join(request: HttpRequest, org_code: str = "", event_code: str = "") -> Http
     )
 
 
+@public
 def join_status(request: HttpRequest, token: str) -> HttpResponse:
     """Where the worker's application stands, shown once the phone number given matches the one on
     record; a wrong number learns nothing (the same page for every state). Look-ups are
@@ -105,6 +108,7 @@ def join_status(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "membership/join_status.html", context)
 
 
+@public
 def ecard(request: HttpRequest, token: str) -> HttpResponse:
     """The member's e-card on the phone: a QR code with a fresh signed token (htmx refreshes it)."""
     application = selectors.join_application_by_token(token)
@@ -119,6 +123,7 @@ def ecard(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, template, context)
 
 
+@public
 def public_key(request: HttpRequest) -> JsonResponse:
     """The node's published card-signing key, for service points that verify offline."""
     from django.conf import settings
@@ -160,8 +165,7 @@ class ApplicationListView(ScopedListView):
 
 
 @require_POST
-@login_required
-@permission_required("membership.change_joinapplication", raise_exception=True)
+@permission_required_scoped("membership.change_joinapplication")
 def application_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve one application (the member is made and the e-card issued)."""
     application = selectors.access_application(user=request.user, pk=pk, action="change")
@@ -176,8 +180,7 @@ def application_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
-@permission_required("membership.change_joinapplication", raise_exception=True)
+@permission_required_scoped("membership.change_joinapplication")
 def application_approve_bulk(request: HttpRequest) -> HttpResponse:
     """Approve the ticked applications; each refusal is reported with its reason."""
     ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
@@ -194,8 +197,7 @@ def application_approve_bulk(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
-@permission_required("membership.change_joinapplication", raise_exception=True)
+@permission_required_scoped("membership.change_joinapplication")
 def application_reject(request: HttpRequest, pk: int) -> HttpResponse:
     """Reject with a reason."""
     application = selectors.access_application(user=request.user, pk=pk, action="change")
@@ -261,8 +263,7 @@ class MemberDetailView(ScopedDetailView):
 
 
 @require_POST
-@login_required
-@permission_required("membership.change_member", raise_exception=True)
+@permission_required_scoped("membership.change_member")
 def member_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Suspend, reinstate, record leaving or death (the workflow says which moves are allowed)."""
     member = selectors.access_member(user=request.user, pk=pk, action="change")
@@ -287,8 +288,7 @@ CARD_ACTIONS = {
 
 
 @require_POST
-@login_required
-@permission_required("membership.change_membercard", raise_exception=True)
+@permission_required_scoped("membership.change_membercard")
 def card_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     """Report lost, suspend, resume or replace a card."""
     if what not in CARD_ACTIONS:
@@ -365,8 +365,7 @@ class EventDetailView(ScopedDetailView):
 # Service points -------------------------------------------------------------------------------------
 
 
-@login_required
-@permission_required("membership.verify_membercard", raise_exception=True)
+@permission_required_scoped("membership.verify_membercard")
 def verify(request: HttpRequest) -> HttpResponse:
     """A service point desk scans a member's e-card: accept (and record the use) or refuse with why."""
     points = selectors.service_points_for(request.user)
@@ -433,8 +432,7 @@ class ImportDetailView(ScopedDetailView):
         return selectors.access_import(user=self.request.user, pk=self.kwargs["pk"], action="view")
 
 
-@login_required
-@permission_required("membership.view_memberimport", raise_exception=True)
+@permission_required_scoped("membership.view_memberimport")
 def import_report(request: HttpRequest, pk: int) -> FileResponse:
     """Download the error report of an import."""
     job = selectors.access_import(user=request.user, pk=pk, action="view")
@@ -446,6 +444,7 @@ def import_report(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
+@permission_required_scoped("membership.add_memberimport")
 def import_template(request: HttpRequest) -> HttpResponse:
     """The import template: the standard Chinese headers and one example row."""
     from xietong.core.exports import xlsx_response
@@ -468,8 +467,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
-@permission_required("membership.transfer_member", raise_exception=True)
+@permission_required_scoped("membership.transfer_member")
 def transfer_request(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask another union to take a member of the user's scope."""
     member = selectors.access_member(user=request.user, pk=pk, action="transfer")
@@ -508,8 +506,7 @@ class TransferListView(ScopedListView):
 
 
 @require_POST
-@login_required
-@permission_required("membership.transfer_member", raise_exception=True)
+@permission_required_scoped("membership.transfer_member")
 def transfer_decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     """Accept or refuse (the receiving union) or withdraw (either union) a pending transfer."""
     if what not in ("accept", "refuse", "cancel"):
@@ -530,8 +527,7 @@ def transfer_decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
 # Figures ----------------------------------------------------------------------------------------------
 
 
-@login_required
-@permission_required("membership.view_member", raise_exception=True)
+@permission_required_scoped("membership.view_member")
 def figures(request: HttpRequest) -> HttpResponse:
     """Members, real-name records and cards by organisation; joins per week; card uses (ECharts)."""
     data = selectors.figures(user=request.user)
@@ -554,8 +550,7 @@ def figures(request: HttpRequest) -> HttpResponse:
     return render(request, "membership/figures.html", context)
 
 
-@login_required
-@permission_required("membership.change_membercard", raise_exception=True)
+@permission_required_scoped("membership.change_membercard")
 def card_print(request: HttpRequest) -> HttpResponse:
     """A PDF print sheet of the active cards of an organisation's members (with its subtree)."""
     from django.utils import timezone

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from xietong.core.models import Organization, Role, RoleAssignment, User
 from xietong.core.permissions import forget
-from xietong.core.testing import Scope, ScopedObjectViewTests, client_for, make_user
+from xietong.core.testing import Scope, ScopedObjectViewTests, client_for, covers, make_user
 
 from .. import actions, selectors
 from ..choices import ApplicationStatus, CardStatus, MemberStatus, TransferStatus
@@ -136,6 +136,14 @@ POSTS: dict[str, PostCase] = {
 
 
 @pytest.mark.parametrize("name", sorted(POSTS))
+@covers(
+    "membership:application_approve",
+    "membership:application_reject",
+    "membership:member_status",
+    "membership:card_action",
+    "membership:transfer_request",
+    "membership:transfer_decide",
+)
 def test_a_post_with_rights_only_in_another_subtree_is_not_found(scope: Scope, name: str) -> None:
     case = POSTS[name]
     obj = case.make(scope)
@@ -180,6 +188,7 @@ def test_bulk_approval_ignores_applications_outside_the_scope(scope: Scope) -> N
     assert _status(application) == ApplicationStatus.SUBMITTED
 
 
+@covers("membership:import_detail", "membership:import_report")
 def test_import_pages_and_report_outside_the_scope_are_not_found(scope: Scope) -> None:
     job = _import(scope.home)
     perms = ["membership.view_memberimport", "membership.add_memberimport"]
@@ -201,6 +210,7 @@ def test_card_printing_for_another_organisation_is_not_found(scope: Scope) -> No
     assert outsider.get(url, {"organization": "abc"}).status_code == 404
 
 
+@covers("card-verify")
 def test_a_desk_cannot_verify_at_a_point_it_does_not_staff(scope: Scope) -> None:
     card = selectors.active_card(make_member(scope.home))
     assert card is not None
