@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,6 +22,9 @@ from .choices import AuditAction
 from .exports import xlsx_response
 from .filters import ListFilterSet
 from .models import User
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
 
 
 class PermissionRequiredMixin(LoginRequiredMixin):
@@ -84,8 +87,9 @@ def permission_required_scoped(
     return decorate
 
 
-def acting_user(request: HttpRequest) -> User:
-    """The signed-in account of a request that passed its permission check, typed for actions."""
+def acting_user(request: HttpRequest | Request) -> User:
+    """The signed-in account of a request (a page's or the API's) that passed its permission check,
+    typed for actions."""
     user = request.user
     assert user.is_authenticated, "the view's permission check lets no anonymous request through"
     return user
@@ -173,7 +177,7 @@ class UserColumn:
     """An export column whose value depends on who exports (personal data shown by permission):
     ``("出生日期", UserColumn(lambda person, user: pii.birth_shown(user, person)))``."""
 
-    def __init__(self, value: Callable[[Any, Any], Any]) -> None:
+    def __init__(self, value: Callable[[Any, User], Any]) -> None:
         self.value = value
 
 
@@ -187,7 +191,7 @@ def export_response(
 ) -> HttpResponse:
     """An .xlsx of ``queryset`` with ``columns`` (header, callable or attribute path); audited."""
     headers = [header for header, _getter in columns]
-    user = request.user
+    user = acting_user(request)
     rows = (
         [
             getter.value(obj, user) if isinstance(getter, UserColumn) else _resolve(obj, getter)
@@ -198,7 +202,7 @@ def export_response(
     audit.record(
         AuditAction.EXPORT,
         target_type=queryset.model._meta.label_lower,
-        acting_user=request.user,
+        acting_user=user,
         detail={**(detail or {}), "filename": filename},
     )
     return xlsx_response(headers, rows, filename=filename)
