@@ -23,7 +23,7 @@ from .validators import refuse_control_characters
 M = TypeVar("M", bound=models.Model)
 
 
-def save_with_audit(instance: M, *, acting_user: Any, before: dict[str, Any] | None = None) -> M:
+def save_with_audit(instance: M, *, acting_user: User | None, before: dict[str, Any] | None = None) -> M:
     """Validate (``full_clean``), save and audit one instance; the building block of simple actions.
 
     ``before`` is the instance's ``snapshot()`` taken before the caller changed it; ``None`` means
@@ -46,14 +46,14 @@ def save_with_audit(instance: M, *, acting_user: Any, before: dict[str, Any] | N
 
 
 @transaction.atomic
-def organization_save(*, organization: Organization, acting_user: Any) -> Organization:
+def organization_save(*, organization: Organization, acting_user: User | None) -> Organization:
     """Create or update an organisation (the tree paths follow the parent)."""
     before = Organization.objects.get(pk=organization.pk).snapshot() if organization.pk else None
     return save_with_audit(organization, acting_user=acting_user, before=before)
 
 
 @transaction.atomic
-def employer_save(*, employer: Employer, acting_user: Any) -> Employer:
+def employer_save(*, employer: Employer, acting_user: User | None) -> Employer:
     """Create or update an employer; the credit code is normalised and checked."""
     if employer.credit_code:
         from xietong.lib import creditcode
@@ -118,7 +118,7 @@ def person_create(
     name: str,
     id_number: str,
     organization: Organization,
-    acting_user: Any,
+    acting_user: User | None,
     phone: str = "",
     id_valid_until: date | None = None,
     is_migrant_worker: bool = False,
@@ -157,7 +157,7 @@ def person_create(
 def person_update(
     *,
     person: Person,
-    acting_user: Any,
+    acting_user: User,
     name: str | None = None,
     phone: str | None = None,
     id_valid_until: date | None = None,
@@ -187,7 +187,7 @@ class RevealedPerson:
     phone: str
 
 
-def person_reveal(*, person: Person, acting_user: Any) -> RevealedPerson:
+def person_reveal(*, person: Person, acting_user: User) -> RevealedPerson:
     """Decrypt a person's ID and phone number for display. The caller has checked the permission;
     every reveal writes an audit event naming who saw whose data."""
     revealed = RevealedPerson(
@@ -198,7 +198,7 @@ def person_reveal(*, person: Person, acting_user: Any) -> RevealedPerson:
     return revealed
 
 
-def person_lookup(*, queryset: models.QuerySet[Person], id_number: str, acting_user: Any) -> Person | None:
+def person_lookup(*, queryset: models.QuerySet[Person], id_number: str, acting_user: User) -> Person | None:
     """Find a person by resident ID number (blind index) within ``queryset`` (the user's scope).
 
     Audited whether or not a person is found, since asking is itself a use of personal data; the
@@ -224,7 +224,7 @@ def user_create(
     *,
     username: str,
     password: str,
-    acting_user: Any,
+    acting_user: User | None,
     display_name: str = "",
     organization: Organization | None = None,
     is_superuser: bool = False,

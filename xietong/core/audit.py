@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -12,6 +12,9 @@ from django.utils import timezone
 from .choices import AuditAction
 from .middleware import current_ip
 from .models.audit import GENESIS_HASH, AuditEvent
+
+if TYPE_CHECKING:
+    from .models import User
 
 # Any constant serialises audit writes on PostgreSQL; SQLite serialises writers by itself.
 _AUDIT_LOCK_ID = 0x58494554
@@ -28,7 +31,7 @@ def record(
     *,
     target: models.Model | None = None,
     target_type: str = "",
-    acting_user: Any = None,
+    acting_user: User | None = None,
     organization: Any = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,

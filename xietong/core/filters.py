@@ -47,7 +47,7 @@ class ListFilterSet(django_filters.FilterSet):
                     "class", "form-select" if isinstance(widget, forms.Select) else "form-control"
                 )
                 widget.attrs.setdefault("style", "max-width: 14rem")
-            form._styled = True  # type: ignore[attr-defined]  # a marker on this instance only
+            form._styled = True  # a marker on this instance only
         return form
 
     def filter_q(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:

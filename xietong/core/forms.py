@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.lib import creditcode
 
 from . import selectors
-from .models import Employer, Organization, Region, Role
+from .models import Employer, Organization, Region, Role, User
 
 
 class BootstrapFormMixin:
@@ -80,7 +80,7 @@ class EmployerForm(BootstrapFormMixin, forms.ModelForm):
         fields = ["name", "credit_code", "organization", "sector"]
         field_classes = {"organization": ScopedOrganizationField}
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         perm = "core.change_employer" if self.instance.pk else "core.add_employer"
         set_queryset(self.fields["organization"], selectors.organizations_for(user=user, perm=perm))
@@ -121,7 +121,7 @@ class PersonForm(BootstrapFormMixin, forms.Form):
     is_migrant_worker = forms.BooleanField(label=_("外地来京务工"), required=False)
     organization = ScopedOrganizationField(label=_("登记组织"), queryset=Organization.objects.none())
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_queryset(
             self.fields["organization"], selectors.organizations_for(user=user, perm="core.add_person")
@@ -147,7 +147,7 @@ class UserCreateForm(BootstrapFormMixin, forms.Form):
     password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, min_length=10)
     organization = ScopedOrganizationField(label=_("所属组织"), queryset=Organization.objects.none())
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_queryset(
             self.fields["organization"], selectors.organizations_for(user=user, perm="core.manage_accounts")
@@ -163,7 +163,7 @@ class RoleGrantForm(BootstrapFormMixin, forms.Form):
         label=_("授权范围"), queryset=Organization.objects.none(), required=False, empty_label=_("全节点")
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_queryset(
             self.fields["organization"], selectors.organizations_for(user=user, perm="core.manage_accounts")

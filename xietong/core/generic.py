@@ -8,14 +8,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.views.generic import DetailView, FormView, ListView
 
 from . import audit
@@ -23,6 +23,10 @@ from .choices import AuditAction
 from .exports import xlsx_response
 from .filters import ListFilterSet
 from .models import User
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+
 
 ViewT = TypeVar("ViewT", bound=Callable[..., Any])
 
@@ -98,14 +102,14 @@ class PermissionRequiredMixin(LoginRequiredMixin):
 
 def permission_required_scoped(
     permission: str,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """The function-view form of ``PermissionRequiredMixin``: anonymous → login page, signed in
     without ``permission`` anywhere → 403; the view then loads its record through an
     ``access_<thing>`` selector, which handles scope (404)."""
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.has_perm(permission):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
@@ -116,8 +120,9 @@ def permission_required_scoped(
     return decorate
 
 
-def acting_user(request: HttpRequest) -> User:
-    """The signed-in account of a request that passed its permission check, typed for actions."""
+def acting_user(request: HttpRequest | Request) -> User:
+    """The signed-in account of a request (a page's or the API's) that passed its permission check,
+    typed for actions."""
     user = request.user
     assert user.is_authenticated, "the view's permission check lets no anonymous request through"
     return user
@@ -205,7 +210,7 @@ class UserColumn:
     """An export column whose value depends on who exports (personal data shown by permission):
     ``("出生日期", UserColumn(lambda person, user: pii.birth_shown(user, person)))``."""
 
-    def __init__(self, value: Callable[[Any, Any], Any]) -> None:
+    def __init__(self, value: Callable[[Any, User], Any]) -> None:
         self.value = value
 
 
@@ -219,7 +224,7 @@ def export_response(
 ) -> HttpResponse:
     """An .xlsx of ``queryset`` with ``columns`` (header, callable or attribute path); audited."""
     headers = [header for header, _getter in columns]
-    user = request.user
+    user = acting_user(request)
     rows = (
         [
             getter.value(obj, user) if isinstance(getter, UserColumn) else _resolve(obj, getter)
@@ -230,7 +235,7 @@ def export_response(
     audit.record(
         AuditAction.EXPORT,
         target_type=queryset.model._meta.label_lower,
-        acting_user=request.user,
+        acting_user=user,
         detail={**(detail or {}), "filename": filename},
     )
     return xlsx_response(headers, rows, filename=filename)

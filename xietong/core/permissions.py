@@ -13,6 +13,7 @@ from django.contrib.auth.backends import BaseBackend
 
 if TYPE_CHECKING:
     from .models.accounts import User
+    from .typing import Viewer
 
 NODE_WIDE = None
 _CACHE_ATTR = "_xietong_grants"
@@ -72,15 +73,16 @@ def scope_paths(user: User, perm: str) -> set[str] | None:
     return _grants(user).get(perm, set())
 
 
-def forget(user: Any) -> None:
+def forget(user: User) -> None:
     """Drop the cached grants (after roles change)."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
 
 
-def has_scoped_perm(user: Any, perm: str, obj: Any = None) -> bool:
-    """Whether ``user`` holds ``perm`` anywhere (``obj`` None) or over ``obj``'s organisation."""
-    if not user.is_active:
+def has_scoped_perm(user: Viewer, perm: str, obj: Any = None) -> bool:
+    """Whether ``user`` holds ``perm`` anywhere (``obj`` None) or over ``obj``'s organisation (Django
+    asks an anonymous user's permissions through this backend too: none)."""
+    if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
@@ -93,7 +95,7 @@ def has_scoped_perm(user: Any, perm: str, obj: Any = None) -> bool:
     return obj_path is not None and any(obj_path.startswith(p) for p in paths)
 
 
-def has_node_wide(user: Any, perm: str) -> bool:
+def has_node_wide(user: User, perm: str) -> bool:
     """Whether ``user`` holds ``perm`` over the whole node (not just some subtrees)."""
     return bool(user.is_superuser or (user.is_active and scope_paths(user, perm) is NODE_WIDE))
 

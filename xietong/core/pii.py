@@ -12,13 +12,17 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
 from xietong.lib import crypto
+
+if TYPE_CHECKING:
+    from .models import Person
+    from .typing import Viewer
 
 KEY_ID = "k1"
 
@@ -141,12 +145,12 @@ def mask_phone(phone: str) -> str:
     return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
 
 
-def may_reveal(user: Any, person: Any) -> bool:
+def may_reveal(user: Viewer | None, person: Person) -> bool:
     """Whether ``user`` may see ``person``'s full personal data (``core.reveal_person`` over them)."""
     return bool(user is not None and user.is_authenticated and user.has_perm("core.reveal_person", person))
 
 
-def birth_shown(user: Any, person: Any) -> date | str:
+def birth_shown(user: Viewer | None, person: Person) -> date | str:
     """The birth value a page, an API answer or an export may show ``user`` for ``person``.
 
     A masked ID number (``110101********6995``) hides exactly the eight birth-date digits, so the
@@ -162,7 +166,7 @@ def birth_shown(user: Any, person: Any) -> date | str:
     return _("%(year)d年") % {"year": birth.year}
 
 
-def birth_text(user: Any, person: Any) -> str:
+def birth_text(user: Viewer | None, person: Person) -> str:
     """``birth_shown`` as text: ``1985-03-07`` or ``1985年``."""
     value = birth_shown(user, person)
     return value.isoformat() if isinstance(value, date) else value
@@ -173,7 +177,7 @@ def birth_column(path: str = "") -> Any:
     row (``""``: the row is the person; ``"person"``: a member's person), for ``export_columns``."""
     from .generic import UserColumn
 
-    def value(row: Any, user: Any) -> date | str:
+    def value(row: Any, user: Viewer) -> date | str:
         person = row
         for part in filter(None, path.split(".")):
             person = getattr(person, part)

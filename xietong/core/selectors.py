@@ -17,12 +17,7 @@ from xietong.lib import names
 from .models import AuditEvent, Employer, Organization, Person, Region, Role, RoleAssignment, User
 
 if TYPE_CHECKING:
-    from typing import TypeAlias
-
-    from django.contrib.auth.models import AnonymousUser
-
-    # Who asks: a request's user, signed in or not (selectors answer nothing to an anonymous one).
-    Viewer: TypeAlias = User | AnonymousUser
+    from .typing import Viewer
 
 M = TypeVar("M", bound=Model)
 

@@ -117,6 +117,13 @@ def make_user(
     return user
 
 
+def clerk() -> User:
+    """The account an action test acts as (no roles: an action trusts its caller's permission
+    check, so only the audit log sees who acted)."""
+    user, _created = User.objects.get_or_create(username="t-clerk")
+    return user
+
+
 def grant(user: User, perms: Iterable[str], organization: Organization | None) -> None:
     """Give ``user`` one more one-off role with ``perms`` at ``organization`` (None: node-wide)."""
     role = Role.objects.create(code=f"role-{user.username}-{Role.objects.count()}", name="附加角色")

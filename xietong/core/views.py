@@ -149,7 +149,7 @@ class EmployerFormView(ActionFormView):
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
-        kwargs.update(user=self.request.user, instance=self.get_instance())
+        kwargs.update(user=acting_user(self.request), instance=self.get_instance())
         return kwargs
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -158,7 +158,7 @@ class EmployerFormView(ActionFormView):
         return context
 
     def perform(self, form: EmployerForm) -> HttpResponse:
-        employer = actions.employer_save(employer=form.instance, acting_user=self.request.user)
+        employer = actions.employer_save(employer=form.instance, acting_user=acting_user(self.request))
         messages.success(self.request, _("已保存用人单位“%(name)s”") % {"name": employer.name})
         return redirect("core:employer_detail", pk=employer.pk)
 
@@ -230,11 +230,11 @@ class PersonCreateView(ActionFormView):
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
-        kwargs["user"] = self.request.user
+        kwargs["user"] = acting_user(self.request)
         return kwargs
 
     def perform(self, form: PersonForm) -> HttpResponse:
-        person = actions.person_create(acting_user=self.request.user, **form.cleaned_data)
+        person = actions.person_create(acting_user=acting_user(self.request), **form.cleaned_data)
         messages.success(self.request, _("已登记 %(name)s") % {"name": person.name})
         return redirect("core:person_detail", pk=person.pk)
 
@@ -318,11 +318,11 @@ class UserCreateView(ActionFormView):
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
-        kwargs["user"] = self.request.user
+        kwargs["user"] = acting_user(self.request)
         return kwargs
 
     def perform(self, form: UserCreateForm) -> HttpResponse:
-        account = actions.user_create(acting_user=self.request.user, **form.cleaned_data)
+        account = actions.user_create(acting_user=acting_user(self.request), **form.cleaned_data)
         messages.success(self.request, _("已创建账号 %(name)s，请为其授予角色") % {"name": account.username})
         return redirect("core:user_detail", pk=account.pk)
 
@@ -334,7 +334,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = selectors.access_user(
         user=request.user, pk=pk, action="change" if request.method == "POST" else "view"
     )
-    form = RoleGrantForm(request.POST or None, user=request.user)
+    form = RoleGrantForm(request.POST or None, user=acting_user(request))
     if request.method == "POST" and form.is_valid():
         try:
             actions.role_grant(

@@ -6,10 +6,13 @@ writes its audit event, which is what most actions want.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from .models import User
 
 
 class InvalidTransition(Exception):
@@ -37,7 +40,7 @@ def move_audited(
     obj: Any,
     *,
     to: str,
-    acting_user: Any,
+    acting_user: User | None,
     action: str = "status",
     before: dict[str, Any] | None = None,
     detail: dict[str, Any] | None = None,

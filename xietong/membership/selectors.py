@@ -36,9 +36,8 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
-
     from xietong.core.models import User
+    from xietong.core.typing import Viewer
 
 _Row = TypeVar("_Row", bound=Model)
 
@@ -56,13 +55,13 @@ def _access(queryset: QuerySet[_Row], pk: object) -> _Row:
     return row
 
 
-def join_applications(*, user: Any, action: str = "view") -> QuerySet[JoinApplication]:
+def join_applications(*, user: Viewer, action: str = "view") -> QuerySet[JoinApplication]:
     """Applications to the unions of the user's scope, newest first."""
     return JoinApplication.objects.restrict(user, action).select_related("organization", "event", "member")
 
 
 def join_review_queue(
-    *, user: Any, q: str = "", status: str = ApplicationStatus.SUBMITTED
+    *, user: Viewer, q: str = "", status: str = ApplicationStatus.SUBMITTED
 ) -> QuerySet[JoinApplication]:
     """What an officer reviews: applications in a status, searched by name or employer."""
     queryset = join_applications(user=user).filter(status=status) if status else join_applications(user=user)
@@ -189,7 +188,7 @@ def outreach_event_by_code(code: str) -> OutreachEvent | None:
     return OutreachEvent.objects.select_related("organization", "employer").filter(code=code).first()
 
 
-def outreach_events(*, user: Any, action: str = "view") -> QuerySet[OutreachEvent]:
+def outreach_events(*, user: Viewer, action: str = "view") -> QuerySet[OutreachEvent]:
     """Events of the user's scope with their live figures (applications, members made, cards)."""
     return (
         OutreachEvent.objects.restrict(user, action)
@@ -205,7 +204,7 @@ def outreach_events(*, user: Any, action: str = "view") -> QuerySet[OutreachEven
     )
 
 
-def members(*, user: Any, action: str = "view") -> QuerySet[Member]:
+def members(*, user: Viewer, action: str = "view") -> QuerySet[Member]:
     """Members of the user's scope."""
     return Member.objects.restrict(user, action).select_related("person", "organization", "employer")
 
@@ -232,7 +231,7 @@ def member_history(member: Member) -> QuerySet[AuditEvent]:
     ).order_by("id")
 
 
-def cards(*, user: Any, action: str = "view") -> QuerySet[MemberCard]:
+def cards(*, user: Viewer, action: str = "view") -> QuerySet[MemberCard]:
     """Cards of the members of the user's scope."""
     return MemberCard.objects.restrict(user, action).select_related("member__person", "member__organization")
 
@@ -252,7 +251,7 @@ def card_token(card: MemberCard) -> str:
     )
 
 
-def service_points_for(user: Any) -> QuerySet[ServicePoint]:
+def service_points_for(user: Viewer) -> QuerySet[ServicePoint]:
     """The service points whose desks this account staffs and where it may verify cards (the
     ``verify_membercard`` permission in the point's subtree)."""
     if not user.is_authenticated:
@@ -264,7 +263,7 @@ def service_points_for(user: Any) -> QuerySet[ServicePoint]:
     )
 
 
-def card_uses(*, user: Any) -> QuerySet[CardUse]:
+def card_uses(*, user: Viewer) -> QuerySet[CardUse]:
     """Uses of the cards of the user's scope."""
     return CardUse.objects.restrict(user, "view").select_related("card__member__person", "service_point")
 
@@ -316,12 +315,12 @@ def current_memberships(person_ids: list[int]) -> dict[int, KnownMembership]:
     return found
 
 
-def member_imports(*, user: Any, action: str = "view") -> QuerySet[MemberImport]:
+def member_imports(*, user: Viewer, action: str = "view") -> QuerySet[MemberImport]:
     """Imports into the unions of the user's scope, newest first."""
     return MemberImport.objects.restrict(user, action).select_related("organization", "created_by")
 
 
-def transfers(*, user: Any, action: str = "view") -> QuerySet[MembershipTransfer]:
+def transfers(*, user: Viewer, action: str = "view") -> QuerySet[MembershipTransfer]:
     """Transfers into or out of the unions of the user's scope: ``action`` is ``"view"`` (seeing
     them, ``view_member``) or ``"transfer"`` (handling them, ``transfer_member``)."""
     perm = f"membership.{action}_member"
@@ -332,7 +331,7 @@ def transfers(*, user: Any, action: str = "view") -> QuerySet[MembershipTransfer
     ).select_related("member__person", "from_organization", "to_organization")
 
 
-def incoming_transfers(*, user: Any) -> QuerySet[MembershipTransfer]:
+def incoming_transfers(*, user: Viewer) -> QuerySet[MembershipTransfer]:
     """Transfers the user may decide: into the unions of the user's scope (``transfer_member``)."""
     return MembershipTransfer.objects.restrict(user, "membership.transfer_member").select_related(
         "member__person", "from_organization", "to_organization"
@@ -360,32 +359,32 @@ def member_transfers(member: Member) -> QuerySet[MembershipTransfer]:
 # move a workflow, "transfer" to hand a member to another union.
 
 
-def access_member(*, user: User | AnonymousUser, pk: object, action: str = "view") -> Member:
+def access_member(*, user: Viewer, pk: object, action: str = "view") -> Member:
     """The member ``pk`` if ``user`` may do ``action`` on it (``view``, ``change``, ``transfer``)."""
     return _access(members(user=user, action=action), pk)
 
 
-def access_application(*, user: User | AnonymousUser, pk: object, action: str = "view") -> JoinApplication:
+def access_application(*, user: Viewer, pk: object, action: str = "view") -> JoinApplication:
     """The join application ``pk`` if ``user`` may do ``action`` on it (``view``, ``change``)."""
     return _access(join_applications(user=user, action=action), pk)
 
 
-def access_card(*, user: User | AnonymousUser, pk: object, action: str = "view") -> MemberCard:
+def access_card(*, user: Viewer, pk: object, action: str = "view") -> MemberCard:
     """The card ``pk`` if ``user`` may do ``action`` on it (``view``, ``change``)."""
     return _access(cards(user=user, action=action), pk)
 
 
-def access_event(*, user: User | AnonymousUser, pk: object, action: str = "view") -> OutreachEvent:
+def access_event(*, user: Viewer, pk: object, action: str = "view") -> OutreachEvent:
     """The outreach event ``pk`` (with its figures) if ``user`` may do ``action`` on it."""
     return _access(outreach_events(user=user, action=action), pk)
 
 
-def access_import(*, user: User | AnonymousUser, pk: object, action: str = "view") -> MemberImport:
+def access_import(*, user: Viewer, pk: object, action: str = "view") -> MemberImport:
     """The member import ``pk`` if ``user`` may do ``action`` on it."""
     return _access(member_imports(user=user, action=action), pk)
 
 
-def access_transfer(*, user: User | AnonymousUser, pk: object, action: str = "view") -> MembershipTransfer:
+def access_transfer(*, user: Viewer, pk: object, action: str = "view") -> MembershipTransfer:
     """The transfer ``pk`` if ``user`` may do ``action`` on it: ``view`` (either union),
     ``transfer`` (withdraw it: either union) or ``decide`` (accept or refuse: the receiving union)."""
     if action == "decide":
@@ -393,7 +392,7 @@ def access_transfer(*, user: User | AnonymousUser, pk: object, action: str = "vi
     return _access(transfers(user=user, action=action), pk)
 
 
-def access_card_print_organization(*, user: User | AnonymousUser, pk: object) -> Organization:
+def access_card_print_organization(*, user: Viewer, pk: object) -> Organization:
     """The organisation whose members' cards ``user`` may print (``change_membercard`` there)."""
     from xietong.core.selectors import organizations_for
 
@@ -444,7 +443,7 @@ def desk_card(number: str) -> DeskCard | None:
     return DeskCard(*row) if row else None
 
 
-def desk_service_point(*, user: Any, point_id: int) -> ServicePoint | None:
+def desk_service_point(*, user: User, point_id: int) -> ServicePoint | None:
     """The service point ``point_id`` if ``user`` may verify cards there (cached ``DESK_CACHE_SECONDS``).
 
     Revoking a desk account's role or detaching it from the point takes effect within that time.
@@ -464,7 +463,7 @@ def desk_service_point(*, user: Any, point_id: int) -> ServicePoint | None:
     return point
 
 
-def figures(*, user: Any, weeks: int = 26) -> dict[str, Any]:
+def figures(*, user: Viewer, weeks: int = 26) -> dict[str, Any]:
     """Members, real-name records and cards per organisation of the user's scope (each counted over
     its whole subtree), joins per week, and card uses per service point, for the figures page."""
     import datetime as dt

@@ -26,6 +26,7 @@ from xietong.core.generic import (
     ActionFormView,
     ScopedDetailView,
     ScopedListView,
+    acting_user,
     attach_errors,
     perform_action,
     permission_required_scoped,
@@ -171,7 +172,7 @@ def application_approve(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.access_application(user=request.user, pk=pk, action="change")
     perform_action(
         request,
-        lambda: actions.join_application_approve(application=application, acting_user=request.user),
+        lambda: actions.join_application_approve(application=application, acting_user=acting_user(request)),
         lambda member: (
             _("已通过：%(name)s，会员编号 %(number)s") % {"name": member.person.name, "number": member.number}
         ),
@@ -188,7 +189,9 @@ def application_approve_bulk(request: HttpRequest) -> HttpResponse:
     if not chosen:
         messages.warning(request, _("请先勾选要通过的申请"))
     else:
-        outcome = actions.join_applications_approve_bulk(applications=chosen, acting_user=request.user)
+        outcome = actions.join_applications_approve_bulk(
+            applications=chosen, acting_user=acting_user(request)
+        )
         if outcome.approved:
             messages.success(request, _("已通过 %(count)d 份申请") % {"count": len(outcome.approved)})
         for application, reason in outcome.refused:
@@ -207,7 +210,7 @@ def application_reject(request: HttpRequest, pk: int) -> HttpResponse:
     perform_action(
         request,
         lambda: actions.join_application_reject(
-            application=application, reason=reason, acting_user=request.user
+            application=application, reason=reason, acting_user=acting_user(request)
         ),
         lambda _result: _("已退回：%(name)s") % {"name": application.name},
     )
@@ -273,7 +276,7 @@ def member_status(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         perform_action(
             request,
-            lambda: actions.member_set_status(member=member, status=status, acting_user=request.user),
+            lambda: actions.member_set_status(member=member, status=status, acting_user=acting_user(request)),
             lambda moved: _("会籍状态已改为：%(status)s") % {"status": moved.get_status_display()},
         )
     return redirect("membership:member_detail", pk=member.pk)
@@ -295,7 +298,8 @@ def card_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
         raise Http404
     card = selectors.access_card(user=request.user, pk=pk, action="change")
     action, done = CARD_ACTIONS[what]
-    perform_action(request, lambda: action(card=card, acting_user=request.user), lambda _result: _(done))
+    user = acting_user(request)
+    perform_action(request, lambda: action(card=card, acting_user=user), lambda _result: _(done))
     return redirect("membership:member_detail", pk=card.member_id)
 
 
@@ -340,7 +344,7 @@ class EventCreateView(ActionFormView):
         )
 
     def perform(self, form: Any) -> HttpResponse:
-        event = actions.outreach_event_create(acting_user=self.request.user, **form.cleaned_data)
+        event = actions.outreach_event_create(acting_user=acting_user(self.request), **form.cleaned_data)
         return redirect("membership:event_detail", pk=event.pk)
 
 
@@ -373,7 +377,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     result: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
         try:
-            verification = actions.card_verify(acting_user=request.user, **form.cleaned_data)
+            verification = actions.card_verify(acting_user=acting_user(request), **form.cleaned_data)
         except actions.CardRefused as exc:
             result = {"ok": False, "reason": exc.messages[0]}
         else:
@@ -415,7 +419,7 @@ class ImportCreateView(ActionFormView):
             uploaded=form.cleaned_data["file"],
             skip_invalid=form.cleaned_data["skip_invalid"],
             dry_run=form.cleaned_data["dry_run"],
-            acting_user=self.request.user,
+            acting_user=acting_user(self.request),
         )
         return redirect("membership:import_detail", pk=job.pk)
 
@@ -475,9 +479,10 @@ def transfer_request(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("请选择转入工会"))
     else:
+        user = acting_user(request)
         perform_action(
             request,
-            lambda: actions.transfer_request(member=member, acting_user=request.user, **form.cleaned_data),
+            lambda: actions.transfer_request(member=member, acting_user=user, **form.cleaned_data),
             lambda _result: _("已提交转接申请，等待转入工会办理"),
         )
     return redirect("membership:member_detail", pk=member.pk)
@@ -515,10 +520,11 @@ def transfer_decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     action = "transfer" if what == "cancel" else "decide"
     transfer = selectors.access_transfer(user=request.user, pk=pk, action=action)
     reason = request.POST.get("reason", "")
+    user = acting_user(request)
     calls: dict[str, Callable[[], Any]] = {
-        "accept": lambda: actions.transfer_accept(transfer=transfer, acting_user=request.user),
-        "refuse": lambda: actions.transfer_refuse(transfer=transfer, reason=reason, acting_user=request.user),
-        "cancel": lambda: actions.transfer_cancel(transfer=transfer, acting_user=request.user),
+        "accept": lambda: actions.transfer_accept(transfer=transfer, acting_user=user),
+        "refuse": lambda: actions.transfer_refuse(transfer=transfer, reason=reason, acting_user=user),
+        "cancel": lambda: actions.transfer_cancel(transfer=transfer, acting_user=user),
     }
     perform_action(request, calls[what], lambda _result: _("已办理：%(transfer)s") % {"transfer": transfer})
     return redirect("membership:transfer_list")
@@ -567,7 +573,7 @@ def card_print(request: HttpRequest) -> HttpResponse:
         messages.warning(request, _("%(org)s没有可打印的会员卡") % {"org": org.name})
         return redirect("membership:member_list")
     title = f"{org.name}互助服务卡-{timezone.localdate():%Y%m%d}"
-    pdf = actions.card_print_batch(cards=cards, acting_user=request.user, title=title)
+    pdf = actions.card_print_batch(cards=cards, acting_user=acting_user(request), title=title)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(title)}.pdf"
     return response

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import actions, filters, selectors
+from ..generic import acting_user
 from ..models import Employer, Organization, Person, Region
 from .permissions import ScopedAccessMixin, ScopedModelPermission
 from .serializers import (
@@ -77,14 +78,14 @@ class EmployerViewSet(ScopedAccessMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = actions.employer_save(
-            employer=Employer(**serializer.validated_data), acting_user=self.request.user
+            employer=Employer(**serializer.validated_data), acting_user=acting_user(self.request)
         )
 
     def perform_update(self, serializer: Any) -> None:
         employer = serializer.instance
         for key, value in serializer.validated_data.items():
             setattr(employer, key, value)
-        actions.employer_save(employer=employer, acting_user=self.request.user)
+        actions.employer_save(employer=employer, acting_user=acting_user(self.request))
 
 
 class PersonViewSet(
@@ -117,7 +118,7 @@ class PersonViewSet(
         id_number = request.query_params.get("id_number")
         if id_number:
             person = actions.person_lookup(
-                queryset=self.get_queryset(), id_number=id_number, acting_user=request.user
+                queryset=self.get_queryset(), id_number=id_number, acting_user=acting_user(request)
             )
             context = self.get_serializer_context()
             results = [PersonSerializer(person, context=context).data] if person else []
@@ -128,7 +129,7 @@ class PersonViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = PersonCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        person = actions.person_create(acting_user=request.user, **serializer.validated_data)
+        person = actions.person_create(acting_user=acting_user(request), **serializer.validated_data)
         return Response(
             PersonSerializer(person, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,
@@ -140,5 +141,5 @@ class PersonViewSet(
         """The full ID and phone number; needs ``core.reveal_person`` over the person (403 without it
         anywhere, 404 when only elsewhere); audited."""
         person = self.get_object()
-        revealed = actions.person_reveal(person=person, acting_user=request.user)
+        revealed = actions.person_reveal(person=person, acting_user=acting_user(request))
         return Response({"id_number": revealed.id_number, "phone": revealed.phone})

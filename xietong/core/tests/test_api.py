@@ -9,7 +9,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from xietong.core.models import AuditEvent, Person
+from xietong.core.models import AuditEvent, Person, User
 from xietong.core.testing import Scope, make_user
 
 from .factories import make_person, valid_id_number
@@ -17,7 +17,7 @@ from .factories import make_person, valid_id_number
 pytestmark = pytest.mark.django_db
 
 
-def api_for(user: Any) -> APIClient:
+def api_for(user: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client

@@ -10,6 +10,7 @@ from django.db import connection
 
 from xietong.core import actions, pii
 from xietong.core.models import AuditEvent, Person
+from xietong.core.testing import clerk
 from xietong.lib import crypto
 
 from .factories import OrganizationFactory, make_person, valid_id_number
@@ -49,7 +50,7 @@ def test_traditional_and_full_width_input_is_normalised() -> None:
     person = make_person(OrganizationFactory.create(), name="鍾麗華", id_number=full_width)
     assert person.name == "钟丽华"
     assert person.name_original == "鍾麗華"
-    found = actions.person_lookup(queryset=Person.objects.all(), id_number=number, acting_user=None)
+    found = actions.person_lookup(queryset=Person.objects.all(), id_number=number, acting_user=clerk())
     assert found == person
 
 
@@ -81,10 +82,11 @@ def test_invalid_phone_is_refused() -> None:
 
 def test_reveal_and_lookup_are_audited() -> None:
     person = make_person(OrganizationFactory.create())
-    revealed = actions.person_reveal(person=person, acting_user=None)
+    revealed = actions.person_reveal(person=person, acting_user=clerk())
     assert revealed.id_number == pii.decrypt(person.id_number_cipher, field="id_number")
-    assert AuditEvent.objects.filter(action="reveal", target_id=str(person.pk)).count() == 1
-    actions.person_lookup(queryset=Person.objects.all(), id_number=revealed.id_number, acting_user=None)
+    reveal = AuditEvent.objects.get(action="reveal", target_id=str(person.pk))
+    assert reveal.actor_username == "t-clerk"  # the log names who saw whose data
+    actions.person_lookup(queryset=Person.objects.all(), id_number=revealed.id_number, acting_user=clerk())
     event = AuditEvent.objects.get(action="lookup")
     assert event.changes["detail"] == {"query": person.id_number_masked, "found": True}
     assert revealed.id_number not in str(event.changes)  # the log keeps the masked number only

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +14,7 @@ from stdnum import luhn
 from xietong.core import actions as core_actions
 from xietong.core import audit, bulk, pii
 from xietong.core.choices import AuditAction
+from xietong.core.models import User
 from xietong.core.workflows import move_audited
 
 from .. import cardtokens, selectors
@@ -48,7 +48,7 @@ def new_card_number() -> str:
 
 
 @transaction.atomic
-def card_issue(*, member: Member, acting_user: Any, replaces: MemberCard | None = None) -> MemberCard:
+def card_issue(*, member: Member, acting_user: User | None, replaces: MemberCard | None = None) -> MemberCard:
     """Issue a member's card (the e-card at once; a physical card is printed from the same number)."""
     card = MemberCard(
         member=member, number=new_card_number(), issued_on=timezone.localdate(), replaces=replaces
@@ -57,7 +57,7 @@ def card_issue(*, member: Member, acting_user: Any, replaces: MemberCard | None 
 
 
 @transaction.atomic
-def cards_issue_bulk(*, members: list[Member], acting_user: Any) -> int:
+def cards_issue_bulk(*, members: list[Member], acting_user: User | None) -> int:
     """Issue cards to many members at once (a print batch, a scaled demo); members that already hold
     an active card are skipped. One audit event for the batch. Returns the number issued."""
     holding = set(
@@ -81,7 +81,7 @@ def cards_issue_bulk(*, members: list[Member], acting_user: Any) -> int:
 PRINT_BATCH_LIMIT = 1000
 
 
-def card_print_batch(*, cards: list[MemberCard], acting_user: Any, title: str) -> bytes:
+def card_print_batch(*, cards: list[MemberCard], acting_user: User, title: str) -> bytes:
     """The PDF print sheet of physical cards, each QR code a signed credential; audited as an export."""
     from .. import printing
 
@@ -101,28 +101,28 @@ def card_print_batch(*, cards: list[MemberCard], acting_user: Any, title: str) -
 
 
 @transaction.atomic
-def card_report_lost(*, card: MemberCard, acting_user: Any) -> MemberCard:
+def card_report_lost(*, card: MemberCard, acting_user: User) -> MemberCard:
     """Mark the card lost; its tokens stop verifying at once."""
     move_audited(card, to=CardStatus.LOST, acting_user=acting_user)
     return card
 
 
 @transaction.atomic
-def card_suspend(*, card: MemberCard, acting_user: Any) -> MemberCard:
+def card_suspend(*, card: MemberCard, acting_user: User) -> MemberCard:
     """Suspend the card (e.g. while a membership question is settled)."""
     move_audited(card, to=CardStatus.SUSPENDED, acting_user=acting_user)
     return card
 
 
 @transaction.atomic
-def card_resume(*, card: MemberCard, acting_user: Any) -> MemberCard:
+def card_resume(*, card: MemberCard, acting_user: User) -> MemberCard:
     """Put a suspended card back into use."""
     move_audited(card, to=CardStatus.ACTIVE, acting_user=acting_user)
     return card
 
 
 @transaction.atomic
-def card_replace(*, card: MemberCard, acting_user: Any) -> MemberCard:
+def card_replace(*, card: MemberCard, acting_user: User) -> MemberCard:
     """Replace a card (lost, damaged): the old one is retired at once, a new number is issued."""
     move_audited(card, to=CardStatus.REPLACED, acting_user=acting_user)
     return card_issue(member=card.member, acting_user=acting_user, replaces=card)
@@ -148,7 +148,7 @@ REFUSAL_BY_CARD_STATUS: dict[str, str] = {
 }
 
 
-def card_verify(*, token: str, service_point: ServicePoint, benefit: str, acting_user: Any) -> Verification:
+def card_verify(*, token: str, service_point: ServicePoint, benefit: str, acting_user: User) -> Verification:
     """Check a scanned token (signature, expiry, card and membership status, never used before) and
     record the use. Raises ``CardRefused`` with the reason otherwise; nothing is recorded then."""
     if benefit not in service_point.benefits:

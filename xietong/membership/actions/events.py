@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
-from typing import Any
 
 from django.db import transaction
 
 from xietong.core import actions as core_actions
-from xietong.core.models import Employer, Organization
+from xietong.core.models import Employer, Organization, User
 
 from ..models import (
     OutreachEvent,
@@ -22,7 +21,7 @@ def outreach_event_create(
     organization: Organization,
     title: str,
     held_on: date,
-    acting_user: Any,
+    acting_user: User | None,
     employer: Employer | None = None,
 ) -> OutreachEvent:
     """A join drive at a workplace, with its own QR code."""

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from xietong.core import audit, bulk, pii
 from xietong.core.choices import AuditAction, JobStatus
 from xietong.core.jobs import job_enqueue, job_progress, job_transition
-from xietong.core.models import Employer, Organization, Person, Region
+from xietong.core.models import Employer, Organization, Person, Region, User
 from xietong.lib import idnumber
 
 from .. import imports, selectors
@@ -42,7 +42,7 @@ def member_import_start(
     *,
     organization: Organization,
     uploaded: Any,
-    acting_user: Any,
+    acting_user: User,
     skip_invalid: bool = False,
     dry_run: bool = False,
 ) -> MemberImport:
@@ -53,7 +53,7 @@ def member_import_start(
         original_name=str(uploaded.name)[:200],
         skip_invalid=skip_invalid,
         dry_run=dry_run,
-        created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        created_by=acting_user,
     )
     job.file.save(f"{secrets.token_hex(8)}{Path(uploaded.name).suffix.lower()}", uploaded, save=False)
     job.save()

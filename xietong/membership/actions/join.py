@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,7 +12,7 @@ from django.utils import timezone
 from xietong.core import actions as core_actions
 from xietong.core import audit, pii
 from xietong.core.choices import AuditAction
-from xietong.core.models import Employer, Organization, Person
+from xietong.core.models import Employer, Organization, Person, User
 from xietong.core.workflows import move_audited
 from xietong.lib import names, phone
 
@@ -114,7 +113,7 @@ def join_application_submit(
 
 
 @transaction.atomic
-def join_application_approve(*, application: JoinApplication, acting_user: Any) -> Member:
+def join_application_approve(*, application: JoinApplication, acting_user: User) -> Member:
     """Approve: link or register the person (blind index), make the member, issue the e-card.
 
     A person who already holds a current membership on this node is refused with the union's name:
@@ -161,7 +160,7 @@ def join_application_approve(*, application: JoinApplication, acting_user: Any) 
 
 @transaction.atomic
 def join_application_reject(
-    *, application: JoinApplication, reason: str, acting_user: Any
+    *, application: JoinApplication, reason: str, acting_user: User
 ) -> JoinApplication:
     """Reject with a reason the worker reads on the status page."""
     reason = reason.strip()
@@ -189,7 +188,7 @@ class BulkOutcome:
     refused: list[tuple[JoinApplication, str]]
 
 
-def join_applications_approve_bulk(*, applications: list[JoinApplication], acting_user: Any) -> BulkOutcome:
+def join_applications_approve_bulk(*, applications: list[JoinApplication], acting_user: User) -> BulkOutcome:
     """Approve each application in its own transaction; one refusal does not undo the others."""
     approved: list[Member] = []
     refused: list[tuple[JoinApplication, str]] = []

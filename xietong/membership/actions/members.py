@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from xietong.core import actions as core_actions
-from xietong.core.models import Employer, Organization, Person
+from xietong.core.models import Employer, Organization, Person, User
 from xietong.core.workflows import move_audited
 
 from ..choices import MemberStatus
@@ -36,7 +35,7 @@ def member_create(
     organization: Organization,
     joined_on: date,
     source: str,
-    acting_user: Any,
+    acting_user: User | None,
     employer: Employer | None = None,
 ) -> Member:
     """Enrol a person in a union; refused if the person already holds a current membership."""
@@ -60,7 +59,7 @@ def member_create(
 
 @transaction.atomic
 def member_set_status(
-    *, member: Member, status: str, acting_user: Any, left_on: date | None = None
+    *, member: Member, status: str, acting_user: User, left_on: date | None = None
 ) -> Member:
     """Suspend, reinstate, record leaving or death; cards stop verifying unless the member is active."""
     if status in (MemberStatus.LEFT, MemberStatus.DECEASED):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -11,7 +9,7 @@ from django.utils import timezone
 from xietong.core import actions as core_actions
 from xietong.core import audit
 from xietong.core.choices import AuditAction
-from xietong.core.models import Organization
+from xietong.core.models import Organization, User
 from xietong.core.workflows import move_audited
 
 from ..choices import MemberStatus, TransferStatus
@@ -25,7 +23,7 @@ from ..models import (
 
 @transaction.atomic
 def transfer_request(
-    *, member: Member, to_organization: Organization, acting_user: Any
+    *, member: Member, to_organization: Organization, acting_user: User
 ) -> MembershipTransfer:
     """Ask the receiving union to take the member; one pending transfer per member."""
     if not to_organization.is_union:
@@ -45,7 +43,7 @@ def transfer_request(
     return core_actions.save_with_audit(transfer, acting_user=acting_user)
 
 
-def _decide(transfer: MembershipTransfer, *, to: str, acting_user: Any, reason: str = "") -> None:
+def _decide(transfer: MembershipTransfer, *, to: str, acting_user: User, reason: str = "") -> None:
     transfer.reason = reason[:200]
     transfer.decided_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
     transfer.decided_at = timezone.now()
@@ -53,7 +51,7 @@ def _decide(transfer: MembershipTransfer, *, to: str, acting_user: Any, reason: 
 
 
 @transaction.atomic
-def transfer_accept(*, transfer: MembershipTransfer, acting_user: Any) -> Member:
+def transfer_accept(*, transfer: MembershipTransfer, acting_user: User) -> Member:
     """The receiving union takes the member: the membership moves, its number and cards stay."""
     member = Member.objects.select_for_update().get(pk=transfer.member_id)
     _decide(transfer, to=TransferStatus.ACCEPTED, acting_user=acting_user)
@@ -72,7 +70,7 @@ def transfer_accept(*, transfer: MembershipTransfer, acting_user: Any) -> Member
 
 
 @transaction.atomic
-def transfer_refuse(*, transfer: MembershipTransfer, reason: str, acting_user: Any) -> MembershipTransfer:
+def transfer_refuse(*, transfer: MembershipTransfer, reason: str, acting_user: User) -> MembershipTransfer:
     """The receiving union declines, saying why."""
     if not reason.strip():
         raise ValidationError({"reason": "请填写拒绝的原因"})
@@ -81,7 +79,7 @@ def transfer_refuse(*, transfer: MembershipTransfer, reason: str, acting_user: A
 
 
 @transaction.atomic
-def transfer_cancel(*, transfer: MembershipTransfer, acting_user: Any) -> MembershipTransfer:
+def transfer_cancel(*, transfer: MembershipTransfer, acting_user: User) -> MembershipTransfer:
     """The sending union withdraws a request not yet decided."""
     _decide(transfer, to=TransferStatus.CANCELLED, acting_user=acting_user)
     return transfer

@@ -20,6 +20,8 @@ from rest_framework.views import APIView
 
 from xietong.core.api.authentication import CachedTokenAuthentication
 from xietong.core.api.permissions import ScopedModelPermission
+from xietong.core.generic import acting_user
+from xietong.core.models import User
 
 from .. import actions, selectors
 from ..filters import MemberFilter
@@ -54,7 +56,7 @@ class VerifiesCards(BasePermission):
         return bool(user and user.is_authenticated and user.has_perm(self.permission))
 
 
-def _verify(user: Any, data: dict[str, Any]) -> dict[str, Any]:
+def _verify(user: User, data: dict[str, Any]) -> dict[str, Any]:
     """Verify checked request data for ``user``: the answer's body (refusals are answers too)."""
     point = selectors.desk_service_point(user=user, point_id=data["service_point"])
     if point is None:
@@ -91,7 +93,7 @@ class CardVerifyView(APIView):
     def post(self, request: Request) -> Response:
         data = VerifyRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(_verify(request.user, dict(data.validated_data)))
+        return Response(_verify(acting_user(request), dict(data.validated_data)))
 
 
 _drf_verify = CardVerifyView.as_view()

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from xietong.core import pii
 from xietong.core.models import AuditEvent, Person
-from xietong.core.testing import Scope, make_org, make_user
+from xietong.core.testing import Scope, clerk, make_org, make_user
 
 from .. import actions, cardtokens, selectors
 from ..choices import ApplicationStatus, Benefit, CardStatus, MemberStatus
@@ -77,7 +77,7 @@ def test_a_member_elsewhere_is_offered_a_transfer_not_a_second_membership(scope:
     number = pii.decrypt(existing.person.id_number_cipher, field="id_number")
     application = submit(scope.home, id_number=number)
     with pytest.raises(ValidationError, match="会员关系转接"):
-        actions.join_application_approve(application=application, acting_user=None)
+        actions.join_application_approve(application=application, acting_user=clerk())
     assert Member.objects.filter(person=existing.person).count() == 1
     application.refresh_from_db()
     assert application.status == ApplicationStatus.SUBMITTED
@@ -87,7 +87,7 @@ def test_bulk_approval_reports_each_refusal_and_keeps_the_rest(scope: Scope) -> 
     existing = make_member(scope.other)
     clash = submit(scope.home, id_number=pii.decrypt(existing.person.id_number_cipher, field="id_number"))
     fine = [submit(scope.home) for _ in range(3)]
-    outcome = actions.join_applications_approve_bulk(applications=[*fine, clash], acting_user=None)
+    outcome = actions.join_applications_approve_bulk(applications=[*fine, clash], acting_user=clerk())
     assert len(outcome.approved) == 3
     assert [a for a, _reason in outcome.refused] == [clash]
 
@@ -95,9 +95,9 @@ def test_bulk_approval_reports_each_refusal_and_keeps_the_rest(scope: Scope) -> 
 def test_rejection_needs_a_reason_the_worker_sees(scope: Scope) -> None:
     application = submit(scope.home)
     with pytest.raises(ValidationError):
-        actions.join_application_reject(application=application, reason="  ", acting_user=None)
+        actions.join_application_reject(application=application, reason="  ", acting_user=clerk())
     actions.join_application_reject(
-        application=application, reason="工作单位不在本工会范围", acting_user=None
+        application=application, reason="工作单位不在本工会范围", acting_user=clerk()
     )
     application.refresh_from_db()
     assert application.status == ApplicationStatus.REJECTED and application.reason == "工作单位不在本工会范围"
@@ -165,10 +165,10 @@ def test_a_card_reported_lost_stops_verifying_at_once_and_its_replacement_works(
     card = selectors.active_card(member)
     assert card is not None
     token = selectors.card_token(card)
-    actions.card_report_lost(card=card, acting_user=None)
+    actions.card_report_lost(card=card, acting_user=clerk())
     with pytest.raises(actions.CardRefused, match="已挂失"):
         _verify(token, desk)
-    new_card = actions.card_replace(card=card, acting_user=None)
+    new_card = actions.card_replace(card=card, acting_user=clerk())
     card.refresh_from_db()
     assert card.status == CardStatus.REPLACED and new_card.replaces == card
     with pytest.raises(actions.CardRefused, match="已补换"):
@@ -180,7 +180,7 @@ def test_a_member_who_left_cannot_use_the_card(scope: Scope, desk: Any) -> None:
     member = make_member(scope.home)
     card = selectors.active_card(member)
     assert card is not None
-    actions.member_set_status(member=member, status=MemberStatus.LEFT, acting_user=None)
+    actions.member_set_status(member=member, status=MemberStatus.LEFT, acting_user=clerk())
     with pytest.raises(actions.CardRefused, match="已退会"):
         _verify(selectors.card_token(card), desk)
 
@@ -216,6 +216,6 @@ def test_a_printed_card_verifies_at_every_scan_until_it_is_reported_lost(
     )
     assert _verify(printed, desk).card.id == card.pk
     assert _verify(printed, desk).card.id == card.pk  # a physical card is scanned again and again
-    actions.card_report_lost(card=card, acting_user=None)
+    actions.card_report_lost(card=card, acting_user=clerk())
     with pytest.raises(actions.CardRefused, match="已挂失"):
         _verify(printed, desk)

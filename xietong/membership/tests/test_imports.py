@@ -20,7 +20,7 @@ from openpyxl import Workbook, load_workbook
 from xietong.core import pii
 from xietong.core.choices import JobStatus
 from xietong.core.models import Employer, Organization, Person
-from xietong.core.testing import Scope, client_for, make_org, make_user
+from xietong.core.testing import Scope, clerk, client_for, make_org, make_user
 
 from .. import actions, imports
 from ..models import Member, MemberImport
@@ -47,7 +47,7 @@ def _good_rows(count: int, employer: str = "") -> list[str]:
 def _run(org: Organization, name: str, content: bytes, **options: Any) -> MemberImport:
     with TestCase.captureOnCommitCallbacks(execute=True):  # the import is queued on commit
         return actions.member_import_start(
-            organization=org, uploaded=SimpleUploadedFile(name, content), acting_user=None, **options
+            organization=org, uploaded=SimpleUploadedFile(name, content), acting_user=clerk(), **options
         )
 
 

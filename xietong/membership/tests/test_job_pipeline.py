@@ -21,7 +21,7 @@ from django_tasks_db.models import DBTaskResult
 from xietong.core import jobs
 from xietong.core.choices import JobStatus
 from xietong.core.models import Organization
-from xietong.core.testing import make_org
+from xietong.core.testing import clerk, make_org
 from xietong.core.workflows import InvalidTransition
 
 from .. import actions
@@ -57,7 +57,7 @@ def _roll(count: int) -> bytes:
 
 def _start(org: Organization, count: int = 3) -> MemberImport:
     return import_actions.member_import_start(
-        organization=org, uploaded=SimpleUploadedFile("roll.csv", _roll(count)), acting_user=None
+        organization=org, uploaded=SimpleUploadedFile("roll.csv", _roll(count)), acting_user=clerk()
     )
 
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from xietong.core.models import Organization, Role, RoleAssignment, User
 from xietong.core.permissions import forget
-from xietong.core.testing import Scope, ScopedObjectViewTests, client_for, covers, make_user
+from xietong.core.testing import Scope, ScopedObjectViewTests, clerk, client_for, covers, make_user
 
 from .. import actions, selectors
 from ..choices import ApplicationStatus, CardStatus, MemberStatus, TransferStatus
@@ -38,7 +38,7 @@ def _event(organization: Organization) -> OutreachEvent:
 def _import(organization: Organization) -> MemberImport:
     upload = SimpleUploadedFile("roll.csv", "姓名,身份证号码\n".encode())
     return actions.member_import_start(
-        organization=organization, uploaded=upload, acting_user=None, dry_run=True
+        organization=organization, uploaded=upload, acting_user=clerk(), dry_run=True
     )
 
 
@@ -71,7 +71,7 @@ def _status(obj: Any) -> str:
 def _transfer(scope: Scope) -> Any:
     """A transfer out of ``home`` into ``root``: ``home`` may withdraw it, ``root`` decides it."""
     member = make_member(scope.home)
-    return actions.transfer_request(member=member, to_organization=scope.root, acting_user=None)
+    return actions.transfer_request(member=member, to_organization=scope.root, acting_user=clerk())
 
 
 REVIEW = ("membership.view_joinapplication", "membership.change_joinapplication")

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from xietong.core.models import AuditEvent
-from xietong.core.testing import Scope, client_for, make_user
+from xietong.core.testing import Scope, clerk, client_for, make_user
 
 from .. import actions, selectors
 from ..choices import TransferStatus
@@ -22,10 +22,10 @@ CHANGE_ONLY = ["membership.view_member", "membership.change_member"]
 def test_accepting_moves_the_membership_and_keeps_number_and_card(scope: Scope) -> None:
     member = make_member(scope.home)
     card = selectors.active_card(member)
-    transfer = actions.transfer_request(member=member, to_organization=scope.other, acting_user=None)
+    transfer = actions.transfer_request(member=member, to_organization=scope.other, acting_user=clerk())
     with pytest.raises(ValidationError, match="待办理"):
-        actions.transfer_request(member=member, to_organization=scope.other, acting_user=None)
-    moved = actions.transfer_accept(transfer=transfer, acting_user=None)
+        actions.transfer_request(member=member, to_organization=scope.other, acting_user=clerk())
+    moved = actions.transfer_accept(transfer=transfer, acting_user=clerk())
     assert moved.organization == scope.other and moved.number == member.number
     assert selectors.active_card(moved) == card
     transfer.refresh_from_db()
@@ -35,14 +35,14 @@ def test_accepting_moves_the_membership_and_keeps_number_and_card(scope: Scope) 
 
 def test_refusal_needs_a_reason_and_leaves_the_member_where_it_was(scope: Scope) -> None:
     member = make_member(scope.home)
-    transfer = actions.transfer_request(member=member, to_organization=scope.other, acting_user=None)
+    transfer = actions.transfer_request(member=member, to_organization=scope.other, acting_user=clerk())
     with pytest.raises(ValidationError):
-        actions.transfer_refuse(transfer=transfer, reason=" ", acting_user=None)
-    actions.transfer_refuse(transfer=transfer, reason="不属于本单位职工", acting_user=None)
+        actions.transfer_refuse(transfer=transfer, reason=" ", acting_user=clerk())
+    actions.transfer_refuse(transfer=transfer, reason="不属于本单位职工", acting_user=clerk())
     member.refresh_from_db()
     assert member.organization == scope.home
     with pytest.raises(ValidationError, match="不能从"):
-        actions.transfer_accept(transfer=transfer, acting_user=None)
+        actions.transfer_accept(transfer=transfer, acting_user=clerk())
 
 
 def test_transfers_to_the_same_union_or_a_non_union_are_refused(scope: Scope) -> None:
@@ -50,10 +50,10 @@ def test_transfers_to_the_same_union_or_a_non_union_are_refused(scope: Scope) ->
 
     member = make_member(scope.home)
     with pytest.raises(ValidationError, match="相同"):
-        actions.transfer_request(member=member, to_organization=scope.home, acting_user=None)
+        actions.transfer_request(member=member, to_organization=scope.home, acting_user=clerk())
     bureau = make_org("t-hrss", kind="hrss_bureau", parent=scope.root)
     with pytest.raises(ValidationError, match="不是工会"):
-        actions.transfer_request(member=member, to_organization=bureau, acting_user=None)
+        actions.transfer_request(member=member, to_organization=bureau, acting_user=clerk())
 
 
 def test_only_the_receiving_union_can_accept_and_both_see_it(scope: Scope) -> None:
@@ -83,7 +83,7 @@ def test_change_member_without_transfer_member_cannot_transfer(scope: Scope) -> 
     request_url = reverse("membership:transfer_request", args=[member.pk])
     assert editor.post(request_url, {"to_organization": scope.other.pk}).status_code == 403
     assert not selectors.member_transfers(member).exists()
-    transfer = actions.transfer_request(member=member, to_organization=scope.other, acting_user=None)
+    transfer = actions.transfer_request(member=member, to_organization=scope.other, acting_user=clerk())
     for what in ("accept", "refuse", "cancel"):
         url = reverse("membership:transfer_decide", args=[transfer.pk, what])
         assert editor.post(url, {"reason": "不属于本单位职工"}).status_code == 403, what
