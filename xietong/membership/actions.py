@@ -16,7 +16,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from stdnum import luhn
 
 from xietong.core import actions as core_actions
 from xietong.core import audit, bulk, pii
@@ -37,10 +36,9 @@ from .models import (
     OutreachEvent,
     ServicePoint,
 )
+from .numbers import card_number, card_numbers, member_number, member_numbers
 
 logger = logging.getLogger(__name__)
-
-CARD_PREFIX = "8611"  # card numbers: prefix, 11 random digits, Luhn check digit (16 digits, as bank cards)
 
 
 # Joining ------------------------------------------------------------------------------------------
@@ -225,13 +223,6 @@ def outreach_event_create(
 # Members ------------------------------------------------------------------------------------------
 
 
-def _new_member_number() -> str:
-    while True:
-        number = f"HY{timezone.localdate():%Y}{secrets.randbelow(10**8):08d}"
-        if not Member.objects.filter(number=number).exists():
-            return number
-
-
 @transaction.atomic
 def member_create(
     *,
@@ -252,7 +243,7 @@ def member_create(
         employer=employer,
         joined_on=joined_on,
         source=source,
-        number=_new_member_number(),
+        number=member_number(),
     )
     try:
         with transaction.atomic():
@@ -275,27 +266,10 @@ def member_set_status(
 # Cards --------------------------------------------------------------------------------------------
 
 
-def _card_number() -> str:
-    body = f"{CARD_PREFIX}{secrets.randbelow(10**11):011d}"
-    return body + luhn.calc_check_digit(body)
-
-
-def _new_card_numbers(count: int) -> list[str]:
-    """``count`` card numbers not yet used: prefix, 11 random digits, Luhn check digit."""
-    return bulk.unused_values(MemberCard, "number", count, lambda n: [_card_number() for _ in range(n)])
-
-
-def new_card_number() -> str:
-    """One card number not yet used."""
-    return _new_card_numbers(1)[0]
-
-
 @transaction.atomic
 def card_issue(*, member: Member, acting_user: Any, replaces: MemberCard | None = None) -> MemberCard:
     """Issue a member's card (the e-card at once; a physical card is printed from the same number)."""
-    card = MemberCard(
-        member=member, number=new_card_number(), issued_on=timezone.localdate(), replaces=replaces
-    )
+    card = MemberCard(member=member, number=card_number(), issued_on=timezone.localdate(), replaces=replaces)
     return core_actions.save_with_audit(card, acting_user=acting_user)
 
 
@@ -313,7 +287,7 @@ def cards_issue_bulk(*, members: list[Member], acting_user: Any) -> int:
     size = len(todo)
     issued = bulk.insert(MemberCard, [{
         "id": bulk.allocate_ids(MemberCard, size), "member_id": [member.pk for member in todo],
-        "number": _new_card_numbers(size), "status": CardStatus.ACTIVE.value, "issued_on": today,
+        "number": card_numbers(size), "status": CardStatus.ACTIVE.value, "issued_on": today,
         "replaces_id": None, "created_at": now, "updated_at": now,
     }] if size else [])  # fmt: skip
     audit.record(AuditAction.CREATE, target_type="membership.membercard", acting_user=acting_user,
@@ -659,7 +633,7 @@ def _write_members(job: MemberImport, rows: _ImportRows, laps: _Laps) -> tuple[i
         changed_people, ["name", "phone_cipher", "phone_index", "phone_masked", "updated_at"], batch_size=2000
     )
     joining = [p for p in rows.good if person_ids[rows.id_index[p]] not in rows.current]
-    numbers = _new_member_numbers(len(joining))
+    numbers = member_numbers(len(joining))
     member_ids = bulk.allocate_ids(Member, len(joining))
     laps.lap("numbers")
     created = bulk.insert(
@@ -747,19 +721,6 @@ def _member_batches(
             "updated_at": now,
         }
         offset = end
-
-
-def _new_member_numbers(count: int) -> list[str]:
-    """``count`` membership numbers not yet used: HY, the year, eight random digits."""
-    import numpy as np
-
-    prefix = f"HY{timezone.localdate():%Y}"
-
-    def make(size: int) -> list[str]:
-        digits = np.random.default_rng(secrets.randbits(128)).integers(0, 10**8, size=size)
-        return [f"{prefix}{value:08d}" for value in digits.tolist()]
-
-    return bulk.unused_values(Member, "number", count, make)
 
 
 def _write_report(job: MemberImport, checked: imports.CheckedRoll) -> None:
