@@ -145,3 +145,16 @@ def test_the_reader_needs_neither_django_nor_membership() -> None:
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_load_gives_duckdb_the_rows_read_with_their_lines(tmp_path: Path) -> None:
+    import duckdb
+
+    from xietong.matching import roster
+
+    path = tmp_path / "r.csv"
+    path.write_text('record_id,姓名\n" R1 ",王芳\n\n,,\nR2, \nR3,"李,娜"\n', encoding="utf-8")
+    con = duckdb.connect()
+    assert roster.load(con, path, "raw", {}, tmp_path) == 3
+    rows = con.execute("SELECT record_id, name, id_number, line FROM raw ORDER BY line").fetchall()
+    assert rows == [("R1", "王芳", None, 2), ("R2", None, None, 5), ("R3", "李,娜", None, 6)]
