@@ -2,25 +2,25 @@
 
 The standard template has Chinese headers (姓名, 身份证号码, 性别, 出生日期, 手机号码, 工作单位,
 入会日期); common variants (身份证号, 证件号码, 手机号, 联系电话, 单位名称 …) and traditional
-characters are recognised without a mapping; only 姓名 and the ID number are required. CSV files
-may be UTF-8 or GBK; a file that is neither (or mixes both) is refused with the line where it breaks.
-``check_rows`` explains every bad row in Chinese; the action decides what to commit.
+characters are recognised without a mapping; only 姓名 and the ID number are required. The file is
+read by the one roster reader (``matching.roster.read``: CSV in UTF-8 or GBK, XLSX; a file that is
+neither, or mixes both, is refused with the line where it breaks); this module keeps the member
+roll's headers and its checks. ``check_roll`` explains every bad row in Chinese; the action decides
+what to commit.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import unicodedata
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from xietong.lib import idnumber, names, phone
+from xietong.matching.errors import RosterError
+from xietong.matching.roster import HeaderMap, RosterTable
+from xietong.matching.roster import read as read_roster
 
 # Standard column → headers seen in unions' spreadsheets (first is the template's own).
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -37,8 +37,9 @@ TEMPLATE_HEADERS = tuple(options[0] for options in HEADERS.values())
 MAX_ROWS = 2_000_000
 
 
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (encoding, format, headers); the message says why."""
+# The reader's error, under the name the import job catches: every file problem, in Chinese, with the
+# file's name and the line.
+ImportFileError = RosterError
 
 
 @dataclass
@@ -65,40 +66,14 @@ class CheckedRow:
 
 
 @dataclass
-class RollFile:
-    """A read file: its headers as written, which standard column feeds from which index, its data
-    rows as written (blank rows left out) as an Arrow table of one text column per header, and each
-    row's line number. Columns, not one object per row, so that a file of a million rows is checked
-    column by column (``check_roll``)."""
-
-    headers: list[str]
-    columns: dict[str, int]
-    lines: list[int]
-    table: Any
-
-    def __len__(self) -> int:
-        return int(self.table.num_rows)
-
-    def values(self, column: str) -> Any:
-        """Every row's cell of a standard column as an Arrow array, with Unicode white space trimmed
-        ("" where the file has no such column). ``source`` strips as Python does, which also takes
-        the ASCII separators U+001C–U+001F: a cell holding one fails the whole-column checks and is
-        checked row by row."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        index = self.columns.get(column)
-        if index is None:
-            return pa.repeat("", len(self))
-        return pc.utf8_trim_whitespace(self.table.column(index).combine_chunks())
-
-    def cells(self, positions: list[int]) -> list[list[str]]:
-        """The rows at these positions (0-based among data rows) as written, one text per header."""
-        picked = self.table.take(positions).to_pydict()
-        return [list(row) for row in zip(*picked.values(), strict=True)] if picked else []
+class RollFile(RosterTable):
+    """A read roll (``matching.roster.RosterTable``: headers, one Arrow text column per header, each
+    row's line, the standard columns found), with its rows as ``SourceRow`` for the row checker."""
 
     def source(self, position: int) -> SourceRow:
-        """The row at ``position`` as a ``SourceRow``."""
+        """The row at ``position`` as a ``SourceRow``. ``strip`` as Python does, which also takes the
+        ASCII separators U+001C–U+001F: a cell holding one fails the whole-column checks (Arrow's
+        trim keeps them) and is checked here, row by row."""
         cells = self.cells([position])[0]
         values = {col: cells[idx].strip() for col, idx in self.columns.items()}
         return SourceRow(line=self.lines[position], values=values, raw=cells)
@@ -110,179 +85,22 @@ def _header_key(text: str) -> str:
     )
 
 
-def map_headers(headers: list[str]) -> dict[str, int]:
-    """Which column index feeds each standard column; ``ImportFileError`` when a required one is missing."""
-    keys = [_header_key(h) for h in headers]
-    columns: dict[str, int] = {}
-    for column, options in HEADERS.items():
-        for option in options:
-            if option in keys:
-                columns[column] = keys.index(option)
-                break
-    missing = [HEADERS[c][0] for c in REQUIRED if c not in columns]
-    if missing:
-        shown = "、".join(h for h in headers if h.strip()) or "空"
-        raise ImportFileError(
-            f"表头缺少必填列：{'、'.join(missing)}（文件表头为：{shown}）；请使用导入模板的列名"
-        )
-    return columns
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK); refuse a file that is neither,
-    or that mixes the two (some lines UTF-8, others GBK), naming the first line that breaks."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    utf8_line = gbk_line = 0
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if line.isascii():
-            continue
-        try:
-            line.decode("utf-8")
-            utf8_line = utf8_line or number
-        except UnicodeDecodeError:
-            gbk_line = gbk_line or number
-    if utf8_line and gbk_line:
-        later = max(utf8_line, gbk_line)
-        raise ImportFileError(
-            f"文件混用了UTF-8和GBK两种编码（第{later}行起不一致），请统一另存为一种编码后再导入"
-        )
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        broken = data[: exc.start].count(b"\n") + 1
-        raise ImportFileError(
-            f"文件编码无法识别：第{broken}行既不是UTF-8也不是GBK编码（请另存为UTF-8或GBK的CSV，或使用xlsx）"
-        ) from None
+# The member roll's headers, for the reader: traditional characters, full-width forms and spaces
+# are recognised (``_header_key``); 姓名 and the ID number are required.
+ROLL_HEADERS = HeaderMap(known=HEADERS, required=REQUIRED, key=_header_key, hint="；请使用导入模板的列名")
+ROLL_FORMATS = (".csv", ".txt", ".xlsx")
 
 
 def read_file(source: IO[bytes], name: str) -> RollFile:
     """Read a .csv (UTF-8/GBK) or .xlsx roll file from an open binary file; ``name`` gives its type.
 
-    A plain UTF-8 CSV goes through Arrow's CSV reader (``_plain_csv``); everything else through
-    Python's ``csv`` module or openpyxl, row by row. Both give the same ``RollFile`` (tested).
+    Read by ``matching.roster.read``, the one roster reader (plain UTF-8 CSV through Arrow, anything
+    else row by row, into the same table); ``ImportFileError`` says what is wrong with the file.
     """
-    suffix = Path(name).suffix.lower()
-    if suffix == ".xlsx":
-        rows = list(_xlsx_rows(io.BytesIO(source.read())))
-    elif suffix in (".csv", ".txt"):
-        data = source.read()
-        plain = _plain_csv(data)
-        if plain is not None:
-            return plain
-        rows = list(csv.reader(io.StringIO(_decode(data))))
-    else:
-        raise ImportFileError(f"不支持的文件类型“{suffix or '无扩展名'}”：请上传 .xlsx 或 .csv 文件")
-    return _roll_of_rows(rows)
-
-
-def _roll_of_rows(rows: list[list[str]]) -> RollFile:
-    """A ``RollFile`` from the rows of a file (the header the first row that is not blank)."""
-    import pyarrow as pa
-
-    while rows and not any(cell.strip() for cell in rows[0]):
-        rows.pop(0)
-    if not rows:
-        raise ImportFileError("文件是空的")
-    headers = [cell.strip() for cell in rows[0]]
-    columns = map_headers(headers)
-    lines, kept = [], []
-    for number, row in enumerate(rows[1:], start=2):
-        if "".join(row).strip():
-            lines.append(number)
-            kept.append(row)
-    _check_size(len(kept))
-    width = len(headers)
-    table = pa.table(
-        {str(index): pa.array([row[index] if index < len(row) else "" for row in kept], pa.string())
-         for index in range(width)}
-    )  # fmt: skip
-    return RollFile(headers=headers, columns=columns, lines=lines, table=table)
-
-
-def _check_size(rows: int) -> None:
-    if not rows:
-        raise ImportFileError("文件只有表头，没有数据行")
-    if rows > MAX_ROWS:
-        raise ImportFileError(f"文件有{rows}行，超过单次导入上限{MAX_ROWS}行，请拆分后导入")
-
-
-def _is_plain(data: bytes) -> bool:
-    """No quotes (cells over several lines), blank lines, carriage returns on their own, or the
-    separators U+001C–U+001F, which Python counts as white space: what ``csv`` and Arrow could read
-    differently. Byte searches, not a regular expression: a scan of 70 MB each."""
-    if any(mark in data for mark in (b'"', b"\x1c", b"\x1d", b"\x1e", b"\x1f", b"\n\n", b"\n\r\n")):
-        return False
-    return not data.startswith((b"\n", b"\r\n")) and data.count(b"\r") == data.count(b"\r\n")
-
-
-def _plain_csv(data: bytes) -> RollFile | None:
-    """A UTF-8 CSV without quotes, blank lines, lone carriage returns or U+001C–U+001F, every line as
-    wide as the header, read by Arrow's multi-threaded reader (a tenth of the ``csv`` module's time
-    at a million rows); ``None`` for any other file. In such a file each line is one row, so a row's
-    line number is its position plus two, as ``csv`` counts."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pa_csv
-
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if not _is_plain(data):
-        return None
-    header_line = data.split(b"\n", 1)[0].rstrip(b"\r")
-    try:
-        headers = [cell.strip() for cell in header_line.decode("utf-8").split(",")]
-    except UnicodeDecodeError:
-        return None
-    if not any(headers):
-        return None
-    columns = map_headers(headers)
-    names_ = [str(index) for index in range(len(headers))]
-    try:
-        table = pa_csv.read_csv(
-            io.BytesIO(data),
-            read_options=pa_csv.ReadOptions(skip_rows=1, column_names=names_),
-            parse_options=pa_csv.ParseOptions(quote_char=False, newlines_in_values=False),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(names_, pa.string()), strings_can_be_null=False
-            ),
-        )
-    except pa.ArrowInvalid:  # a line of another width, or text that is not UTF-8
-        return None
-    keep = pc.not_equal(pc.utf8_trim_whitespace(pc.binary_join_element_wise(*table.columns, "")), "")
-    positions = [position for position, kept in enumerate(keep.to_pylist()) if kept]  # blank rows out
-    if len(positions) < table.num_rows:
-        table = table.filter(keep)
-    _check_size(table.num_rows)
-    return RollFile(headers=headers, columns=columns, lines=[p + 2 for p in positions], table=table)
-
-
-def _xlsx_rows(data: IO[bytes]) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        book = load_workbook(data, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise ImportFileError(f"xlsx 文件无法打开（是否已损坏，或其实不是xlsx？）：{exc}") from exc
-    sheet = book.worksheets[0]
-    for row in sheet.iter_rows(values_only=True):
-        yield [_cell_text(value) for value in row]
-    book.close()
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    table = read_roster(
+        source.read(), name=name, headers=ROLL_HEADERS, max_rows=MAX_ROWS, formats=ROLL_FORMATS
+    )
+    return RollFile(table.name, table.headers, table.lines, table.table, table.columns)
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d")

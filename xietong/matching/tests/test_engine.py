@@ -134,12 +134,15 @@ def test_gbk_roster_and_column_mapping(tmp_path: Path) -> None:
     ("content", "expected"),
     [
         (b"", "l.csv：文件为空"),
-        (f"L1,张伟,{valid_id('110101', date(1980, 1, 1), 1)}\n".encode(), "第1行看起来是数据而不是表头"),
+        (
+            f"L1,张伟,{valid_id('110101', date(1980, 1, 1), 1)}\n".encode(),
+            "l.csv 第1行：此行看起来是数据而不是表头",
+        ),
         ("编号甲,乙\n1,2\n".encode(), "找不到记录号列"),
         ("record_id,name\nL1,张伟\nL1,王芳\n".encode(), "l.csv 第3行：记录号“L1”重复"),
         (
             "record_id,name\nL1,张伟\n".encode() + "L2,王芳\n".encode("gbk"),
-            "l.csv 第3行：文件混用了多种字符编码",
+            "l.csv 第3行：文件混用了UTF-8和GBK两种编码",
         ),
         (b"record_id,name\n", "没有数据"),
     ],

@@ -5,7 +5,6 @@ One module per subdomain; this package re-exports the public names, so callers k
 """
 
 from .cards import (
-    CARD_PREFIX,
     PRINT_BATCH_LIMIT,
     REFUSAL_BY_CARD_STATUS,
     CardRefused,
@@ -18,7 +17,6 @@ from .cards import (
     card_suspend,
     card_verify,
     cards_issue_bulk,
-    new_card_number,
 )
 from .events import outreach_event_create
 from .imports import IMPORT_CHUNK, member_import_run, member_import_start
@@ -34,7 +32,6 @@ from .members import member_create, member_set_status
 from .transfers import transfer_accept, transfer_cancel, transfer_refuse, transfer_request
 
 __all__ = [
-    "CARD_PREFIX",
     "IMPORT_CHUNK",
     "PRINT_BATCH_LIMIT",
     "REFUSAL_BY_CARD_STATUS",
@@ -58,7 +55,6 @@ __all__ = [
     "member_import_run",
     "member_import_start",
     "member_set_status",
-    "new_card_number",
     "outreach_event_create",
     "transfer_accept",
     "transfer_cancel",

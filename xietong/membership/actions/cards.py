@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from stdnum import luhn
 
 from xietong.core import actions as core_actions
 from xietong.core import audit, bulk, pii
@@ -25,34 +23,13 @@ from ..models import (
     MemberCard,
     ServicePoint,
 )
-
-CARD_PREFIX = "8611"  # card numbers: prefix, 11 random digits, Luhn check digit (16 digits, as bank cards)
-
-
-# Cards --------------------------------------------------------------------------------------------
-
-
-def _card_number() -> str:
-    body = f"{CARD_PREFIX}{secrets.randbelow(10**11):011d}"
-    return body + luhn.calc_check_digit(body)
-
-
-def _new_card_numbers(count: int) -> list[str]:
-    """``count`` card numbers not yet used: prefix, 11 random digits, Luhn check digit."""
-    return bulk.unused_values(MemberCard, "number", count, lambda n: [_card_number() for _ in range(n)])
-
-
-def new_card_number() -> str:
-    """One card number not yet used."""
-    return _new_card_numbers(1)[0]
+from ..numbers import card_number, card_numbers
 
 
 @transaction.atomic
 def card_issue(*, member: Member, acting_user: User | None, replaces: MemberCard | None = None) -> MemberCard:
     """Issue a member's card (the e-card at once; a physical card is printed from the same number)."""
-    card = MemberCard(
-        member=member, number=new_card_number(), issued_on=timezone.localdate(), replaces=replaces
-    )
+    card = MemberCard(member=member, number=card_number(), issued_on=timezone.localdate(), replaces=replaces)
     return core_actions.save_with_audit(card, acting_user=acting_user)
 
 
@@ -70,7 +47,7 @@ def cards_issue_bulk(*, members: list[Member], acting_user: User | None) -> int:
     size = len(todo)
     issued = bulk.insert(MemberCard, [{
         "id": bulk.allocate_ids(MemberCard, size), "member_id": [member.pk for member in todo],
-        "number": _new_card_numbers(size), "status": CardStatus.ACTIVE.value, "issued_on": today,
+        "number": card_numbers(size), "status": CardStatus.ACTIVE.value, "issued_on": today,
         "replaces_id": None, "created_at": now, "updated_at": now,
     }] if size else [])  # fmt: skip
     audit.record(AuditAction.CREATE, target_type="membership.membercard", acting_user=acting_user,

@@ -28,6 +28,7 @@ from ..models import (
     Member,
     MemberImport,
 )
+from ..numbers import member_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ def _write_members(job: MemberImport, rows: _ImportRows, laps: _Laps) -> tuple[i
         changed_people, ["name", "phone_cipher", "phone_index", "phone_masked", "updated_at"], batch_size=2000
     )
     joining = [p for p in rows.good if person_ids[rows.id_index[p]] not in rows.current]
-    numbers = _new_member_numbers(len(joining))
+    numbers = member_numbers(len(joining))
     member_ids = bulk.allocate_ids(Member, len(joining))
     laps.lap("numbers")
     created = bulk.insert(
@@ -308,19 +309,6 @@ def _member_batches(
             "updated_at": now,
         }
         offset = end
-
-
-def _new_member_numbers(count: int) -> list[str]:
-    """``count`` membership numbers not yet used: HY, the year, eight random digits."""
-    import numpy as np
-
-    prefix = f"HY{timezone.localdate():%Y}"
-
-    def make(size: int) -> list[str]:
-        digits = np.random.default_rng(secrets.randbits(128)).integers(0, 10**8, size=size)
-        return [f"{prefix}{value:08d}" for value in digits.tolist()]
-
-    return bulk.unused_values(Member, "number", count, make)
 
 
 def _write_report(job: MemberImport, checked: imports.CheckedRoll) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -17,15 +16,9 @@ from ..choices import MemberStatus
 from ..models import (
     Member,
 )
+from ..numbers import member_number
 
 # Members ------------------------------------------------------------------------------------------
-
-
-def _new_member_number() -> str:
-    while True:
-        number = f"HY{timezone.localdate():%Y}{secrets.randbelow(10**8):08d}"
-        if not Member.objects.filter(number=number).exists():
-            return number
 
 
 @transaction.atomic
@@ -48,7 +41,7 @@ def member_create(
         employer=employer,
         joined_on=joined_on,
         source=source,
-        number=_new_member_number(),
+        number=member_number(),
     )
     try:
         with transaction.atomic():

@@ -198,14 +198,6 @@ def test_a_benefit_the_point_does_not_offer_is_refused(scope: Scope, desk: Any) 
         )
 
 
-def test_card_numbers_carry_a_luhn_check_digit() -> None:
-    from stdnum import luhn
-
-    numbers = {actions.new_card_number() for _ in range(50)}
-    assert len(numbers) == 50
-    assert all(luhn.is_valid(n) and n.startswith(actions.CARD_PREFIX) and len(n) == 16 for n in numbers)
-
-
 def test_a_printed_card_verifies_at_every_scan_until_it_is_reported_lost(
     scope: Scope, desk: Any, settings: Any
 ) -> None:

@@ -133,7 +133,7 @@ def test_skip_invalid_imports_the_good_rows_and_dry_run_imports_nothing(union: O
     [
         ("x.csv", "编号,电话\n张三,139".encode(), "缺少必填列：姓名、身份证号码"),
         ("x.csv", "姓名,身份证号码\n".encode(), "只有表头"),
-        ("x.csv", b"", "文件是空的"),
+        ("x.csv", b"", "文件为空"),
         ("x.csv", "姓名,身份证号码\n张三,1\n".encode() + "李四,2\n".encode("gbk"), "混用了UTF-8和GBK"),
         ("x.xlsx", b"not really a spreadsheet", "xlsx 文件无法打开"),
     ],
@@ -358,15 +358,27 @@ _ROWS = _good_rows(4)
         ("\n".join([HEADER, '"张,三"' + _ROWS[0][2:], _ROWS[1]]).encode(), False),  # quotes
         ("\n".join([HEADER, _ROWS[0].rsplit(",", 2)[0], _ROWS[1]]).encode(), False),  # a short row
         ("\n".join([HEADER, "\x1c" + _ROWS[0]]).encode(), False),  # white space only to Python
-        ("\n".join([HEADER, *_ROWS]).encode("gbk"), False),
+        ("\n".join([HEADER, *_ROWS]).encode("gbk"), True),  # plain once transcoded
     ],
 )
 def test_both_csv_readers_give_the_same_roll(
     content: bytes, plain: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert (imports._plain_csv(content) is not None) is plain
+    """The member import reads through the one roster reader: Arrow's road and the ``csv`` module's
+    give the same roll (``matching/tests/test_reader.py`` tests the reader itself)."""
+    from xietong.matching.roster import reader
+
+    arrow_csv, answered = reader._arrow_csv, []
+
+    def watched(*args: Any) -> Any:
+        table = arrow_csv(*args)
+        answered.append(table is not None)
+        return table
+
+    monkeypatch.setattr(reader, "_arrow_csv", watched)
     first = imports.read_file(io.BytesIO(content), "x.csv")
-    monkeypatch.setattr(imports, "_plain_csv", lambda data: None)
+    assert any(answered) is plain
+    monkeypatch.setattr(reader, "_arrow_csv", lambda *args: None)
     second = imports.read_file(io.BytesIO(content), "x.csv")
     assert (first.headers, first.columns, first.lines) == (second.headers, second.columns, second.lines)
     everything = list(range(len(first)))
