@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import actions, filters, pii, selectors
+from . import actions, audit, filters, pii, selectors
 from .forms import EmployerForm, PersonForm, PersonLookupForm, RoleGrantForm, UserCreateForm
 from .generic import (
     ActionFormView,
@@ -276,8 +276,9 @@ class AuditListView(ScopedListView):
         ("时间", "created_at"),
         ("操作账号", "actor_username"),
         ("操作", "get_action_display"),
-        ("对象类型", "target_type"),
+        ("对象类型", lambda event: audit.target_type_name(event.target_type)),
         ("对象", "target_repr"),
+        ("详情", lambda event: str(audit.describe(event))),
         ("IP地址", "ip_address"),
         ("哈希", "hash"),
     )
