@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, ClassVar, TypeVar
 
@@ -16,6 +17,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.views.generic import DetailView, FormView, ListView
 
 from . import audit
@@ -248,9 +250,37 @@ def _resolve(obj: Any, getter: Any) -> Any:
     return obj
 
 
+@dataclass(frozen=True)
+class Crumb:
+    """One step of a page's breadcrumbs (``_partials/breadcrumbs.html``); the last has no link."""
+
+    label: str
+    url: str = ""
+
+
+def breadcrumbs(*trail: tuple[Any, str | None], current: Any) -> list[Crumb]:
+    """The breadcrumbs of a detail page: ``trail`` as (label, URL name or ``None``) from the list
+    down, then the record shown (``current``). Pages put them in the context as ``breadcrumbs``."""
+    crumbs = [Crumb(str(label), reverse(url_name) if url_name else "") for label, url_name in trail]
+    return [*crumbs, Crumb(str(current))]
+
+
 class ScopedDetailView(PermissionRequiredMixin, HtmxTemplateMixin, DetailView):
     """One record, fetched through the declared ``access`` selector with the view's ``action`` (or,
-    for views not yet moved to one, the subclass's ``get_queryset``): out of scope is 404."""
+    for views not yet moved to one, the subclass's ``get_queryset``): out of scope is 404.
+
+    ``breadcrumb_trail`` names the list the record belongs to, as (label, URL name) pairs; the page
+    shows it and the record as breadcrumbs (override ``get_breadcrumbs`` for a deeper trail)."""
+
+    breadcrumb_trail: ClassVar[Sequence[tuple[Any, str | None]]] = ()
+
+    def get_breadcrumbs(self) -> list[Crumb]:
+        return breadcrumbs(*self.breadcrumb_trail, current=self.object)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault("breadcrumbs", self.get_breadcrumbs())
+        return context
 
     def get_object(self, queryset: QuerySet[Any] | None = None) -> Model:
         if type(self).access is not None and queryset is None:

@@ -13,16 +13,19 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import actions, audit, filters, pii, selectors
 from .forms import EmployerForm, PersonForm, PersonLookupForm, RoleGrantForm, UserCreateForm
 from .generic import (
     ActionFormView,
+    Crumb,
     ScopedDetailView,
     ScopedListView,
     acting_user,
     attach_errors,
+    breadcrumbs,
     perform_action,
     permission_required_scoped,
     public,
@@ -87,6 +90,12 @@ class OrganizationDetailView(ScopedDetailView):
     access = selectors.access_organization
     template_name = "core/organization_detail.html"
 
+    def get_breadcrumbs(self) -> list[Crumb]:
+        org: Organization = self.object
+        trail = [Crumb(_("组织"), reverse("core:organization_tree"))]
+        trail += [Crumb(a.name, reverse("core:organization_detail", args=[a.pk])) for a in org.ancestors()]
+        return [*trail, Crumb(org.name)]
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         org: Organization = self.object
@@ -130,6 +139,7 @@ class EmployerDetailView(ScopedDetailView):
     permission = "core.view_employer"
     access = selectors.access_employer
     template_name = "core/employer_detail.html"
+    breadcrumb_trail = ((gettext_lazy("用人单位"), "core:employer_list"),)
 
 
 class EmployerFormView(ActionFormView):
@@ -198,6 +208,7 @@ class PersonDetailView(ScopedDetailView):
     permission = "core.view_person"
     access = selectors.access_person
     template_name = "core/person_detail.html"
+    breadcrumb_trail = ((gettext_lazy("人员"), "core:person_list"),)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -217,9 +228,9 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.access_person(user=request.user, pk=pk, action="reveal")
     revealed = actions.person_reveal(person=person, acting_user=acting_user(request))
     template = "core/_partials/person_identity.html" if request.htmx else "core/person_detail.html"  # type: ignore[attr-defined]
-    return render(
-        request, template, {"person": person, "object": person, "revealed": revealed, "can_reveal": True}
-    )
+    context = {"person": person, "object": person, "revealed": revealed, "can_reveal": True}
+    context["breadcrumbs"] = breadcrumbs((_("人员"), "core:person_list"), current=person)
+    return render(request, template, context)
 
 
 class PersonCreateView(ActionFormView):
@@ -353,6 +364,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "account": account,
         "assignments": selectors.role_assignments_of(user=request.user, account=account),
         "form": form,
+        "breadcrumbs": breadcrumbs((_("账号与角色"), "core:user_list"), current=account.username),
     }
     return render(request, "core/user_detail.html", context)
 

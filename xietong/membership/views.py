@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xietong.core import pii, ratelimit
@@ -246,6 +247,7 @@ class MemberDetailView(ScopedDetailView):
 
     permission = "membership.view_member"
     template_name = "membership/member_detail.html"
+    breadcrumb_trail = ((gettext_lazy("会员"), "membership:member_list"),)
 
     def get_object(self, queryset: Any = None) -> Member:
         return selectors.access_member(user=self.request.user, pk=self.kwargs["pk"], action="view")
@@ -349,6 +351,7 @@ class EventDetailView(ScopedDetailView):
 
     permission = "membership.view_outreachevent"
     template_name = "membership/event_detail.html"
+    breadcrumb_trail = ((gettext_lazy("职工沟通会"), "membership:event_list"),)
     partial_template_name = "membership/_partials/event_figures.html"
 
     def get_object(self, queryset: Any = None) -> OutreachEvent:
@@ -425,6 +428,10 @@ class ImportDetailView(ScopedDetailView):
 
     permission = "membership.view_memberimport"
     template_name = "membership/import_detail.html"
+    breadcrumb_trail = (
+        (gettext_lazy("会员"), "membership:member_list"),
+        (gettext_lazy("会员导入"), "membership:import_create"),
+    )
     partial_template_name = "_partials/job_progress.html"
     context_object_name = "job"  # what the shared progress partial shows
 
