@@ -9,7 +9,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,6 +25,9 @@ from .choices import AuditAction
 from .exports import xlsx_response
 from .filters import ListFilterSet
 from .models import User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ViewT = TypeVar("ViewT", bound=Callable[..., Any])
 
@@ -149,8 +152,8 @@ class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
 
     paginate_by = 25
     filterset_class: ClassVar[type[ListFilterSet] | None] = None
-    export_columns: ClassVar[Sequence[tuple[str, Any]]] = ()
-    export_filename: ClassVar[str] = "export.xlsx"
+    export_columns: ClassVar[Sequence[tuple[StrOrPromise, Any]]] = ()
+    export_filename: ClassVar[StrOrPromise] = "export.xlsx"
     export_limit: ClassVar[int] = 100_000
     #: Filter values a page opens with when the query string has none (``?status=`` shows all).
     filter_defaults: ClassVar[dict[str, str]] = {}
@@ -214,13 +217,14 @@ class UserColumn:
 def export_response(
     request: HttpRequest,
     queryset: Any,
-    columns: Sequence[tuple[str, Any]],
+    columns: Sequence[tuple[StrOrPromise, Any]],
     *,
-    filename: str,
+    filename: StrOrPromise,
     detail: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """An .xlsx of ``queryset`` with ``columns`` (header, callable or attribute path); audited."""
-    headers = [header for header, _getter in columns]
+    headers = [str(header) for header, _getter in columns]  # headers and name may be lazy translations
+    filename = str(filename)
     user = request.user
     rows = (
         [

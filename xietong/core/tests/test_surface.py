@@ -73,3 +73,15 @@ def test_the_language_menu_names_each_language_in_itself() -> None:
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     english = client.get(reverse("login")).content.decode()
     assert ">简体中文</option>" in english and 'lang="en" selected>English</option>' in english
+
+
+def test_headings_and_exports_follow_the_language(scope: Scope) -> None:
+    user = make_user("officer", perms=["core.view_person", "core.add_person"], organization=scope.home)
+    client = client_for(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Register a person" in client.get(reverse("core:person_create")).content.decode()
+    export = client.get(reverse("core:person_list"), {"export": "xlsx"})
+    assert "People.xlsx" in export["Content-Disposition"]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    export = client.get(reverse("core:person_list"), {"export": "xlsx"})
+    assert "%E4%BA%BA%E5%91%98.xlsx" in export["Content-Disposition"]  # 人员.xlsx
