@@ -300,6 +300,30 @@ def user_locked_out(*, username: str) -> None:
         audit.record(AuditAction.UPDATE, target=user, detail={"locked_out": True})
 
 
+def user_signed_in(*, user: User) -> None:
+    """Audit a sign-in (the client's address is taken from the request by ``audit.record``)."""
+    audit.record(AuditAction.LOGIN, target=user, acting_user=user)
+
+
+def user_signed_out(*, user: User | None) -> None:
+    """Audit a sign-out; an anonymous request to the sign-out page leaves no trace."""
+    if user is not None and user.is_authenticated:
+        audit.record(AuditAction.LOGOUT, target=user, acting_user=user)
+
+
+def user_sign_in_failed(*, username: str) -> None:
+    """Audit a failed sign-in with the user name as typed (never the password). When the name is an
+    account of this node the event is that account's, so its organisation's auditors see it too."""
+    username = username[:150]
+    account = User.objects.filter(username=username).select_related("organization").first()
+    audit.record(
+        AuditAction.LOGIN_FAILED,
+        target=account,
+        target_type="" if account is not None else User._meta.label_lower,
+        detail={"username": username},
+    )
+
+
 def _refuse(
     reason: str,
     *,

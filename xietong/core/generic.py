@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -16,6 +17,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.urls import reverse
 from django.views.generic import DetailView, FormView, ListView
 
 from . import audit
@@ -25,6 +27,7 @@ from .filters import ListFilterSet
 from .models import User
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
     from rest_framework.request import Request
 
 
@@ -152,8 +155,8 @@ class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
 
     paginate_by = 25
     filterset_class: ClassVar[type[ListFilterSet] | None] = None
-    export_columns: ClassVar[Sequence[tuple[str, Any]]] = ()
-    export_filename: ClassVar[str] = "export.xlsx"
+    export_columns: ClassVar[Sequence[tuple[StrOrPromise, Any]]] = ()
+    export_filename: ClassVar[StrOrPromise] = "export.xlsx"
     export_limit: ClassVar[int] = 100_000
     #: Filter values a page opens with when the query string has none (``?status=`` shows all).
     filter_defaults: ClassVar[dict[str, str]] = {}
@@ -217,13 +220,14 @@ class UserColumn:
 def export_response(
     request: HttpRequest,
     queryset: Any,
-    columns: Sequence[tuple[str, Any]],
+    columns: Sequence[tuple[StrOrPromise, Any]],
     *,
-    filename: str,
+    filename: StrOrPromise,
     detail: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """An .xlsx of ``queryset`` with ``columns`` (header, callable or attribute path); audited."""
-    headers = [header for header, _getter in columns]
+    headers = [str(header) for header, _getter in columns]  # headers and name may be lazy translations
+    filename = str(filename)
     user = acting_user(request)
     rows = (
         [
@@ -253,9 +257,37 @@ def _resolve(obj: Any, getter: Any) -> Any:
     return obj
 
 
+@dataclass(frozen=True)
+class Crumb:
+    """One step of a page's breadcrumbs (``_partials/breadcrumbs.html``); the last has no link."""
+
+    label: str
+    url: str = ""
+
+
+def breadcrumbs(*trail: tuple[Any, str | None], current: Any) -> list[Crumb]:
+    """The breadcrumbs of a detail page: ``trail`` as (label, URL name or ``None``) from the list
+    down, then the record shown (``current``). Pages put them in the context as ``breadcrumbs``."""
+    crumbs = [Crumb(str(label), reverse(url_name) if url_name else "") for label, url_name in trail]
+    return [*crumbs, Crumb(str(current))]
+
+
 class ScopedDetailView(PermissionRequiredMixin, HtmxTemplateMixin, DetailView):
     """One record, fetched through the declared ``access`` selector with the view's ``action`` (or,
-    for views not yet moved to one, the subclass's ``get_queryset``): out of scope is 404."""
+    for views not yet moved to one, the subclass's ``get_queryset``): out of scope is 404.
+
+    ``breadcrumb_trail`` names the list the record belongs to, as (label, URL name) pairs; the page
+    shows it and the record as breadcrumbs (override ``get_breadcrumbs`` for a deeper trail)."""
+
+    breadcrumb_trail: ClassVar[Sequence[tuple[Any, str | None]]] = ()
+
+    def get_breadcrumbs(self) -> list[Crumb]:
+        return breadcrumbs(*self.breadcrumb_trail, current=self.object)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault("breadcrumbs", self.get_breadcrumbs())
+        return context
 
     def get_object(self, queryset: QuerySet[Any] | None = None) -> Model:
         if type(self).access is not None and queryset is None:

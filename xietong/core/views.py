@@ -13,16 +13,19 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from . import actions, filters, pii, selectors
+from . import actions, audit, filters, pii, selectors
 from .forms import EmployerForm, PersonForm, PersonLookupForm, RoleGrantForm, UserCreateForm
 from .generic import (
     ActionFormView,
+    Crumb,
     ScopedDetailView,
     ScopedListView,
     acting_user,
     attach_errors,
+    breadcrumbs,
     perform_action,
     permission_required_scoped,
     public,
@@ -58,13 +61,13 @@ class OrganizationTreeView(ScopedListView):
     template_name = "core/organization_tree.html"
     partial_template_name = "core/_partials/organization_tree.html"
     export_columns = (
-        ("编码", "code"),
-        ("名称", "name"),
-        ("类别", "get_kind_display"),
-        ("上级组织", "parent.name"),
-        ("所在地区", "region.full_name"),
+        (gettext_lazy("编码"), "code"),
+        (gettext_lazy("名称"), "name"),
+        (gettext_lazy("类别"), "get_kind_display"),
+        (gettext_lazy("上级组织"), "parent.name"),
+        (gettext_lazy("所在地区"), "region.full_name"),
     )
-    export_filename = "组织.xlsx"
+    export_filename = gettext_lazy("组织.xlsx")
     filterset_class = filters.OrganizationFilter
     paginate_by = 0
 
@@ -86,6 +89,12 @@ class OrganizationDetailView(ScopedDetailView):
     permission = "core.view_organization"
     access = selectors.access_organization
     template_name = "core/organization_detail.html"
+
+    def get_breadcrumbs(self) -> list[Crumb]:
+        org: Organization = self.object
+        trail = [Crumb(_("组织"), reverse("core:organization_tree"))]
+        trail += [Crumb(a.name, reverse("core:organization_detail", args=[a.pk])) for a in org.ancestors()]
+        return [*trail, Crumb(org.name)]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -113,13 +122,13 @@ class EmployerListView(ScopedListView):
     template_name = "core/employer_list.html"
     partial_template_name = "core/_partials/employer_table.html"
     export_columns = (
-        ("单位名称", "name"),
-        ("统一社会信用代码", "credit_code"),
-        ("所属工会", "organization.name"),
-        ("所在地区", "region.full_name"),
-        ("行业", "sector"),
+        (gettext_lazy("单位名称"), "name"),
+        (gettext_lazy("统一社会信用代码"), "credit_code"),
+        (gettext_lazy("所属工会"), "organization.name"),
+        (gettext_lazy("所在地区"), "region.full_name"),
+        (gettext_lazy("行业"), "sector"),
     )
-    export_filename = "用人单位.xlsx"
+    export_filename = gettext_lazy("用人单位.xlsx")
     filterset_class = filters.EmployerFilter
 
     def get_queryset(self) -> QuerySet[Employer]:
@@ -130,6 +139,7 @@ class EmployerDetailView(ScopedDetailView):
     permission = "core.view_employer"
     access = selectors.access_employer
     template_name = "core/employer_detail.html"
+    breadcrumb_trail = ((gettext_lazy("用人单位"), "core:employer_list"),)
 
 
 class EmployerFormView(ActionFormView):
@@ -173,14 +183,14 @@ class PersonListView(ScopedListView):
     template_name = "core/person_list.html"
     partial_template_name = "core/_partials/person_table.html"
     export_columns = (
-        ("姓名", "name"),
-        ("身份证号码（脱敏）", "id_number_masked"),
-        ("性别", "get_gender_display"),
-        ("出生日期", pii.birth_column()),
-        ("手机号码（脱敏）", "phone_masked"),
-        ("登记组织", "organization.name"),
+        (gettext_lazy("姓名"), "name"),
+        (gettext_lazy("身份证号码（脱敏）"), "id_number_masked"),
+        (gettext_lazy("性别"), "get_gender_display"),
+        (gettext_lazy("出生日期"), pii.birth_column()),
+        (gettext_lazy("手机号码（脱敏）"), "phone_masked"),
+        (gettext_lazy("登记组织"), "organization.name"),
     )
-    export_filename = "人员.xlsx"
+    export_filename = gettext_lazy("人员.xlsx")
     filterset_class = filters.PersonFilter
 
     def get_queryset(self) -> QuerySet[Person]:
@@ -198,6 +208,7 @@ class PersonDetailView(ScopedDetailView):
     permission = "core.view_person"
     access = selectors.access_person
     template_name = "core/person_detail.html"
+    breadcrumb_trail = ((gettext_lazy("人员"), "core:person_list"),)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -217,16 +228,16 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.access_person(user=request.user, pk=pk, action="reveal")
     revealed = actions.person_reveal(person=person, acting_user=acting_user(request))
     template = "core/_partials/person_identity.html" if request.htmx else "core/person_detail.html"  # type: ignore[attr-defined]
-    return render(
-        request, template, {"person": person, "object": person, "revealed": revealed, "can_reveal": True}
-    )
+    context = {"person": person, "object": person, "revealed": revealed, "can_reveal": True}
+    context["breadcrumbs"] = breadcrumbs((_("人员"), "core:person_list"), current=person)
+    return render(request, template, context)
 
 
 class PersonCreateView(ActionFormView):
     permission = "core.add_person"
     template_name = "core/form.html"
     form_class = PersonForm
-    extra_context = {"title": "登记人员"}
+    extra_context = {"title": gettext_lazy("登记人员")}
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
@@ -273,15 +284,16 @@ class AuditListView(ScopedListView):
     partial_template_name = "core/_partials/audit_table.html"
     paginate_by = 50
     export_columns = (
-        ("时间", "created_at"),
-        ("操作账号", "actor_username"),
-        ("操作", "get_action_display"),
-        ("对象类型", "target_type"),
-        ("对象", "target_repr"),
-        ("IP地址", "ip_address"),
-        ("哈希", "hash"),
+        (gettext_lazy("时间"), "created_at"),
+        (gettext_lazy("操作账号"), "actor_username"),
+        (gettext_lazy("操作"), "get_action_display"),
+        (gettext_lazy("对象类型"), lambda event: audit.target_type_name(event.target_type)),
+        (gettext_lazy("对象"), "target_repr"),
+        (gettext_lazy("详情"), lambda event: str(audit.describe(event))),
+        (gettext_lazy("IP地址"), "ip_address"),
+        (gettext_lazy("哈希"), "hash"),
     )
-    export_filename = "审计日志.xlsx"
+    export_filename = gettext_lazy("审计日志.xlsx")
     filterset_class = filters.AuditFilter
 
     def get_queryset(self) -> QuerySet[AuditEvent]:
@@ -298,12 +310,12 @@ class UserListView(ScopedListView):
     template_name = "core/user_list.html"
     partial_template_name = "core/_partials/user_table.html"
     export_columns = (
-        ("账号", "username"),
-        ("姓名", "display_name"),
-        ("所属组织", "organization.name"),
-        ("启用", "is_active"),
+        (gettext_lazy("账号"), "username"),
+        (gettext_lazy("姓名"), "display_name"),
+        (gettext_lazy("所属组织"), "organization.name"),
+        (gettext_lazy("启用"), "is_active"),
     )
-    export_filename = "账号.xlsx"
+    export_filename = gettext_lazy("账号.xlsx")
     filterset_class = filters.UserFilter
 
     def get_queryset(self) -> QuerySet[User]:
@@ -314,7 +326,7 @@ class UserCreateView(ActionFormView):
     permission = "core.manage_accounts"
     template_name = "core/form.html"
     form_class = UserCreateForm
-    extra_context = {"title": "新建账号"}
+    extra_context = {"title": gettext_lazy("新建账号")}
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
@@ -352,6 +364,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "account": account,
         "assignments": selectors.role_assignments_of(user=request.user, account=account),
         "form": form,
+        "breadcrumbs": breadcrumbs((_("账号与角色"), "core:user_list"), current=account.username),
     }
     return render(request, "core/user_detail.html", context)
 

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_POST
 
 from xietong.core import pii, ratelimit
@@ -144,15 +145,15 @@ class ApplicationListView(ScopedListView):
     template_name = "membership/application_list.html"
     partial_template_name = "membership/_partials/application_table.html"
     export_columns = (
-        ("姓名", "name"),
-        ("身份证号码", "id_number_masked"),
-        ("手机号码", "phone_masked"),
-        ("工作单位", "employer_name"),
-        ("申请加入", "organization.name"),
-        ("状态", "get_status_display"),
-        ("提交时间", lambda a: a.created_at.strftime("%Y-%m-%d %H:%M")),
+        (gettext_lazy("姓名"), "name"),
+        (gettext_lazy("身份证号码"), "id_number_masked"),
+        (gettext_lazy("手机号码"), "phone_masked"),
+        (gettext_lazy("工作单位"), "employer_name"),
+        (gettext_lazy("申请加入"), "organization.name"),
+        (gettext_lazy("状态"), "get_status_display"),
+        (gettext_lazy("提交时间"), lambda a: a.created_at.strftime("%Y-%m-%d %H:%M")),
     )
-    export_filename = "入会申请.xlsx"
+    export_filename = gettext_lazy("入会申请.xlsx")
     filterset_class = filters.ApplicationFilter
     filter_defaults = {"status": ApplicationStatus.SUBMITTED}
 
@@ -227,17 +228,18 @@ class MemberListView(ScopedListView):
     template_name = "membership/member_list.html"
     partial_template_name = "membership/_partials/member_table.html"
     export_columns = (
-        ("会员编号", "number"),
-        ("姓名", "person.name"),
-        ("身份证号码", "person.id_number_masked"),
-        ("性别", "person.get_gender_display"),
-        ("出生日期", pii.birth_column("person")),  # the year only without reveal (issue 11, defect 3)
-        ("所属工会", "organization.name"),
-        ("工作单位", "employer.name"),
-        ("入会日期", "joined_on"),
-        ("会籍状态", "get_status_display"),
+        (gettext_lazy("会员编号"), "number"),
+        (gettext_lazy("姓名"), "person.name"),
+        (gettext_lazy("身份证号码"), "person.id_number_masked"),
+        (gettext_lazy("性别"), "person.get_gender_display"),
+        # the year only without reveal (issue 11, defect 3)
+        (gettext_lazy("出生日期"), pii.birth_column("person")),
+        (gettext_lazy("所属工会"), "organization.name"),
+        (gettext_lazy("工作单位"), "employer.name"),
+        (gettext_lazy("入会日期"), "joined_on"),
+        (gettext_lazy("会籍状态"), "get_status_display"),
     )
-    export_filename = "会员名册.xlsx"
+    export_filename = gettext_lazy("会员名册.xlsx")
     filterset_class = filters.MemberFilter
 
     def get_queryset(self) -> Any:
@@ -249,6 +251,7 @@ class MemberDetailView(ScopedDetailView):
 
     permission = "membership.view_member"
     template_name = "membership/member_detail.html"
+    breadcrumb_trail = ((gettext_lazy("会员"), "membership:member_list"),)
 
     def get_object(self, queryset: Any = None) -> Member:
         return selectors.access_member(user=self.request.user, pk=self.kwargs["pk"], action="view")
@@ -283,10 +286,10 @@ def member_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 CARD_ACTIONS = {
-    "lost": (actions.card_report_lost, "已挂失，此卡立即停止核验"),
-    "suspend": (actions.card_suspend, "已暂停使用"),
-    "resume": (actions.card_resume, "已恢复使用"),
-    "replace": (actions.card_replace, "已补换新卡"),
+    "lost": (actions.card_report_lost, gettext_noop("已挂失，此卡立即停止核验")),
+    "suspend": (actions.card_suspend, gettext_noop("已暂停使用")),
+    "resume": (actions.card_resume, gettext_noop("已恢复使用")),
+    "replace": (actions.card_replace, gettext_noop("已补换新卡")),
 }
 
 
@@ -335,7 +338,7 @@ class EventCreateView(ActionFormView):
 
     permission = "membership.add_outreachevent"
     template_name = "core/form.html"
-    extra_context = {"title": "新建职工沟通会"}
+    extra_context = {"title": gettext_lazy("新建职工沟通会")}
 
     def get_form(self, form_class: Any = None) -> OutreachEventForm:
         return OutreachEventForm(
@@ -353,6 +356,7 @@ class EventDetailView(ScopedDetailView):
 
     permission = "membership.view_outreachevent"
     template_name = "membership/event_detail.html"
+    breadcrumb_trail = ((gettext_lazy("职工沟通会"), "membership:event_list"),)
     partial_template_name = "membership/_partials/event_figures.html"
 
     def get_object(self, queryset: Any = None) -> OutreachEvent:
@@ -429,6 +433,10 @@ class ImportDetailView(ScopedDetailView):
 
     permission = "membership.view_memberimport"
     template_name = "membership/import_detail.html"
+    breadcrumb_trail = (
+        (gettext_lazy("会员"), "membership:member_list"),
+        (gettext_lazy("会员导入"), "membership:import_create"),
+    )
     partial_template_name = "_partials/job_progress.html"
     context_object_name = "job"  # what the shared progress partial shows
 
