@@ -28,7 +28,7 @@ from xietong.lib import creditcode, crypto, idnumber, workdays
 from xietong.lib.names import to_simplified
 from xietong.matching.columns import unknown_columns
 
-from . import encodings, envelope, selectors, transport
+from . import encodings, envelope, kinds, selectors, transport
 from .choices import (
     BENEFIT_NAMES,
     AssistanceStatus,
@@ -441,8 +441,6 @@ def receive(raw: bytes, *, remote_addr: str | None = None) -> InboxAnswer:
 
 def _receive_one(document: Any, raw: bytes, *, remote_addr: str | None) -> InboxAnswer:
     """Check one message of a delivery and apply it once (see ``receive``)."""
-    from . import handlers
-
     try:
         document = envelope.validate(document)
     except Refused as exc:
@@ -505,18 +503,23 @@ def _receive_one(document: Any, raw: bytes, *, remote_addr: str | None) -> Inbox
             status=MessageStatus.APPLIED,
             finished_at=timezone.now(),
         )
-        handler = handlers.HANDLERS.get(content["kind"])
-        if handler is None:
+        try:
+            with transaction.atomic():
+                kinds.apply(content["kind"], content["body"], peer)
+        except kinds.UnknownKind:
             message.status, message.reason = (
                 MessageStatus.REJECTED,
                 f"本节点不处理此类消息：{content['kind']}",
             )
-        else:
-            try:
-                with transaction.atomic():
-                    handler(content["body"], peer)
-            except (ValidationError, Refused, KeyError, TypeError, ValueError) as exc:
-                message.status, message.reason = MessageStatus.REJECTED, _reason(exc)
+        except (ValidationError, Refused, KeyError, TypeError, ValueError) as exc:
+            message.status, message.reason = MessageStatus.REJECTED, _reason(exc)
+            logger.info(
+                "message %s (%s) from %s rejected: %s",
+                message.message_id,
+                message.kind,
+                sender,
+                message.reason,
+            )
         message.save()
         peer.in_seq, peer.in_last_hash = message.seq, message.hash
         peer.save(update_fields=["in_seq", "in_last_hash"])
@@ -644,26 +647,22 @@ def arrears_remove(
     return listing
 
 
-def arrears_apply_remote(body: dict[str, Any], sender: ExchangeNode) -> ArrearsListing:
-    """Keep the copy of a listing (or its removal) published by another node."""
-    if body["origin_node"] != sender.node_id:
+def arrears_apply_remote(*, data: dict[str, Any], sender: ExchangeNode) -> ArrearsListing:
+    """Keep the copy of a listing (or its removal) published by another node (``data`` validated by
+    the message's serializer)."""
+    if data["origin_node"] != sender.node_id:
         raise Refused(f"节点 {sender.node_id} 只能发布本节点列入的名单")
-    listing = ArrearsListing.objects.filter(uid=str(body["uid"])).first()
+    listing = ArrearsListing.objects.filter(uid=data["uid"]).first()
     before = listing.snapshot() if listing else None
-    listing = listing or ArrearsListing(uid=str(body["uid"]), origin_node=sender.node_id)
+    listing = listing or ArrearsListing(uid=data["uid"], origin_node=sender.node_id)
     if listing.origin_node != sender.node_id:
         raise Refused("名单编号属于另一个节点")
-    listing.authority = str(body["authority"])
-    listing.credit_code = str(body["credit_code"])
-    listing.employer_name = str(body["employer_name"])
-    listing.amount_owed = body["amount_owed"]
-    listing.workers_affected = int(body["workers_affected"])
-    listing.decision_no = str(body["decision_no"])
-    listing.listed_on = dt.date.fromisoformat(body["listed_on"])
-    listing.expires_on = dt.date.fromisoformat(body["expires_on"]) if body.get("expires_on") else None
-    listing.status = ListingStatus(body["status"])
-    listing.removed_on = dt.date.fromisoformat(body["removed_on"]) if body.get("removed_on") else None
-    listing.removal_reason = str(body.get("removal_reason", ""))
+    for name in (
+        "authority", "credit_code", "employer_name", "amount_owed", "workers_affected", "decision_no",
+        "listed_on", "expires_on", "removed_on", "removal_reason",
+    ):  # fmt: skip
+        setattr(listing, name, data[name])
+    listing.status = ListingStatus(data["status"])
     _clean_listing(listing)
     listing.save()
     audit.record(
@@ -887,21 +886,19 @@ def transfer_apply_remote(kind: str, body: dict[str, Any], sender: ExchangeNode)
     if kind == "insurance.transfer_requested":
         from xietong.core import actions as core_actions
 
-        if InsuranceTransfer.objects.filter(uid=str(body["uid"])).exists():
+        if InsuranceTransfer.objects.filter(uid=body["uid"]).exists():
             raise Refused("转移申请已存在")
-        if body["scheme"] not in Scheme.values:
-            raise Refused(f"险种“{body['scheme']}”无效（应为{'、'.join(Scheme.values)}）")
         transfer = InsuranceTransfer(
-            uid=str(body["uid"]),
+            uid=body["uid"],
             side=TransferSide.SENDING,
             receiving_node=sender.node_id,
             sending_node=_me(),
             scheme=Scheme(body["scheme"]),
-            name=str(body["name"]),
-            applied_on=dt.date.fromisoformat(body["applied_on"]),
+            name=body["name"],
+            applied_on=body["applied_on"],
             due_on=_due(timezone.localdate()),
         )
-        _set_transfer_id(transfer, core_actions.parse_id_number(str(body["id_number"])))
+        _set_transfer_id(transfer, core_actions.parse_id_number(body["id_number"]))
         transfer.full_clean()
         transfer.save()
         audit.record(
@@ -913,18 +910,20 @@ def transfer_apply_remote(kind: str, body: dict[str, Any], sender: ExchangeNode)
     )
     before = transfer.snapshot()
     if kind == "insurance.transfer_answered":
-        transfer.periods = list(body["periods"])
-        transfer.personal_account = Decimal(str(body["personal_account"]))
-        transfer.pooled_amount = Decimal(str(body["pooled_amount"]))
+        transfer.periods = [
+            {"start": p["start"], "end": p["end"], "base": str(p["base"])} for p in body["periods"]
+        ]
+        transfer.personal_account = body["personal_account"]
+        transfer.pooled_amount = body["pooled_amount"]
         transfer.fund_transfer_amount = transfer.personal_account + transfer.pooled_amount
-        transfer.answered_on = dt.date.fromisoformat(body["answered_on"])
+        transfer.answered_on = body["answered_on"]
         transfer.due_on = _due(timezone.localdate())
         to = TransferStatus.ANSWERED
     elif kind == "insurance.transfer_refused":
-        transfer.refusal_reason = str(body["reason"])[:300]
+        transfer.refusal_reason = body["reason"][:300]
         to = TransferStatus.REFUSED
     else:
-        transfer.completed_on = dt.date.fromisoformat(body["completed_on"])
+        transfer.completed_on = body["completed_on"]
         to = TransferStatus.COMPLETED
     move_audited(
         transfer,
@@ -1153,24 +1152,11 @@ def certification_run_send(*, run: EligibilityCheck) -> EligibilityCheck:
     return run
 
 
-def _int_field(body: dict[str, Any], name: str, *, low: int, high: int) -> int:
-    value = body[name]
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValidationError(f"{name} 应为 {low} 到 {high} 之间的整数")
-    return value
-
-
 def certification_request_apply(body: dict[str, Any], sender: ExchangeNode) -> CertificationAssistance:
     """A partner's chunk of encodings: checked and queued for comparison with our rosters."""
     from .tasks import run_certification_assist
 
-    chunks = _int_field(body, "chunks", low=1, high=100_000)
-    chunk = _int_field(body, "chunk", low=1, high=chunks)
-    checks = body["checks"]
-    if not isinstance(checks, list) or not checks or set(checks) - set(FindingKind.values):
-        raise ValidationError(f"核查内容无效：{checks}")
-    if body["roster_kind"] not in (RosterKind.PENSION, RosterKind.UNEMPLOYMENT):
-        raise ValidationError(f"名册类别“{body['roster_kind']}”不能作资格认证")
+    chunk, checks = body["chunk"], list(dict.fromkeys(body["checks"]))
     if body["key"] != encodings.key_fingerprint():
         raise ValidationError("比对密钥不一致：双方的区域组比对密钥不同，请核对 XIETONG_GROUP_KEY")
     try:
@@ -1179,7 +1165,7 @@ def certification_request_apply(body: dict[str, Any], sender: ExchangeNode) -> C
         raise ValidationError(f"编码记录有误：{exc}") from exc
     assistance, created = CertificationAssistance.objects.get_or_create(
         requester=sender.node_id,
-        run_uid=str(body["run"])[:32],
+        run_uid=body["run"],
         chunk=chunk,
         defaults={
             "requester_name": sender.name,
@@ -1256,40 +1242,41 @@ def certification_assist(*, assistance: CertificationAssistance) -> Certificatio
 
 def certification_findings_apply(body: dict[str, Any], sender: ExchangeNode) -> CertificationRequest:
     """A partner's answer to one chunk: its findings join the run (dismissed ones stay away)."""
-    run = EligibilityCheck.objects.filter(uid=str(body["run"])).select_related("roster").first()
+    run = EligibilityCheck.objects.filter(uid=body["run"]).select_related("roster").first()
     if run is None:
         raise ValidationError(f"没有认证批次 {body['run']}")
     request = run.requests.filter(partner=sender.node_id).first()
     if request is None:
         raise ValidationError(f"认证批次 {run.uid} 没有发给节点 {sender.node_id}")
-    chunk = _int_field(body, "chunk", low=1, high=max(request.chunks, 1))
-    checked = _int_field(body, "checked", low=0, high=run.records)
+    chunk, checked = body["chunk"], body["checked"]
+    if chunk > max(request.chunks, 1):
+        raise ValidationError(f"chunk 应为 1 到 {max(request.chunks, 1)} 之间的整数")
+    if checked > run.records:
+        raise ValidationError(f"checked 应为 0 到 {run.records} 之间的整数")
     if chunk in request.answered:
         return request
     entries = {str(entry.pk): entry for entry in run.roster.entries.all()}
     dismissed = set(FindingDismissal.objects.filter(partner=sender.node_id).values_list("person_key", "kind"))
     created = 0
     for item in body["findings"]:
-        entry = entries.get(str(item["ref"]))
+        entry = entries.get(item["ref"])
         if entry is None:
             raise ValidationError(f"发现中的记录 {item['ref']} 不属于本批次")
         if item["kind"] not in run.checks:
             raise ValidationError(f"发现类别“{item['kind']}”不是本批次的核查内容")
-        score = float(item["score"])
-        if not 0 <= score <= 1:
-            raise ValidationError(f"匹配概率 {score} 应在 0 到 1 之间")
+        score = item["score"]
         if (entry.person_key, item["kind"]) in dismissed:
             continue
         _finding, made = CertificationFinding.objects.get_or_create(
             run=run, entry=entry, partner=sender.node_id, kind=item["kind"],
-            defaults={"partner_name": sender.name, "evidence": str(item["evidence"])[:300], "score": score},
+            defaults={"partner_name": sender.name, "evidence": item["evidence"][:300], "score": score},
         )  # fmt: skip
         created += int(made)
     request.answered = sorted([*request.answered, chunk])
     request.checked += checked
     request.findings += created
     if body.get("error"):
-        run.message = f"{sender.name}：{str(body['error'])[:300]}"
+        run.message = f"{sender.name}：{body['error'][:300]}"
     if request.complete:
         request.answered_at = timezone.now()
     request.save()

@@ -8,3 +8,6 @@ class ExchangeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "xietong.exchange"
     verbose_name = _("跨区域交换")
+
+    def ready(self) -> None:
+        from . import handlers  # noqa: F401 - declares the message kinds received

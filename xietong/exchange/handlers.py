@@ -1,57 +1,175 @@
-"""What a node does with each kind of message it accepts: ``HANDLERS[kind](body, sender)``.
-
-A handler calls an action; a ``ValidationError`` or ``Refused`` from it rejects the message with
-the reason (the message is still logged and acknowledged, so the sender's queue moves on).
-"""
+"""The message kinds the domain features receive, declared with ``@handles`` (moving to the domain
+apps' own ``messages.py``). Each body is validated by its serializer before its action runs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from .choices import FindingKind, ListingStatus, RosterKind, Scheme
+from .kinds import handles
 from .models import ExchangeNode
 
-Handler = Callable[[dict[str, Any], ExchangeNode], object]
+# Wage-arrears blacklist ---------------------------------------------------------------------------
 
 
-def _arrears(body: dict[str, Any], sender: ExchangeNode) -> object:
+class ListingBodySerializer(serializers.Serializer[Any]):
+    """A listing (or its removal) as the listing node publishes it."""
+
+    uid = serializers.CharField(max_length=32)
+    origin_node = serializers.SlugField(max_length=32)
+    authority = serializers.CharField(max_length=100)
+    credit_code = serializers.CharField(max_length=32)
+    employer_name = serializers.CharField(max_length=200)
+    amount_owed = serializers.DecimalField(max_digits=14, decimal_places=2)
+    workers_affected = serializers.IntegerField(min_value=1)
+    decision_no = serializers.CharField(max_length=100)
+    listed_on = serializers.DateField()
+    expires_on = serializers.DateField(required=False, allow_null=True, default=None)
+    status = serializers.ChoiceField(choices=ListingStatus.choices)
+    removed_on = serializers.DateField(required=False, allow_null=True, default=None)
+    removal_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+@handles("arrears.listed", body=ListingBodySerializer)
+@handles("arrears.removed", body=ListingBodySerializer)
+def arrears_received(data: dict[str, Any], sender: ExchangeNode) -> object:
     from .actions import arrears_apply_remote
 
-    return arrears_apply_remote(body, sender)
+    return arrears_apply_remote(data=data, sender=sender)
 
 
-def _transfer(kind: str) -> Handler:
-    def apply(body: dict[str, Any], sender: ExchangeNode) -> object:
-        from .actions import transfer_apply_remote
+# Social-insurance transfers -----------------------------------------------------------------------
 
-        return transfer_apply_remote(kind, body, sender)
-
-    return apply
+_MONTH = r"^\d{4}-\d{2}$"
 
 
-def _certification_request(body: dict[str, Any], sender: ExchangeNode) -> object:
+class TransferRequestedBodySerializer(serializers.Serializer[Any]):
+    """The receiving region's contact letter (联系函)."""
+
+    uid = serializers.CharField(max_length=32)
+    name = serializers.CharField(max_length=64)
+    id_number = serializers.CharField(max_length=32)
+    scheme = serializers.ChoiceField(choices=Scheme.choices)
+    applied_on = serializers.DateField()
+    authority = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    office = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="",
+        help_text=_("本节点负责答复的经办机构名称（旧版节点不发送）"),
+    )  # fmt: skip
+
+
+class PeriodSerializer(serializers.Serializer[Any]):
+    """One stretch of contributions as the sending region reports it."""
+
+    start = serializers.RegexField(_MONTH)
+    end = serializers.RegexField(_MONTH)
+    base = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+
+
+class TransferAnsweredBodySerializer(serializers.Serializer[Any]):
+    """The sending region's answer: the contribution record and the amounts."""
+
+    uid = serializers.CharField(max_length=32)
+    periods = PeriodSerializer(many=True)
+    personal_account = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    pooled_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    answered_on = serializers.DateField()
+
+
+class TransferRefusedBodySerializer(serializers.Serializer[Any]):
+    uid = serializers.CharField(max_length=32)
+    reason = serializers.CharField()
+
+
+class TransferCompletedBodySerializer(serializers.Serializer[Any]):
+    uid = serializers.CharField(max_length=32)
+    completed_on = serializers.DateField()
+
+
+@handles("insurance.transfer_requested", body=TransferRequestedBodySerializer)
+def transfer_requested(data: dict[str, Any], sender: ExchangeNode) -> object:
+    from .actions import transfer_apply_remote
+
+    return transfer_apply_remote("insurance.transfer_requested", data, sender)
+
+
+@handles("insurance.transfer_answered", body=TransferAnsweredBodySerializer)
+def transfer_answered(data: dict[str, Any], sender: ExchangeNode) -> object:
+    from .actions import transfer_apply_remote
+
+    return transfer_apply_remote("insurance.transfer_answered", data, sender)
+
+
+@handles("insurance.transfer_refused", body=TransferRefusedBodySerializer)
+def transfer_refused(data: dict[str, Any], sender: ExchangeNode) -> object:
+    from .actions import transfer_apply_remote
+
+    return transfer_apply_remote("insurance.transfer_refused", data, sender)
+
+
+@handles("insurance.transfer_completed", body=TransferCompletedBodySerializer)
+def transfer_completed(data: dict[str, Any], sender: ExchangeNode) -> object:
+    from .actions import transfer_apply_remote
+
+    return transfer_apply_remote("insurance.transfer_completed", data, sender)
+
+
+# Benefit eligibility certification ----------------------------------------------------------------
+
+
+class CertificationRequestBodySerializer(serializers.Serializer[Any]):
+    """One chunk of a partner's certification run: private-mode encodings, no names or ID numbers."""
+
+    run = serializers.CharField(max_length=32)
+    chunk = serializers.IntegerField(min_value=1, max_value=100_000)
+    chunks = serializers.IntegerField(min_value=1, max_value=100_000)
+    checks = serializers.ListField(
+        child=serializers.ChoiceField(choices=FindingKind.choices), allow_empty=False
+    )
+    roster_kind = serializers.ChoiceField(
+        choices=[
+            (RosterKind.PENSION, RosterKind.PENSION.label),
+            (RosterKind.UNEMPLOYMENT, RosterKind.UNEMPLOYMENT.label),
+        ]
+    )
+    key = serializers.CharField()
+    records = serializers.JSONField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["chunk"] > attrs["chunks"]:
+            raise serializers.ValidationError({"chunk": _("分块序号不能大于分块总数")})
+        return attrs
+
+
+class FindingItemSerializer(serializers.Serializer[Any]):
+    ref = serializers.CharField(max_length=64)
+    kind = serializers.ChoiceField(choices=FindingKind.choices)
+    score = serializers.FloatField(min_value=0, max_value=1)
+    evidence = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class CertificationFindingsBodySerializer(serializers.Serializer[Any]):
+    """A partner's answer to one chunk: what it found, or why it could not compare."""
+
+    run = serializers.CharField(max_length=32)
+    chunk = serializers.IntegerField(min_value=1, max_value=100_000)
+    checked = serializers.IntegerField(min_value=0)
+    findings = FindingItemSerializer(many=True)
+    error = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+@handles("certification.request", body=CertificationRequestBodySerializer)
+def certification_request(data: dict[str, Any], sender: ExchangeNode) -> object:
     from .actions import certification_request_apply
 
-    return certification_request_apply(body, sender)
+    return certification_request_apply(data, sender)
 
 
-def _certification_findings(body: dict[str, Any], sender: ExchangeNode) -> object:
+@handles("certification.findings", body=CertificationFindingsBodySerializer)
+def certification_findings(data: dict[str, Any], sender: ExchangeNode) -> object:
     from .actions import certification_findings_apply
 
-    return certification_findings_apply(body, sender)
-
-
-TRANSFER_KINDS = (
-    "insurance.transfer_requested",
-    "insurance.transfer_answered",
-    "insurance.transfer_refused",
-    "insurance.transfer_completed",
-)
-
-HANDLERS: dict[str, Handler] = {
-    "arrears.listed": _arrears,
-    "arrears.removed": _arrears,
-    **{kind: _transfer(kind) for kind in TRANSFER_KINDS},
-    "certification.request": _certification_request,
-    "certification.findings": _certification_findings,
-}
+    return certification_findings_apply(data, sender)
