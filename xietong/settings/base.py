@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "xietong.core",
     "xietong.membership",
     "xietong.exchange",
+    "xietong.insurance",
+    "xietong.inspection",
     "xietong.demo",
 ]
 
