@@ -34,6 +34,10 @@ class TransferRequestForm(BootstrapFormMixin, forms.Form):
     id_number = forms.CharField(label=_("身份证号码"), max_length=40)
     scheme = forms.ChoiceField(label=_("险种"), choices=Scheme.choices, initial=Scheme.PENSION)
     sending_node = forms.ChoiceField(label=_("转出地"), choices=())
+    sending_office = forms.CharField(
+        label=_("转出地经办机构（可不填）"), max_length=200, required=False,
+        help_text=_("转出地负责答复的人力资源和社会保障部门名称；不填则由转出地的上级部门分派"),
+    )  # fmt: skip
     applied_on = forms.DateField(label=_("申请日期"), widget=date_input(), initial=timezone.localdate)
 
     def __init__(self, *args: Any, organizations: Any, peers: Any, **kwargs: Any) -> None:
@@ -55,6 +59,16 @@ class TransferAnswerForm(BootstrapFormMixin, forms.Form):
 
 class TransferRefuseForm(BootstrapFormMixin, forms.Form):
     reason = forms.CharField(label=_("不予转移的原因"), max_length=300)
+
+
+class TransferAssignForm(BootstrapFormMixin, forms.Form):
+    """Hand a transfer to an HRSS office the officer may act for (the action checks the subtree)."""
+
+    organization = forms.ModelChoiceField(label=_("交由经办机构办理"), queryset=Organization.objects.none())
+
+    def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["organization"], organizations)
 
 
 class RosterImportForm(BootstrapFormMixin, forms.Form):

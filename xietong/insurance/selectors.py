@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
 from django.utils import timezone
 
 from xietong.core import pii
@@ -40,16 +41,12 @@ def transfers(
 ) -> QuerySet[InsuranceTransfer]:
     """Transfers this node takes part in that ``user`` may ``action`` ("view" or "change").
 
-    A transfer accepted here belongs to the office that accepted it and is scoped by its subtree; one
-    that arrived from another region (this node is the sending region) has no office yet and is in
-    the queue of everyone holding the permission.
+    Every transfer belongs to one office (an incoming request to the HRSS bureau it names, or the
+    node's top one, which may hand it to a district office) and is scoped by that office's subtree.
     """
     if not user.has_perm(f"insurance.{action}_insurancetransfer"):
         return InsuranceTransfer.objects.none()
-    queryset = InsuranceTransfer.objects.restrict(user, action) | InsuranceTransfer.objects.filter(
-        organization__isnull=True
-    )
-    queryset = queryset.select_related("organization")
+    queryset = InsuranceTransfer.objects.restrict(user, action).select_related("organization")
     if status == "overdue":
         queryset = queryset.filter(status__in=WAITING, due_on__lt=timezone.localdate())
     elif status:
@@ -61,6 +58,18 @@ def transfers(
             Q(id_number_index=index) if index else Q(name__icontains=to_simplified(text)) | Q(uid=text)
         )
     return queryset
+
+
+def access_transfer(*, user: User, pk: int | str, action: str = "view") -> InsuranceTransfer:
+    """The transfer if ``user`` may ``action`` it ("view", or "change" for answer, refuse, complete and
+    assign); the same ``Http404`` whether it is missing or outside the user's scope. Pages and API
+    call this with the action the request performs."""
+    if not str(pk).isdigit():
+        raise Http404
+    transfer = transfers(user=user, action=action).filter(pk=int(pk)).first()
+    if transfer is None:
+        raise Http404
+    return transfer
 
 
 def transfer_for_worker(token: str) -> InsuranceTransfer | None:

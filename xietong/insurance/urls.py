@@ -9,6 +9,7 @@ urlpatterns = [
     path("exchange/transfers/", views.TransferListView.as_view(), name="transfer_list"),
     path("exchange/transfers/new/", views.TransferCreateView.as_view(), name="transfer_create"),
     path("exchange/transfers/<int:pk>/", views.TransferDetailView.as_view(), name="transfer_detail"),
+    path("exchange/transfers/<int:pk>/assign/", views.transfer_assign, name="transfer_assign"),
     path("exchange/transfers/<int:pk>/<slug:step>/", views.transfer_step, name="transfer_step"),
     path("exchange/rosters/", views.RosterListView.as_view(), name="roster_list"),
     path("exchange/rosters/new/", views.RosterImportView.as_view(), name="roster_create"),

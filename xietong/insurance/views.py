@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from xietong.core.choices import OrganizationKind
 from xietong.core.generic import (
     ActionFormView,
     ScopedDetailView,
@@ -32,6 +33,7 @@ from .forms import (
     FindingDecisionForm,
     RosterImportForm,
     TransferAnswerForm,
+    TransferAssignForm,
     TransferRefuseForm,
     TransferRequestForm,
 )
@@ -96,15 +98,17 @@ class TransferDetailView(ScopedDetailView):
     permission = "insurance.view_insurancetransfer"
     template_name = "insurance/transfer_detail.html"
 
-    def get_queryset(self) -> Any:
-        return selectors.transfers(user=self.request.user)
+    def get_object(self, queryset: Any = None) -> Any:
+        return selectors.access_transfer(user=self.request.user, pk=self.kwargs["pk"], action="view")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         transfer = self.object
         ours = selectors.transfer_waits_on_this_node(transfer)
         may = selectors.transfers(user=self.request.user, action="change").filter(pk=transfer.pk).exists()
+        offices = _assignable_offices(self.request, transfer) if may else None
         context.update(
+            assign_form=TransferAssignForm(organizations=offices) if offices else None,
             overdue=selectors.transfer_is_overdue(transfer),
             answer_form=TransferAnswerForm() if ours and may and transfer.side == "sending" else None,
             refuse_form=TransferRefuseForm() if ours and may and transfer.side == "sending" else None,
@@ -116,16 +120,42 @@ class TransferDetailView(ScopedDetailView):
         return context
 
 
-def _transfer_for_change(request: HttpRequest, pk: int) -> Any:
-    if not request.user.has_perm("insurance.change_insurancetransfer"):
-        raise PermissionDenied
-    return get_object_or_404(selectors.transfers(user=request.user, action="change"), pk=pk)
+def _assignable_offices(request: HttpRequest, transfer: Any) -> Any:
+    """HRSS offices below the transfer's office where the user may act (empty when there are none)."""
+    if transfer.status not in selectors.WAITING or transfer.organization is None:
+        return None
+    offices = (
+        organizations_for(user=request.user, perm="insurance.change_insurancetransfer")
+        .filter(kind=OrganizationKind.HRSS_BUREAU, path__startswith=transfer.organization.path)
+        .exclude(pk=transfer.organization_id)
+    )
+    return offices if offices.exists() else None
 
 
 @require_POST
+@login_required
+def transfer_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hand a transfer to a district office (the owning office's officers do this)."""
+    transfer = selectors.access_transfer(user=request.user, pk=pk, action="change")
+    offices = organizations_for(user=request.user, perm="insurance.change_insurancetransfer")
+    form = TransferAssignForm(request.POST, organizations=offices)
+    if form.is_valid():
+        office = form.cleaned_data["organization"]
+        perform_action(
+            request,
+            lambda: actions.transfer_assign(transfer=transfer, organization=office, acting_user=request.user),
+            lambda _r: _("已交由 %(office)s 办理") % {"office": office.name},
+        )
+    else:
+        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("insurance:transfer_detail", pk=transfer.pk)
+
+
+@require_POST
+@login_required
 def transfer_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     """This node's step of a transfer: answer or refuse (sending region), complete (receiving one)."""
-    transfer = _transfer_for_change(request, pk)
+    transfer = selectors.access_transfer(user=request.user, pk=pk, action="change")
     done = _("已办理，已通知对方节点")
     if step == "answer":
         form = TransferAnswerForm(request.POST)

@@ -18,6 +18,7 @@ from .certification import (
 from .transfers import (
     transfer_answer,
     transfer_apply_remote,
+    transfer_assign,
     transfer_complete,
     transfer_refuse,
     transfer_request,
@@ -38,6 +39,7 @@ __all__ = [
     "roster_import_start",
     "transfer_answer",
     "transfer_apply_remote",
+    "transfer_assign",
     "transfer_complete",
     "transfer_refuse",
     "transfer_request",

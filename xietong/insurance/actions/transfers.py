@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from xietong import exchange
 from xietong.core import audit, pii
-from xietong.core.choices import AuditAction
+from xietong.core.choices import AuditAction, OrganizationKind
 from xietong.core.models import Organization
 from xietong.core.workflows import move_audited
 from xietong.exchange.envelope import Refused
@@ -48,9 +49,13 @@ def transfer_request(
     sending_node: str,
     applied_on: dt.date,
     scheme: str = Scheme.PENSION,
+    sending_office: str = "",
     acting_user: User | None,
 ) -> InsuranceTransfer:
-    """The receiving region (this node) accepts a worker's application and sends the contact letter."""
+    """The receiving region (this node) accepts a worker's application and sends the contact letter.
+
+    ``sending_office`` names the bureau of the sending region that should answer (it goes to that
+    region's top HRSS office when empty or unknown there)."""
     from xietong.core import actions as core_actions
 
     number = core_actions.parse_id_number(id_number)
@@ -82,6 +87,7 @@ def transfer_request(
             "scheme": scheme,
             "applied_on": applied_on.isoformat(),
             "authority": organization.name,
+            "office": to_simplified(sending_office.strip()),
         },
         idempotency_key=f"transfer.requested:{transfer.uid}",
     )
@@ -164,6 +170,49 @@ def transfer_complete(*, transfer: InsuranceTransfer, acting_user: User | None) 
     return transfer
 
 
+def top_hrss_office() -> Organization | None:
+    """This node's top HRSS office: the HRSS bureau nearest the root of the tree (then the oldest)."""
+    return (
+        Organization.objects.filter(kind=OrganizationKind.HRSS_BUREAU).order_by(Length("path"), "pk").first()
+    )
+
+
+def _owning_office(named: str) -> Organization:
+    """The office an incoming request belongs to: the HRSS bureau it names, or the top one."""
+    office = None
+    if named.strip():
+        office = Organization.objects.filter(
+            kind=OrganizationKind.HRSS_BUREAU, name=to_simplified(named.strip())
+        ).first()
+    office = office or top_hrss_office()
+    if office is None:
+        raise Refused("本节点没有人力资源和社会保障部门，无法受理转移申请")
+    return office
+
+
+@transaction.atomic
+def transfer_assign(
+    *, transfer: InsuranceTransfer, organization: Organization, acting_user: User | None
+) -> InsuranceTransfer:
+    """Hand a transfer to another HRSS office within the owning office's subtree (e.g. the city
+    bureau to a district bureau). Audited; the other region is not told (it is this node's affair)."""
+    if organization.kind != OrganizationKind.HRSS_BUREAU:
+        raise ValidationError({"organization": "只能交由人力资源和社会保障部门办理"})
+    owner = transfer.organization
+    if owner is not None and not organization.path.startswith(owner.path):
+        raise ValidationError({"organization": "只能交由本机构或其下级机构办理"})
+    if owner == organization:
+        return transfer
+    before = transfer.snapshot()
+    transfer.organization = organization
+    transfer.save(update_fields=["organization", "updated_at"])
+    audit.record(
+        AuditAction.UPDATE, target=transfer, acting_user=acting_user, before=before,
+        after=transfer.snapshot(), detail={"assigned_to": organization.name},
+    )  # fmt: skip
+    return transfer
+
+
 def _peer_transfer(body: dict[str, Any], sender: ExchangeNode, *, side: str) -> InsuranceTransfer:
     transfer = InsuranceTransfer.objects.filter(uid=str(body["uid"]), side=side).first()
     peer_field = "sending_node" if side == TransferSide.RECEIVING else "receiving_node"
@@ -181,6 +230,7 @@ def transfer_apply_remote(kind: str, body: dict[str, Any], sender: ExchangeNode)
             raise Refused("转移申请已存在")
         transfer = InsuranceTransfer(
             uid=body["uid"],
+            organization=_owning_office(body.get("office", "")),
             side=TransferSide.SENDING,
             receiving_node=sender.node_id,
             sending_node=_me(),

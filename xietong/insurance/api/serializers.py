@@ -44,6 +44,10 @@ class TransferRequestSerializer(serializers.Serializer):
     sending_node = serializers.CharField(max_length=32)
     scheme = serializers.ChoiceField(choices=Scheme.choices, default=Scheme.PENSION)
     applied_on = serializers.DateField()
+    sending_office = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="",
+        help_text="转出地负责答复的经办机构名称（可不填）",
+    )  # fmt: skip
 
 
 class TransferAnswerSerializer(serializers.Serializer):
@@ -53,6 +57,10 @@ class TransferAnswerSerializer(serializers.Serializer):
 
 class TransferRefuseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
+
+
+class TransferAssignSerializer(serializers.Serializer):
+    organization = serializers.IntegerField(help_text="交由办理的经办机构（本节点组织 id）")
 
 
 class CertificationRequestSerializer(serializers.ModelSerializer):

@@ -25,6 +25,7 @@ from .serializers import (
     FindingDecisionSerializer,
     InsuranceTransferSerializer,
     TransferAnswerSerializer,
+    TransferAssignSerializer,
     TransferRefuseSerializer,
     TransferRequestSerializer,
 )
@@ -36,13 +37,23 @@ class InsuranceTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     serializer_class = InsuranceTransferSerializer
     permission_classes = [ScopedModelPermission]
-    permission_actions = {"answer": "change", "refuse": "change", "complete": "change"}
+    permission_actions = {"answer": "change", "refuse": "change", "complete": "change", "assign": "change"}
 
     def get_queryset(self) -> QuerySet[InsuranceTransfer]:
         params = self.request.query_params
         return selectors.transfers(
             user=self.request.user, q=params.get("q", ""), status=params.get("status", "")
         )
+
+    def get_object(self) -> InsuranceTransfer:
+        """Through ``access_transfer`` with the action the request performs ("change" for a step)."""
+        transfer = selectors.access_transfer(
+            user=self.request.user,
+            pk=self.kwargs["pk"],
+            action=self.permission_actions.get(str(self.action), "view"),
+        )
+        self.check_object_permissions(self.request, transfer)
+        return transfer
 
     def _done(self, call: Any) -> Response:
         # An action's ValidationError becomes a 400 in xietong.core.api.exceptions.
@@ -86,6 +97,20 @@ class InsuranceTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             lambda: actions.transfer_refuse(
                 transfer=transfer, reason=data.validated_data["reason"], acting_user=request.user
             )
+        )
+
+    @extend_schema(request=TransferAssignSerializer, responses=InsuranceTransferSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str) -> Response:
+        data = TransferAssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        transfer = self.get_object()
+        allowed = organizations_for(user=request.user, perm="insurance.change_insurancetransfer")
+        office = allowed.filter(pk=data.validated_data["organization"]).first()
+        if office is None:
+            raise ValidationError({"organization": "无权交由该机构办理"})
+        return self._done(
+            lambda: actions.transfer_assign(transfer=transfer, organization=office, acting_user=request.user)
         )
 
     @extend_schema(request=None, responses=InsuranceTransferSerializer)
