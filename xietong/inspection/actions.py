@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,9 +23,6 @@ from xietong.lib.names import to_simplified
 
 from .choices import ListingStatus
 from .models import ArrearsListing
-
-if TYPE_CHECKING:
-    from xietong.core.models import User
 
 
 def _me() -> str:
@@ -85,7 +82,7 @@ def arrears_list(
     decision_no: str,
     listed_on: dt.date,
     expires_on: dt.date | None = None,
-    acting_user: User | None,
+    acting_user: Any,
 ) -> ArrearsListing:
     """List an employer for wage arrears and publish the listing to every node of the region group."""
     listing = ArrearsListing(
@@ -117,7 +114,7 @@ def arrears_list(
 
 @transaction.atomic
 def arrears_remove(
-    *, listing: ArrearsListing, reason: str, removed_on: dt.date, acting_user: User | None
+    *, listing: ArrearsListing, reason: str, removed_on: dt.date, acting_user: Any
 ) -> ArrearsListing:
     """Take a listing of this node off the blacklist; the removal reaches every node the same way."""
     if listing.origin_node != _me():

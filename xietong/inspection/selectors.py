@@ -3,7 +3,7 @@ holds it, and the check other apps make against it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -13,11 +13,8 @@ from xietong.lib.names import to_simplified
 from .choices import ListingStatus
 from .models import ArrearsListing
 
-if TYPE_CHECKING:
-    from xietong.core.models import User
 
-
-def arrears_listings(*, user: User, q: str = "", status: str = "") -> QuerySet[ArrearsListing]:
+def arrears_listings(*, user: Any, q: str = "", status: str = "") -> QuerySet[ArrearsListing]:
     """The blacklist as every node holds it: its own listings and those published by the others."""
     if not user.has_perm("inspection.view_arrearslisting"):
         return ArrearsListing.objects.none()
@@ -49,6 +46,6 @@ def arrears_check(*, credit_code: str = "", name: str = "") -> list[ArrearsListi
     return list(ArrearsListing.objects.filter(condition, status=ListingStatus.LISTED))
 
 
-def arrears_editable_by(*, user: User) -> QuerySet[ArrearsListing]:
+def arrears_editable_by(*, user: Any) -> QuerySet[ArrearsListing]:
     """Listings this node made in the organisations where the user may change them."""
     return ArrearsListing.objects.restrict(user, "change").filter(organization__isnull=False)

@@ -4,7 +4,7 @@ findings, figures)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
@@ -29,15 +29,11 @@ from .models import (
     RosterEntry,
 )
 
-if TYPE_CHECKING:
-    from xietong.core.models import User
-
-
 WAITING = ("requested", "answered")
 
 
 def transfers(
-    *, user: User, q: str = "", status: str = "", action: str = "view"
+    *, user: Any, q: str = "", status: str = "", action: str = "view"
 ) -> QuerySet[InsuranceTransfer]:
     """Transfers this node takes part in that ``user`` may ``action`` ("view" or "change").
 
@@ -60,7 +56,7 @@ def transfers(
     return queryset
 
 
-def access_transfer(*, user: User, pk: int | str, action: str = "view") -> InsuranceTransfer:
+def access_transfer(*, user: Any, pk: int | str, action: str = "view") -> InsuranceTransfer:
     """The transfer if ``user`` may ``action`` it ("view", or "change" for answer, refuse, complete and
     assign); the same ``Http404`` whether it is missing or outside the user's scope. Pages and API
     call this with the action the request performs."""
@@ -90,7 +86,7 @@ def transfer_waits_on_this_node(transfer: InsuranceTransfer) -> bool:
 # Benefit eligibility certification ------------------------------------------------------------------
 
 
-def rosters(*, user: User, q: str = "", kind: str = "", action: str = "view") -> QuerySet[BenefitRoster]:
+def rosters(*, user: Any, q: str = "", kind: str = "", action: str = "view") -> QuerySet[BenefitRoster]:
     """The rosters of the user's offices (newest first)."""
     queryset = BenefitRoster.objects.restrict(user, action).select_related("organization")
     if kind:
@@ -100,7 +96,7 @@ def rosters(*, user: User, q: str = "", kind: str = "", action: str = "view") ->
     return queryset
 
 
-def runnable_rosters(*, user: User) -> QuerySet[BenefitRoster]:
+def runnable_rosters(*, user: Any) -> QuerySet[BenefitRoster]:
     """Current benefit rosters the user may certify (not death registrations, imported, not superseded)."""
     return (
         rosters(user=user, action="insurance.add_eligibilitycheck")
@@ -109,7 +105,7 @@ def runnable_rosters(*, user: User) -> QuerySet[BenefitRoster]:
     )
 
 
-def roster_entries(*, user: User, roster: BenefitRoster, q: str = "") -> QuerySet[RosterEntry]:
+def roster_entries(*, user: Any, roster: BenefitRoster, q: str = "") -> QuerySet[RosterEntry]:
     """The people on a roster the user may see (masked), searchable by name or ID number."""
     queryset = RosterEntry.objects.restrict(user, "insurance.view_benefitroster").filter(roster=roster)
     if q:
@@ -122,7 +118,7 @@ def roster_entries(*, user: User, roster: BenefitRoster, q: str = "") -> QuerySe
     return queryset
 
 
-def certification_runs(*, user: User, q: str = "", status: str = "") -> QuerySet[EligibilityCheck]:
+def certification_runs(*, user: Any, q: str = "", status: str = "") -> QuerySet[EligibilityCheck]:
     """Runs of the user's offices, with their finding counts."""
     queryset = (
         EligibilityCheck.objects.restrict(user, "view")
@@ -141,7 +137,7 @@ def certification_runs(*, user: User, q: str = "", status: str = "") -> QuerySet
 
 
 def findings(
-    *, user: User, run: EligibilityCheck | None = None, q: str = "", status: str = "", kind: str = "",
+    *, user: Any, run: EligibilityCheck | None = None, q: str = "", status: str = "", kind: str = "",
     action: str = "view",
 ) -> QuerySet[CertificationFinding]:  # fmt: skip
     """Findings the user may see (or decide, with ``action="change"``), open ones first."""
@@ -186,7 +182,7 @@ class YearFigures:
     source: str = ""
 
 
-def certification_figures(*, user: User) -> list[YearFigures]:
+def certification_figures(*, user: Any) -> list[YearFigures]:
     """Figures per region and year: for this node's region, the people it checked, the findings,
     the confirmed ones and the people it checked for other regions; for each partner region, the
     people it checked for us; and the figures regions reported outside the platform."""

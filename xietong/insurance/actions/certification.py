@@ -7,7 +7,7 @@ import logging
 import secrets
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -37,9 +37,6 @@ from ..models import (
     RosterEntry,
 )
 
-if TYPE_CHECKING:
-    from xietong.core.models import User
-
 logger = logging.getLogger(__name__)
 
 ROSTER_BATCH = 2000
@@ -53,7 +50,7 @@ def roster_import_start(
     title: str,
     uploaded: Any,
     mapping: dict[str, str],
-    acting_user: User | None,
+    acting_user: Any,
 ) -> BenefitRoster:
     """Keep the uploaded roster file and queue its import (progress is kept on the roster's row)."""
     from ..tasks import run_roster_import
@@ -185,7 +182,7 @@ def roster_import_run(*, roster: BenefitRoster) -> BenefitRoster:
 
 @transaction.atomic
 def certification_run_start(
-    *, roster: BenefitRoster, partners: list[str], checks: list[str], acting_user: User | None
+    *, roster: BenefitRoster, partners: list[str], checks: list[str], acting_user: Any
 ) -> EligibilityCheck:
     """Open a certification run of a roster (for the office that keeps it) and queue the sending of
     its encodings to each partner node."""
@@ -393,9 +390,7 @@ def certification_findings_apply(body: dict[str, Any], sender: ExchangeNode) -> 
     return request
 
 
-def _decide(
-    finding: CertificationFinding, *, to: str, note: str, acting_user: User | None
-) -> CertificationFinding:
+def _decide(finding: CertificationFinding, *, to: str, note: str, acting_user: Any) -> CertificationFinding:
     before = finding.snapshot()
     finding.note = note.strip()[:300]
     finding.decided_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
@@ -420,16 +415,14 @@ def _decide(
 
 @transaction.atomic
 def finding_confirm(
-    *, finding: CertificationFinding, note: str = "", acting_user: User | None
+    *, finding: CertificationFinding, note: str = "", acting_user: Any
 ) -> CertificationFinding:
     """Confirm a finding: the recipient's payment is flagged as suspended (a letter can be printed)."""
     return _decide(finding, to=FindingStatus.CONFIRMED, note=note, acting_user=acting_user)
 
 
 @transaction.atomic
-def finding_dismiss(
-    *, finding: CertificationFinding, note: str, acting_user: User | None
-) -> CertificationFinding:
+def finding_dismiss(*, finding: CertificationFinding, note: str, acting_user: Any) -> CertificationFinding:
     """Dismiss a finding with a reason; the same person, partner and kind will not be reported again."""
     if not note.strip():
         raise ValidationError({"note": "排除须说明理由（如：本人已到窗口认证）"})
@@ -438,7 +431,7 @@ def finding_dismiss(
 
 @transaction.atomic
 def findings_decide_bulk(
-    *, findings: list[CertificationFinding], decision: str, note: str, acting_user: User | None
+    *, findings: list[CertificationFinding], decision: str, note: str, acting_user: Any
 ) -> int:
     """Confirm or dismiss several open findings at once (all or none); returns how many."""
     decide = {"confirm": finding_confirm, "dismiss": finding_dismiss}.get(decision)
@@ -451,7 +444,7 @@ def findings_decide_bulk(
     return len(findings)
 
 
-def finding_letter(*, finding: CertificationFinding, acting_user: User | None) -> bytes:
+def finding_letter(*, finding: CertificationFinding, acting_user: Any) -> bytes:
     """The PDF letter telling a recipient that payment is suspended and how to be certified again."""
     from ..printing import SuspensionLetter, suspension_letter
 

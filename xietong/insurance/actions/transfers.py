@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,9 +28,6 @@ from ..choices import Scheme, TransferSide, TransferStatus
 from ..models import InsuranceTransfer
 from ..periods import Period, pooled_amount
 
-if TYPE_CHECKING:
-    from xietong.core.models import User
-
 
 def _me() -> str:
     return str(settings.XIETONG_NODE_ID)
@@ -50,7 +47,7 @@ def transfer_request(
     applied_on: dt.date,
     scheme: str = Scheme.PENSION,
     sending_office: str = "",
-    acting_user: User | None,
+    acting_user: Any,
 ) -> InsuranceTransfer:
     """The receiving region (this node) accepts a worker's application and sends the contact letter.
 
@@ -102,7 +99,7 @@ def _set_transfer_id(transfer: InsuranceTransfer, number: idnumber.IdNumber) -> 
 
 @transaction.atomic
 def transfer_answer(
-    *, transfer: InsuranceTransfer, periods: list[Period], personal_account: Decimal, acting_user: User | None
+    *, transfer: InsuranceTransfer, periods: list[Period], personal_account: Decimal, acting_user: Any
 ) -> InsuranceTransfer:
     """The sending region (this node) sends the contribution record and the amounts, and closes here."""
     if transfer.side != TransferSide.SENDING:
@@ -133,9 +130,7 @@ def transfer_answer(
 
 
 @transaction.atomic
-def transfer_refuse(
-    *, transfer: InsuranceTransfer, reason: str, acting_user: User | None
-) -> InsuranceTransfer:
+def transfer_refuse(*, transfer: InsuranceTransfer, reason: str, acting_user: Any) -> InsuranceTransfer:
     """The sending region refuses the transfer, with the reason the worker will read."""
     if transfer.side != TransferSide.SENDING:
         raise ValidationError("只有转出地可以不予转移")
@@ -154,7 +149,7 @@ def transfer_refuse(
 
 
 @transaction.atomic
-def transfer_complete(*, transfer: InsuranceTransfer, acting_user: User | None) -> InsuranceTransfer:
+def transfer_complete(*, transfer: InsuranceTransfer, acting_user: Any) -> InsuranceTransfer:
     """The receiving region has checked the amount and continued the record: the transfer is closed."""
     if transfer.side != TransferSide.RECEIVING:
         raise ValidationError("只有转入地可以办结接续")
@@ -192,7 +187,7 @@ def _owning_office(named: str) -> Organization:
 
 @transaction.atomic
 def transfer_assign(
-    *, transfer: InsuranceTransfer, organization: Organization, acting_user: User | None
+    *, transfer: InsuranceTransfer, organization: Organization, acting_user: Any
 ) -> InsuranceTransfer:
     """Hand a transfer to another HRSS office within the owning office's subtree (e.g. the city
     bureau to a district bureau). Audited; the other region is not told (it is this node's affair)."""

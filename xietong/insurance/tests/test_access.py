@@ -111,7 +111,7 @@ def test_the_request_may_name_the_office_that_answers(peer: Peer) -> None:
     incoming = _incoming(peer, office=district.name)
     assert incoming.organization == district
     unknown = _incoming(peer, uid="d" * 32, office="不存在的经办机构")
-    assert unknown.organization.code == "bj-hrss"
+    assert unknown.organization is not None and unknown.organization.code == "bj-hrss"
 
 
 def test_the_top_office_assigns_a_transfer_to_a_district_office(peer: Peer) -> None:
