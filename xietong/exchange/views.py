@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.generic import ScopedListView, perform_action
@@ -19,6 +20,7 @@ from .choices import MessageStatus
 from .forms import NodeEntryForm
 
 
+@csrf_exempt
 @require_POST
 def inbox(request: HttpRequest) -> JsonResponse:
     """Where other nodes deliver messages (authenticated by signature, not by session)."""

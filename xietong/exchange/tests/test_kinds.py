@@ -77,3 +77,12 @@ def test_the_wire_kinds_of_the_domain_apps_are_declared() -> None:
         "insurance.transfer_refused", "insurance.transfer_completed", "certification.request",
         "certification.findings",
     } <= set(kinds.registered())  # fmt: skip
+
+
+def test_the_inbox_takes_deliveries_without_a_csrf_token(peer: Peer) -> None:
+    """Nodes authenticate by signature, not by session: the inbox must not ask for a CSRF cookie."""
+    raw = peer.deliver_bytes(peer.message("test.nobody", {}))
+    answer = Client(enforce_csrf_checks=True).post(
+        reverse("exchange:inbox"), raw, content_type="application/json"
+    )
+    assert answer.status_code == 200
