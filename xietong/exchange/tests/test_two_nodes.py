@@ -164,6 +164,12 @@ print(actions.transfer_request(organization=org, name="张三", id_number="{id_n
     applied_on=datetime.date(2026, 11, 23), acting_user=None).uid)
 """
 
+BUREAU = """
+from xietong.core.models import Organization, Region
+Organization.objects.get_or_create(code="tj-rsj", defaults=dict(name="天津市人力资源和社会保障局",
+    kind="hrss_bureau", region=Region.objects.get(code="120000")))
+"""
+
 ANSWER = """
 from decimal import Decimal
 from xietong.insurance import actions
@@ -187,6 +193,7 @@ def test_an_insurance_transfer_runs_between_the_two_regions(nodes: tuple[LocalNo
     bj, tj = nodes
     wait_for(lambda: tj.query("SELECT 1 FROM exchange_exchangenode WHERE node_id = 'bj'"))
     body = "12010119800101123"
+    tj.shell(BUREAU)  # the sending region's bureau, which incoming requests go to
     uid = bj.shell(TRANSFER.format(id_number=body + idnumber.check_digit(body)))
 
     def state(node: LocalNode) -> list[tuple[Any, ...]]:
