@@ -46,6 +46,7 @@ def test_the_sending_region_answers_a_transfer(page: Any, tianjin: Any) -> None:
         "scheme": "pension",
         "applied_on": "2026-11-23",
         "authority": "天津市人力资源和社会保障局",
+        "office": "北京市人力资源和社会保障局",  # the bureau that answers (else the node's top HRSS office)
     }
     kinds.apply("insurance.transfer_requested", body, tianjin)
     login(page, "hrss_bj", DEMO_PASSWORD)

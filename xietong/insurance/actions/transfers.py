@@ -166,10 +166,11 @@ def transfer_complete(*, transfer: InsuranceTransfer, acting_user: Any) -> Insur
 
 
 def top_hrss_office() -> Organization | None:
-    """This node's top HRSS office: the HRSS bureau nearest the root of the tree (then the oldest)."""
-    return (
-        Organization.objects.filter(kind=OrganizationKind.HRSS_BUREAU).order_by(Length("path"), "pk").first()
-    )
+    """This node's top HRSS office: the one ``XIETONG_HRSS_OFFICE`` names, else the HRSS bureau
+    nearest the root of the tree (then the oldest)."""
+    offices = Organization.objects.filter(kind=OrganizationKind.HRSS_BUREAU)
+    configured = offices.filter(code=settings.XIETONG_HRSS_OFFICE).first()
+    return configured or offices.order_by(Length("path"), "pk").first()
 
 
 def _owning_office(named: str) -> Organization:

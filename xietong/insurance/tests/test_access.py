@@ -150,3 +150,9 @@ def test_an_office_outside_the_officers_scope_cannot_be_assigned(peer: Peer) -> 
     incoming.refresh_from_db()
     assert incoming.organization == top
     assert Client().get(reverse("insurance:transfer_detail", args=[incoming.pk])).status_code == 302
+
+
+def test_the_operator_names_the_office_incoming_requests_go_to(peer: Peer, settings: Any) -> None:
+    _top, district = _bureaus()
+    settings.XIETONG_HRSS_OFFICE = district.code
+    assert _incoming(peer).organization == district
