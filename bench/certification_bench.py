@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 IMPORT = """
 from django.core.files.uploadedfile import SimpleUploadedFile
 from xietong.core.models import Organization, Region
-from xietong.exchange import actions
+from xietong.insurance import actions
 org, _ = Organization.objects.get_or_create(code="{code}", defaults=dict(name="{code}", kind="hrss_bureau",
     region=Region.objects.get(code="{region}")))
 with open("{path}", "rb") as handle:
@@ -34,8 +34,8 @@ with open("{path}", "rb") as handle:
 """
 
 RUN = """
-from xietong.exchange import actions
-from xietong.exchange.models import BenefitRoster
+from xietong.insurance import actions
+from xietong.insurance.models import BenefitRoster
 roster = BenefitRoster.objects.get(pk={pk})
 print(actions.certification_run_start(roster=roster, partners=["tj"], checks=["fraud_suspected"],
     acting_user=None).pk)

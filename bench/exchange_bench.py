@@ -23,7 +23,7 @@ ENQUEUE = """
 import datetime, random
 from django.db import transaction
 from xietong.core.models import Organization, Region
-from xietong.exchange import actions
+from xietong.inspection import actions
 from xietong.lib import creditcode
 org, _ = Organization.objects.get_or_create(code="bench-jc", defaults=dict(name="基准监察大队",
     kind="labour_inspection", region=Region.objects.get(code="110105")))

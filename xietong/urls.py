@@ -39,8 +39,12 @@ urlpatterns = [
     ),
     path("api/", include("xietong.core.api.urls")),
     path("api/membership/", include("xietong.membership.api.urls")),
-    path("api/exchange/", include("xietong.exchange.api.urls")),
+    # The insurance and inspection APIs keep the paths they had under the exchange app.
+    path("api/exchange/", include("xietong.insurance.api.urls")),
+    path("api/exchange/", include("xietong.inspection.api.urls")),
     path("", include("xietong.exchange.urls")),
+    path("", include("xietong.insurance.urls")),
+    path("", include("xietong.inspection.urls")),
     path("", include("xietong.membership.urls")),
     path("", include("xietong.core.urls")),
 ]

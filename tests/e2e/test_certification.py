@@ -16,8 +16,8 @@ pytestmark = [pytest.mark.e2e]
 
 
 def test_an_officer_reviews_the_findings_of_a_run(page: Any, tianjin: Any) -> None:
-    from xietong.exchange import actions
-    from xietong.exchange.models import EligibilityCheck
+    from xietong.exchange import kinds
+    from xietong.insurance.models import EligibilityCheck
 
     login(page, "hrss_bj", DEMO_PASSWORD)
     page.goto("/exchange/certification/")
@@ -29,7 +29,8 @@ def test_an_officer_reviews_the_findings_of_a_run(page: Any, tianjin: Any) -> No
 
     run = EligibilityCheck.objects.get()
     first, second = run.roster.entries.order_by("record_id")[:2]
-    actions.certification_findings_apply(
+    kinds.apply(
+        "certification.findings",
         {
             "run": run.uid, "chunk": 1, "checked": run.records, "error": "",
             "findings": [

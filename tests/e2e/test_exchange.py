@@ -37,7 +37,7 @@ def test_list_an_employer_then_find_it(page: Any, demo_world: dict[str, int]) ->
 
 def test_the_sending_region_answers_a_transfer(page: Any, tianjin: Any) -> None:
     from xietong.core.tests.factories import valid_id_number
-    from xietong.exchange import actions
+    from xietong.exchange import kinds
 
     body = {
         "uid": "c" * 32,
@@ -46,8 +46,9 @@ def test_the_sending_region_answers_a_transfer(page: Any, tianjin: Any) -> None:
         "scheme": "pension",
         "applied_on": "2026-11-23",
         "authority": "天津市人力资源和社会保障局",
+        "office": "北京市人力资源和社会保障局",  # the bureau that answers (else the node's top HRSS office)
     }
-    actions.transfer_apply_remote("insurance.transfer_requested", body, tianjin)
+    kinds.apply("insurance.transfer_requested", body, tianjin)
     login(page, "hrss_bj", DEMO_PASSWORD)
     page.goto("/exchange/transfers/")
     page.get_by_role("link", name="李四").click()

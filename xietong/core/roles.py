@@ -37,15 +37,15 @@ _RUN_MEMBERSHIP = (
     "membership.add_memberimport",
 )
 
-_VIEW_ARREARS = ("exchange.view_arrearslisting",)
+_VIEW_ARREARS = ("inspection.view_arrearslisting",)
 # Eligibility certification: rosters, runs, and deciding findings (HRSS officers).
 CERTIFICATION_PERMISSIONS = (
-    "exchange.view_benefitroster",
-    "exchange.add_benefitroster",
-    "exchange.view_eligibilitycheck",
-    "exchange.add_eligibilitycheck",
-    "exchange.view_certificationfinding",
-    "exchange.change_certificationfinding",
+    "insurance.view_benefitroster",
+    "insurance.add_benefitroster",
+    "insurance.view_eligibilitycheck",
+    "insurance.add_eligibilitycheck",
+    "insurance.view_certificationfinding",
+    "insurance.change_certificationfinding",
 )
 
 DEFAULT_ROLES: tuple[RoleSpec, ...] = (
@@ -112,9 +112,9 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             "core.reveal_person",
             "core.add_employer",
             *_VIEW_ARREARS,
-            "exchange.view_insurancetransfer",
-            "exchange.add_insurancetransfer",
-            "exchange.change_insurancetransfer",
+            "insurance.view_insurancetransfer",
+            "insurance.add_insurancetransfer",
+            "insurance.change_insurancetransfer",
             *CERTIFICATION_PERMISSIONS,
         ),
     ),
@@ -122,7 +122,7 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
         "labour_inspector",
         "劳动保障监察员",
         "劳动保障监察机构：将欠薪用人单位列入或移出黑名单（发布到区域内各节点）",
-        (*_VIEW_CORE, *_VIEW_ARREARS, "exchange.add_arrearslisting", "exchange.change_arrearslisting"),
+        (*_VIEW_CORE, *_VIEW_ARREARS, "inspection.add_arrearslisting", "inspection.change_arrearslisting"),
     ),
     RoleSpec(
         "service_point",

@@ -205,8 +205,8 @@ def _build_certification(statistics: list[dict[str, Any]], orgs: dict[str, Organ
     from django.conf import settings
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from xietong.exchange import actions as exchange_actions
-    from xietong.exchange.models import BenefitRoster, CertificationStatistic
+    from xietong.insurance import actions as insurance_actions
+    from xietong.insurance.models import BenefitRoster, CertificationStatistic
 
     for row in statistics:
         CertificationStatistic.objects.update_or_create(
@@ -234,7 +234,7 @@ def _build_certification(statistics: list[dict[str, Any]], orgs: dict[str, Organ
         ("pension", f"{office.name}养老保险待遇领取人员", pensions),
         ("death", f"{office.name}死亡登记", deaths),
     ):
-        exchange_actions.roster_import_start(
+        insurance_actions.roster_import_start(
             organization=office, kind=kind, title=title, mapping={}, acting_user=None,
             uploaded=SimpleUploadedFile(f"{kind}.csv", "\n".join(lines).encode("utf-8")),
         )  # fmt: skip

@@ -1,0 +1,32 @@
+"""The exchange between regional nodes: transport only (ARCHITECTURE.md §3 rule 10).
+
+Domain apps send with ``exchange.send(...)``/``exchange.broadcast(...)`` inside their own
+transaction and declare what they receive with ``@exchange.handles(kind, body=Serializer)`` in
+their ``messages.py``. The functions here import lazily so that a domain module can import this
+package before the app registry is ready.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .kinds import handles
+
+if TYPE_CHECKING:
+    from .models import ExchangeMessage
+
+__all__ = ["broadcast", "handles", "send"]
+
+
+def send(*, to: str, kind: str, body: dict[str, Any], idempotency_key: str) -> ExchangeMessage:
+    """Put one message for node ``to`` in the outbox, in the caller's transaction (idempotent by key)."""
+    from .actions import message_send
+
+    return message_send(receiver=to, kind=kind, body=body, idempotency_key=idempotency_key)
+
+
+def broadcast(*, kind: str, body: dict[str, Any], idempotency_key: str) -> list[ExchangeMessage]:
+    """Put the same message for every trusted peer of the region group in the outbox."""
+    from .actions import broadcast as broadcast_all
+
+    return broadcast_all(kind=kind, body=body, idempotency_key=idempotency_key)

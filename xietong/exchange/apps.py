@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ExchangeConfig(AppConfig):
-    """The exchange between regional nodes, and the services that ride on it."""
+    """The exchange between regional nodes: transport only. The domain apps declare the message
+    kinds they receive in their own ``messages.py`` (ADR 011)."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "xietong.exchange"

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "xietong.core",
     "xietong.membership",
     "xietong.exchange",
+    "xietong.insurance",
+    "xietong.inspection",
     "xietong.demo",
 ]
 
@@ -258,6 +260,9 @@ XIETONG_NODE_SIGNING_KEY_FILE = KEY_DIR / "node-signing.key"
 # The exchange between nodes (ADR 008). The hub signs the region group's node registry.
 XIETONG_NODE_ENDPOINT = os.environ.get("XIETONG_NODE_ENDPOINT", "http://127.0.0.1:8000")
 XIETONG_REGION_CODE = os.environ.get("XIETONG_REGION_CODE", "110000")
+# The code of the HRSS office that incoming insurance transfers go to when the request names none
+# (issue 11, defect 8); empty: the HRSS bureau nearest the root of the organisation tree.
+XIETONG_HRSS_OFFICE = os.environ.get("XIETONG_HRSS_OFFICE", "")
 XIETONG_HUB_NODE_ID = os.environ.get("XIETONG_HUB_NODE_ID", XIETONG_NODE_ID)
 XIETONG_HUB_ENDPOINT = os.environ.get("XIETONG_HUB_ENDPOINT", "")
 XIETONG_HUB_PUBLIC_KEY = os.environ.get("XIETONG_HUB_PUBLIC_KEY", "")

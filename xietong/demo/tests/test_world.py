@@ -60,7 +60,7 @@ def test_print_users_is_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_the_node_office_has_its_rosters_and_the_seed_figures(built: dict[str, int]) -> None:
-    from xietong.exchange.models import BenefitRoster, CertificationStatistic
+    from xietong.insurance.models import BenefitRoster, CertificationStatistic
 
     rosters = {r.kind: r for r in BenefitRoster.objects.filter(organization__code="bj-hrss")}
     assert set(rosters) == {"pension", "death"}

@@ -3,30 +3,22 @@ waits with back-off while a peer is down, and an acknowledgement must be signed 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
-import pytest
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from xietong.core.models import AuditEvent, Organization
-from xietong.core.testing import make_org
+from xietong import exchange
 
 from .. import actions, envelope
 from ..choices import MessageStatus
-from ..models import ArrearsListing, ExchangeMessage, ExchangeNode
+from ..models import ExchangeMessage, ExchangeNode
 from .conftest import Peer
-from .test_inbox import TJ_CODE
 
 
-def list_one(code: str = TJ_CODE, decision: str = "京人社监〔2026〕3号") -> ArrearsListing:
-    authority = Organization.objects.filter(code="inspect").first() or make_org("inspect", kind="hrss_bureau")
-    return actions.arrears_list(
-        organization=authority, credit_code=code, employer_name="北京某餐饮管理有限公司", amount_owed="52000",
-        workers_affected=9, decision_no=decision, listed_on=dt.date(2026, 11, 20), acting_user=None,
-    )  # fmt: skip
+def list_one(kind: str = "arrears.listed", uid: str = "a" * 32) -> list[ExchangeMessage]:
+    """Broadcast one message the way a domain app does (the exchange does not read its body)."""
+    return exchange.broadcast(kind=kind, body={"uid": uid}, idempotency_key=f"{kind}:{uid}")
 
 
 def acking(peer: Peer, *, status: str = "applied", reason: str = "") -> Any:
@@ -53,28 +45,6 @@ def acking(peer: Peer, *, status: str = "applied", reason: str = "") -> Any:
     return post
 
 
-def test_listing_queues_a_message_for_each_peer_but_not_for_itself(peer: Peer) -> None:
-    listing = list_one()
-    queued = ExchangeMessage.objects.get(direction="out")
-    assert (queued.receiver, queued.kind, queued.body["uid"]) == ("tj", "arrears.listed", listing.uid)
-    assert queued.seq == 1 and queued.status == MessageStatus.PENDING
-    assert AuditEvent.objects.filter(target_type="exchange.arrearslisting", action="create").count() == 1
-
-
-def test_a_bad_credit_code_lists_nothing_and_sends_nothing(peer: Peer) -> None:
-    with pytest.raises(ValidationError) as caught:
-        list_one(code="91120116MA05J0X10A")
-    assert caught.value.message_dict["credit_code"] == ["第18位校验码应为Y，实为A"]
-    assert not ArrearsListing.objects.exists() and not ExchangeMessage.objects.exists()
-
-
-def test_the_same_decision_cannot_be_listed_twice(peer: Peer) -> None:
-    list_one()
-    with pytest.raises(ValidationError):
-        list_one()
-    assert ExchangeMessage.objects.count() == 1
-
-
 def test_delivery_marks_the_message_acknowledged(peer: Peer) -> None:
     list_one()
     post = acking(peer)
@@ -87,8 +57,8 @@ def test_delivery_marks_the_message_acknowledged(peer: Peer) -> None:
 
 
 def test_a_peer_that_is_down_is_retried_later_and_order_is_kept(peer: Peer) -> None:
-    first = list_one()
-    actions.arrears_remove(listing=first, reason="已支付", removed_on=dt.date(2026, 11, 21), acting_user=None)
+    list_one()
+    list_one("arrears.removed")
 
     def down(url: str, body: bytes) -> tuple[int, bytes]:
         raise ConnectionRefusedError("Connection refused")
@@ -124,9 +94,15 @@ def test_a_refusal_by_the_peer_is_kept_with_its_reason(peer: Peer) -> None:
     assert message.status == MessageStatus.REFUSED and message.reason == "本节点不处理此类消息"
 
 
+def test_a_message_is_queued_for_each_trusted_peer_but_not_for_this_node(peer: Peer) -> None:
+    (queued,) = list_one()
+    assert (queued.receiver, queued.kind, queued.body) == ("tj", "arrears.listed", {"uid": "a" * 32})
+    assert queued.seq == 1 and queued.status == MessageStatus.PENDING
+
+
 def test_the_same_idempotency_key_returns_the_queued_message(peer: Peer) -> None:
-    one = actions.message_send(receiver="tj", kind="ping", body={}, idempotency_key="k-1")
-    two = actions.message_send(receiver="tj", kind="ping", body={}, idempotency_key="k-1")
+    one = exchange.send(to="tj", kind="ping", body={}, idempotency_key="k-1")
+    two = exchange.send(to="tj", kind="ping", body={}, idempotency_key="k-1")
     assert one.pk == two.pk and ExchangeMessage.objects.count() == 1
 
 
@@ -139,7 +115,7 @@ def test_a_revoked_peer_gets_nothing(peer: Peer) -> None:
 def test_deliveries_are_batched_under_the_size_limit(peer: Peer, settings: Any) -> None:
     settings.XIETONG_EXCHANGE_MAX_BYTES = 4000
     for i in range(6):
-        actions.message_send(receiver="tj", kind="ping", body={"pad": "x" * 900}, idempotency_key=f"k{i}")
+        exchange.send(to="tj", kind="ping", body={"pad": "x" * 900}, idempotency_key=f"k{i}")
     post = acking(peer)
     posts: list[int] = []
 

@@ -14,13 +14,13 @@ class TestDomainRoutesNeedARole(SignInRequiredTests):
     when they move to ``xietong.insurance`` and ``xietong.inspection``, move these names with them."""
 
     route_names = (
-        "exchange:arrears_create",
-        "exchange:arrears_list",
-        "exchange:certification_figures",
-        "exchange:roster_create",
-        "exchange:run_create",
-        "exchange:transfer_create",
-        "exchange:transfer_list",
+        "inspection:arrears_create",
+        "inspection:arrears_list",
+        "insurance:certification_figures",
+        "insurance:roster_create",
+        "insurance:run_create",
+        "insurance:transfer_create",
+        "insurance:transfer_list",
         "arrears-check",
         "arrears-list",
         "transfer-list",

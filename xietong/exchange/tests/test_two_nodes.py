@@ -21,7 +21,7 @@ TJ_CODE = "91120116MA05J0X10Y"
 LIST = """
 import datetime
 from xietong.core.models import Organization, Region
-from xietong.exchange import actions
+from xietong.inspection import actions
 org, _ = Organization.objects.get_or_create(code="{code}", defaults=dict(name="{authority}",
     kind="labour_inspection", region=Region.objects.get(code="{region}")))
 listing = actions.arrears_list(organization=org, credit_code="{credit}", employer_name="{employer}",
@@ -32,8 +32,8 @@ print(listing.uid)
 
 REMOVE = """
 import datetime
-from xietong.exchange import actions
-from xietong.exchange.models import ArrearsListing
+from xietong.inspection import actions
+from xietong.inspection.models import ArrearsListing
 actions.arrears_remove(listing=ArrearsListing.objects.get(uid="{uid}"), reason="已全额支付拖欠工资",
     removed_on=datetime.date(2026, 11, 24), acting_user=None)
 """
@@ -157,25 +157,32 @@ def test_a_node_that_was_down_gets_everything_once_and_in_order(nodes: tuple[Loc
 TRANSFER = """
 import datetime
 from xietong.core.models import Organization, Region
-from xietong.exchange import actions
+from xietong.insurance import actions
 org, _ = Organization.objects.get_or_create(code="bj-rsj", defaults=dict(name="北京市人力资源和社会保障局",
     kind="hrss_bureau", region=Region.objects.get(code="110000")))
 print(actions.transfer_request(organization=org, name="张三", id_number="{id_number}", sending_node="tj",
     applied_on=datetime.date(2026, 11, 23), acting_user=None).uid)
 """
 
+BUREAU = """
+from xietong.core.models import Organization, Region
+Organization.objects.get_or_create(code="tj-rsj", defaults=dict(name="天津市人力资源和社会保障局",
+    kind="hrss_bureau", region=Region.objects.get(code="120000")))
+"""
+
 ANSWER = """
 from decimal import Decimal
-from xietong.exchange import actions
-from xietong.exchange.models import InsuranceTransfer
+from xietong.insurance import actions
+from xietong.insurance.periods import parse_periods
+from xietong.insurance.models import InsuranceTransfer
 actions.transfer_answer(transfer=InsuranceTransfer.objects.get(uid="{uid}"),
-    periods=actions.parse_periods("2010-01,2019-12,5000"), personal_account=Decimal("48000"),
+    periods=parse_periods("2010-01,2019-12,5000"), personal_account=Decimal("48000"),
     acting_user=None)
 """
 
 COMPLETE = """
-from xietong.exchange import actions
-from xietong.exchange.models import InsuranceTransfer
+from xietong.insurance import actions
+from xietong.insurance.models import InsuranceTransfer
 actions.transfer_complete(transfer=InsuranceTransfer.objects.get(uid="{uid}"), acting_user=None)
 """
 
@@ -186,6 +193,7 @@ def test_an_insurance_transfer_runs_between_the_two_regions(nodes: tuple[LocalNo
     bj, tj = nodes
     wait_for(lambda: tj.query("SELECT 1 FROM exchange_exchangenode WHERE node_id = 'bj'"))
     body = "12010119800101123"
+    tj.shell(BUREAU)  # the sending region's bureau, which incoming requests go to
     uid = bj.shell(TRANSFER.format(id_number=body + idnumber.check_digit(body)))
 
     def state(node: LocalNode) -> list[tuple[Any, ...]]:
@@ -208,7 +216,7 @@ def test_an_insurance_transfer_runs_between_the_two_regions(nodes: tuple[LocalNo
 ROSTER = """
 from django.core.files.uploadedfile import SimpleUploadedFile
 from xietong.core.models import Organization, Region
-from xietong.exchange import actions
+from xietong.insurance import actions
 org, _ = Organization.objects.get_or_create(code="{code}", defaults=dict(name="{name}", kind="hrss_bureau",
     region=Region.objects.get(code="{region}")))
 print(actions.roster_import_start(organization=org, kind="{kind}", title="{kind}", mapping={{}},
@@ -216,8 +224,8 @@ print(actions.roster_import_start(organization=org, kind="{kind}", title="{kind}
 """
 
 RUN = """
-from xietong.exchange import actions
-from xietong.exchange.models import BenefitRoster
+from xietong.insurance import actions
+from xietong.insurance.models import BenefitRoster
 roster = BenefitRoster.objects.get(pk={pk})
 print(actions.certification_run_start(roster=roster, partners=["tj"],
     checks=["fraud_suspected", "duplicate"], acting_user=None).uid)

@@ -1,0 +1,51 @@
+"""Every read of the inspection app: the wage-arrears blacklist as every node of the region group
+holds it, and the check other apps make against it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from xietong.lib import creditcode
+from xietong.lib.names import to_simplified
+
+from .choices import ListingStatus
+from .models import ArrearsListing
+
+
+def arrears_listings(*, user: Any, q: str = "", status: str = "") -> QuerySet[ArrearsListing]:
+    """The blacklist as every node holds it: its own listings and those published by the others."""
+    if not user.has_perm("inspection.view_arrearslisting"):
+        return ArrearsListing.objects.none()
+    queryset = ArrearsListing.objects.all()
+    if status:
+        queryset = queryset.filter(status=status)
+    if q:
+        text = to_simplified(q.strip())
+        code = creditcode.normalize(q)
+        queryset = queryset.filter(
+            Q(employer_name__icontains=text) | Q(credit_code=code) | Q(decision_no__icontains=q.strip())
+        )
+    return queryset
+
+
+def arrears_check(*, credit_code: str = "", name: str = "") -> list[ArrearsListing]:
+    """Is this employer on the blacklist anywhere in the region group? Its current listings.
+
+    For other apps (honours, competitions): no user, no scope, the blacklist is shared by design.
+    A credit code is matched exactly (after normalising); a name exactly after simplification.
+    """
+    condition = Q()
+    if credit_code.strip():
+        condition |= Q(credit_code=creditcode.normalize(credit_code))
+    if name.strip():
+        condition |= Q(employer_name=to_simplified(name.strip()))
+    if not condition:
+        return []
+    return list(ArrearsListing.objects.filter(condition, status=ListingStatus.LISTED))
+
+
+def arrears_editable_by(*, user: Any) -> QuerySet[ArrearsListing]:
+    """Listings this node made in the organisations where the user may change them."""
+    return ArrearsListing.objects.restrict(user, "change").filter(organization__isnull=False)

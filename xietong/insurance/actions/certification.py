@@ -1,0 +1,466 @@
+"""Writes of benefit eligibility certification between regions (ADR 009): roster imports, runs sent to
+partners, the comparisons this node does for them, and the officers' decisions on findings."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from xietong import exchange
+from xietong.core import audit, pii
+from xietong.core.actions import job_finish
+from xietong.core.choices import AuditAction, ImportStatus
+from xietong.core.models import Organization
+from xietong.core.workflows import move_audited
+from xietong.exchange import selectors as exchange_selectors
+from xietong.exchange.models import ExchangeNode
+from xietong.lib import idnumber
+from xietong.matching.columns import unknown_columns
+
+from .. import encodings
+from ..choices import BENEFIT_NAMES, AssistanceStatus, FindingKind, FindingStatus, RosterKind, RunStatus
+from ..models import (
+    BenefitRoster,
+    CertificationAssistance,
+    CertificationFinding,
+    CertificationRequest,
+    EligibilityCheck,
+    FindingDismissal,
+    RosterEntry,
+)
+
+logger = logging.getLogger(__name__)
+
+ROSTER_BATCH = 2000
+
+
+@transaction.atomic
+def roster_import_start(
+    *,
+    organization: Organization,
+    kind: str,
+    title: str,
+    uploaded: Any,
+    mapping: dict[str, str],
+    acting_user: Any,
+) -> BenefitRoster:
+    """Keep the uploaded roster file and queue its import (progress is kept on the roster's row)."""
+    from ..tasks import run_roster_import
+
+    unknown = unknown_columns(mapping)
+    if unknown:
+        raise ValidationError({"mapping": f"列映射中的{'、'.join(unknown)}不是标准列"})
+    roster = BenefitRoster(
+        organization=organization,
+        kind=kind,
+        title=title.strip() or Path(str(uploaded.name)).stem[:100],
+        original_name=str(uploaded.name)[:200],
+        mapping=mapping,
+        created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+    )
+    roster.file.save(f"{secrets.token_hex(8)}{Path(uploaded.name).suffix.lower()}", uploaded, save=False)
+    roster.full_clean()
+    roster.save()
+    audit.record(AuditAction.CREATE, target=roster, acting_user=acting_user, after=roster.snapshot())
+    run_roster_import.enqueue(roster.pk)
+    return roster
+
+
+def _read_roster(roster: BenefitRoster, con: Any, workdir: Path) -> list[tuple[Any, ...]]:
+    """The roster's rows, read and normalised by the comparison engine (``RosterError`` if unreadable)."""
+    from xietong.matching import normalize
+    from xietong.matching import roster as roster_files
+
+    path = workdir / f"roster{Path(roster.original_name).suffix.lower()}"
+    with roster.file.open("rb") as source:
+        path.write_bytes(source.read())
+    roster_files.load(con, path, "raw", dict(roster.mapping), workdir)
+    normalize.normalize_table(con, "raw", "norm")
+    return con.execute(
+        """
+        SELECT r.line, r.record_id, n.name_norm, n.id_valid, coalesce(n.id_any, xt_id_clean(r.id_number)),
+               n.birth, n.gender, r.event_date, xt_date(r.event_date)
+        FROM raw r JOIN norm n USING (record_id) ORDER BY r.line
+        """
+    ).fetchall()
+
+
+def _roster_row_problems(kind: str, row: tuple[Any, ...]) -> list[str]:
+    line, _record, name, id_valid, _id_any, birth, _gender, event_text, event_date = row
+    problems = []
+    if not id_valid and not (name and birth):
+        problems.append(f"第{line}行：身份证号码无效或缺失，且姓名、出生日期不全，无法比对")
+    if event_text and event_date is None:
+        problems.append(f"第{line}行：日期“{event_text}”无法识别（应如 2025-03-02）")
+    if kind == RosterKind.DEATH and not event_text:
+        problems.append(f"第{line}行：死亡登记缺少死亡日期")
+    return problems
+
+
+def roster_import_run(*, roster: BenefitRoster) -> BenefitRoster:
+    """Read, check and store a roster. Any bad row fails the whole file with the lines named; nothing is
+    written until every row is good; then the rows are stored in one transaction, ID numbers
+    encrypted, and the office's older roster of the same kind is superseded."""
+    import duckdb
+
+    from xietong.matching import roster as roster_files
+    from xietong.matching.errors import RosterError
+
+    roster.status = ImportStatus.CHECKING
+    roster.save(update_fields=["status", "updated_at"])
+    con = duckdb.connect()
+    try:
+        with roster_files.make_workdir() as workdir:
+            rows = _read_roster(roster, con, Path(workdir))
+    except RosterError as exc:
+        return job_finish(
+            roster,
+            status=ImportStatus.FAILED,
+            message=f"{exc.problem}{f'（第{exc.line}行）' if exc.line else ''}",
+        )
+    finally:
+        con.close()
+    problems = [problem for row in rows for problem in _roster_row_problems(roster.kind, row)]
+    roster.total_rows = len(rows)
+    if problems:
+        more = f"……共{len(problems)}处" if len(problems) > 20 else ""
+        return job_finish(
+            roster,
+            status=ImportStatus.FAILED,
+            message="名册有误，未导入任何数据：" + "；".join(problems[:20]) + more,
+        )
+    roster.save(update_fields=["total_rows", "updated_at"])
+    entries = []
+    for count, row in enumerate(rows, start=1):
+        _line, record_id, name, id_valid, id_any, birth, gender, _text, event_date = row
+        number = id_valid or id_any or ""
+        entries.append(
+            RosterEntry(
+                roster=roster,
+                record_id=str(record_id)[:64],
+                name=(name or "")[:64],
+                id_number_cipher=pii.encrypt(number, field="id_number") if number else "",
+                id_number_index=pii.blind_index(id_valid, purpose="id_number") if id_valid else "",
+                id_number_masked=idnumber.mask(number) if number else "",
+                birth_date=birth,
+                gender=gender or "",
+                event_date=event_date,
+            )
+        )
+        if count % ROSTER_BATCH == 0:
+            roster.processed_rows = count
+            roster.save(update_fields=["processed_rows", "updated_at"])
+    with transaction.atomic():
+        roster.status = ImportStatus.WRITING
+        RosterEntry.objects.bulk_create(entries, batch_size=1000)
+        BenefitRoster.objects.filter(
+            organization=roster.organization, kind=roster.kind, status=ImportStatus.DONE, superseded=False
+        ).exclude(pk=roster.pk).update(superseded=True)
+        invalid = sum(1 for row in rows if not row[3])
+        roster.processed_rows, roster.invalid_ids = len(rows), invalid
+        roster.status, roster.finished_at = ImportStatus.DONE, timezone.now()
+        note = f"（其中{invalid}人身份证号无效，按姓名和出生日期比对）" if invalid else ""
+        roster.message = f"导入完成：{len(rows)}人{note}"
+        # The clear-text upload goes once the rows are committed.
+        storage, uploaded = roster.file.storage, str(roster.file.name)
+        roster.file = None  # clears the FileField
+        roster.save()
+        transaction.on_commit(lambda: storage.delete(uploaded))
+        audit.record(
+            AuditAction.IMPORT, target=roster, acting_user=roster.created_by, detail={"rows": len(rows)}
+        )
+    return roster
+
+
+@transaction.atomic
+def certification_run_start(
+    *, roster: BenefitRoster, partners: list[str], checks: list[str], acting_user: Any
+) -> EligibilityCheck:
+    """Open a certification run of a roster (for the office that keeps it) and queue the sending of
+    its encodings to each partner node."""
+    from ..tasks import run_certification_send
+
+    if roster.kind == RosterKind.DEATH:
+        raise ValidationError({"roster": "死亡登记名册不作资格认证，请选择待遇领取人员名册"})
+    if roster.status != ImportStatus.DONE:
+        raise ValidationError({"roster": "名册尚未导入完成"})
+    if not checks or set(checks) - set(FindingKind.values):
+        raise ValidationError({"checks": "请选择核查内容"})
+    trusted = {node.node_id: node for node in exchange_selectors.trusted_peers()}
+    unknown = [p for p in partners if p not in trusted]
+    if not partners or unknown:
+        raise ValidationError(
+            {"partners": f"请选择对方节点{('（' + '、'.join(unknown) + '不在名册中）') if unknown else ''}"}
+        )
+    run = EligibilityCheck(
+        uid=uuid.uuid4().hex,
+        organization=roster.organization,
+        roster=roster,
+        checks=list(dict.fromkeys(checks)),
+        created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+    )
+    run.full_clean()
+    run.save()
+    for partner in dict.fromkeys(partners):
+        CertificationRequest.objects.create(run=run, partner=partner, partner_name=trusted[partner].name)
+    audit.record(AuditAction.CREATE, target=run, acting_user=acting_user, after=run.snapshot())
+    run_certification_send.enqueue(run.pk)
+    return run
+
+
+def certification_run_send(*, run: EligibilityCheck) -> EligibilityCheck:
+    """Encode the run's roster (the group key; no names or ID numbers leave) and put one
+    ``certification.request`` message per chunk and partner in the outbox, all in one transaction."""
+    entries = list(run.roster.entries.filter(suspended_at__isnull=True).order_by("pk"))
+    if not entries:
+        return job_finish(run, status=RunStatus.FAILED, message="名册中没有可核查的人员")
+    try:
+        records = encodings.to_wire(encodings.encode_entries(entries))
+        fingerprint = encodings.key_fingerprint()
+    except ImproperlyConfigured as exc:
+        return job_finish(run, status=RunStatus.FAILED, message=str(exc))
+    size = settings.XIETONG_CERTIFICATION_CHUNK
+    chunks = [records[start : start + size] for start in range(0, len(records), size)]
+    with transaction.atomic():
+        for request in run.requests.all():
+            for number, chunk in enumerate(chunks, start=1):
+                exchange.send(
+                    to=request.partner,
+                    kind="certification.request",
+                    body={
+                        "run": run.uid,
+                        "chunk": number,
+                        "chunks": len(chunks),
+                        "checks": run.checks,
+                        "roster_kind": run.roster.kind,
+                        "key": fingerprint,
+                        "records": chunk,
+                    },
+                    idempotency_key=f"certification.request:{run.uid}:{number}",
+                )
+            request.chunks = len(chunks)
+            request.save(update_fields=["chunks", "updated_at"])
+        run.records, run.chunks, run.status = len(records), len(chunks), RunStatus.WAITING
+        run.save()
+    return run
+
+
+def certification_request_apply(body: dict[str, Any], sender: ExchangeNode) -> CertificationAssistance:
+    """A partner's chunk of encodings: checked and queued for comparison with our rosters."""
+    from ..tasks import run_certification_assist
+
+    chunk, checks = body["chunk"], list(dict.fromkeys(body["checks"]))
+    if body["key"] != encodings.key_fingerprint():
+        raise ValidationError("比对密钥不一致：双方的区域组比对密钥不同，请核对 XIETONG_GROUP_KEY")
+    try:
+        encodings.from_wire(body["records"])
+    except encodings.EncodingError as exc:
+        raise ValidationError(f"编码记录有误：{exc}") from exc
+    assistance, created = CertificationAssistance.objects.get_or_create(
+        requester=sender.node_id,
+        run_uid=body["run"],
+        chunk=chunk,
+        defaults={
+            "requester_name": sender.name,
+            "checks": checks,
+            "roster_kind": body["roster_kind"],
+            "records": body["records"],
+            "checked": len(body["records"]),
+        },
+    )
+    if created:
+        audit.record(
+            AuditAction.RECEIVE,
+            target=assistance,
+            detail={"from": sender.node_id, "records": assistance.checked},
+        )
+        run_certification_assist.enqueue(assistance.pk)
+    return assistance
+
+
+def _evidence(kind: str, entry: RosterEntry, reason: str) -> str:
+    when = entry.event_date.isoformat() if entry.event_date else "未登记"
+    if kind == FindingKind.FRAUD_SUSPECTED:
+        return f"死亡登记：死亡日期 {when}；{reason}"[:300]
+    return f"正在领取{BENEFIT_NAMES[entry.roster.kind]}：起始日期 {when}；{reason}"[:300]
+
+
+def certification_assist(*, assistance: CertificationAssistance) -> CertificationAssistance:
+    """Compare a requester's chunk with our current rosters and send back the findings (or the
+    reason we could not compare, so the requester's run does not wait for ever)."""
+    findings: dict[tuple[str, str], dict[str, Any]] = {}
+    error = ""
+    try:
+        left = encodings.from_wire(assistance.records)
+        for kind in assistance.checks:
+            wanted = RosterKind.DEATH if kind == FindingKind.FRAUD_SUSPECTED else assistance.roster_kind
+            ours = encodings.current_roster_encodings(wanted)
+            if ours is None:
+                continue
+            pairs = encodings.compare(left, ours)
+            matched = RosterEntry.objects.filter(pk__in=[int(p.right) for p in pairs]).select_related(
+                "roster"
+            )
+            entries = {str(entry.pk): entry for entry in matched}
+            for pair in pairs:
+                best = findings.get((pair.left, kind))
+                if best is None or pair.score > best["score"]:
+                    findings[(pair.left, kind)] = {
+                        "ref": pair.left, "kind": kind, "score": round(pair.score, 4),
+                        "evidence": _evidence(kind, entries[pair.right], pair.reason),
+                    }  # fmt: skip
+    except Exception as exc:  # any failure is reported to the requester, not swallowed
+        logger.exception("certification comparison failed")
+        error = f"对方比对失败：{exc}"[:300]
+    with transaction.atomic():
+        exchange.send(
+            to=assistance.requester,
+            kind="certification.findings",
+            body={
+                "run": assistance.run_uid,
+                "chunk": assistance.chunk,
+                "checked": 0 if error else assistance.checked,
+                "findings": list(findings.values()),
+                "error": error,
+            },
+            idempotency_key=f"certification.findings:{assistance.run_uid}:{assistance.chunk}",
+        )
+        assistance.status = AssistanceStatus.FAILED if error else AssistanceStatus.DONE
+        assistance.findings, assistance.message, assistance.records = len(findings), error, []
+        if error:
+            assistance.checked = 0
+        assistance.save()
+    return assistance
+
+
+def certification_findings_apply(body: dict[str, Any], sender: ExchangeNode) -> CertificationRequest:
+    """A partner's answer to one chunk: its findings join the run (dismissed ones stay away)."""
+    run = EligibilityCheck.objects.filter(uid=body["run"]).select_related("roster").first()
+    if run is None:
+        raise ValidationError(f"没有认证批次 {body['run']}")
+    request = run.requests.filter(partner=sender.node_id).first()
+    if request is None:
+        raise ValidationError(f"认证批次 {run.uid} 没有发给节点 {sender.node_id}")
+    chunk, checked = body["chunk"], body["checked"]
+    if chunk > max(request.chunks, 1):
+        raise ValidationError(f"chunk 应为 1 到 {max(request.chunks, 1)} 之间的整数")
+    if checked > run.records:
+        raise ValidationError(f"checked 应为 0 到 {run.records} 之间的整数")
+    if chunk in request.answered:
+        return request
+    entries = {str(entry.pk): entry for entry in run.roster.entries.all()}
+    dismissed = set(FindingDismissal.objects.filter(partner=sender.node_id).values_list("person_key", "kind"))
+    created = 0
+    for item in body["findings"]:
+        entry = entries.get(item["ref"])
+        if entry is None:
+            raise ValidationError(f"发现中的记录 {item['ref']} 不属于本批次")
+        if item["kind"] not in run.checks:
+            raise ValidationError(f"发现类别“{item['kind']}”不是本批次的核查内容")
+        score = item["score"]
+        if (entry.person_key, item["kind"]) in dismissed:
+            continue
+        _finding, made = CertificationFinding.objects.get_or_create(
+            run=run, entry=entry, partner=sender.node_id, kind=item["kind"],
+            defaults={"partner_name": sender.name, "evidence": item["evidence"][:300], "score": score},
+        )  # fmt: skip
+        created += int(made)
+    request.answered = sorted([*request.answered, chunk])
+    request.checked += checked
+    request.findings += created
+    if body.get("error"):
+        run.message = f"{sender.name}：{body['error'][:300]}"
+    if request.complete:
+        request.answered_at = timezone.now()
+    request.save()
+    if all(r.complete for r in run.requests.all()):
+        run.status, run.finished_at = RunStatus.DONE, timezone.now()
+    run.save()
+    audit.record(
+        AuditAction.RECEIVE, target=run, detail={"from": sender.node_id, "chunk": chunk, "findings": created}
+    )
+    return request
+
+
+def _decide(finding: CertificationFinding, *, to: str, note: str, acting_user: Any) -> CertificationFinding:
+    before = finding.snapshot()
+    finding.note = note.strip()[:300]
+    finding.decided_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    finding.decided_at = timezone.now()
+    move_audited(finding, to=to, acting_user=acting_user, before=before)
+    entry = finding.entry
+    if to == FindingStatus.CONFIRMED and entry.suspended_at is None:
+        entry_before = entry.snapshot()
+        entry.suspended_at = timezone.now()
+        entry.save(update_fields=["suspended_at", "updated_at"])
+        audit.record(
+            AuditAction.STATUS, target=entry, acting_user=acting_user, before=entry_before,
+            after=entry.snapshot(), detail={"finding": finding.pk, "reason": finding.get_kind_display()},
+        )  # fmt: skip
+    if to == FindingStatus.DISMISSED:
+        FindingDismissal.objects.get_or_create(
+            person_key=entry.person_key, partner=finding.partner, kind=finding.kind,
+            defaults={"organization": finding.run.organization, "finding": finding},
+        )  # fmt: skip
+    return finding
+
+
+@transaction.atomic
+def finding_confirm(
+    *, finding: CertificationFinding, note: str = "", acting_user: Any
+) -> CertificationFinding:
+    """Confirm a finding: the recipient's payment is flagged as suspended (a letter can be printed)."""
+    return _decide(finding, to=FindingStatus.CONFIRMED, note=note, acting_user=acting_user)
+
+
+@transaction.atomic
+def finding_dismiss(*, finding: CertificationFinding, note: str, acting_user: Any) -> CertificationFinding:
+    """Dismiss a finding with a reason; the same person, partner and kind will not be reported again."""
+    if not note.strip():
+        raise ValidationError({"note": "排除须说明理由（如：本人已到窗口认证）"})
+    return _decide(finding, to=FindingStatus.DISMISSED, note=note, acting_user=acting_user)
+
+
+@transaction.atomic
+def findings_decide_bulk(
+    *, findings: list[CertificationFinding], decision: str, note: str, acting_user: Any
+) -> int:
+    """Confirm or dismiss several open findings at once (all or none); returns how many."""
+    decide = {"confirm": finding_confirm, "dismiss": finding_dismiss}.get(decision)
+    if decide is None:
+        raise ValidationError("请选择确认或排除")
+    if not findings:
+        raise ValidationError("请先勾选要处理的发现")
+    for finding in findings:
+        decide(finding=finding, note=note, acting_user=acting_user)
+    return len(findings)
+
+
+def finding_letter(*, finding: CertificationFinding, acting_user: Any) -> bytes:
+    """The PDF letter telling a recipient that payment is suspended and how to be certified again."""
+    from ..printing import SuspensionLetter, suspension_letter
+
+    if finding.status != FindingStatus.CONFIRMED:
+        raise ValidationError("只有已确认的发现可以打印告知书")
+    entry = finding.entry
+    audit.record(AuditAction.EXPORT, target=finding, acting_user=acting_user, detail={"letter": True})
+    return suspension_letter(
+        SuspensionLetter(
+            office=finding.run.organization.name,
+            name=entry.name,
+            id_masked=entry.id_number_masked,
+            benefit=str(BENEFIT_NAMES[finding.run.roster.kind]),
+            partner=finding.partner_name,
+            reason=finding.get_kind_display(),
+            suspended_on=(entry.suspended_at or timezone.now()).date(),
+            letter_no=f"{finding.run.uid[:8]}-{finding.pk}",
+        )
+    )

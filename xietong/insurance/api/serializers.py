@@ -1,0 +1,111 @@
+"""Serializers of the insurance API: transfers and their steps, certification runs and findings."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ..choices import Scheme
+from ..models import CertificationFinding, CertificationRequest, EligibilityCheck, InsuranceTransfer
+
+
+class InsuranceTransferSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = InsuranceTransfer
+        fields = [
+            "id",
+            "uid",
+            "side",
+            "sending_node",
+            "receiving_node",
+            "scheme",
+            "name",
+            "id_number_masked",
+            "applied_on",
+            "status",
+            "status_display",
+            "due_on",
+            "periods",
+            "personal_account",
+            "pooled_amount",
+            "fund_transfer_amount",
+            "answered_on",
+            "refusal_reason",
+            "completed_on",
+        ]
+        read_only_fields = fields
+
+
+class TransferRequestSerializer(serializers.Serializer):
+    organization = serializers.IntegerField(help_text="经办机构（本节点组织 id）")
+    name = serializers.CharField(max_length=64)
+    id_number = serializers.CharField(max_length=40)
+    sending_node = serializers.CharField(max_length=32)
+    scheme = serializers.ChoiceField(choices=Scheme.choices, default=Scheme.PENSION)
+    applied_on = serializers.DateField()
+    sending_office = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="",
+        help_text="转出地负责答复的经办机构名称（可不填）",
+    )  # fmt: skip
+
+
+class TransferAnswerSerializer(serializers.Serializer):
+    periods = serializers.CharField(help_text="每行一段：起始年月,截止年月,月缴费基数")
+    personal_account = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class TransferRefuseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class TransferAssignSerializer(serializers.Serializer):
+    organization = serializers.IntegerField(help_text="交由办理的经办机构（本节点组织 id）")
+
+
+class CertificationRequestSerializer(serializers.ModelSerializer):
+    answered_chunks = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CertificationRequest
+        fields = [
+            "partner", "partner_name", "chunks", "answered_chunks", "checked", "findings", "answered_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_answered_chunks(self, obj: CertificationRequest) -> int:
+        return len(obj.answered)
+
+
+class EligibilityCheckSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    roster_title = serializers.CharField(source="roster.title", read_only=True)
+    requests = CertificationRequestSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = EligibilityCheck
+        fields = [
+            "id", "uid", "organization", "roster", "roster_title", "checks", "status", "status_display",
+            "records", "chunks", "message", "created_at", "finished_at", "requests",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class CertificationFindingSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="entry.name", read_only=True)
+    id_number_masked = serializers.CharField(source="entry.id_number_masked", read_only=True)
+    record_id = serializers.CharField(source="entry.record_id", read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = CertificationFinding
+        fields = [
+            "id", "run", "name", "id_number_masked", "record_id", "partner", "partner_name", "kind",
+            "kind_display", "evidence", "score", "status", "status_display", "note", "decided_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class FindingDecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")

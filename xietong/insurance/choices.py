@@ -1,0 +1,66 @@
+"""Choices of the insurance app."""
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Scheme(models.TextChoices):
+    PENSION = "pension", _("养老保险")
+    UNEMPLOYMENT = "unemployment", _("失业保险")
+    MEDICAL = "medical", _("医疗保险")
+
+
+class TransferSide(models.TextChoices):
+    RECEIVING = "receiving", _("转入地（本节点受理）")
+    SENDING = "sending", _("转出地（本节点转出）")
+
+
+class TransferStatus(models.TextChoices):
+    REQUESTED = "requested", _("已发联系函，待转出地答复")
+    ANSWERED = "answered", _("转出地已转出，待转入地接续")
+    REFUSED = "refused", _("转出地不予转移")
+    COMPLETED = "completed", _("已接续，办结")
+
+
+class RosterKind(models.TextChoices):
+    """The rosters an HRSS bureau keeps that eligibility certification compares."""
+
+    PENSION = "pension", _("养老保险待遇领取人员")
+    UNEMPLOYMENT = "unemployment", _("失业保险金领取人员")
+    DEATH = "death", _("死亡登记")
+
+
+# The benefit a recipients' roster is about, as a letter or a finding names it.
+BENEFIT_NAMES: dict[str, Any] = {
+    RosterKind.PENSION: _("基本养老保险待遇"),
+    RosterKind.UNEMPLOYMENT: _("失业保险金"),
+}
+
+
+class FindingKind(models.TextChoices):
+    """What a partner region found about a recipient (GLOSSARY: 冒领 / 重复享受); also the checks a
+    certification run asks for."""
+
+    FRAUD_SUSPECTED = "fraud_suspected", _("疑似冒领（对方地区已登记死亡）")
+    DUPLICATE = "duplicate", _("重复享受（对方地区发放同项待遇）")
+
+
+class RunStatus(models.TextChoices):
+    SENDING = "sending", _("编码发送中")
+    WAITING = "waiting", _("等待对方比对")
+    DONE = "done", _("比对完成")
+    FAILED = "failed", _("未能发起")
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", _("待核实")
+    CONFIRMED = "confirmed", _("已确认，暂停发放")
+    DISMISSED = "dismissed", _("已排除")
+
+
+class AssistanceStatus(models.TextChoices):
+    QUEUED = "queued", _("排队比对")
+    DONE = "done", _("已比对并答复")
+    FAILED = "failed", _("比对失败")

@@ -1,0 +1,366 @@
+"""Benefit eligibility certification: roster imports, a run's encodings as they leave, a partner's
+comparison with its own rosters, findings as they arrive, decisions, letters and figures."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from xietong.core.choices import ImportStatus
+from xietong.core.models import AuditEvent, Organization
+from xietong.core.testing import make_org
+from xietong.exchange import actions as exchange_actions
+from xietong.exchange.choices import MessageStatus
+from xietong.exchange.models import ExchangeMessage
+from xietong.lib import idnumber
+
+from .. import actions, encodings, selectors
+from ..choices import FindingKind, FindingStatus, RosterKind, RunStatus
+from ..models import (
+    BenefitRoster,
+    CertificationAssistance,
+    CertificationFinding,
+    EligibilityCheck,
+    RosterEntry,
+)
+from .conftest import Peer
+
+
+def ident(body: str) -> str:
+    """A valid 18-digit ID number from its first 17 digits."""
+    return body + idnumber.check_digit(body)
+
+
+WANG = ident("11010519480307002")
+ZHANG = ident("11010819520915003")
+LI = ident("11010119600101004")
+
+PENSIONERS = f"""人员编号,姓名,公民身份号码,待遇起始日期
+P001,王秀英,{WANG},2008-04-01
+P002,張建國,{ZHANG},2012-10-01
+P003,李娜,{LI},2020-02-01
+"""
+
+
+HEAD = "人员编号,姓名,公民身份号码"
+DEATH_HEAD = f"{HEAD},死亡日期"
+
+
+def upload(text: str, name: str = "roster.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
+
+
+def import_roster(
+    org: Organization, text: str, *, kind: str = RosterKind.PENSION, **kw: Any
+) -> BenefitRoster:
+    roster = actions.roster_import_start(
+        organization=org, kind=kind, title=kw.pop("title", ""), uploaded=upload(text, **kw), mapping={},
+        acting_user=None,
+    )  # fmt: skip
+    roster.refresh_from_db()
+    return roster
+
+
+@pytest.fixture
+def bureau(db: Any) -> Organization:
+    return make_org("bj-rs", kind="hrss_bureau")
+
+
+def test_a_roster_is_stored_encrypted_and_masked_with_traditional_names_simplified(
+    bureau: Organization, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.files.storage import default_storage
+
+    def stored() -> set[str]:
+        return set(default_storage.listdir("rosters")[1]) if default_storage.exists("rosters") else set()
+
+    before = stored()
+    with django_capture_on_commit_callbacks(execute=True):
+        roster = import_roster(bureau, PENSIONERS, title="北京市养老金领取人员2026年11月")
+    assert roster.status == ImportStatus.DONE, roster.message
+    assert roster.message == "导入完成：3人"
+    entries = {e.record_id: e for e in roster.entries.all()}
+    assert entries["P002"].name == "张建国"
+    assert entries["P001"].id_number_masked == "110105********" + WANG[-4:]
+    assert WANG not in entries["P001"].id_number_cipher
+    assert str(entries["P001"].birth_date) == "1948-03-07"
+    assert str(entries["P003"].event_date) == "2020-02-01"
+    assert not roster.file  # the clear-text upload is gone once the rows are stored
+    assert stored() == before
+
+
+def test_a_newer_roster_of_the_same_kind_supersedes_the_older_one(bureau: Organization) -> None:
+    old = import_roster(bureau, PENSIONERS)
+    new = import_roster(bureau, PENSIONERS)
+    old.refresh_from_db()
+    assert old.superseded and not new.superseded
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        ("姓名,年龄\n王秀英,78\n", RosterKind.PENSION, "找不到记录号列"),
+        (f"{DEATH_HEAD}\nD1,王秀英,{WANG},2025-13-45\n", RosterKind.DEATH, "第2行：日期“2025-13-45”无法识别"),
+        (f"{HEAD}\nD1,王秀英,{WANG}\n", RosterKind.DEATH, "第2行：死亡登记缺少死亡日期"),
+        (f"{HEAD}\nP1,王秀英,110105194803070\n", RosterKind.PENSION, "第2行：身份证号码无效或缺失"),
+        (f"{HEAD}\nP1,王秀英,{WANG}\nP1,李娜,{LI}\n", RosterKind.PENSION, "记录号“P1”重复"),
+    ],
+)  # fmt: skip
+def test_a_roster_in_the_wrong_format_is_refused_and_nothing_is_stored(
+    bureau: Organization, text: str, kind: str, expected: str
+) -> None:
+    roster = import_roster(bureau, text, kind=kind)
+    assert roster.status == ImportStatus.FAILED
+    assert expected in roster.message
+    assert not RosterEntry.objects.exists()
+
+
+def start_run(bureau: Organization, peer: Peer, **kw: Any) -> EligibilityCheck:
+    roster = import_roster(bureau, PENSIONERS)
+    run = actions.certification_run_start(
+        roster=roster, partners=["tj"], acting_user=None,
+        checks=kw.pop("checks", [FindingKind.FRAUD_SUSPECTED, FindingKind.DUPLICATE]),
+    )  # fmt: skip
+    run.refresh_from_db()
+    return run
+
+
+def test_a_run_sends_encodings_in_chunks_and_never_a_name_or_id_number(
+    bureau: Organization, peer: Peer, settings: Any
+) -> None:
+    settings.XIETONG_CERTIFICATION_CHUNK = 2
+    run = start_run(bureau, peer)
+    assert (run.status, run.records, run.chunks) == (RunStatus.WAITING, 3, 2)
+    sent = list(ExchangeMessage.objects.filter(kind="certification.request").order_by("seq"))
+    assert [(m.receiver, m.body["chunk"], len(m.body["records"])) for m in sent] == [
+        ("tj", 1, 2),
+        ("tj", 2, 1),
+    ]
+    wire = json.dumps([m.body for m in sent], ensure_ascii=False)
+    for secret in (WANG, ZHANG, LI, WANG[:14], "王秀英", "张建国", "張建國", "1948-03-07"):
+        assert secret not in wire
+    assert sent[0].body["key"] == encodings.key_fingerprint()
+
+
+def test_a_death_roster_cannot_be_certified_and_partners_must_be_known(
+    bureau: Organization, peer: Peer
+) -> None:
+    deaths = import_roster(
+        bureau, f"人员编号,姓名,公民身份号码,死亡日期\nD1,王秀英,{WANG},2025-03-02\n", kind=RosterKind.DEATH
+    )
+    with pytest.raises(ValidationError, match="死亡登记名册不作资格认证"):
+        actions.certification_run_start(
+            roster=deaths, partners=["tj"], checks=["duplicate"], acting_user=None
+        )
+    pensions = import_roster(bureau, PENSIONERS)
+    with pytest.raises(ValidationError, match="sh不在名册中"):
+        actions.certification_run_start(
+            roster=pensions, partners=["sh"], checks=["duplicate"], acting_user=None
+        )
+
+
+def findings_from_tj(peer: Peer, run: EligibilityCheck, chunk: int, items: list[dict[str, Any]]) -> Any:
+    raw = peer.deliver_bytes(
+        peer.message(
+            "certification.findings",
+            {
+                "run": run.uid,
+                "chunk": chunk,
+                "checked": 2 if chunk == 1 else 1,
+                "findings": items,
+                "error": "",
+            },
+        )
+    )
+    return exchange_actions.receive(raw)
+
+
+def entry_of(run: EligibilityCheck, record_id: str) -> RosterEntry:
+    return run.roster.entries.get(record_id=record_id)
+
+
+def test_findings_arrive_and_the_run_completes_when_every_chunk_is_answered(
+    bureau: Organization, peer: Peer, settings: Any
+) -> None:
+    settings.XIETONG_CERTIFICATION_CHUNK = 2
+    run = start_run(bureau, peer)
+    wang = entry_of(run, "P001")
+    answer = findings_from_tj(
+        peer, run, 1,
+        [{"ref": str(wang.pk), "kind": "fraud_suspected", "score": 1.0, "evidence": "死亡日期 2025-03-02"}],
+    )  # fmt: skip
+    assert answer.status == 200
+    run.refresh_from_db()
+    assert run.status == RunStatus.WAITING
+    findings_from_tj(peer, run, 2, [])
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE
+    finding = CertificationFinding.objects.get()
+    assert (finding.entry, finding.kind, finding.partner_name, finding.status) == (
+        wang, FindingKind.FRAUD_SUSPECTED, "天津节点", FindingStatus.OPEN,
+    )  # fmt: skip
+    request = run.requests.get()
+    assert (request.checked, request.findings) == (3, 1)
+
+
+def test_findings_for_an_unknown_run_or_record_are_rejected_and_change_nothing(
+    bureau: Organization, peer: Peer
+) -> None:
+    run = start_run(bureau, peer)
+    findings_from_tj(peer, run, 1, [{"ref": "999999", "kind": "duplicate", "score": 0.9, "evidence": "x"}])
+    message = ExchangeMessage.objects.get(kind="certification.findings")
+    assert message.status == MessageStatus.REJECTED
+    assert "不属于本批次" in message.reason
+    assert not CertificationFinding.objects.exists()
+    raw = peer.deliver_bytes(
+        peer.message("certification.findings", {"run": "f" * 32, "chunk": 1, "checked": 0, "findings": []})
+    )
+    exchange_actions.receive(raw)
+    latest = ExchangeMessage.objects.filter(kind="certification.findings").latest("seq")
+    assert "没有认证批次" in latest.reason
+
+
+def test_a_confirmed_finding_suspends_payment_and_prints_a_letter(bureau: Organization, peer: Peer) -> None:
+    run = start_run(bureau, peer)
+    wang = entry_of(run, "P001")
+    findings_from_tj(
+        peer, run, 1, [{"ref": str(wang.pk), "kind": "fraud_suspected", "score": 1.0, "evidence": "死亡"}]
+    )
+    finding = CertificationFinding.objects.get()
+    with pytest.raises(ValidationError, match="只有已确认的发现"):
+        actions.finding_letter(finding=finding, acting_user=None)
+    actions.finding_confirm(finding=finding, note="电话核实家属，确已去世", acting_user=None)
+    wang.refresh_from_db()
+    assert wang.suspended_at is not None
+    letter = actions.finding_letter(finding=finding, acting_user=None)
+    assert letter.startswith(b"%PDF")
+    events = AuditEvent.objects.filter(target_type="insurance.certificationfinding").values_list(
+        "action", flat=True
+    )
+    assert set(events) >= {"status", "export"}
+    with pytest.raises(ValidationError, match="不能从"):
+        actions.finding_dismiss(finding=finding, note="改判", acting_user=None)
+
+
+def test_a_dismissed_finding_does_not_come_back_in_a_later_run(bureau: Organization, peer: Peer) -> None:
+    first = start_run(bureau, peer, checks=["duplicate"])
+    item = {"kind": "duplicate", "score": 0.97, "evidence": "正在领取养老保险待遇"}
+    findings_from_tj(peer, first, 1, [{**item, "ref": str(entry_of(first, "P002").pk)}])
+    with pytest.raises(ValidationError):
+        actions.finding_dismiss(finding=CertificationFinding.objects.get(), note=" ", acting_user=None)
+    actions.finding_dismiss(
+        finding=CertificationFinding.objects.get(), note="同名不同人，已核对", acting_user=None
+    )
+    second = start_run(bureau, peer, checks=["duplicate"])  # a new roster: the same person, another row
+    findings_from_tj(peer, second, 1, [{**item, "ref": str(entry_of(second, "P002").pk)}])
+    assert second.findings.count() == 0
+    second.refresh_from_db()
+    assert second.status == RunStatus.DONE
+
+
+def test_bulk_decisions_are_all_or_nothing(bureau: Organization, peer: Peer) -> None:
+    run = start_run(bureau, peer, checks=["duplicate"])
+    items = [
+        {"ref": str(entry_of(run, r).pk), "kind": "duplicate", "score": 0.99, "evidence": "同项待遇"}
+        for r in ("P001", "P003")
+    ]
+    findings_from_tj(peer, run, 1, items)
+    both = list(CertificationFinding.objects.all())
+    actions.finding_confirm(finding=both[0], acting_user=None)
+    with pytest.raises(ValidationError):
+        actions.findings_decide_bulk(findings=both, decision="dismiss", note="已核实", acting_user=None)
+    assert CertificationFinding.objects.filter(status=FindingStatus.DISMISSED).count() == 0
+    assert (
+        actions.findings_decide_bulk(findings=both[1:], decision="dismiss", note="已核实", acting_user=None)
+        == 1
+    )
+
+
+# This node as the partner: a request from Tianjin compared with our death and pension rosters.
+
+DEATHS = f"""人员编号,姓名,公民身份号码,死亡日期
+D001,王秀英,{WANG},2025-03-02
+D002,陈桂兰,{ident("11010219400505006")},2024-11-30
+"""
+
+
+def request_from_tj(peer: Peer, records: list[dict[str, Any]], *, key: str | None = None) -> Any:
+    body = {
+        "run": "a" * 32, "chunk": 1, "chunks": 1, "checks": ["fraud_suspected", "duplicate"],
+        "roster_kind": "pension", "key": key or encodings.key_fingerprint(), "records": records,
+    }  # fmt: skip
+    return exchange_actions.receive(peer.deliver_bytes(peer.message("certification.request", body)))
+
+
+def test_as_partner_we_compare_and_answer_with_findings_and_count_the_help(peer: Peer) -> None:
+    ours = make_org("bj-rs", kind="hrss_bureau")
+    import_roster(ours, DEATHS, kind=RosterKind.DEATH)
+    import_roster(ours, f"人员编号,姓名,公民身份号码,待遇起始日期\nB9,李娜,{LI},2019-05-01\n")
+    # Tianjin's pensioners, encoded with the group key (made here from a roster of another office).
+    theirs = import_roster(make_org("tj-rs", kind="hrss_bureau"), PENSIONERS)
+    records = encodings.to_wire(encodings.encode_entries(theirs.entries.order_by("pk")))
+    refs = {e.record_id: str(e.pk) for e in theirs.entries.all()}
+    theirs.delete()  # only the encodings travel
+    request_from_tj(peer, records)
+    assistance = CertificationAssistance.objects.get()
+    assert (assistance.checked, assistance.findings, assistance.records) == (3, 2, [])
+    answer = ExchangeMessage.objects.get(kind="certification.findings", receiver="tj")
+    found = {(f["ref"], f["kind"]): f for f in answer.body["findings"]}
+    # 王秀英 died here in 2025; 李娜 draws a pension here as well; 张建国 is unknown here.
+    assert set(found) == {(refs["P001"], "fraud_suspected"), (refs["P003"], "duplicate")}
+    assert found[(refs["P001"], "fraud_suspected")]["evidence"].startswith("死亡登记：死亡日期 2025-03-02")
+    assert "王秀英" not in json.dumps(answer.body, ensure_ascii=False)
+
+
+def test_a_request_made_with_another_key_is_rejected_with_the_reason(peer: Peer) -> None:
+    request_from_tj(peer, [{"ref": "1", "id_hmac": "0" * 32}], key="0123456789abcdef")
+    message = ExchangeMessage.objects.get(kind="certification.request")
+    assert message.status == MessageStatus.REJECTED
+    assert "比对密钥不一致" in message.reason
+    assert not CertificationAssistance.objects.exists()
+
+
+def test_malformed_encodings_are_rejected_naming_the_record(peer: Peer) -> None:
+    request_from_tj(peer, [{"ref": "1", "id_hmac": "0" * 32}, {"ref": "2", "id_bloom": "not base64!"}])
+    message = ExchangeMessage.objects.get(kind="certification.request")
+    assert "第2条记录的 id_bloom 不是 base64" in message.reason
+
+
+def test_figures_count_people_checked_findings_confirmed_and_help_given(
+    bureau: Organization, peer: Peer
+) -> None:
+    run = start_run(bureau, peer)
+    wang = entry_of(run, "P001")
+    findings_from_tj(
+        peer, run, 1, [{"ref": str(wang.pk), "kind": "fraud_suspected", "score": 1.0, "evidence": "死亡"}]
+    )
+    actions.finding_confirm(finding=CertificationFinding.objects.get(), acting_user=None)
+    from xietong.core.models import User
+
+    admin = User.objects.create_superuser("root", password="x-test-password-1")
+    rows = {(f.region, f.year): f for f in selectors.certification_figures(user=admin)}
+    year = run.created_at.year
+    mine = rows[("北京节点", year)]
+    assert (mine.checked, mine.findings, mine.confirmed) == (3, 1, 1)
+    assert rows[("天津节点", year)].assisted == 2
+
+
+def test_a_node_without_the_group_key_says_so_and_sends_nothing(
+    bureau: Organization, peer: Peer, settings: Any, tmp_path: Any
+) -> None:
+    from xietong.core import pii
+
+    settings.XIETONG_GROUP_KEY = ""
+    settings.XIETONG_GROUP_KEY_FILE = tmp_path / "group-match.key"
+    settings.XIETONG_HUB_NODE_ID = "sh"  # not the hub: it must be given the hub's key
+    pii.reset_caches()
+    try:
+        run = start_run(bureau, peer)
+    finally:
+        pii.reset_caches()
+    assert run.status == RunStatus.FAILED and "未配置区域组比对密钥" in run.message
+    assert not ExchangeMessage.objects.filter(kind="certification.request").exists()

@@ -1,0 +1,193 @@
+"""Pages of eligibility certification: scoping of rosters, runs and findings; uploading a roster,
+opening a run, deciding findings one by one and in bulk, the letter, the figures."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.urls import reverse
+
+from xietong.core.models import Organization
+from xietong.core.roles import CERTIFICATION_PERMISSIONS
+from xietong.core.testing import ScopedObjectViewTests, client_for, make_org, make_user
+from xietong.exchange.models import ExchangeMessage
+
+from ..choices import FindingStatus
+from ..models import BenefitRoster, CertificationFinding, EligibilityCheck, RosterEntry
+from .conftest import Peer
+from .test_certification import PENSIONERS, WANG, entry_of, findings_from_tj, import_roster, upload
+
+OFFICER = list(CERTIFICATION_PERMISSIONS)
+
+
+class TestRosterPages(ScopedObjectViewTests):
+    model = BenefitRoster
+    list_url_name = "insurance:roster_list"
+    detail_url_name = "insurance:roster_detail"
+
+    def make_object(self, organization: Organization) -> Any:
+        return import_roster(organization, PENSIONERS)
+
+
+class TestRunPages(ScopedObjectViewTests):
+    model = EligibilityCheck
+    list_url_name = "insurance:run_list"
+    detail_url_name = "insurance:run_detail"
+    fixtures: ClassVar[list[str]] = []
+
+    def make_object(self, organization: Organization) -> Any:
+        roster = import_roster(organization, PENSIONERS)
+        return EligibilityCheck.objects.create(
+            uid="b" * 32, organization=organization, roster=roster, checks=["duplicate"]
+        )
+
+
+def test_an_officer_uploads_a_roster_with_its_own_headers_and_sees_it_masked(db: Any) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
+    text = PENSIONERS.replace("公民身份号码", "证件号").replace("待遇起始日期", "首次发放年月日")
+    response = officer.post(
+        reverse("insurance:roster_create"),
+        {
+            "organization": bureau.pk, "kind": "pension", "title": "养老金领取人员", "file": upload(text),
+            "column_id_number": "证件号", "column_event_date": "首次发放年月日",
+        },
+    )  # fmt: skip
+    roster = BenefitRoster.objects.get()
+    assert response["Location"] == reverse("insurance:roster_detail", args=[roster.pk])
+    page = officer.get(response["Location"]).content.decode()
+    assert "导入完成：3人" in page and "110105********" + WANG[-4:] in page and WANG not in page
+    assert str(RosterEntry.objects.get(record_id="P001").event_date) == "2008-04-01"
+
+
+def test_a_wrong_file_type_is_explained_on_the_form(db: Any) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
+    page = officer.post(
+        reverse("insurance:roster_create"),
+        {"organization": bureau.pk, "kind": "pension", "file": upload("x", name="a.pdf")},
+    )
+    assert "请上传 .xlsx、.csv 或 .parquet 文件" in page.content.decode()
+    assert not BenefitRoster.objects.exists()
+
+
+def test_an_officer_opens_a_run_reviews_findings_in_bulk_and_prints_a_letter(peer: Peer) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
+    roster = import_roster(bureau, PENSIONERS)
+    response = officer.post(
+        reverse("insurance:run_create"),
+        {
+            "organization": bureau.pk,
+            "roster": roster.pk,
+            "partners": ["tj"],
+            "checks": ["fraud_suspected", "duplicate"],
+        },
+    )
+    run = EligibilityCheck.objects.get()
+    assert response["Location"] == reverse("insurance:run_detail", args=[run.pk])
+    assert ExchangeMessage.objects.filter(kind="certification.request", receiver="tj").count() == 1
+    items = [
+        {
+            "ref": str(entry_of(run, "P001").pk),
+            "kind": "fraud_suspected",
+            "score": 1.0,
+            "evidence": "死亡日期 2025-03-02",
+        },
+        {
+            "ref": str(entry_of(run, "P003").pk),
+            "kind": "duplicate",
+            "score": 0.93,
+            "evidence": "正在领取养老金",
+        },
+    ]
+    findings_from_tj(peer, run, 1, items)
+    page = officer.get(response["Location"]).content.decode()
+    assert "比对完成" in page and "王秀英" in page and "李娜" in page
+    wang, li = (CertificationFinding.objects.get(entry__record_id=r) for r in ("P001", "P003"))
+    officer.post(
+        reverse("insurance:findings_bulk", args=[run.pk]),
+        {"finding": [wang.pk], "decision": "confirm", "note": "家属证实"},
+    )
+    officer.post(reverse("insurance:finding_decide", args=[li.pk]), {"decision": "dismiss", "note": ""})
+    li.refresh_from_db()
+    assert li.status == FindingStatus.OPEN  # a dismissal needs a reason
+    officer.post(
+        reverse("insurance:finding_decide", args=[li.pk]), {"decision": "dismiss", "note": "同名不同人"}
+    )
+    wang.refresh_from_db()
+    li.refresh_from_db()
+    assert (wang.status, li.status) == (FindingStatus.CONFIRMED, FindingStatus.DISMISSED)
+    letter = officer.get(reverse("insurance:finding_letter", args=[wang.pk]))
+    assert letter["Content-Type"] == "application/pdf" and letter.content.startswith(b"%PDF")
+    assert officer.get(reverse("insurance:finding_letter", args=[li.pk])).status_code == 404
+    export = officer.get(response["Location"], {"export": "xlsx"})
+    assert export["Content-Type"].startswith("application/vnd.openxmlformats")
+    figures = officer.get(reverse("insurance:certification_figures")).content.decode()
+    assert 'data-chart="assisted-chart"' in figures and "天津节点" in figures
+
+
+def test_findings_of_another_office_are_not_found(peer: Peer) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    roster = import_roster(bureau, PENSIONERS)
+    run = EligibilityCheck.objects.create(
+        uid="c" * 32, organization=bureau, roster=roster, checks=["duplicate"], records=3
+    )
+    run.requests.create(partner="tj", partner_name="天津节点", chunks=1)
+    findings_from_tj(
+        peer,
+        run,
+        1,
+        [{"ref": str(entry_of(run, "P001").pk), "kind": "duplicate", "score": 1, "evidence": "x"}],
+    )
+    finding = CertificationFinding.objects.get()
+    stranger = client_for(
+        make_user("stranger", perms=OFFICER, organization=make_org("tj-rs", kind="hrss_bureau"))
+    )
+    api = f"/api/exchange/certification/findings/{finding.pk}/"
+    assert stranger.get(api).status_code == 404
+    assert stranger.post(api + "confirm/", {}, content_type="application/json").status_code == 404
+    assert stranger.get(reverse("insurance:finding_detail", args=[finding.pk])).status_code == 404
+    stranger.post(reverse("insurance:finding_decide", args=[finding.pk]), {"decision": "confirm"})
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN
+
+
+def test_the_api_lists_findings_and_takes_decisions_with_reasons_in_chinese(peer: Peer) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
+    roster = import_roster(bureau, PENSIONERS)
+    run = EligibilityCheck.objects.create(
+        uid="d" * 32, organization=bureau, roster=roster, checks=["duplicate"], records=3
+    )
+    run.requests.create(partner="tj", partner_name="天津节点", chunks=1)
+    item = {"ref": str(entry_of(run, "P003").pk), "kind": "duplicate", "score": 0.95, "evidence": "同项待遇"}
+    findings_from_tj(peer, run, 1, [item])
+    api = "/api/exchange/certification/findings/"
+    listed = officer.get(api, {"run": str(run.pk), "status": "open"}).json()
+    assert [(f["name"], f["partner_name"], f["kind"]) for f in listed["results"]] == [
+        ("李娜", "天津节点", "duplicate")
+    ]
+    url = f"/api/exchange/certification/findings/{listed['results'][0]['id']}/dismiss/"
+    refused = officer.post(url, {"note": ""}, content_type="application/json")
+    assert refused.status_code == 400 and "排除须说明理由" in refused.content.decode()
+    done = officer.post(url, {"note": "已到窗口认证"}, content_type="application/json").json()
+    assert done["status"] == "dismissed"
+    runs = officer.get("/api/exchange/certification/runs/").json()["results"]
+    assert runs[0]["requests"][0]["answered_chunks"] == 1 and runs[0]["status"] == "done"
+
+
+def test_a_partner_that_refuses_the_request_is_named_with_its_reason_on_the_run_page(peer: Peer) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
+    roster = import_roster(bureau, PENSIONERS)
+    officer.post(
+        reverse("insurance:run_create"), {"roster": roster.pk, "partners": ["tj"], "checks": ["duplicate"]}
+    )
+    run = EligibilityCheck.objects.get()
+    # What the sender records when tj's signed acknowledgement says it did not apply the message.
+    ExchangeMessage.objects.filter(kind="certification.request").update(
+        status="refused", reason="比对密钥不一致：双方的区域组比对密钥不同，请核对 XIETONG_GROUP_KEY"
+    )
+    page = officer.get(reverse("insurance:run_detail", args=[run.pk])).content.decode()
+    assert "节点 tj 未受理第 1 号消息：比对密钥不一致" in page

@@ -1,0 +1,484 @@
+"""Pages of the insurance app: insurance transfers, benefit rosters and eligibility certification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from xietong.core.choices import OrganizationKind
+from xietong.core.generic import (
+    ActionFormView,
+    ScopedDetailView,
+    ScopedListView,
+    export_response,
+    perform_action,
+    public,
+)
+from xietong.core.selectors import organizations_for
+from xietong.exchange import selectors as exchange_selectors
+
+from . import actions, selectors
+from .choices import FindingKind, FindingStatus, RosterKind, RunStatus, TransferStatus
+from .forms import (
+    EligibilityCheckForm,
+    FindingDecisionForm,
+    RosterImportForm,
+    TransferAnswerForm,
+    TransferAssignForm,
+    TransferRefuseForm,
+    TransferRequestForm,
+)
+from .periods import parse_periods
+
+
+class TransferListView(ScopedListView):
+    """Transfers this node takes part in, with overdue ones marked; Excel export."""
+
+    permission = "insurance.view_insurancetransfer"
+    template_name = "insurance/transfer_list.html"
+    export_columns = (
+        ("姓名", "name"),
+        ("身份证号码", "id_number_masked"),
+        ("险种", "get_scheme_display"),
+        ("本节点角色", "get_side_display"),
+        ("转出地", "sending_node"),
+        ("转入地", "receiving_node"),
+        ("申请日期", "applied_on"),
+        ("状态", "get_status_display"),
+        ("本步办理时限", "due_on"),
+        ("转移基金总额（元）", "fund_transfer_amount"),
+        ("不予转移的原因", "refusal_reason"),
+    )
+    export_filename = "insurance-transfers.xlsx"
+
+    def get_queryset(self) -> Any:
+        return selectors.transfers(
+            user=self.request.user, q=self.q, status=self.request.GET.get("status", "")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        for transfer in context["object_list"]:
+            transfer.overdue = selectors.transfer_is_overdue(transfer)
+        context["status_choices"] = [*TransferStatus.choices, ("overdue", _("逾期未办"))]
+        return context
+
+
+class TransferCreateView(ActionFormView):
+    """Accept a worker's transfer application (this node is the receiving region)."""
+
+    permission = "insurance.add_insurancetransfer"
+    template_name = "core/form.html"
+    extra_context = {"title": "受理社会保险关系转移"}
+
+    def get_form(self, form_class: Any = None) -> TransferRequestForm:
+        return TransferRequestForm(
+            self.request.POST or None,
+            organizations=organizations_for(user=self.request.user, perm="insurance.add_insurancetransfer"),
+            peers=exchange_selectors.trusted_peers(),
+        )
+
+    def perform(self, form: Any) -> HttpResponse:
+        transfer = actions.transfer_request(acting_user=self.request.user, **form.cleaned_data)
+        return redirect("insurance:transfer_detail", pk=transfer.pk)
+
+
+class TransferDetailView(ScopedDetailView):
+    """One transfer: its steps, the record and amounts, and the form for this node's next step."""
+
+    permission = "insurance.view_insurancetransfer"
+    template_name = "insurance/transfer_detail.html"
+
+    def get_object(self, queryset: Any = None) -> Any:
+        return selectors.access_transfer(user=self.request.user, pk=self.kwargs["pk"], action="view")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        transfer = self.object
+        ours = selectors.transfer_waits_on_this_node(transfer)
+        may = selectors.transfers(user=self.request.user, action="change").filter(pk=transfer.pk).exists()
+        offices = _assignable_offices(self.request, transfer) if may else None
+        context.update(
+            assign_form=TransferAssignForm(organizations=offices) if offices else None,
+            overdue=selectors.transfer_is_overdue(transfer),
+            answer_form=TransferAnswerForm() if ours and may and transfer.side == "sending" else None,
+            refuse_form=TransferRefuseForm() if ours and may and transfer.side == "sending" else None,
+            can_complete=ours and may and transfer.side == "receiving",
+            status_url=self.request.build_absolute_uri(
+                reverse("insurance:transfer_status", args=[transfer.status_token])
+            ),
+        )
+        return context
+
+
+def _assignable_offices(request: HttpRequest, transfer: Any) -> Any:
+    """HRSS offices below the transfer's office where the user may act (empty when there are none)."""
+    if transfer.status not in selectors.WAITING or transfer.organization is None:
+        return None
+    offices = (
+        organizations_for(user=request.user, perm="insurance.change_insurancetransfer")
+        .filter(kind=OrganizationKind.HRSS_BUREAU, path__startswith=transfer.organization.path)
+        .exclude(pk=transfer.organization_id)
+    )
+    return offices if offices.exists() else None
+
+
+@require_POST
+@login_required
+def transfer_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hand a transfer to a district office (the owning office's officers do this)."""
+    transfer = selectors.access_transfer(user=request.user, pk=pk, action="change")
+    offices = organizations_for(user=request.user, perm="insurance.change_insurancetransfer")
+    form = TransferAssignForm(request.POST, organizations=offices)
+    if form.is_valid():
+        office = form.cleaned_data["organization"]
+        perform_action(
+            request,
+            lambda: actions.transfer_assign(transfer=transfer, organization=office, acting_user=request.user),
+            lambda _r: _("已交由 %(office)s 办理") % {"office": office.name},
+        )
+    else:
+        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("insurance:transfer_detail", pk=transfer.pk)
+
+
+@require_POST
+@login_required
+def transfer_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """This node's step of a transfer: answer or refuse (sending region), complete (receiving one)."""
+    transfer = selectors.access_transfer(user=request.user, pk=pk, action="change")
+    done = _("已办理，已通知对方节点")
+    if step == "answer":
+        form = TransferAnswerForm(request.POST)
+        if form.is_valid():
+            perform_action(
+                request,
+                lambda: actions.transfer_answer(
+                    transfer=transfer,
+                    periods=parse_periods(form.cleaned_data["periods"]),
+                    personal_account=form.cleaned_data["personal_account"],
+                    acting_user=request.user,
+                ),
+                lambda _result: done,
+            )
+        else:
+            messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+    elif step == "refuse":
+        reason = request.POST.get("reason", "")
+        perform_action(
+            request,
+            lambda: actions.transfer_refuse(transfer=transfer, reason=reason, acting_user=request.user),
+            lambda _r: done,
+        )
+    elif step == "complete":
+        perform_action(
+            request,
+            lambda: actions.transfer_complete(transfer=transfer, acting_user=request.user),
+            lambda _r: done,
+        )
+    else:
+        raise Http404
+    return redirect("insurance:transfer_detail", pk=transfer.pk)
+
+
+@public
+def transfer_status(request: HttpRequest, token: str) -> HttpResponse:
+    """The worker's view of their transfer (the link on the receipt): steps and dates, no account."""
+    transfer = selectors.transfer_for_worker(token)
+    if transfer is None:
+        raise Http404
+    return render(
+        request,
+        "insurance/transfer_status.html",
+        {"transfer": transfer, "overdue": selectors.transfer_is_overdue(transfer)},
+    )
+
+
+# Benefit eligibility certification ---------------------------------------------------------------------
+
+
+class RosterListView(ScopedListView):
+    """The rosters of the user's offices: kind, rows, import status."""
+
+    permission = "insurance.view_benefitroster"
+    template_name = "insurance/roster_list.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.rosters(user=self.request.user, q=self.q, kind=self.request.GET.get("status", ""))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["kind_choices"] = RosterKind.choices
+        return context
+
+
+class RosterImportView(ActionFormView):
+    """Upload a roster; it is imported in the background and its page shows progress."""
+
+    permission = "insurance.add_benefitroster"
+    template_name = "insurance/roster_form.html"
+
+    def get_form(self, form_class: Any = None) -> RosterImportForm:
+        return RosterImportForm(
+            self.request.POST or None,
+            self.request.FILES or None,
+            organizations=organizations_for(user=self.request.user, perm="insurance.add_benefitroster"),
+        )
+
+    def perform(self, form: Any) -> HttpResponse:
+        roster = actions.roster_import_start(
+            organization=form.cleaned_data["organization"],
+            kind=form.cleaned_data["kind"],
+            title=form.cleaned_data["title"],
+            uploaded=form.cleaned_data["file"],
+            mapping=form.mapping(),
+            acting_user=self.request.user,
+        )
+        return redirect("insurance:roster_detail", pk=roster.pk)
+
+
+def _page(request: HttpRequest, queryset: Any, size: int = 25) -> dict[str, Any]:
+    """Pagination context for a list inside a detail page (what ``_partials/pagination.html`` reads)."""
+    page = Paginator(queryset, size).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return {
+        "page_obj": page,
+        "paginator": page.paginator,
+        "is_paginated": page.has_other_pages(),
+        "querystring": params.urlencode(),
+        "q": request.GET.get("q", "").strip(),
+    }
+
+
+class RosterDetailView(ScopedDetailView):
+    """A roster's import progress (htmx polls while it runs) and its people, masked and searchable."""
+
+    permission = "insurance.view_benefitroster"
+    template_name = "insurance/roster_detail.html"
+    partial_template_name = "insurance/_partials/roster_progress.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.rosters(user=self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        q = self.request.GET.get("q", "")
+        entries = selectors.roster_entries(user=self.request.user, roster=self.object, q=q)
+        context.update(_page(self.request, entries))
+        return context
+
+
+class RunListView(ScopedListView):
+    """Certification runs of the user's offices, with their findings still to review."""
+
+    permission = "insurance.view_eligibilitycheck"
+    template_name = "insurance/run_list.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.certification_runs(
+            user=self.request.user, q=self.q, status=self.request.GET.get("status", "")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["status_choices"] = RunStatus.choices
+        return context
+
+
+class RunCreateView(ActionFormView):
+    """Open a certification run."""
+
+    permission = "insurance.add_eligibilitycheck"
+    template_name = "core/form.html"
+    extra_context = {"title": _lazy("发起待遇领取资格认证")}
+
+    def get_form(self, form_class: Any = None) -> EligibilityCheckForm:
+        return EligibilityCheckForm(
+            self.request.POST or None,
+            rosters=selectors.runnable_rosters(user=self.request.user),
+            peers=exchange_selectors.trusted_peers(),
+        )
+
+    def perform(self, form: Any) -> HttpResponse:
+        run = actions.certification_run_start(acting_user=self.request.user, **form.cleaned_data)
+        return redirect("insurance:run_detail", pk=run.pk)
+
+
+FINDING_EXPORT = (
+    ("姓名", "entry.name"),
+    ("身份证号码", "entry.id_number_masked"),
+    ("人员编号", "entry.record_id"),
+    ("对方地区", "partner_name"),
+    ("类别", "get_kind_display"),
+    ("依据", "evidence"),
+    ("匹配概率", "score"),
+    ("处理", "get_status_display"),
+    ("核实说明", "note"),
+)
+
+
+class RunDetailView(ScopedDetailView):
+    """A run: each partner's progress (htmx polls until done) and the findings to review, one by one
+    or ticked in bulk; Excel export of the findings."""
+
+    permission = "insurance.view_eligibilitycheck"
+    template_name = "insurance/run_detail.html"
+    partial_template_name = "insurance/_partials/run_progress.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.certification_runs(user=self.request.user)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.GET.get("export") == "xlsx":
+            run: Any = self.get_object()
+            return export_response(
+                request, self._findings(run), FINDING_EXPORT, filename="certification-findings.xlsx",
+                detail={"run": run.uid},
+            )  # fmt: skip
+        return super().get(request, *args, **kwargs)
+
+    def _findings(self, run: Any) -> Any:
+        get = self.request.GET
+        return selectors.findings(
+            user=self.request.user,
+            run=run,
+            q=get.get("q", ""),
+            status=get.get("status", ""),
+            kind=get.get("kind", ""),
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        run = self.object
+        context.update(_page(self.request, self._findings(run)))
+        may_decide = self.request.user.has_perm("insurance.change_certificationfinding")
+        context.update(
+            requests=run.requests.all(),
+            problems=selectors.run_partner_problems(run),
+            status_choices=FindingStatus.choices,
+            kind_choices=FindingKind.choices,
+            decision_form=FindingDecisionForm() if may_decide else None,
+        )
+        return context
+
+
+def _finding_for_change(request: HttpRequest, pk: int) -> Any:
+    if not request.user.has_perm("insurance.change_certificationfinding"):
+        raise PermissionDenied
+    return get_object_or_404(selectors.findings(user=request.user, action="change"), pk=pk)
+
+
+@require_POST
+@login_required
+def findings_bulk(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm or dismiss the ticked findings of a run (all or none)."""
+    if not request.user.has_perm("insurance.change_certificationfinding"):
+        raise PermissionDenied
+    run = get_object_or_404(selectors.certification_runs(user=request.user), pk=pk)
+    chosen = [int(value) for value in request.POST.getlist("finding") if value.isdigit()]
+    picked = list(selectors.findings(user=request.user, run=run, action="change").filter(pk__in=chosen))
+    form = FindingDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择确认或排除"))
+    else:
+        perform_action(
+            request,
+            lambda: actions.findings_decide_bulk(
+                findings=picked,
+                decision=form.cleaned_data["decision"],
+                note=form.cleaned_data["note"],
+                acting_user=request.user,
+            ),
+            lambda count: _("已处理 %(count)d 条发现") % {"count": count},
+        )
+    return redirect(f"{reverse('insurance:run_detail', args=[run.pk])}?{request.POST.get('back', '')}")
+
+
+class FindingDetailView(ScopedDetailView):
+    """One finding: who, what the partner found and why, the decision and the letter."""
+
+    permission = "insurance.view_certificationfinding"
+    template_name = "insurance/finding_detail.html"
+
+    def get_queryset(self) -> Any:
+        return selectors.findings(user=self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        may = selectors.findings(user=self.request.user, action="change").filter(pk=self.object.pk).exists()
+        open_ = self.object.status == FindingStatus.OPEN
+        context["decision_form"] = FindingDecisionForm() if may and open_ else None
+        return context
+
+
+@require_POST
+@login_required
+def finding_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm or dismiss one finding."""
+    finding = _finding_for_change(request, pk)
+    form = FindingDecisionForm(request.POST)
+    if form.is_valid():
+        confirm = form.cleaned_data["decision"] == "confirm"
+        decide = actions.finding_confirm if confirm else actions.finding_dismiss
+        perform_action(
+            request,
+            lambda: decide(finding=finding, note=form.cleaned_data["note"], acting_user=request.user),
+            lambda result: _("已处理：%(status)s") % {"status": result.get_status_display()},
+        )
+    else:
+        messages.error(request, _("请选择确认或排除"))
+    return redirect("insurance:finding_detail", pk=finding.pk)
+
+
+@login_required
+def finding_letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """The PDF letter for a confirmed finding (printing it is audited)."""
+    if not request.user.has_perm("insurance.view_certificationfinding"):
+        raise PermissionDenied
+    finding = get_object_or_404(selectors.findings(user=request.user), pk=pk)
+    try:
+        pdf = actions.finding_letter(finding=finding, acting_user=request.user)
+    except ValidationError as exc:
+        raise Http404("；".join(exc.messages)) from exc
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="letter-{finding.pk}.pdf"'
+    return response
+
+
+@login_required
+def certification_figures(request: HttpRequest) -> HttpResponse:
+    """People checked, findings, confirmed and help given, per region and year (ECharts)."""
+    if not request.user.has_perm("insurance.view_eligibilitycheck"):
+        raise PermissionDenied
+    rows = selectors.certification_figures(user=request.user)
+    years = sorted({row.year for row in rows})
+    regions = sorted({row.region for row in rows})
+    by_key = {(row.region, row.year): row for row in rows}
+    assisted_chart = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": [str(year) for year in years]},
+        "xAxis": {"type": "category", "data": regions},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [
+            {
+                "name": str(year),
+                "type": "bar",
+                "data": [getattr(by_key.get((region, year)), "assisted", 0) for region in regions],
+            }
+            for year in years
+        ],
+    }
+    return render(
+        request, "insurance/certification_figures.html", {"rows": rows, "assisted_chart": assisted_chart}
+    )
