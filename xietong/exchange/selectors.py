@@ -61,9 +61,17 @@ def messages(*, user: Any, q: str = "", status: str = "") -> QuerySet[ExchangeMe
     queryset = ExchangeMessage.objects.all()
     if status:
         queryset = queryset.filter(status=status)
-    if q:
-        queryset = queryset.filter(Q(kind__icontains=q) | Q(sender=q) | Q(receiver=q) | Q(message_id=q))
-    return queryset
+    return search_messages(queryset, q)
+
+
+def search_messages(queryset: QuerySet[ExchangeMessage], q: str) -> QuerySet[ExchangeMessage]:
+    """Messages by kind (part of it), sending or receiving node, or message id."""
+    q = q.strip()
+    return (
+        queryset.filter(Q(kind__icontains=q) | Q(sender=q) | Q(receiver=q) | Q(message_id=q))
+        if q
+        else queryset
+    )
 
 
 def refused_deliveries(*, user: Any) -> QuerySet[RefusedDelivery]:

@@ -15,8 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xietong.core.generic import ScopedListView, perform_action, public
 
-from . import actions, selectors
-from .choices import MessageStatus
+from . import actions, filters, selectors
 from .forms import NodeEntryForm
 
 
@@ -117,8 +116,7 @@ class MessageListView(ScopedListView):
     )
     export_filename = "exchange-messages.xlsx"
 
-    def get_queryset(self) -> Any:
-        return selectors.messages(user=self.request.user, q=self.q, status=self.request.GET.get("status", ""))
+    filterset_class = filters.MessageFilter
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(status_choices=MessageStatus.choices, **kwargs)
+    def get_queryset(self) -> Any:
+        return selectors.messages(user=self.request.user)

@@ -21,13 +21,19 @@ def arrears_listings(*, user: Any, q: str = "", status: str = "") -> QuerySet[Ar
     queryset = ArrearsListing.objects.all()
     if status:
         queryset = queryset.filter(status=status)
-    if q:
-        text = to_simplified(q.strip())
-        code = creditcode.normalize(q)
-        queryset = queryset.filter(
-            Q(employer_name__icontains=text) | Q(credit_code=code) | Q(decision_no__icontains=q.strip())
-        )
-    return queryset
+    return search_listings(queryset, q)
+
+
+def search_listings(queryset: QuerySet[ArrearsListing], q: str) -> QuerySet[ArrearsListing]:
+    """Listings by the employer's name (part of it, traditional characters folded), its credit code or
+    the decision's number."""
+    if not q.strip():
+        return queryset
+    text = to_simplified(q.strip())
+    code = creditcode.normalize(q)
+    return queryset.filter(
+        Q(employer_name__icontains=text) | Q(credit_code=code) | Q(decision_no__icontains=q.strip())
+    )
 
 
 def arrears_check(*, credit_code: str = "", name: str = "") -> list[ArrearsListing]:

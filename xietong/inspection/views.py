@@ -17,7 +17,7 @@ from xietong.core.generic import (
 )
 from xietong.core.selectors import organizations_for
 
-from . import actions, selectors
+from . import actions, filters, selectors
 from .choices import ListingStatus
 from .forms import ArrearsCheckForm, ArrearsListingForm, ArrearsRemovalForm
 
@@ -43,12 +43,14 @@ class ArrearsListView(ScopedListView):
     )
     export_filename = "arrears-blacklist.xlsx"
 
+    filterset_class = filters.ListingFilter
+    filter_defaults = {"status": ListingStatus.LISTED}
+
     def get_queryset(self) -> Any:
-        status = self.request.GET.get("status", ListingStatus.LISTED)
-        return selectors.arrears_listings(user=self.request.user, q=self.q, status=status)
+        return selectors.arrears_listings(user=self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(status_choices=ListingStatus.choices, **kwargs)
+        context = super().get_context_data(**kwargs)
         form = ArrearsCheckForm(self.request.GET if "check" in self.request.GET else None)
         context["check_form"] = form
         if form.is_bound and form.is_valid():

@@ -43,17 +43,25 @@ def transfers(
     if not user.has_perm(f"insurance.{action}_insurancetransfer"):
         return InsuranceTransfer.objects.none()
     queryset = InsuranceTransfer.objects.restrict(user, action).select_related("organization")
+    return search_transfers(transfers_in_status(queryset, status), q)
+
+
+def transfers_in_status(queryset: QuerySet[InsuranceTransfer], status: str) -> QuerySet[InsuranceTransfer]:
+    """Transfers in ``status``; ``"overdue"``: still waiting on a step whose limit has passed."""
     if status == "overdue":
-        queryset = queryset.filter(status__in=WAITING, due_on__lt=timezone.localdate())
-    elif status:
-        queryset = queryset.filter(status=status)
-    if q:
-        index = pii.id_number_lookup(q)
-        text = q.strip()
-        queryset = queryset.filter(
-            Q(id_number_index=index) if index else Q(name__icontains=to_simplified(text)) | Q(uid=text)
-        )
-    return queryset
+        return queryset.filter(status__in=WAITING, due_on__lt=timezone.localdate())
+    return queryset.filter(status=status) if status else queryset
+
+
+def search_transfers(queryset: QuerySet[InsuranceTransfer], q: str) -> QuerySet[InsuranceTransfer]:
+    """Transfers by the worker's ID number (blind index), name, or the transfer's number."""
+    if not q.strip():
+        return queryset
+    index = pii.id_number_lookup(q)
+    text = q.strip()
+    return queryset.filter(
+        Q(id_number_index=index) if index else Q(name__icontains=to_simplified(text)) | Q(uid=text)
+    )
 
 
 def access_transfer(*, user: Any, pk: int | str, action: str = "view") -> InsuranceTransfer:
@@ -91,9 +99,17 @@ def rosters(*, user: Any, q: str = "", kind: str = "", action: str = "view") -> 
     queryset = BenefitRoster.objects.restrict(user, action).select_related("organization")
     if kind:
         queryset = queryset.filter(kind=kind)
-    if q:
-        queryset = queryset.filter(Q(title__icontains=to_simplified(q)) | Q(original_name__icontains=q))
-    return queryset
+    return search_rosters(queryset, q)
+
+
+def search_rosters(queryset: QuerySet[BenefitRoster], q: str) -> QuerySet[BenefitRoster]:
+    """Rosters by title or the uploaded file's name."""
+    q = q.strip()
+    return (
+        queryset.filter(Q(title__icontains=to_simplified(q)) | Q(original_name__icontains=q))
+        if q
+        else queryset
+    )
 
 
 def runnable_rosters(*, user: Any) -> QuerySet[BenefitRoster]:
@@ -131,9 +147,13 @@ def certification_runs(*, user: Any, q: str = "", status: str = "") -> QuerySet[
     )
     if status:
         queryset = queryset.filter(status=status)
-    if q:
-        queryset = queryset.filter(Q(roster__title__icontains=to_simplified(q)) | Q(uid=q.strip()))
-    return queryset
+    return search_runs(queryset, q)
+
+
+def search_runs(queryset: QuerySet[EligibilityCheck], q: str) -> QuerySet[EligibilityCheck]:
+    """Runs by their roster's title or the run's number."""
+    q = q.strip()
+    return queryset.filter(Q(roster__title__icontains=to_simplified(q)) | Q(uid=q)) if q else queryset
 
 
 def findings(
@@ -150,12 +170,17 @@ def findings(
         queryset = queryset.filter(status=status)
     if kind:
         queryset = queryset.filter(kind=kind)
-    if q:
-        index = pii.id_number_lookup(q)
-        queryset = queryset.filter(
-            Q(entry__id_number_index=index) if index else Q(entry__name__icontains=to_simplified(q.strip()))
-        )
-    return queryset
+    return search_findings(queryset, q)
+
+
+def search_findings(queryset: QuerySet[CertificationFinding], q: str) -> QuerySet[CertificationFinding]:
+    """Findings by the person's ID number (blind index) or name."""
+    if not q.strip():
+        return queryset
+    index = pii.id_number_lookup(q)
+    return queryset.filter(
+        Q(entry__id_number_index=index) if index else Q(entry__name__icontains=to_simplified(q.strip()))
+    )
 
 
 def run_partner_problems(run: EligibilityCheck) -> list[ExchangeMessage]:

@@ -27,8 +27,8 @@ from xietong.core.generic import (
 from xietong.core.selectors import organizations_for
 from xietong.exchange import selectors as exchange_selectors
 
-from . import actions, selectors
-from .choices import FindingKind, FindingStatus, RosterKind, RunStatus, TransferStatus
+from . import actions, filters, selectors
+from .choices import FindingKind, FindingStatus
 from .forms import (
     EligibilityCheckForm,
     FindingDecisionForm,
@@ -60,17 +60,15 @@ class TransferListView(ScopedListView):
         ("不予转移的原因", "refusal_reason"),
     )
     export_filename = "insurance-transfers.xlsx"
+    filterset_class = filters.TransferFilter
 
     def get_queryset(self) -> Any:
-        return selectors.transfers(
-            user=self.request.user, q=self.q, status=self.request.GET.get("status", "")
-        )
+        return selectors.transfers(user=self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         for transfer in context["object_list"]:
             transfer.overdue = selectors.transfer_is_overdue(transfer)
-        context["status_choices"] = [*TransferStatus.choices, ("overdue", _("逾期未办"))]
         return context
 
 
@@ -212,14 +210,10 @@ class RosterListView(ScopedListView):
 
     permission = "insurance.view_benefitroster"
     template_name = "insurance/roster_list.html"
+    filterset_class = filters.RosterFilter
 
     def get_queryset(self) -> Any:
-        return selectors.rosters(user=self.request.user, q=self.q, kind=self.request.GET.get("status", ""))
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["kind_choices"] = RosterKind.choices
-        return context
+        return selectors.rosters(user=self.request.user)
 
 
 class RosterImportView(ActionFormView):
@@ -284,16 +278,10 @@ class RunListView(ScopedListView):
 
     permission = "insurance.view_eligibilitycheck"
     template_name = "insurance/run_list.html"
+    filterset_class = filters.RunFilter
 
     def get_queryset(self) -> Any:
-        return selectors.certification_runs(
-            user=self.request.user, q=self.q, status=self.request.GET.get("status", "")
-        )
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["status_choices"] = RunStatus.choices
-        return context
+        return selectors.certification_runs(user=self.request.user)
 
 
 class RunCreateView(ActionFormView):
@@ -349,14 +337,9 @@ class RunDetailView(ScopedDetailView):
         return super().get(request, *args, **kwargs)
 
     def _findings(self, run: Any) -> Any:
-        get = self.request.GET
-        return selectors.findings(
-            user=self.request.user,
-            run=run,
-            q=get.get("q", ""),
-            status=get.get("status", ""),
-            kind=get.get("kind", ""),
-        )
+        """The run's findings as the list's filters (the same as the API's) select them."""
+        findings = selectors.findings(user=self.request.user, run=run)
+        return filters.FindingFilter(self.request.GET, queryset=findings, request=self.request).qs
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

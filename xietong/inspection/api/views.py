@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from xietong.core.api.permissions import ScopedModelPermission
 
 from .. import selectors
+from ..filters import ListingFilter
 from ..models import ArrearsListing
 from .serializers import ArrearsCheckSerializer, ArrearsListingSerializer
 
@@ -26,11 +27,10 @@ class ArrearsListingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ArrearsListingSerializer
     permission_classes = [ScopedModelPermission]
 
+    filterset_class = ListingFilter
+
     def get_queryset(self) -> QuerySet[ArrearsListing]:
-        params = self.request.query_params
-        return selectors.arrears_listings(
-            user=self.request.user, q=params.get("q", ""), status=params.get("status", "")
-        )
+        return selectors.arrears_listings(user=self.request.user)
 
 
 class ArrearsCheckView(APIView):

@@ -91,3 +91,19 @@ def test_the_listing_authority_removes_it_and_others_cannot(peer: Peer) -> None:
     listing.refresh_from_db()
     assert listing.status == "removed"
     assert ExchangeMessage.objects.filter(kind="arrears.removed", receiver="tj").exists()
+
+
+def test_the_list_page_opens_on_current_listings_and_reads_the_same_filters_as_the_api(peer: Peer) -> None:
+    current = list_one()
+    removed = list_one(code="91110000802100433B", decision="京人社监〔2026〕4号")
+    removed.status, removed.employer_name = "removed", "北京惠佳丰商贸有限公司"
+    removed.save()
+    viewer = client_for(make_user("viewer", perms=["inspection.view_arrearslisting"], node_wide=True))
+    page = viewer.get(reverse("inspection:arrears_list"))
+    assert [row.pk for row in page.context["object_list"]] == [current.pk]  # 列入中 by default
+    everything = viewer.get(reverse("inspection:arrears_list"), {"status": "", "sort": "employer"})
+    api = viewer.get(reverse("arrears-list"), {"sort": "employer"}).json()
+    assert [row.pk for row in everything.context["object_list"]] == [removed.pk, current.pk]
+    assert [row["uid"] for row in api["results"]] == [removed.uid, current.uid]
+    found = viewer.get(reverse("arrears-list"), {"q": "惠佳豐"}).json()  # part of the name, traditional
+    assert [row["uid"] for row in found["results"]] == [removed.uid]

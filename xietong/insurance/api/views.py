@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from xietong.core.api.permissions import ScopedModelPermission
 from xietong.core.selectors import organizations_for
 
-from .. import actions, selectors
+from .. import actions, filters, selectors
 from ..models import CertificationFinding, EligibilityCheck, InsuranceTransfer
 from ..periods import parse_periods
 from .serializers import (
@@ -39,11 +39,10 @@ class InsuranceTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     permission_classes = [ScopedModelPermission]
     permission_actions = {"answer": "change", "refuse": "change", "complete": "change", "assign": "change"}
 
+    filterset_class = filters.TransferFilter
+
     def get_queryset(self) -> QuerySet[InsuranceTransfer]:
-        params = self.request.query_params
-        return selectors.transfers(
-            user=self.request.user, q=params.get("q", ""), status=params.get("status", "")
-        )
+        return selectors.transfers(user=self.request.user)
 
     def get_object(self) -> InsuranceTransfer:
         """Through ``access_transfer`` with the action the request performs ("change" for a step)."""
@@ -126,11 +125,10 @@ class EligibilityCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     serializer_class = EligibilityCheckSerializer
     permission_classes = [ScopedModelPermission]
 
+    filterset_class = filters.RunFilter
+
     def get_queryset(self) -> QuerySet[EligibilityCheck]:
-        params = self.request.query_params
-        return selectors.certification_runs(
-            user=self.request.user, q=params.get("q", ""), status=params.get("status", "")
-        ).prefetch_related("requests")
+        return selectors.certification_runs(user=self.request.user).prefetch_related("requests")
 
 
 class CertificationFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -142,17 +140,12 @@ class CertificationFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMix
     permission_classes = [ScopedModelPermission]
     permission_actions = {"confirm": "change", "dismiss": "change"}
 
+    filterset_class = filters.FindingFilter
+
     def get_queryset(self) -> QuerySet[CertificationFinding]:
-        params = self.request.query_params
-        queryset = selectors.findings(
-            user=self.request.user,
-            q=params.get("q", ""),
-            status=params.get("status", ""),
-            kind=params.get("kind", ""),
-            action="change" if self.action in self.permission_actions else "view",
+        return selectors.findings(
+            user=self.request.user, action="change" if self.action in self.permission_actions else "view"
         )
-        run = params.get("run", "")
-        return queryset.filter(run_id=int(run)) if run.isdigit() else queryset
 
     def _decide(self, request: Request, decide: Any) -> Response:
         data = FindingDecisionSerializer(data=request.data)
