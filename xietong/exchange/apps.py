@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ExchangeConfig(AppConfig):
     """The exchange between regional nodes: transport only. The domain apps declare the message
-    kinds they receive in their own ``messages.py`` (ADR 011)."""
+    kinds they receive in their own ``messages.py`` (ADR 012)."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "xietong.exchange"

@@ -1,4 +1,4 @@
-"""The message-kind registry (ARCHITECTURE.md §3 rule 10, ADR 011).
+"""The message-kind registry (ARCHITECTURE.md §3 rule 10, ADR 012).
 
 A domain app declares, in its own ``messages.py``, each kind of message it receives::
 

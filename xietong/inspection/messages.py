@@ -1,4 +1,4 @@
-"""The message kinds the inspection app receives through the exchange (ADR 011): a listing on the
+"""The message kinds the inspection app receives through the exchange (ADR 012): a listing on the
 wage-arrears blacklist and its removal, published by the node that listed it. Kind strings are the
 ones on the wire since the exchange began; do not rename them."""
 

@@ -1,4 +1,4 @@
-"""The message kinds the insurance app receives through the exchange (ADR 011): the four steps of an
+"""The message kinds the insurance app receives through the exchange (ADR 012): the four steps of an
 insurance transfer, and a partner's certification request and its findings. Kind strings are the
 ones on the wire since the exchange began; do not rename them (a node not yet upgraded sends them).
 """
