@@ -133,7 +133,7 @@ def node_revoke(*, node: ExchangeNode, acting_user: User | None) -> ExchangeNode
 
 
 @transaction.atomic
-def registry_accept(*, document: Any, signature: str, acting_user: Any = None) -> bool:
+def registry_accept(*, document: Any, signature: str, acting_user: User | None = None) -> bool:
     """Accept a registry signed by the hub if it is newer than the one held; ``False`` when it is not
     newer (nothing changes); ``Refused`` for a bad signature or a document of another hub."""
     if not isinstance(document, dict) or not isinstance(document.get("nodes"), list):

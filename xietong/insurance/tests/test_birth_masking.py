@@ -4,6 +4,8 @@ roster and finding pages show the birth year only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -32,7 +34,7 @@ def test_no_insurance_surface_rebuilds_an_id_number_without_reveal(scope: Scope)
     client = client_for(viewer)
     api = APIClient()
     api.force_authenticate(viewer)
-    surfaces = {
+    surfaces: dict[str, Any] = {
         "roster page": client.get(reverse("insurance:roster_detail", args=[run.roster_id])),
         "run page": client.get(reverse("insurance:run_detail", args=[run.pk])),
         "findings export": client.get(reverse("insurance:run_detail", args=[run.pk]), {"export": "xlsx"}),
