@@ -88,7 +88,7 @@ class Target:
         return found
 
 
-_ARREARS = "exchange.view_arrearslisting"
+_ARREARS = "inspection.view_arrearslisting"
 
 # Route name → what its object argument names. Update it when routes move (the exchange split) or
 # are added: ``test_every_object_route_has_a_target`` names the routes missing here.
@@ -139,35 +139,38 @@ TARGETS: dict[str, Target] = {
         view_everyone_with="exchange.operate_exchange",
         change_everyone_with="exchange.operate_exchange",
     ),
-    # exchange: domain code moving to xietong.inspection (arrears) and xietong.insurance (the rest)
-    "exchange:arrears_detail": Target(
-        "exchange.ArrearsListing", view_everyone_with=_ARREARS, only_with_organization=True
+    # inspection: the region group's arrears list (shared with every holder of the view right)
+    "inspection:arrears_detail": Target(
+        "inspection.ArrearsListing", view_everyone_with=_ARREARS, only_with_organization=True
     ),
-    "exchange:arrears_remove": Target(
-        "exchange.ArrearsListing", view_everyone_with=_ARREARS, only_with_organization=True
+    "inspection:arrears_remove": Target(
+        "inspection.ArrearsListing", view_everyone_with=_ARREARS, only_with_organization=True
     ),
-    "exchange:transfer_detail": Target("exchange.InsuranceTransfer"),
-    "exchange:transfer_step": Target(
-        "exchange.InsuranceTransfer", extra={"step": ("answer", "refuse", "complete")}
+    # insurance: transfers, rosters, certification runs and findings
+    "insurance:transfer_detail": Target("insurance.InsuranceTransfer"),
+    "insurance:transfer_assign": Target("insurance.InsuranceTransfer"),
+    "insurance:transfer_step": Target(
+        "insurance.InsuranceTransfer", extra={"step": ("answer", "refuse", "complete")}
     ),
-    "transfer-detail": Target("exchange.InsuranceTransfer"),
+    "transfer-detail": Target("insurance.InsuranceTransfer"),
     "transfer-answer": Target(
-        "exchange.InsuranceTransfer", data={"periods": "2010-01,2019-12,5000", "personal_account": "48000"}
+        "insurance.InsuranceTransfer", data={"periods": "2010-01,2019-12,5000", "personal_account": "48000"}
     ),
-    "transfer-refuse": Target("exchange.InsuranceTransfer", data={"reason": "查无此人参保记录"}),
-    "transfer-complete": Target("exchange.InsuranceTransfer"),
-    "exchange:roster_detail": Target("exchange.BenefitRoster"),
-    "exchange:run_detail": Target("exchange.EligibilityCheck"),
-    "exchange:findings_bulk": Target(
-        "exchange.EligibilityCheck", change="exchange.change_certificationfinding"
+    "transfer-refuse": Target("insurance.InsuranceTransfer", data={"reason": "查无此人参保记录"}),
+    "transfer-complete": Target("insurance.InsuranceTransfer"),
+    "transfer-assign": Target("insurance.InsuranceTransfer"),
+    "insurance:roster_detail": Target("insurance.BenefitRoster"),
+    "insurance:run_detail": Target("insurance.EligibilityCheck"),
+    "insurance:findings_bulk": Target(
+        "insurance.EligibilityCheck", change="insurance.change_certificationfinding"
     ),
-    "certification-run-detail": Target("exchange.EligibilityCheck"),
-    "exchange:finding_detail": Target("exchange.CertificationFinding"),
-    "exchange:finding_decide": Target("exchange.CertificationFinding"),
-    "exchange:finding_letter": Target("exchange.CertificationFinding"),
-    "certification-finding-detail": Target("exchange.CertificationFinding"),
-    "certification-finding-confirm": Target("exchange.CertificationFinding"),
-    "certification-finding-dismiss": Target("exchange.CertificationFinding"),
+    "certification-run-detail": Target("insurance.EligibilityCheck"),
+    "insurance:finding_detail": Target("insurance.CertificationFinding"),
+    "insurance:finding_decide": Target("insurance.CertificationFinding"),
+    "insurance:finding_letter": Target("insurance.CertificationFinding"),
+    "certification-finding-detail": Target("insurance.CertificationFinding"),
+    "certification-finding-confirm": Target("insurance.CertificationFinding"),
+    "certification-finding-dismiss": Target("insurance.CertificationFinding"),
 }
 
 # Routes with an argument that names no scoped row, and why they are not swept.
@@ -177,31 +180,15 @@ UNSWEPT: dict[str, str] = {
     "membership:join_event": "public join form, found by the event's code",
     "membership:join_status": "public, found by the applicant's secret token",
     "membership:ecard": "public, found by the applicant's secret token",
-    "exchange:transfer_status": "public, found by the worker's secret token",
+    "insurance:transfer_status": "public, found by the worker's secret token",
 }
 
 # Not a demo account: reads the whole node, changes in one district (see ``_wide_viewer``).
 WIDE_VIEWER = "wide_viewer"
 
-# (account, route) pairs that answer today though they must not: the defects of issue 11, to be
-# flipped when their fixes are merged (strict: an xfail that passes fails the run).
-_D1 = "issue 11 defect 1: a write loads its row through the view-scoped queryset"
-_D8 = "issue 11 defect 8: an incoming transfer without an office is everyone's"
-_D1_D8 = f"{_D1}; {_D8}"
-KNOWN_LEAKS: dict[tuple[str, str], str] = {
-    ("hrss_bj", "exchange:transfer_detail"): _D8,
-    ("hrss_bj", "exchange:transfer_step"): _D8,
-    ("hrss_bj", "transfer-detail"): _D8,
-    ("hrss_bj", "transfer-answer"): _D8,
-    ("hrss_bj", "transfer-refuse"): _D8,
-    ("hrss_bj", "transfer-complete"): _D8,
-    (WIDE_VIEWER, "exchange:transfer_step"): _D8,
-    (WIDE_VIEWER, "transfer-answer"): _D1_D8,
-    (WIDE_VIEWER, "transfer-refuse"): _D1_D8,
-    (WIDE_VIEWER, "transfer-complete"): _D1_D8,
-    # The run is loaded with view rights; only its findings are narrowed to change rights.
-    (WIDE_VIEWER, "exchange:findings_bulk"): _D1,
-}
+# (account, route) pairs that answer though they must not, each an xfail (strict: an xfail that
+# passes fails the run) naming its defect. Empty: issue 11's defects 1 and 8 are fixed; keep it so.
+KNOWN_LEAKS: dict[tuple[str, str], str] = {}
 
 
 # The demo world ---------------------------------------------------------------------------------
@@ -253,9 +240,12 @@ def _wide_viewer(org: dict[str, Organization]) -> None:
 
 
 def _exchange_rows(org: dict[str, Organization]) -> None:
-    """Insurance transfers, arrears listings and certification runs (moving out of the exchange)."""
+    """Insurance transfers (one incoming, owned by the top HRSS office), arrears listings and
+    certification runs, in offices of different subtrees."""
     from xietong.exchange import actions as exchange
-    from xietong.exchange.models import BenefitRoster, CertificationFinding, EligibilityCheck
+    from xietong.inspection import actions as inspection
+    from xietong.insurance import actions as insurance
+    from xietong.insurance.models import BenefitRoster, CertificationFinding, EligibilityCheck
     from xietong.lib import crypto
 
     _private, public = crypto.generate_signing_key()
@@ -264,25 +254,25 @@ def _exchange_rows(org: dict[str, Organization]) -> None:
         region_code="120000", acting_user=None,
     )  # fmt: skip
     for code in ("bj-daxing-hrss", "hebei-hrss"):
-        exchange.transfer_request(
+        insurance.transfer_request(
             organization=org[code], name="张三", id_number=_valid("120101198001011230"),
             sending_node="tj", applied_on=dt.date(2026, 11, 23), acting_user=None,
         )  # fmt: skip
-    exchange.transfer_apply_remote(  # an incoming request: no office owns it yet
+    insurance.transfer_apply_remote(  # an incoming request: it belongs to the top HRSS office
         "insurance.transfer_requested",
         {"uid": "e" * 32, "name": "李四", "id_number": _valid("120101198001021230"), "scheme": "pension",
-         "applied_on": "2026-11-23", "authority": "天津市人力资源和社会保障局"},
+         "applied_on": "2026-11-23", "authority": "天津市人力资源和社会保障局", "office": ""},
         tj,
     )  # fmt: skip
     for code in ("bj-insp", "hebei-insp"):
-        exchange.arrears_list(
+        inspection.arrears_list(
             organization=org[code], credit_code=world.synthetic_credit_code(f"arrears-{code}"),
             employer_name=f"欠薪单位{code}", amount_owed="1000", workers_affected=3,
             decision_no=f"{code}-1", listed_on=dt.date(2026, 1, 5), acting_user=None,
         )  # fmt: skip
     pensions = "人员编号,姓名,公民身份号码,待遇起始日期\nYL0001,赵六,{},2020-01-01\n"
     for code, number in (("bj-daxing-hrss", "110115195001011230"), ("hebei-hrss", "130102195001011230")):
-        roster = exchange.roster_import_start(
+        roster = insurance.roster_import_start(
             organization=org[code], kind="pension", title=f"{code}名册", mapping={}, acting_user=None,
             uploaded=SimpleUploadedFile("p.csv", pensions.format(_valid(number)).encode()),
         )  # fmt: skip

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from xietong.core import audit, pii
 from xietong.core.choices import AuditAction
+from xietong.core.models import User
 from xietong.lib import crypto
 
 from . import envelope, kinds, selectors, transport
@@ -86,7 +87,7 @@ def node_register(
     public_key: str,
     region_code: str = "",
     valid_until: dt.datetime | None = None,
-    acting_user: Any,
+    acting_user: User | None,
 ) -> ExchangeNode:
     """Add a node to the region group, or change its entry (hub only); publishes a new registry."""
     if not selectors.is_hub():
@@ -115,7 +116,7 @@ def node_register(
 
 
 @transaction.atomic
-def node_revoke(*, node: ExchangeNode, acting_user: Any) -> ExchangeNode:
+def node_revoke(*, node: ExchangeNode, acting_user: User | None) -> ExchangeNode:
     """Revoke a node's entry (hub only): no node accepts its messages once the registry reaches it."""
     if not selectors.is_hub():
         raise ValidationError("只有枢纽节点可以吊销节点")
@@ -132,7 +133,7 @@ def node_revoke(*, node: ExchangeNode, acting_user: Any) -> ExchangeNode:
 
 
 @transaction.atomic
-def registry_accept(*, document: Any, signature: str, acting_user: Any = None) -> bool:
+def registry_accept(*, document: Any, signature: str, acting_user: User | None = None) -> bool:
     """Accept a registry signed by the hub if it is newer than the one held; ``False`` when it is not
     newer (nothing changes); ``Refused`` for a bad signature or a document of another hub."""
     if not isinstance(document, dict) or not isinstance(document.get("nodes"), list):

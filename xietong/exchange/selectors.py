@@ -4,7 +4,7 @@ and the check of both message logs."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
@@ -14,8 +14,12 @@ from xietong.core import pii
 from .choices import Direction, MessageStatus
 from .models import ExchangeMessage, ExchangeNode, NodeRegistry, RefusedDelivery
 
+if TYPE_CHECKING:
+    from xietong.core.typing import Viewer
 
-def can_operate(user: Any) -> bool:
+
+def can_operate(user: Viewer) -> bool:
+    """Whether ``user`` holds the operator's right (node-wide: the exchange has no organisation)."""
     return bool(user.has_perm("exchange.operate_exchange"))
 
 
@@ -29,7 +33,7 @@ class PeerState:
     oldest: Any
 
 
-def peers(*, user: Any) -> list[PeerState]:
+def peers(*, user: Viewer) -> list[PeerState]:
     """Every node of the registry with this node's outbox figures towards it (operators only)."""
     return peer_states() if can_operate(user) else []
 
@@ -54,7 +58,7 @@ def peer_states() -> list[PeerState]:
     ]
 
 
-def messages(*, user: Any, q: str = "", status: str = "") -> QuerySet[ExchangeMessage]:
+def messages(*, user: Viewer, q: str = "", status: str = "") -> QuerySet[ExchangeMessage]:
     """The message log, newest first (operators only)."""
     if not can_operate(user):
         return ExchangeMessage.objects.none()
@@ -74,7 +78,7 @@ def search_messages(queryset: QuerySet[ExchangeMessage], q: str) -> QuerySet[Exc
     )
 
 
-def refused_deliveries(*, user: Any) -> QuerySet[RefusedDelivery]:
+def refused_deliveries(*, user: Viewer) -> QuerySet[RefusedDelivery]:
     if not can_operate(user):
         return RefusedDelivery.objects.none()
     return RefusedDelivery.objects.all()

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from xietong.core.generic import ScopedListView, perform_action, public
+from xietong.core.generic import (
+    ScopedListView,
+    acting_user,
+    perform_action,
+    permission_required_scoped,
+    public,
+)
 
 from . import actions, filters, selectors
 from .forms import NodeEntryForm
@@ -51,22 +56,20 @@ def registry(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _operator(request: HttpRequest) -> None:
-    if not selectors.can_operate(request.user):
-        raise PermissionDenied
+# The operator's right is node-wide: the exchange has no organisation to scope it by.
+OPERATE = "exchange.operate_exchange"
 
 
-@login_required
+@permission_required_scoped(OPERATE)
 def operations(request: HttpRequest) -> HttpResponse:
     """The operator page: each peer's queue, failures and last error; refused deliveries; on the
     hub, registering and revoking nodes."""
-    _operator(request)
     form = NodeEntryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         entry = form.cleaned_data["entry"]
         if perform_action(
             request,
-            lambda: actions.node_register(acting_user=request.user, **entry),
+            lambda: actions.node_register(acting_user=acting_user(request), **entry),
             lambda node: _("已登记节点并签发新版名册：%(node)s") % {"node": node},
         ):
             return redirect("exchange:operations")
@@ -83,14 +86,13 @@ def operations(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@permission_required_scoped(OPERATE)
 def node_revoke(request: HttpRequest, node_id: str) -> HttpResponse:
     """The hub revokes a node: a new registry version is signed; peers stop trusting it."""
-    _operator(request)
     node = get_object_or_404(selectors.registered_nodes(), node_id=node_id)
     perform_action(
         request,
-        lambda: actions.node_revoke(node=node, acting_user=request.user),
+        lambda: actions.node_revoke(node=node, acting_user=acting_user(request)),
         lambda _node: _("已吊销节点：%(node)s") % {"node": node},
     )
     return redirect("exchange:operations")
@@ -99,7 +101,7 @@ def node_revoke(request: HttpRequest, node_id: str) -> HttpResponse:
 class MessageListView(ScopedListView):
     """The message log of this node (both directions), searchable by kind, node or message id."""
 
-    permission = "exchange.operate_exchange"
+    permission = OPERATE
     template_name = "exchange/message_list.html"
     export_columns = (
         ("方向", "get_direction_display"),

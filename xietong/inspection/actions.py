@@ -15,7 +15,7 @@ from django.db import transaction
 from xietong import exchange
 from xietong.core import audit
 from xietong.core.choices import AuditAction
-from xietong.core.models import Organization
+from xietong.core.models import Organization, User
 from xietong.exchange.envelope import Refused
 from xietong.exchange.models import ExchangeNode
 from xietong.lib import creditcode
@@ -82,7 +82,7 @@ def arrears_list(
     decision_no: str,
     listed_on: dt.date,
     expires_on: dt.date | None = None,
-    acting_user: Any,
+    acting_user: User,
 ) -> ArrearsListing:
     """List an employer for wage arrears and publish the listing to every node of the region group."""
     listing = ArrearsListing(
@@ -114,7 +114,7 @@ def arrears_list(
 
 @transaction.atomic
 def arrears_remove(
-    *, listing: ArrearsListing, reason: str, removed_on: dt.date, acting_user: Any
+    *, listing: ArrearsListing, reason: str, removed_on: dt.date, acting_user: User
 ) -> ArrearsListing:
     """Take a listing of this node off the blacklist; the removal reaches every node the same way."""
     if listing.origin_node != _me():

@@ -3,18 +3,22 @@ holds it, and the check other apps make against it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
+from xietong.core.selectors import get_scoped
 from xietong.lib import creditcode
 from xietong.lib.names import to_simplified
 
 from .choices import ListingStatus
 from .models import ArrearsListing
 
+if TYPE_CHECKING:
+    from xietong.core.typing import Viewer
 
-def arrears_listings(*, user: Any, q: str = "", status: str = "") -> QuerySet[ArrearsListing]:
+
+def arrears_listings(*, user: Viewer, q: str = "", status: str = "") -> QuerySet[ArrearsListing]:
     """The blacklist as every node holds it: its own listings and those published by the others."""
     if not user.has_perm("inspection.view_arrearslisting"):
         return ArrearsListing.objects.none()
@@ -52,6 +56,17 @@ def arrears_check(*, credit_code: str = "", name: str = "") -> list[ArrearsListi
     return list(ArrearsListing.objects.filter(condition, status=ListingStatus.LISTED))
 
 
-def arrears_editable_by(*, user: Any) -> QuerySet[ArrearsListing]:
+def arrears_editable_by(*, user: Viewer) -> QuerySet[ArrearsListing]:
     """Listings this node made in the organisations where the user may change them."""
     return ArrearsListing.objects.restrict(user, "change").filter(organization__isnull=False)
+
+
+def access_listing(*, user: Viewer, pk: object, action: str = "view") -> ArrearsListing:
+    """The listing ``pk`` if ``user`` may ``action`` it: ``view`` (every listing of the region group,
+    for holders of the view right) or ``change`` (remove it: this node's listings in the user's
+    offices); the same ``Http404`` whether it is missing or out of reach (ARCHITECTURE.md §3 rule 9)."""
+    if action == "view":
+        return get_scoped(arrears_listings(user=user), pk)
+    if action == "change":
+        return get_scoped(arrears_editable_by(user=user), pk)
+    return get_scoped(ArrearsListing.objects.restrict(user, action), pk)

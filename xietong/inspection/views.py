@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -13,7 +13,9 @@ from xietong.core.generic import (
     ActionFormView,
     ScopedDetailView,
     ScopedListView,
+    acting_user,
     perform_action,
+    permission_required_scoped,
 )
 from xietong.core.selectors import organizations_for
 
@@ -74,7 +76,7 @@ class ArrearsCreateView(ActionFormView):
         )
 
     def perform(self, form: Any) -> HttpResponse:
-        listing = actions.arrears_list(acting_user=self.request.user, **form.cleaned_data)
+        listing = actions.arrears_list(acting_user=acting_user(self.request), **form.cleaned_data)
         return redirect("inspection:arrears_detail", pk=listing.pk)
 
 
@@ -83,9 +85,7 @@ class ArrearsDetailView(ScopedDetailView):
 
     permission = "inspection.view_arrearslisting"
     template_name = "inspection/arrears_detail.html"
-
-    def get_queryset(self) -> Any:
-        return selectors.arrears_listings(user=self.request.user, status="")
+    access = selectors.access_listing
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -97,9 +97,10 @@ class ArrearsDetailView(ScopedDetailView):
 
 
 @require_POST
+@permission_required_scoped("inspection.change_arrearslisting")
 def arrears_remove(request: HttpRequest, pk: int) -> HttpResponse:
     """Take a listing off the blacklist (its removal is published to every node)."""
-    listing = get_object_or_404(selectors.arrears_editable_by(user=request.user), pk=pk)
+    listing = selectors.access_listing(user=request.user, pk=pk, action="change")
     form = ArrearsRemovalForm(request.POST)
     if form.is_valid():
         perform_action(
@@ -108,7 +109,7 @@ def arrears_remove(request: HttpRequest, pk: int) -> HttpResponse:
                 listing=listing,
                 reason=form.cleaned_data["removal_reason"],
                 removed_on=form.cleaned_data["removed_on"],
-                acting_user=request.user,
+                acting_user=acting_user(request),
             ),
             lambda _result: _("已移出名单：%(name)s") % {"name": listing.employer_name},
         )

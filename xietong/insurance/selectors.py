@@ -4,15 +4,15 @@ findings, figures)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
-from django.http import Http404
 from django.utils import timezone
 
 from xietong.core import pii
 from xietong.core.choices import ImportStatus
+from xietong.core.selectors import get_scoped
 from xietong.exchange.choices import Direction, MessageStatus
 from xietong.exchange.models import ExchangeMessage
 from xietong.lib.names import to_simplified
@@ -29,11 +29,14 @@ from .models import (
     RosterEntry,
 )
 
+if TYPE_CHECKING:
+    from xietong.core.typing import Viewer
+
 WAITING = ("requested", "answered")
 
 
 def transfers(
-    *, user: Any, q: str = "", status: str = "", action: str = "view"
+    *, user: Viewer, q: str = "", status: str = "", action: str = "view"
 ) -> QuerySet[InsuranceTransfer]:
     """Transfers this node takes part in that ``user`` may ``action`` ("view" or "change").
 
@@ -64,16 +67,11 @@ def search_transfers(queryset: QuerySet[InsuranceTransfer], q: str) -> QuerySet[
     )
 
 
-def access_transfer(*, user: Any, pk: int | str, action: str = "view") -> InsuranceTransfer:
+def access_transfer(*, user: Viewer, pk: object, action: str = "view") -> InsuranceTransfer:
     """The transfer if ``user`` may ``action`` it ("view", or "change" for answer, refuse, complete and
     assign); the same ``Http404`` whether it is missing or outside the user's scope. Pages and API
     call this with the action the request performs."""
-    if not str(pk).isdigit():
-        raise Http404
-    transfer = transfers(user=user, action=action).filter(pk=int(pk)).first()
-    if transfer is None:
-        raise Http404
-    return transfer
+    return get_scoped(transfers(user=user, action=action), pk)
 
 
 def transfer_for_worker(token: str) -> InsuranceTransfer | None:
@@ -94,7 +92,7 @@ def transfer_waits_on_this_node(transfer: InsuranceTransfer) -> bool:
 # Benefit eligibility certification ------------------------------------------------------------------
 
 
-def rosters(*, user: Any, q: str = "", kind: str = "", action: str = "view") -> QuerySet[BenefitRoster]:
+def rosters(*, user: Viewer, q: str = "", kind: str = "", action: str = "view") -> QuerySet[BenefitRoster]:
     """The rosters of the user's offices (newest first)."""
     queryset = BenefitRoster.objects.restrict(user, action).select_related("organization")
     if kind:
@@ -112,7 +110,7 @@ def search_rosters(queryset: QuerySet[BenefitRoster], q: str) -> QuerySet[Benefi
     )
 
 
-def runnable_rosters(*, user: Any) -> QuerySet[BenefitRoster]:
+def runnable_rosters(*, user: Viewer) -> QuerySet[BenefitRoster]:
     """Current benefit rosters the user may certify (not death registrations, imported, not superseded)."""
     return (
         rosters(user=user, action="insurance.add_eligibilitycheck")
@@ -121,7 +119,7 @@ def runnable_rosters(*, user: Any) -> QuerySet[BenefitRoster]:
     )
 
 
-def roster_entries(*, user: Any, roster: BenefitRoster, q: str = "") -> QuerySet[RosterEntry]:
+def roster_entries(*, user: Viewer, roster: BenefitRoster, q: str = "") -> QuerySet[RosterEntry]:
     """The people on a roster the user may see (masked), searchable by name or ID number."""
     queryset = RosterEntry.objects.restrict(user, "insurance.view_benefitroster").filter(roster=roster)
     if q:
@@ -134,7 +132,7 @@ def roster_entries(*, user: Any, roster: BenefitRoster, q: str = "") -> QuerySet
     return queryset
 
 
-def certification_runs(*, user: Any, q: str = "", status: str = "") -> QuerySet[EligibilityCheck]:
+def certification_runs(*, user: Viewer, q: str = "", status: str = "") -> QuerySet[EligibilityCheck]:
     """Runs of the user's offices, with their finding counts."""
     queryset = (
         EligibilityCheck.objects.restrict(user, "view")
@@ -157,7 +155,7 @@ def search_runs(queryset: QuerySet[EligibilityCheck], q: str) -> QuerySet[Eligib
 
 
 def findings(
-    *, user: Any, run: EligibilityCheck | None = None, q: str = "", status: str = "", kind: str = "",
+    *, user: Viewer, run: EligibilityCheck | None = None, q: str = "", status: str = "", kind: str = "",
     action: str = "view",
 ) -> QuerySet[CertificationFinding]:  # fmt: skip
     """Findings the user may see (or decide, with ``action="change"``), open ones first."""
@@ -181,6 +179,49 @@ def search_findings(queryset: QuerySet[CertificationFinding], q: str) -> QuerySe
     return queryset.filter(
         Q(entry__id_number_index=index) if index else Q(entry__name__icontains=to_simplified(q.strip()))
     )
+
+
+# The access layer (ARCHITECTURE.md §3 rule 9): one record for one user and one action, or the same
+# Http404 for a missing record and one outside the user's scope. Pages and the API call these with
+# the action the request performs.
+
+# Deciding a run's findings needs the right to change findings over the run's office.
+DECIDE_FINDINGS = "insurance.change_certificationfinding"
+
+
+def access_roster(*, user: Viewer, pk: object, action: str = "view") -> BenefitRoster:
+    """The benefit roster ``pk`` if ``user`` may ``action`` it (``view``)."""
+    return get_scoped(rosters(user=user, action=action), pk)
+
+
+def access_run(*, user: Viewer, pk: object, action: str = "view") -> EligibilityCheck:
+    """The certification run ``pk`` (with its finding counts) if ``user`` may ``action`` it: ``view``,
+    or ``decide`` (confirm or dismiss its findings: ``change_certificationfinding`` over its office)."""
+    queryset = certification_runs(user=user)
+    if action != "view":
+        allowed = EligibilityCheck.objects.restrict(user, DECIDE_FINDINGS if action == "decide" else action)
+        queryset = queryset.filter(pk__in=allowed.values("pk"))
+    return get_scoped(queryset, pk)
+
+
+def may_decide_findings(*, user: Viewer, run: EligibilityCheck) -> bool:
+    """Whether ``user`` may confirm or dismiss ``run``'s findings (what the run page offers)."""
+    return EligibilityCheck.objects.restrict(user, DECIDE_FINDINGS).filter(pk=run.pk).exists()
+
+
+def access_finding(*, user: Viewer, pk: object, action: str = "view") -> CertificationFinding:
+    """The finding ``pk`` if ``user`` may ``action`` it (``view``; ``change`` to confirm or dismiss)."""
+    return get_scoped(findings(user=user, action=action), pk)
+
+
+def may_change_finding(*, user: Viewer, finding: CertificationFinding) -> bool:
+    """Whether ``user`` may confirm or dismiss ``finding`` (what the finding page offers)."""
+    return findings(user=user, action="change").filter(pk=finding.pk).exists()
+
+
+def may_change_transfer(*, user: Viewer, transfer: InsuranceTransfer) -> bool:
+    """Whether ``user`` may take ``transfer``'s next step or assign it (what its page offers)."""
+    return transfers(user=user, action="change").filter(pk=transfer.pk).exists()
 
 
 def run_partner_problems(run: EligibilityCheck) -> list[ExchangeMessage]:
@@ -207,7 +248,7 @@ class YearFigures:
     source: str = ""
 
 
-def certification_figures(*, user: Any) -> list[YearFigures]:
+def certification_figures(*, user: Viewer) -> list[YearFigures]:
     """Figures per region and year: for this node's region, the people it checked, the findings,
     the confirmed ones and the people it checked for other regions; for each partner region, the
     people it checked for us; and the figures regions reported outside the platform."""

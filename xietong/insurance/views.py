@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -20,8 +19,10 @@ from xietong.core.generic import (
     ActionFormView,
     ScopedDetailView,
     ScopedListView,
+    acting_user,
     export_response,
     perform_action,
+    permission_required_scoped,
     public,
 )
 from xietong.core.selectors import organizations_for
@@ -87,7 +88,7 @@ class TransferCreateView(ActionFormView):
         )
 
     def perform(self, form: Any) -> HttpResponse:
-        transfer = actions.transfer_request(acting_user=self.request.user, **form.cleaned_data)
+        transfer = actions.transfer_request(acting_user=acting_user(self.request), **form.cleaned_data)
         return redirect("insurance:transfer_detail", pk=transfer.pk)
 
 
@@ -96,15 +97,13 @@ class TransferDetailView(ScopedDetailView):
 
     permission = "insurance.view_insurancetransfer"
     template_name = "insurance/transfer_detail.html"
-
-    def get_object(self, queryset: Any = None) -> Any:
-        return selectors.access_transfer(user=self.request.user, pk=self.kwargs["pk"], action="view")
+    access = selectors.access_transfer
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         transfer = self.object
         ours = selectors.transfer_waits_on_this_node(transfer)
-        may = selectors.transfers(user=self.request.user, action="change").filter(pk=transfer.pk).exists()
+        may = selectors.may_change_transfer(user=self.request.user, transfer=transfer)
         offices = _assignable_offices(self.request, transfer) if may else None
         context.update(
             assign_form=TransferAssignForm(organizations=offices) if offices else None,
@@ -132,7 +131,7 @@ def _assignable_offices(request: HttpRequest, transfer: Any) -> Any:
 
 
 @require_POST
-@login_required
+@permission_required_scoped("insurance.change_insurancetransfer")
 def transfer_assign(request: HttpRequest, pk: int) -> HttpResponse:
     """Hand a transfer to a district office (the owning office's officers do this)."""
     transfer = selectors.access_transfer(user=request.user, pk=pk, action="change")
@@ -142,7 +141,9 @@ def transfer_assign(request: HttpRequest, pk: int) -> HttpResponse:
         office = form.cleaned_data["organization"]
         perform_action(
             request,
-            lambda: actions.transfer_assign(transfer=transfer, organization=office, acting_user=request.user),
+            lambda: actions.transfer_assign(
+                transfer=transfer, organization=office, acting_user=acting_user(request)
+            ),
             lambda _r: _("已交由 %(office)s 办理") % {"office": office.name},
         )
     else:
@@ -151,7 +152,7 @@ def transfer_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@permission_required_scoped("insurance.change_insurancetransfer")
 def transfer_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     """This node's step of a transfer: answer or refuse (sending region), complete (receiving one)."""
     transfer = selectors.access_transfer(user=request.user, pk=pk, action="change")
@@ -165,7 +166,7 @@ def transfer_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
                     transfer=transfer,
                     periods=parse_periods(form.cleaned_data["periods"]),
                     personal_account=form.cleaned_data["personal_account"],
-                    acting_user=request.user,
+                    acting_user=acting_user(request),
                 ),
                 lambda _result: done,
             )
@@ -173,15 +174,16 @@ def transfer_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
     elif step == "refuse":
         reason = request.POST.get("reason", "")
+        user = acting_user(request)
         perform_action(
             request,
-            lambda: actions.transfer_refuse(transfer=transfer, reason=reason, acting_user=request.user),
+            lambda: actions.transfer_refuse(transfer=transfer, reason=reason, acting_user=user),
             lambda _r: done,
         )
     elif step == "complete":
         perform_action(
             request,
-            lambda: actions.transfer_complete(transfer=transfer, acting_user=request.user),
+            lambda: actions.transfer_complete(transfer=transfer, acting_user=acting_user(request)),
             lambda _r: done,
         )
     else:
@@ -236,7 +238,7 @@ class RosterImportView(ActionFormView):
             title=form.cleaned_data["title"],
             uploaded=form.cleaned_data["file"],
             mapping=form.mapping(),
-            acting_user=self.request.user,
+            acting_user=acting_user(self.request),
         )
         return redirect("insurance:roster_detail", pk=roster.pk)
 
@@ -261,9 +263,7 @@ class RosterDetailView(ScopedDetailView):
     permission = "insurance.view_benefitroster"
     template_name = "insurance/roster_detail.html"
     partial_template_name = "insurance/_partials/roster_progress.html"
-
-    def get_queryset(self) -> Any:
-        return selectors.rosters(user=self.request.user)
+    access = selectors.access_roster
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -299,7 +299,7 @@ class RunCreateView(ActionFormView):
         )
 
     def perform(self, form: Any) -> HttpResponse:
-        run = actions.certification_run_start(acting_user=self.request.user, **form.cleaned_data)
+        run = actions.certification_run_start(acting_user=acting_user(self.request), **form.cleaned_data)
         return redirect("insurance:run_detail", pk=run.pk)
 
 
@@ -323,9 +323,7 @@ class RunDetailView(ScopedDetailView):
     permission = "insurance.view_eligibilitycheck"
     template_name = "insurance/run_detail.html"
     partial_template_name = "insurance/_partials/run_progress.html"
-
-    def get_queryset(self) -> Any:
-        return selectors.certification_runs(user=self.request.user)
+    access = selectors.access_run
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.GET.get("export") == "xlsx":
@@ -345,7 +343,7 @@ class RunDetailView(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         run = self.object
         context.update(_page(self.request, self._findings(run)))
-        may_decide = self.request.user.has_perm("insurance.change_certificationfinding")
+        may_decide = selectors.may_decide_findings(user=self.request.user, run=run)
         context.update(
             requests=run.requests.all(),
             problems=selectors.run_partner_problems(run),
@@ -356,19 +354,11 @@ class RunDetailView(ScopedDetailView):
         return context
 
 
-def _finding_for_change(request: HttpRequest, pk: int) -> Any:
-    if not request.user.has_perm("insurance.change_certificationfinding"):
-        raise PermissionDenied
-    return get_object_or_404(selectors.findings(user=request.user, action="change"), pk=pk)
-
-
 @require_POST
-@login_required
+@permission_required_scoped("insurance.change_certificationfinding")
 def findings_bulk(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm or dismiss the ticked findings of a run (all or none)."""
-    if not request.user.has_perm("insurance.change_certificationfinding"):
-        raise PermissionDenied
-    run = get_object_or_404(selectors.certification_runs(user=request.user), pk=pk)
+    run = selectors.access_run(user=request.user, pk=pk, action="decide")
     chosen = [int(value) for value in request.POST.getlist("finding") if value.isdigit()]
     picked = list(selectors.findings(user=request.user, run=run, action="change").filter(pk__in=chosen))
     form = FindingDecisionForm(request.POST)
@@ -381,7 +371,7 @@ def findings_bulk(request: HttpRequest, pk: int) -> HttpResponse:
                 findings=picked,
                 decision=form.cleaned_data["decision"],
                 note=form.cleaned_data["note"],
-                acting_user=request.user,
+                acting_user=acting_user(request),
             ),
             lambda count: _("已处理 %(count)d 条发现") % {"count": count},
         )
@@ -393,30 +383,28 @@ class FindingDetailView(ScopedDetailView):
 
     permission = "insurance.view_certificationfinding"
     template_name = "insurance/finding_detail.html"
-
-    def get_queryset(self) -> Any:
-        return selectors.findings(user=self.request.user)
+    access = selectors.access_finding
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        may = selectors.findings(user=self.request.user, action="change").filter(pk=self.object.pk).exists()
+        may = selectors.may_change_finding(user=self.request.user, finding=self.object)
         open_ = self.object.status == FindingStatus.OPEN
         context["decision_form"] = FindingDecisionForm() if may and open_ else None
         return context
 
 
 @require_POST
-@login_required
+@permission_required_scoped("insurance.change_certificationfinding")
 def finding_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm or dismiss one finding."""
-    finding = _finding_for_change(request, pk)
+    finding = selectors.access_finding(user=request.user, pk=pk, action="change")
     form = FindingDecisionForm(request.POST)
     if form.is_valid():
         confirm = form.cleaned_data["decision"] == "confirm"
         decide = actions.finding_confirm if confirm else actions.finding_dismiss
         perform_action(
             request,
-            lambda: decide(finding=finding, note=form.cleaned_data["note"], acting_user=request.user),
+            lambda: decide(finding=finding, note=form.cleaned_data["note"], acting_user=acting_user(request)),
             lambda result: _("已处理：%(status)s") % {"status": result.get_status_display()},
         )
     else:
@@ -424,14 +412,12 @@ def finding_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("insurance:finding_detail", pk=finding.pk)
 
 
-@login_required
+@permission_required_scoped("insurance.view_certificationfinding")
 def finding_letter(request: HttpRequest, pk: int) -> HttpResponse:
     """The PDF letter for a confirmed finding (printing it is audited)."""
-    if not request.user.has_perm("insurance.view_certificationfinding"):
-        raise PermissionDenied
-    finding = get_object_or_404(selectors.findings(user=request.user), pk=pk)
+    finding = selectors.access_finding(user=request.user, pk=pk, action="view")
     try:
-        pdf = actions.finding_letter(finding=finding, acting_user=request.user)
+        pdf = actions.finding_letter(finding=finding, acting_user=acting_user(request))
     except ValidationError as exc:
         raise Http404("；".join(exc.messages)) from exc
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -439,11 +425,9 @@ def finding_letter(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@login_required
+@permission_required_scoped("insurance.view_eligibilitycheck")
 def certification_figures(request: HttpRequest) -> HttpResponse:
     """People checked, findings, confirmed and help given, per region and year (ECharts)."""
-    if not request.user.has_perm("insurance.view_eligibilitycheck"):
-        raise PermissionDenied
     rows = selectors.certification_figures(user=request.user)
     years = sorted({row.year for row in rows})
     regions = sorted({row.region for row in rows})

@@ -19,33 +19,7 @@ from xietong.core.testing import COVERED_ROUTES, Route, covers, routes_by_name
 
 # Routes neither covered nor public today, each with the reason. Shrink it: a route that gains
 # coverage or the public mark must leave this list (``test_known_uncovered_is_current`` says so).
-_ACTION = "object action: the generic test of POSTs and custom actions comes with the access layer"
-_MOVING = "moves to xietong.insurance / xietong.inspection with the exchange split: cover it there"
-KNOWN_UNCOVERED: dict[str, str] = {
-    # Object actions (issue 11, pattern 1); tests/sweep checks each out of scope meanwhile.
-    "core:user_revoke": _ACTION,
-    # The exchange's domain pages and endpoints (transfers, certification, arrears).
-    "inspection:arrears_detail": _MOVING,
-    "inspection:arrears_remove": _MOVING,
-    "insurance:transfer_detail": _MOVING,
-    "insurance:transfer_assign": _MOVING,
-    "transfer-assign": _MOVING,
-    "insurance:transfer_step": _MOVING,
-    "insurance:findings_bulk": _MOVING,
-    "insurance:finding_detail": _MOVING,
-    "insurance:finding_decide": _MOVING,
-    "insurance:finding_letter": _MOVING,
-    "transfer-detail": _MOVING,
-    "transfer-answer": _MOVING,
-    "transfer-refuse": _MOVING,
-    "transfer-complete": _MOVING,
-    "certification-run-detail": _MOVING,
-    "certification-finding-detail": _MOVING,
-    "certification-finding-confirm": _MOVING,
-    "certification-finding-dismiss": _MOVING,
-    # Others.
-    "exchange:node_revoke": "operator action (can_operate), checked by hand in exchange/tests/test_views.py",
-}
+KNOWN_UNCOVERED: dict[str, str] = {}
 
 
 def _import_test_modules() -> None:

@@ -12,6 +12,7 @@ from xietong.core.testing import (
     Scope,
     ScopedObjectViewTests,
     client_for,
+    covers,
     grant,
     make_org,
     make_user,
@@ -70,6 +71,7 @@ class TestAuditViews(ScopedObjectViewTests):
         return AuditEvent.objects.filter(organization=organization).latest("pk")
 
 
+@covers("core:user_revoke")  # a POST with a second argument: see ``post_urls``
 class TestAccountViews(ScopedObjectViewTests):
     model = User
     list_url_name = "core:user_list"

@@ -7,7 +7,7 @@ from typing import Any
 from django.test import Client
 from django.urls import reverse
 
-from xietong.core.testing import client_for, make_org, make_user
+from xietong.core.testing import client_for, covers, make_org, make_user
 
 from .. import envelope
 from .conftest import Peer
@@ -77,6 +77,21 @@ def test_the_hub_operator_registers_and_revokes_nodes_on_the_page(peer: Peer) ->
     assert NodeRegistry.objects.order_by("-version").first().version == version + 1  # type: ignore[union-attr]
     operator.post(reverse("exchange:node_revoke", args=["hb"]))
     assert not ExchangeNode.objects.get(node_id="hb").is_trusted()
+
+
+@covers("exchange:node_revoke")
+def test_revoking_a_node_needs_the_operator_right(peer: Peer) -> None:
+    """The operator right is node-wide (the registry is the region group's): anonymous → log-in
+    page, an account with roles but not the operator's → 403, nothing revoked; GET → 405."""
+    from ..models import ExchangeNode
+
+    url = reverse("exchange:node_revoke", args=["tj"])
+    assert Client().post(url)["Location"].startswith(reverse("login"))
+    officer = make_user("officer", perms=["core.view_organization", "core.manage_accounts"], node_wide=True)
+    assert client_for(officer).post(url).status_code == 403
+    assert ExchangeNode.objects.get(node_id="tj").is_trusted()
+    operator = client_for(make_user("ops", perms=["exchange.operate_exchange"], node_wide=True))
+    assert operator.get(url).status_code == 405
 
 
 def test_a_node_that_is_not_the_hub_cannot_register_or_revoke(peer: Peer, settings: Any) -> None:

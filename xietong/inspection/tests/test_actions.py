@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from xietong.core.models import AuditEvent, Organization
-from xietong.core.testing import make_org
+from xietong.core.testing import clerk, make_org
 from xietong.exchange.choices import MessageStatus
 from xietong.exchange.models import ExchangeMessage
 
@@ -22,7 +22,7 @@ def list_one(code: str = TJ_CODE, decision: str = "京人社监〔2026〕3号") 
     authority = Organization.objects.filter(code="inspect").first() or make_org("inspect", kind="hrss_bureau")
     return actions.arrears_list(
         organization=authority, credit_code=code, employer_name="北京某餐饮管理有限公司", amount_owed="52000",
-        workers_affected=9, decision_no=decision, listed_on=dt.date(2026, 11, 20), acting_user=None,
+        workers_affected=9, decision_no=decision, listed_on=dt.date(2026, 11, 20), acting_user=clerk(),
     )  # fmt: skip
 
 
@@ -51,7 +51,7 @@ def test_the_same_decision_cannot_be_listed_twice(peer: Peer) -> None:
 def test_a_removal_is_broadcast_after_the_listing(peer: Peer) -> None:
     listing = list_one()
     actions.arrears_remove(
-        listing=listing, reason="已支付", removed_on=dt.date(2026, 11, 21), acting_user=None
+        listing=listing, reason="已支付", removed_on=dt.date(2026, 11, 21), acting_user=clerk()
     )
     kinds = list(
         ExchangeMessage.objects.filter(direction="out").order_by("seq").values_list("kind", flat=True)

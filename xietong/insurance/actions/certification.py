@@ -18,7 +18,7 @@ from xietong import exchange
 from xietong.core import audit, pii
 from xietong.core.actions import job_finish
 from xietong.core.choices import AuditAction, ImportStatus
-from xietong.core.models import Organization
+from xietong.core.models import Organization, User
 from xietong.core.workflows import move_audited
 from xietong.exchange import selectors as exchange_selectors
 from xietong.exchange.models import ExchangeNode
@@ -390,7 +390,7 @@ def certification_findings_apply(body: dict[str, Any], sender: ExchangeNode) -> 
     return request
 
 
-def _decide(finding: CertificationFinding, *, to: str, note: str, acting_user: Any) -> CertificationFinding:
+def _decide(finding: CertificationFinding, *, to: str, note: str, acting_user: User) -> CertificationFinding:
     before = finding.snapshot()
     finding.note = note.strip()[:300]
     finding.decided_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
@@ -415,14 +415,14 @@ def _decide(finding: CertificationFinding, *, to: str, note: str, acting_user: A
 
 @transaction.atomic
 def finding_confirm(
-    *, finding: CertificationFinding, note: str = "", acting_user: Any
+    *, finding: CertificationFinding, note: str = "", acting_user: User
 ) -> CertificationFinding:
     """Confirm a finding: the recipient's payment is flagged as suspended (a letter can be printed)."""
     return _decide(finding, to=FindingStatus.CONFIRMED, note=note, acting_user=acting_user)
 
 
 @transaction.atomic
-def finding_dismiss(*, finding: CertificationFinding, note: str, acting_user: Any) -> CertificationFinding:
+def finding_dismiss(*, finding: CertificationFinding, note: str, acting_user: User) -> CertificationFinding:
     """Dismiss a finding with a reason; the same person, partner and kind will not be reported again."""
     if not note.strip():
         raise ValidationError({"note": "排除须说明理由（如：本人已到窗口认证）"})
@@ -431,7 +431,7 @@ def finding_dismiss(*, finding: CertificationFinding, note: str, acting_user: An
 
 @transaction.atomic
 def findings_decide_bulk(
-    *, findings: list[CertificationFinding], decision: str, note: str, acting_user: Any
+    *, findings: list[CertificationFinding], decision: str, note: str, acting_user: User
 ) -> int:
     """Confirm or dismiss several open findings at once (all or none); returns how many."""
     decide = {"confirm": finding_confirm, "dismiss": finding_dismiss}.get(decision)
@@ -444,7 +444,7 @@ def findings_decide_bulk(
     return len(findings)
 
 
-def finding_letter(*, finding: CertificationFinding, acting_user: Any) -> bytes:
+def finding_letter(*, finding: CertificationFinding, acting_user: User) -> bytes:
     """The PDF letter telling a recipient that payment is suspended and how to be certified again."""
     from ..printing import SuspensionLetter, suspension_letter
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from xietong import exchange
 from xietong.core import audit, pii
 from xietong.core.choices import AuditAction, OrganizationKind
-from xietong.core.models import Organization
+from xietong.core.models import Organization, User
 from xietong.core.workflows import move_audited
 from xietong.exchange.envelope import Refused
 from xietong.exchange.models import ExchangeNode
@@ -47,7 +47,7 @@ def transfer_request(
     applied_on: dt.date,
     scheme: str = Scheme.PENSION,
     sending_office: str = "",
-    acting_user: Any,
+    acting_user: User,
 ) -> InsuranceTransfer:
     """The receiving region (this node) accepts a worker's application and sends the contact letter.
 
@@ -99,7 +99,7 @@ def _set_transfer_id(transfer: InsuranceTransfer, number: idnumber.IdNumber) -> 
 
 @transaction.atomic
 def transfer_answer(
-    *, transfer: InsuranceTransfer, periods: list[Period], personal_account: Decimal, acting_user: Any
+    *, transfer: InsuranceTransfer, periods: list[Period], personal_account: Decimal, acting_user: User
 ) -> InsuranceTransfer:
     """The sending region (this node) sends the contribution record and the amounts, and closes here."""
     if transfer.side != TransferSide.SENDING:
@@ -130,7 +130,7 @@ def transfer_answer(
 
 
 @transaction.atomic
-def transfer_refuse(*, transfer: InsuranceTransfer, reason: str, acting_user: Any) -> InsuranceTransfer:
+def transfer_refuse(*, transfer: InsuranceTransfer, reason: str, acting_user: User) -> InsuranceTransfer:
     """The sending region refuses the transfer, with the reason the worker will read."""
     if transfer.side != TransferSide.SENDING:
         raise ValidationError("只有转出地可以不予转移")
@@ -149,7 +149,7 @@ def transfer_refuse(*, transfer: InsuranceTransfer, reason: str, acting_user: An
 
 
 @transaction.atomic
-def transfer_complete(*, transfer: InsuranceTransfer, acting_user: Any) -> InsuranceTransfer:
+def transfer_complete(*, transfer: InsuranceTransfer, acting_user: User) -> InsuranceTransfer:
     """The receiving region has checked the amount and continued the record: the transfer is closed."""
     if transfer.side != TransferSide.RECEIVING:
         raise ValidationError("只有转入地可以办结接续")
@@ -188,7 +188,7 @@ def _owning_office(named: str) -> Organization:
 
 @transaction.atomic
 def transfer_assign(
-    *, transfer: InsuranceTransfer, organization: Organization, acting_user: Any
+    *, transfer: InsuranceTransfer, organization: Organization, acting_user: User
 ) -> InsuranceTransfer:
     """Hand a transfer to another HRSS office within the owning office's subtree (e.g. the city
     bureau to a district bureau). Audited; the other region is not told (it is this node's affair)."""

@@ -13,7 +13,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from xietong.core.api.permissions import ScopedModelPermission
+from xietong.core.api.permissions import ScopedAccessMixin, ScopedModelPermission
+from xietong.core.generic import acting_user
 from xietong.core.selectors import organizations_for
 
 from .. import actions, filters, selectors
@@ -31,28 +32,21 @@ from .serializers import (
 )
 
 
-class InsuranceTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class InsuranceTransferViewSet(
+    ScopedAccessMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Social-insurance transfers of this node; POST creates one (this node receiving), and
     ``answer``/``refuse`` (sending region) and ``complete`` (receiving region) take the next step."""
 
     serializer_class = InsuranceTransferSerializer
     permission_classes = [ScopedModelPermission]
     permission_actions = {"answer": "change", "refuse": "change", "complete": "change", "assign": "change"}
+    access = selectors.access_transfer
 
     filterset_class = filters.TransferFilter
 
     def get_queryset(self) -> QuerySet[InsuranceTransfer]:
         return selectors.transfers(user=self.request.user)
-
-    def get_object(self) -> InsuranceTransfer:
-        """Through ``access_transfer`` with the action the request performs ("change" for a step)."""
-        transfer = selectors.access_transfer(
-            user=self.request.user,
-            pk=self.kwargs["pk"],
-            action=self.permission_actions.get(str(self.action), "view"),
-        )
-        self.check_object_permissions(self.request, transfer)
-        return transfer
 
     def _done(self, call: Any) -> Response:
         # An action's ValidationError becomes a 400 in xietong.core.api.exceptions.
@@ -67,63 +61,69 @@ class InsuranceTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         organization = allowed.filter(pk=values.pop("organization")).first()
         if organization is None:
             raise ValidationError({"organization": "无权以该机构受理"})
+        user = acting_user(request)
         return self._done(
-            lambda: actions.transfer_request(organization=organization, acting_user=request.user, **values)
+            lambda: actions.transfer_request(organization=organization, acting_user=user, **values)
         )
 
     @extend_schema(request=TransferAnswerSerializer, responses=InsuranceTransferSerializer)
     @action(detail=True, methods=["post"])
     def answer(self, request: Request, pk: str) -> Response:
+        transfer = self.get_object()  # the scope answers before the input (404 before 400)
         data = TransferAnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        transfer = self.get_object()
         return self._done(
             lambda: actions.transfer_answer(
                 transfer=transfer,
                 periods=parse_periods(data.validated_data["periods"]),
                 personal_account=data.validated_data["personal_account"],
-                acting_user=request.user,
+                acting_user=acting_user(request),
             )
         )
 
     @extend_schema(request=TransferRefuseSerializer, responses=InsuranceTransferSerializer)
     @action(detail=True, methods=["post"])
     def refuse(self, request: Request, pk: str) -> Response:
+        transfer = self.get_object()
         data = TransferRefuseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        transfer = self.get_object()
         return self._done(
             lambda: actions.transfer_refuse(
-                transfer=transfer, reason=data.validated_data["reason"], acting_user=request.user
+                transfer=transfer, reason=data.validated_data["reason"], acting_user=acting_user(request)
             )
         )
 
     @extend_schema(request=TransferAssignSerializer, responses=InsuranceTransferSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str) -> Response:
+        transfer = self.get_object()
         data = TransferAssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        transfer = self.get_object()
         allowed = organizations_for(user=request.user, perm="insurance.change_insurancetransfer")
         office = allowed.filter(pk=data.validated_data["organization"]).first()
         if office is None:
             raise ValidationError({"organization": "无权交由该机构办理"})
+        user = acting_user(request)
         return self._done(
-            lambda: actions.transfer_assign(transfer=transfer, organization=office, acting_user=request.user)
+            lambda: actions.transfer_assign(transfer=transfer, organization=office, acting_user=user)
         )
 
     @extend_schema(request=None, responses=InsuranceTransferSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str) -> Response:
         transfer = self.get_object()
-        return self._done(lambda: actions.transfer_complete(transfer=transfer, acting_user=request.user))
+        user = acting_user(request)
+        return self._done(lambda: actions.transfer_complete(transfer=transfer, acting_user=user))
 
 
-class EligibilityCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EligibilityCheckViewSet(
+    ScopedAccessMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Certification runs of the user's offices, with each partner's progress; ``?status=`` filters."""
 
     serializer_class = EligibilityCheckSerializer
     permission_classes = [ScopedModelPermission]
+    access = selectors.access_run
 
     filterset_class = filters.RunFilter
 
@@ -131,7 +131,9 @@ class EligibilityCheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         return selectors.certification_runs(user=self.request.user).prefetch_related("requests")
 
 
-class CertificationFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CertificationFindingViewSet(
+    ScopedAccessMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Findings to review (``?run=``, ``?status=open|confirmed|dismissed``, ``?kind=``, ``?q=`` name or
     ID number); ``confirm`` flags the recipient's payment as suspended, ``dismiss`` needs a ``note``
     and keeps the finding from coming back."""
@@ -139,20 +141,20 @@ class CertificationFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMix
     serializer_class = CertificationFindingSerializer
     permission_classes = [ScopedModelPermission]
     permission_actions = {"confirm": "change", "dismiss": "change"}
+    access = selectors.access_finding
 
     filterset_class = filters.FindingFilter
 
     def get_queryset(self) -> QuerySet[CertificationFinding]:
-        return selectors.findings(
-            user=self.request.user, action="change" if self.action in self.permission_actions else "view"
-        )
+        return selectors.findings(user=self.request.user)
 
     def _decide(self, request: Request, decide: Any) -> Response:
+        finding = self.get_object()  # the scope answers before the input (404 before 400)
         data = FindingDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # An action's ValidationError becomes a 400 in xietong.core.api.exceptions.
         note = data.validated_data["note"]
-        finding = decide(finding=self.get_object(), note=note, acting_user=request.user)
+        finding = decide(finding=finding, note=note, acting_user=acting_user(request))
         return Response(CertificationFindingSerializer(finding).data)
 
     @extend_schema(request=FindingDecisionSerializer, responses=CertificationFindingSerializer)

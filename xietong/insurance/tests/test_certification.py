@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from xietong.core.choices import ImportStatus
 from xietong.core.models import AuditEvent, Organization
-from xietong.core.testing import make_org
+from xietong.core.testing import clerk, make_org
 from xietong.exchange import actions as exchange_actions
 from xietong.exchange.choices import MessageStatus
 from xietong.exchange.models import ExchangeMessage
@@ -232,18 +232,18 @@ def test_a_confirmed_finding_suspends_payment_and_prints_a_letter(bureau: Organi
     )
     finding = CertificationFinding.objects.get()
     with pytest.raises(ValidationError, match="只有已确认的发现"):
-        actions.finding_letter(finding=finding, acting_user=None)
-    actions.finding_confirm(finding=finding, note="电话核实家属，确已去世", acting_user=None)
+        actions.finding_letter(finding=finding, acting_user=clerk())
+    actions.finding_confirm(finding=finding, note="电话核实家属，确已去世", acting_user=clerk())
     wang.refresh_from_db()
     assert wang.suspended_at is not None
-    letter = actions.finding_letter(finding=finding, acting_user=None)
+    letter = actions.finding_letter(finding=finding, acting_user=clerk())
     assert letter.startswith(b"%PDF")
     events = AuditEvent.objects.filter(target_type="insurance.certificationfinding").values_list(
         "action", flat=True
     )
     assert set(events) >= {"status", "export"}
     with pytest.raises(ValidationError, match="不能从"):
-        actions.finding_dismiss(finding=finding, note="改判", acting_user=None)
+        actions.finding_dismiss(finding=finding, note="改判", acting_user=clerk())
 
 
 def test_a_dismissed_finding_does_not_come_back_in_a_later_run(bureau: Organization, peer: Peer) -> None:
@@ -251,9 +251,9 @@ def test_a_dismissed_finding_does_not_come_back_in_a_later_run(bureau: Organizat
     item = {"kind": "duplicate", "score": 0.97, "evidence": "正在领取养老保险待遇"}
     findings_from_tj(peer, first, 1, [{**item, "ref": str(entry_of(first, "P002").pk)}])
     with pytest.raises(ValidationError):
-        actions.finding_dismiss(finding=CertificationFinding.objects.get(), note=" ", acting_user=None)
+        actions.finding_dismiss(finding=CertificationFinding.objects.get(), note=" ", acting_user=clerk())
     actions.finding_dismiss(
-        finding=CertificationFinding.objects.get(), note="同名不同人，已核对", acting_user=None
+        finding=CertificationFinding.objects.get(), note="同名不同人，已核对", acting_user=clerk()
     )
     second = start_run(bureau, peer, checks=["duplicate"])  # a new roster: the same person, another row
     findings_from_tj(peer, second, 1, [{**item, "ref": str(entry_of(second, "P002").pk)}])
@@ -270,12 +270,14 @@ def test_bulk_decisions_are_all_or_nothing(bureau: Organization, peer: Peer) -> 
     ]
     findings_from_tj(peer, run, 1, items)
     both = list(CertificationFinding.objects.all())
-    actions.finding_confirm(finding=both[0], acting_user=None)
+    actions.finding_confirm(finding=both[0], acting_user=clerk())
     with pytest.raises(ValidationError):
-        actions.findings_decide_bulk(findings=both, decision="dismiss", note="已核实", acting_user=None)
+        actions.findings_decide_bulk(findings=both, decision="dismiss", note="已核实", acting_user=clerk())
     assert CertificationFinding.objects.filter(status=FindingStatus.DISMISSED).count() == 0
     assert (
-        actions.findings_decide_bulk(findings=both[1:], decision="dismiss", note="已核实", acting_user=None)
+        actions.findings_decide_bulk(
+            findings=both[1:], decision="dismiss", note="已核实", acting_user=clerk()
+        )
         == 1
     )
 
@@ -338,7 +340,7 @@ def test_figures_count_people_checked_findings_confirmed_and_help_given(
     findings_from_tj(
         peer, run, 1, [{"ref": str(wang.pk), "kind": "fraud_suspected", "score": 1.0, "evidence": "死亡"}]
     )
-    actions.finding_confirm(finding=CertificationFinding.objects.get(), acting_user=None)
+    actions.finding_confirm(finding=CertificationFinding.objects.get(), acting_user=clerk())
     from xietong.core.models import User
 
     admin = User.objects.create_superuser("root", password="x-test-password-1")

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from xietong.core.testing import client_for, make_org, make_user
+from xietong.core.testing import clerk, client_for, make_org, make_user
 from xietong.exchange.models import ExchangeMessage
 from xietong.lib import idnumber
 
@@ -51,7 +51,7 @@ def request_one() -> InsuranceTransfer:
         id_number=ID,
         sending_node="tj",
         applied_on=dt.date(2026, 11, 23),
-        acting_user=None,
+        acting_user=clerk(),
     )
 
 
@@ -83,7 +83,7 @@ def test_the_answer_from_the_sending_region_moves_the_transfer_on(peer: Peer) ->
     assert transfer.status == TransferStatus.ANSWERED and transfer.fund_transfer_amount == Decimal(
         "120000.00"
     )
-    actions.transfer_complete(transfer=transfer, acting_user=None)
+    actions.transfer_complete(transfer=transfer, acting_user=clerk())
     assert ExchangeMessage.objects.filter(kind="insurance.transfer_completed", receiver="tj").exists()
 
 
@@ -104,7 +104,7 @@ def test_the_sending_region_answers_with_the_pooled_fund_computed(peer: Peer) ->
     assert transfer.side == "sending" and selectors.transfer_waits_on_this_node(transfer)
     periods = parse_periods("1996-01,1998-12,1000\n2019-01，2019-12，6000")  # full-width comma too
     actions.transfer_answer(
-        transfer=transfer, periods=periods, personal_account=Decimal("30000"), acting_user=None
+        transfer=transfer, periods=periods, personal_account=Decimal("30000"), acting_user=clerk()
     )
     # 12 months of 1998 at 1000 + 12 months at 6000, times 12 % (1996–97 are before the pooled fund)
     assert transfer.pooled_amount == Decimal("10080.00") and transfer.fund_transfer_amount == Decimal(
@@ -132,7 +132,7 @@ def test_a_bad_id_number_or_an_unknown_region_is_refused(peer: Peer) -> None:
             id_number=ID[:-1] + "0",
             sending_node="tj",
             applied_on=dt.date(2026, 11, 23),
-            acting_user=None,
+            acting_user=clerk(),
         )
     assert "校验码" in caught.value.message_dict["id_number"][0]
     with pytest.raises(ValidationError):
@@ -142,7 +142,7 @@ def test_a_bad_id_number_or_an_unknown_region_is_refused(peer: Peer) -> None:
             id_number=ID,
             sending_node="sh",
             applied_on=dt.date(2026, 11, 23),
-            acting_user=None,
+            acting_user=clerk(),
         )
     assert not InsuranceTransfer.objects.exists() and not ExchangeMessage.objects.exists()
 
