@@ -25,7 +25,7 @@ def test_an_officer_reviews_the_findings_of_a_run(page: Any, tianjin: Any) -> No
     page.get_by_label("天津节点").check()
     page.get_by_role("button", name="保存").click()
     print(page.locator("main").inner_text())
-    assert "等待对方比对" in page.get_by_test_id("run-status").inner_text()
+    assert "等待对方比对" in page.get_by_test_id("job-status").inner_text()
 
     run = EligibilityCheck.objects.get()
     first, second = run.roster.entries.order_by("record_id")[:2]
@@ -43,7 +43,7 @@ def test_an_officer_reviews_the_findings_of_a_run(page: Any, tianjin: Any) -> No
         tianjin,
     )  # fmt: skip
     page.reload()
-    assert "比对完成" in page.get_by_test_id("run-status").inner_text()
+    assert "比对完成" in page.get_by_test_id("job-status").inner_text()
     findings = page.get_by_test_id("findings")
     assert findings.get_by_role("row").count() == 3  # header and two findings
     page.get_by_label(f"选择 {first.name}").check()

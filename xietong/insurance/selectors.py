@@ -12,12 +12,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from xietong.core import pii
-from xietong.core.choices import ImportStatus
+from xietong.core.choices import JobStatus
 from xietong.exchange.choices import Direction, MessageStatus
 from xietong.exchange.models import ExchangeMessage
 from xietong.lib.names import to_simplified
 
-from .choices import FindingStatus, RosterKind, RunStatus
+from .choices import FindingStatus, RosterKind, RunStage
 from .models import (
     BenefitRoster,
     CertificationAssistance,
@@ -100,7 +100,7 @@ def runnable_rosters(*, user: Any) -> QuerySet[BenefitRoster]:
     """Current benefit rosters the user may certify (not death registrations, imported, not superseded)."""
     return (
         rosters(user=user, action="insurance.add_eligibilitycheck")
-        .filter(status=ImportStatus.DONE, superseded=False)
+        .filter(status=JobStatus.DONE, superseded=False)
         .exclude(kind=RosterKind.DEATH)
     )
 
@@ -129,7 +129,9 @@ def certification_runs(*, user: Any, q: str = "", status: str = "") -> QuerySet[
         )
         .order_by("-created_at", "-pk")
     )
-    if status:
+    if status in RunStage.values:  # sent: the partners' comparisons (``choices.RUN_STATES``)
+        queryset = queryset.filter(status=JobStatus.DONE, stage=status)
+    elif status:
         queryset = queryset.filter(status=status)
     if q:
         queryset = queryset.filter(Q(roster__title__icontains=to_simplified(q)) | Q(uid=q.strip()))
@@ -196,7 +198,7 @@ def certification_figures(*, user: Any) -> list[YearFigures]:
 
     runs = EligibilityCheck.objects.restrict(user, "view")
     for year, checked in (
-        runs.exclude(status=RunStatus.FAILED).annotate(y=ExtractYear("created_at")).values("y")
+        runs.filter(status=JobStatus.DONE).annotate(y=ExtractYear("created_at")).values("y")
         .annotate(n=Sum("records")).values_list("y", "n")
     ):  # fmt: skip
         row(own, year).checked += checked or 0

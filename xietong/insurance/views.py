@@ -28,7 +28,7 @@ from xietong.core.selectors import organizations_for
 from xietong.exchange import selectors as exchange_selectors
 
 from . import actions, selectors
-from .choices import FindingKind, FindingStatus, RosterKind, RunStatus, TransferStatus
+from .choices import RUN_STATES, FindingKind, FindingStatus, RosterKind, TransferStatus
 from .forms import (
     EligibilityCheckForm,
     FindingDecisionForm,
@@ -266,7 +266,8 @@ class RosterDetailView(ScopedDetailView):
 
     permission = "insurance.view_benefitroster"
     template_name = "insurance/roster_detail.html"
-    partial_template_name = "insurance/_partials/roster_progress.html"
+    partial_template_name = "_partials/job_progress.html"
+    context_object_name = "job"  # what the shared progress partial shows
 
     def get_queryset(self) -> Any:
         return selectors.rosters(user=self.request.user)
@@ -292,7 +293,7 @@ class RunListView(ScopedListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["status_choices"] = RunStatus.choices
+        context["status_choices"] = RUN_STATES
         return context
 
 
@@ -334,7 +335,8 @@ class RunDetailView(ScopedDetailView):
 
     permission = "insurance.view_eligibilitycheck"
     template_name = "insurance/run_detail.html"
-    partial_template_name = "insurance/_partials/run_progress.html"
+    partial_template_name = "_partials/job_progress.html"
+    context_object_name = "job"  # what the shared progress partial shows
 
     def get_queryset(self) -> Any:
         return selectors.certification_runs(user=self.request.user)
