@@ -192,7 +192,7 @@ class BackgroundJob(BaseModel):
     def status_label(self) -> str:
         """The status in words, as the progress partial and lists show it; a job that waits for
         something after its work has ended says what."""
-        return str(self.get_status_display())  # type: ignore[attr-defined]  # Django adds it
+        return str(self.get_status_display())
 
     def progress(self, done: int, total: int) -> int:
         """Percent for the progress bar; 100 once there is nothing more to wait for."""
