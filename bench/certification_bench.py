@@ -129,8 +129,8 @@ def main() -> int:
             run = int(bj.shell(RUN.format(pk=imports["pension"])))
             seconds = wait(
                 lambda: (
-                    bj.query("SELECT status FROM exchange_eligibilitycheck WHERE id = ?", (run,))[0][0]
-                    == "done"
+                    bj.query("SELECT stage FROM exchange_eligibilitycheck WHERE id = ?", (run,))[0][0]
+                    == "complete"
                 )
             )
             found = {

@@ -25,7 +25,7 @@ def test_an_officer_reviews_the_findings_of_a_run(page: Any, tianjin: Any) -> No
     page.get_by_label("天津节点").check()
     page.get_by_role("button", name="保存").click()
     print(page.locator("main").inner_text())
-    assert "等待对方比对" in page.get_by_test_id("run-status").inner_text()
+    assert "等待对方比对" in page.get_by_test_id("job-status").inner_text()
 
     run = EligibilityCheck.objects.get()
     first, second = run.roster.entries.order_by("record_id")[:2]
@@ -43,14 +43,15 @@ def test_an_officer_reviews_the_findings_of_a_run(page: Any, tianjin: Any) -> No
         tianjin,
     )  # fmt: skip
     page.reload()
-    assert "比对完成" in page.get_by_test_id("run-status").inner_text()
+    assert "比对完成" in page.get_by_test_id("job-status").inner_text()
     findings = page.get_by_test_id("findings")
     assert findings.get_by_role("row").count() == 3  # header and two findings
     page.get_by_label(f"选择 {first.name}").check()
     page.get_by_label("将勾选的发现").select_option("confirm")
     page.get_by_label("核实说明").fill("社区证实已去世")
     page.get_by_role("button", name="批量处理").click()
-    assert "已处理 1 条发现" in page.locator(".alert-success").inner_text()
+    # The flash message (role=alert), not the run's "已发送…" under its progress bar.
+    assert "已处理 1 条发现" in page.locator(".alert-success[role=alert]").inner_text()
     assert "已确认，暂停发放" in findings.get_by_role("row", name=first.name).inner_text()
 
     findings.get_by_role("link", name=second.name).click()

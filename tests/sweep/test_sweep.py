@@ -26,6 +26,7 @@ from django.db import models, transaction
 from django.test import Client
 from django.urls import reverse
 
+from xietong.core.jobs import job_run
 from xietong.core.models import AuditEvent, Organization, User
 from xietong.core.testing import Route, routes_by_name
 from xietong.demo import world
@@ -276,11 +277,13 @@ def _exchange_rows(org: dict[str, Organization]) -> None:
             organization=org[code], kind="pension", title=f"{code}名册", mapping={}, acting_user=None,
             uploaded=SimpleUploadedFile("p.csv", pensions.format(_valid(number)).encode()),
         )  # fmt: skip
+        job_run(label="insurance.BenefitRoster", pk=roster.pk)  # the worker's part, here and now
         roster = BenefitRoster.objects.get(pk=roster.pk)
         run = EligibilityCheck.objects.create(
             uid=f"{code:x<32}"[:32], organization=org[code], roster=roster, checks=["duplicate"]
         )
         entry = roster.entries.first()
+        assert entry is not None, roster.message
         if entry is not None:
             CertificationFinding.objects.create(
                 run=run, entry=entry, partner="tj", partner_name="天津", kind="duplicate",

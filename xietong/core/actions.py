@@ -482,15 +482,6 @@ def regions_load(*, model: Any = Region) -> int:
     return len(rows)
 
 
-def job_finish(job: Any, *, status: str, message: str) -> Any:
-    """End a background job that still keeps statuses of its own (the exchange's roster imports and
-    certification runs) with no check of the move. Jobs on the one pipeline end through
-    ``xietong.core.jobs.job_transition`` instead; this goes once the last of them has moved."""
-    job.status, job.message, job.finished_at = status, message, timezone.now()
-    job.save()
-    return job
-
-
 @transaction.atomic
 def roles_sync() -> list[Role]:
     """Create or update the default roles of ``xietong.core.roles``, with the roles each may grant."""

@@ -76,14 +76,3 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", _("进行中")
     DONE = "done", _("已完成")
     FAILED = "failed", _("失败")
-
-
-class ImportStatus(models.TextChoices):
-    """Where a roster import of the exchange stands: the statuses before ``JobStatus``, kept until the
-    roster jobs move onto the one job pipeline (``xietong.core.jobs``)."""
-
-    QUEUED = "queued", _("排队中")
-    CHECKING = "checking", _("校验中")
-    WRITING = "writing", _("写入中")
-    DONE = "done", _("已完成")
-    FAILED = "failed", _("未导入")

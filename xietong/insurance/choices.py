@@ -47,20 +47,26 @@ class FindingKind(models.TextChoices):
     DUPLICATE = "duplicate", _("重复享受（对方地区发放同项待遇）")
 
 
-class RunStatus(models.TextChoices):
-    SENDING = "sending", _("编码发送中")
+class RunStage(models.TextChoices):
+    """What a certification run waits for once its job (encoding and sending) is done: the partners'
+    comparisons. Kept on the run beside the job's status (ADR 013); blank until the run is sent."""
+
     WAITING = "waiting", _("等待对方比对")
-    DONE = "done", _("比对完成")
-    FAILED = "failed", _("未能发起")
+    COMPLETE = "complete", _("比对完成")
+
+
+# How a run stands, as one list for the run list's filter: its job while it is queued, sending or
+# failed, then the partners' comparisons (``EligibilityCheck.state``).
+RUN_STATES: list[tuple[str, Any]] = [
+    ("queued", _("排队中")),
+    ("running", _("编码发送中")),
+    (RunStage.WAITING, RunStage.WAITING.label),
+    (RunStage.COMPLETE, RunStage.COMPLETE.label),
+    ("failed", _("未能发起")),
+]
 
 
 class FindingStatus(models.TextChoices):
     OPEN = "open", _("待核实")
     CONFIRMED = "confirmed", _("已确认，暂停发放")
     DISMISSED = "dismissed", _("已排除")
-
-
-class AssistanceStatus(models.TextChoices):
-    QUEUED = "queued", _("排队比对")
-    DONE = "done", _("已比对并答复")
-    FAILED = "failed", _("比对失败")

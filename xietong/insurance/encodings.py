@@ -71,13 +71,13 @@ def current_roster_encodings(kind: str) -> Any:
     A partner compares every chunk of a run with the same rosters, so the encoding is kept per
     process for the set of rosters (rosters do not change once imported; a new import is a new set).
     """
-    from xietong.core.choices import ImportStatus
+    from xietong.core.choices import JobStatus
 
     from .models import BenefitRoster
 
     current = tuple(
         (pk, created.isoformat())  # a row id alone could come back after a restore
-        for pk, created in BenefitRoster.objects.filter(kind=kind, status=ImportStatus.DONE, superseded=False)
+        for pk, created in BenefitRoster.objects.filter(kind=kind, status=JobStatus.DONE, superseded=False)
         .order_by("pk")
         .values_list("pk", "created_at")
     )

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.core.filters import ListFilterSet, sorting
 
 from . import selectors
-from .choices import FindingKind, FindingStatus, RosterKind, RunStatus, TransferStatus
+from .choices import RUN_STATES, FindingKind, FindingStatus, RosterKind, TransferStatus
 from .models import BenefitRoster, CertificationFinding, EligibilityCheck, InsuranceTransfer
 
 
@@ -58,13 +58,16 @@ class RunFilter(ListFilterSet):
     """Certification runs: by roster title or run number, by status."""
 
     status = django_filters.ChoiceFilter(
-        choices=RunStatus.choices, empty_label=_("全部状态"), label=_("状态")
+        choices=RUN_STATES, method="in_state", empty_label=_("全部状态"), label=_("状态")
     )
     sort = sorting(("created_at", "created"), ("roster__title", "roster"))
 
     class Meta:
         model = EligibilityCheck
         fields = ["q", "status"]
+
+    def in_state(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return selectors.runs_in_state(queryset, value)
 
     def search(self, queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
         return selectors.search_runs(queryset, value)

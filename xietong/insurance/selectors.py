@@ -11,13 +11,13 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from xietong.core import pii
-from xietong.core.choices import ImportStatus
+from xietong.core.choices import JobStatus
 from xietong.core.selectors import get_scoped
 from xietong.exchange.choices import Direction, MessageStatus
 from xietong.exchange.models import ExchangeMessage
 from xietong.lib.names import to_simplified
 
-from .choices import FindingStatus, RosterKind, RunStatus
+from .choices import FindingStatus, RosterKind, RunStage
 from .models import (
     BenefitRoster,
     CertificationAssistance,
@@ -114,7 +114,7 @@ def runnable_rosters(*, user: Viewer) -> QuerySet[BenefitRoster]:
     """Current benefit rosters the user may certify (not death registrations, imported, not superseded)."""
     return (
         rosters(user=user, action="insurance.add_eligibilitycheck")
-        .filter(status=ImportStatus.DONE, superseded=False)
+        .filter(status=JobStatus.DONE, superseded=False)
         .exclude(kind=RosterKind.DEATH)
     )
 
@@ -143,9 +143,14 @@ def certification_runs(*, user: Viewer, q: str = "", status: str = "") -> QueryS
         )
         .order_by("-created_at", "-pk")
     )
-    if status:
-        queryset = queryset.filter(status=status)
-    return search_runs(queryset, q)
+    return search_runs(runs_in_state(queryset, status), q)
+
+
+def runs_in_state(queryset: QuerySet[EligibilityCheck], state: str) -> QuerySet[EligibilityCheck]:
+    """Runs in one of ``choices.RUN_STATES``: a job state, or (once sent) the partners' stage."""
+    if state in RunStage.values:
+        return queryset.filter(status=JobStatus.DONE, stage=state)
+    return queryset.filter(status=state) if state else queryset
 
 
 def search_runs(queryset: QuerySet[EligibilityCheck], q: str) -> QuerySet[EligibilityCheck]:
@@ -262,7 +267,7 @@ def certification_figures(*, user: Viewer) -> list[YearFigures]:
 
     runs = EligibilityCheck.objects.restrict(user, "view")
     for year, checked in (
-        runs.exclude(status=RunStatus.FAILED).annotate(y=ExtractYear("created_at")).values("y")
+        runs.filter(status=JobStatus.DONE).annotate(y=ExtractYear("created_at")).values("y")
         .annotate(n=Sum("records")).values_list("y", "n")
     ):  # fmt: skip
         row(own, year).checked += checked or 0

@@ -262,7 +262,8 @@ class RosterDetailView(ScopedDetailView):
 
     permission = "insurance.view_benefitroster"
     template_name = "insurance/roster_detail.html"
-    partial_template_name = "insurance/_partials/roster_progress.html"
+    partial_template_name = "_partials/job_progress.html"
+    context_object_name = "job"  # what the shared progress partial shows
     access = selectors.access_roster
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -322,7 +323,8 @@ class RunDetailView(ScopedDetailView):
 
     permission = "insurance.view_eligibilitycheck"
     template_name = "insurance/run_detail.html"
-    partial_template_name = "insurance/_partials/run_progress.html"
+    partial_template_name = "_partials/job_progress.html"
+    context_object_name = "job"  # what the shared progress partial shows
     access = selectors.access_run
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

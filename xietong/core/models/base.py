@@ -145,8 +145,9 @@ class BackgroundJob(BaseModel):
       task ``xietong.core.tasks.run_job`` calls it once the job has been queued with
       ``jobs.job_enqueue`` and marks the job failed if it raises.
 
-    Subclasses that still keep statuses of their own override ``status`` (and ``TRANSITIONS``) until
-    they move onto the pipeline.
+    - A job whose outcome arrives after its work has ended (a certification run: sent, then waiting
+      for the partners' comparisons) ends ``done`` and keeps the waiting as data of its own,
+      overriding ``polling`` and ``status_label`` so that the page keeps polling and tells the truth.
     """
 
     TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -157,6 +158,7 @@ class BackgroundJob(BaseModel):
     runner: ClassVar[str] = ""
     progress_fields: ClassVar[tuple[str, str] | None] = None
     progress_text: ClassVar[Any] = _("已处理 %(done)s / %(total)s")
+    detail_template: ClassVar[str] = ""  # shown under the bar by the progress partial, if any
 
     status = models.CharField(_("状态"), max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED)
     message = models.TextField(_("说明"), blank=True)
@@ -176,12 +178,25 @@ class BackgroundJob(BaseModel):
 
     @property
     def finished(self) -> bool:
-        """Whether the work has ended, one way or the other (the page stops polling)."""
+        """Whether the work has ended, one way or the other."""
         return self.status in self.FINISHED
 
+    @property
+    def polling(self) -> bool:
+        """Whether the page should keep asking how the job stands: while it runs, and for a job whose
+        outcome keeps arriving after its work has ended (a certification run waiting for partners)
+        as long as it waits."""
+        return not self.finished
+
+    @property
+    def status_label(self) -> str:
+        """The status in words, as the progress partial and lists show it; a job that waits for
+        something after its work has ended says what."""
+        return str(self.get_status_display())
+
     def progress(self, done: int, total: int) -> int:
-        """Percent for the progress bar; 100 once the work has finished."""
-        if self.finished:
+        """Percent for the progress bar; 100 once there is nothing more to wait for."""
+        if not self.polling:
             return 100
         return min(100, int(100 * done / total)) if total else 0
 

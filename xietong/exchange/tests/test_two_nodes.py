@@ -269,9 +269,10 @@ def test_a_certification_run_reaches_a_partner_that_was_down_and_comes_back_with
     tj.start()
 
     def run() -> list[tuple[Any, ...]]:
-        return bj.query("SELECT id, status, records FROM exchange_eligibilitycheck WHERE uid = ?", (uid,))
+        return bj.query("SELECT id, stage, records FROM exchange_eligibilitycheck WHERE uid = ?", (uid,))
 
-    assert wait_for(lambda: run() and run()[0][1] == "done" and run())[0][2] == 3
+    # The run's job ended once its requests were in the outbox; its stage completes with tj's answer.
+    assert wait_for(lambda: run() and run()[0][1] == "complete" and run())[0][2] == 3
     found = bj.query(
         "SELECT e.name, f.kind, f.partner FROM exchange_certificationfinding f "
         "JOIN exchange_rosterentry e ON e.id = f.entry_id WHERE f.run_id = ?",

@@ -13,11 +13,12 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from xietong import exchange
 from xietong.core import audit, pii
-from xietong.core.actions import job_finish
-from xietong.core.choices import AuditAction, ImportStatus
+from xietong.core.choices import AuditAction, JobStatus
+from xietong.core.jobs import job_enqueue, job_progress, job_transition
 from xietong.core.models import Organization, User
 from xietong.core.workflows import move_audited
 from xietong.exchange import selectors as exchange_selectors
@@ -26,7 +27,7 @@ from xietong.lib import idnumber
 from xietong.matching.columns import unknown_columns
 
 from .. import encodings
-from ..choices import BENEFIT_NAMES, AssistanceStatus, FindingKind, FindingStatus, RosterKind, RunStatus
+from ..choices import BENEFIT_NAMES, FindingKind, FindingStatus, RosterKind, RunStage
 from ..models import (
     BenefitRoster,
     CertificationAssistance,
@@ -52,9 +53,8 @@ def roster_import_start(
     mapping: dict[str, str],
     acting_user: Any,
 ) -> BenefitRoster:
-    """Keep the uploaded roster file and queue its import (progress is kept on the roster's row)."""
-    from ..tasks import run_roster_import
-
+    """Keep the uploaded roster file and queue its import once this transaction commits (the worker
+    runs ``roster_import_run``; progress is kept on the roster's row)."""
     unknown = unknown_columns(mapping)
     if unknown:
         raise ValidationError({"mapping": f"列映射中的{'、'.join(unknown)}不是标准列"})
@@ -70,7 +70,7 @@ def roster_import_start(
     roster.full_clean()
     roster.save()
     audit.record(AuditAction.CREATE, target=roster, acting_user=acting_user, after=roster.snapshot())
-    run_roster_import.enqueue(roster.pk)
+    job_enqueue(job=roster)
     return roster
 
 
@@ -105,8 +105,9 @@ def _roster_row_problems(kind: str, row: tuple[Any, ...]) -> list[str]:
     return problems
 
 
-def roster_import_run(*, roster: BenefitRoster) -> BenefitRoster:
-    """Read, check and store a roster. Any bad row fails the whole file with the lines named; nothing is
+def roster_import_run(*, job: BenefitRoster) -> BenefitRoster:
+    """Read, check and store a roster: the runner of ``BenefitRoster`` (``xietong.core.jobs``), called
+    with the job ``running``. Any bad row fails the whole file with the lines named; nothing is
     written until every row is good; then the rows are stored in one transaction, ID numbers
     encrypted, and the office's older roster of the same kind is superseded."""
     import duckdb
@@ -114,16 +115,16 @@ def roster_import_run(*, roster: BenefitRoster) -> BenefitRoster:
     from xietong.matching import roster as roster_files
     from xietong.matching.errors import RosterError
 
-    roster.status = ImportStatus.CHECKING
-    roster.save(update_fields=["status", "updated_at"])
+    roster = job
+    job_progress(job=roster, phase=_("正在读取和校验名册"))
     con = duckdb.connect()
     try:
         with roster_files.make_workdir() as workdir:
             rows = _read_roster(roster, con, Path(workdir))
     except RosterError as exc:
-        return job_finish(
-            roster,
-            status=ImportStatus.FAILED,
+        return job_transition(
+            job=roster,
+            to=JobStatus.FAILED,
             message=f"{exc.problem}{f'（第{exc.line}行）' if exc.line else ''}",
         )
     finally:
@@ -132,12 +133,12 @@ def roster_import_run(*, roster: BenefitRoster) -> BenefitRoster:
     roster.total_rows = len(rows)
     if problems:
         more = f"……共{len(problems)}处" if len(problems) > 20 else ""
-        return job_finish(
-            roster,
-            status=ImportStatus.FAILED,
+        return job_transition(
+            job=roster,
+            to=JobStatus.FAILED,
             message="名册有误，未导入任何数据：" + "；".join(problems[:20]) + more,
         )
-    roster.save(update_fields=["total_rows", "updated_at"])
+    job_progress(job=roster, done=0, total=len(rows), phase=_("正在加密身份证号码"))
     entries = []
     for count, row in enumerate(rows, start=1):
         _line, record_id, name, id_valid, id_any, birth, gender, _text, event_date = row
@@ -156,23 +157,20 @@ def roster_import_run(*, roster: BenefitRoster) -> BenefitRoster:
             )
         )
         if count % ROSTER_BATCH == 0:
-            roster.processed_rows = count
-            roster.save(update_fields=["processed_rows", "updated_at"])
+            job_progress(job=roster, done=count)
+    job_progress(job=roster, done=len(rows), phase=_("校验完成，正在写入数据库…"))
     with transaction.atomic():
-        roster.status = ImportStatus.WRITING
         RosterEntry.objects.bulk_create(entries, batch_size=1000)
         BenefitRoster.objects.filter(
-            organization=roster.organization, kind=roster.kind, status=ImportStatus.DONE, superseded=False
+            organization=roster.organization, kind=roster.kind, status=JobStatus.DONE, superseded=False
         ).exclude(pk=roster.pk).update(superseded=True)
         invalid = sum(1 for row in rows if not row[3])
         roster.processed_rows, roster.invalid_ids = len(rows), invalid
-        roster.status, roster.finished_at = ImportStatus.DONE, timezone.now()
         note = f"（其中{invalid}人身份证号无效，按姓名和出生日期比对）" if invalid else ""
-        roster.message = f"导入完成：{len(rows)}人{note}"
         # The clear-text upload goes once the rows are committed.
         storage, uploaded = roster.file.storage, str(roster.file.name)
         roster.file = None  # clears the FileField
-        roster.save()
+        job_transition(job=roster, to=JobStatus.DONE, message=f"导入完成：{len(rows)}人{note}")
         transaction.on_commit(lambda: storage.delete(uploaded))
         audit.record(
             AuditAction.IMPORT, target=roster, acting_user=roster.created_by, detail={"rows": len(rows)}
@@ -185,12 +183,10 @@ def certification_run_start(
     *, roster: BenefitRoster, partners: list[str], checks: list[str], acting_user: Any
 ) -> EligibilityCheck:
     """Open a certification run of a roster (for the office that keeps it) and queue the sending of
-    its encodings to each partner node."""
-    from ..tasks import run_certification_send
-
+    its encodings to each partner node once this transaction commits (``certification_run_send``)."""
     if roster.kind == RosterKind.DEATH:
         raise ValidationError({"roster": "死亡登记名册不作资格认证，请选择待遇领取人员名册"})
-    if roster.status != ImportStatus.DONE:
+    if roster.status != JobStatus.DONE:
         raise ValidationError({"roster": "名册尚未导入完成"})
     if not checks or set(checks) - set(FindingKind.values):
         raise ValidationError({"checks": "请选择核查内容"})
@@ -212,21 +208,27 @@ def certification_run_start(
     for partner in dict.fromkeys(partners):
         CertificationRequest.objects.create(run=run, partner=partner, partner_name=trusted[partner].name)
     audit.record(AuditAction.CREATE, target=run, acting_user=acting_user, after=run.snapshot())
-    run_certification_send.enqueue(run.pk)
+    job_enqueue(job=run)
     return run
 
 
-def certification_run_send(*, run: EligibilityCheck) -> EligibilityCheck:
+def certification_run_send(*, job: EligibilityCheck) -> EligibilityCheck:
     """Encode the run's roster (the group key; no names or ID numbers leave) and put one
-    ``certification.request`` message per chunk and partner in the outbox, all in one transaction."""
+    ``certification.request`` message per chunk and partner in the outbox, all in one transaction:
+    the runner of ``EligibilityCheck`` (``xietong.core.jobs``), called with the job ``running``.
+
+    The job ends ``done`` once the requests are in the outbox; the run then waits for the partners'
+    comparisons (``stage`` 等待对方比对) until ``certification_findings_apply`` has every answer."""
+    run = job
+    job_progress(job=run, phase=_("正在编码并发送"))
     entries = list(run.roster.entries.filter(suspended_at__isnull=True).order_by("pk"))
     if not entries:
-        return job_finish(run, status=RunStatus.FAILED, message="名册中没有可核查的人员")
+        return job_transition(job=run, to=JobStatus.FAILED, message=_("名册中没有可核查的人员"))
     try:
         records = encodings.to_wire(encodings.encode_entries(entries))
         fingerprint = encodings.key_fingerprint()
     except ImproperlyConfigured as exc:
-        return job_finish(run, status=RunStatus.FAILED, message=str(exc))
+        return job_transition(job=run, to=JobStatus.FAILED, message=str(exc))
     size = settings.XIETONG_CERTIFICATION_CHUNK
     chunks = [records[start : start + size] for start in range(0, len(records), size)]
     with transaction.atomic():
@@ -248,15 +250,17 @@ def certification_run_send(*, run: EligibilityCheck) -> EligibilityCheck:
                 )
             request.chunks = len(chunks)
             request.save(update_fields=["chunks", "updated_at"])
-        run.records, run.chunks, run.status = len(records), len(chunks), RunStatus.WAITING
-        run.save()
+        run.records, run.chunks, run.stage = len(records), len(chunks), RunStage.WAITING
+        message = _("已发送：%(records)s人，分%(chunks)s批，发给%(partners)s个对方节点") % {
+            "records": len(records), "chunks": len(chunks), "partners": run.requests.count(),
+        }  # fmt: skip
+        job_transition(job=run, to=JobStatus.DONE, message=message)
     return run
 
 
 def certification_request_apply(body: dict[str, Any], sender: ExchangeNode) -> CertificationAssistance:
-    """A partner's chunk of encodings: checked and queued for comparison with our rosters."""
-    from ..tasks import run_certification_assist
-
+    """A partner's chunk of encodings: checked and queued for comparison with our rosters once the
+    message's transaction commits (``certification_assist``)."""
     chunk, checks = body["chunk"], list(dict.fromkeys(body["checks"]))
     if body["key"] != encodings.key_fingerprint():
         raise ValidationError("比对密钥不一致：双方的区域组比对密钥不同，请核对 XIETONG_GROUP_KEY")
@@ -282,7 +286,7 @@ def certification_request_apply(body: dict[str, Any], sender: ExchangeNode) -> C
             target=assistance,
             detail={"from": sender.node_id, "records": assistance.checked},
         )
-        run_certification_assist.enqueue(assistance.pk)
+        job_enqueue(job=assistance)
     return assistance
 
 
@@ -293,9 +297,13 @@ def _evidence(kind: str, entry: RosterEntry, reason: str) -> str:
     return f"正在领取{BENEFIT_NAMES[entry.roster.kind]}：起始日期 {when}；{reason}"[:300]
 
 
-def certification_assist(*, assistance: CertificationAssistance) -> CertificationAssistance:
+def certification_assist(*, job: CertificationAssistance) -> CertificationAssistance:
     """Compare a requester's chunk with our current rosters and send back the findings (or the
-    reason we could not compare, so the requester's run does not wait for ever)."""
+    reason we could not compare, so the requester's run does not wait for ever): the runner of
+    ``CertificationAssistance`` (``xietong.core.jobs``), called with the job ``running``. A
+    comparison that fails ends the job ``failed`` with the reason, once the requester has it."""
+    assistance = job
+    job_progress(job=assistance, phase=_("正在比对"))
     findings: dict[tuple[str, str], dict[str, Any]] = {}
     error = ""
     try:
@@ -333,11 +341,15 @@ def certification_assist(*, assistance: CertificationAssistance) -> Certificatio
             },
             idempotency_key=f"certification.findings:{assistance.run_uid}:{assistance.chunk}",
         )
-        assistance.status = AssistanceStatus.FAILED if error else AssistanceStatus.DONE
-        assistance.findings, assistance.message, assistance.records = len(findings), error, []
+        assistance.findings, assistance.records = len(findings), []
         if error:
             assistance.checked = 0
-        assistance.save()
+        done = _("已比对并答复：核查%(checked)s人，发现%(findings)s条") % {
+            "checked": assistance.checked, "findings": len(findings),
+        }  # fmt: skip
+        job_transition(
+            job=assistance, to=JobStatus.FAILED if error else JobStatus.DONE, message=error or done
+        )
     return assistance
 
 
@@ -377,13 +389,13 @@ def certification_findings_apply(body: dict[str, Any], sender: ExchangeNode) -> 
     request.checked += checked
     request.findings += created
     if body.get("error"):
-        run.message = f"{sender.name}：{body['error'][:300]}"
+        request.error = body["error"][:300]
     if request.complete:
         request.answered_at = timezone.now()
     request.save()
-    if all(r.complete for r in run.requests.all()):
-        run.status, run.finished_at = RunStatus.DONE, timezone.now()
-    run.save()
+    if run.stage == RunStage.WAITING and all(r.complete for r in run.requests.all()):
+        run.stage = RunStage.COMPLETE
+        run.save(update_fields=["stage", "updated_at"])
     audit.record(
         AuditAction.RECEIVE, target=run, detail={"from": sender.node_id, "chunk": chunk, "findings": created}
     )

@@ -78,15 +78,18 @@ class CertificationRequestSerializer(serializers.ModelSerializer):
 
 
 class EligibilityCheckSerializer(serializers.ModelSerializer):
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    """A run: ``status`` is its job's (sending), ``stage`` whether it still waits for the partners;
+    ``status_display`` says both in one phrase, as the pages do."""
+
+    status_display = serializers.CharField(source="status_label", read_only=True)
     roster_title = serializers.CharField(source="roster.title", read_only=True)
     requests = CertificationRequestSerializer(many=True, read_only=True)
 
     class Meta:
         model = EligibilityCheck
         fields = [
-            "id", "uid", "organization", "roster", "roster_title", "checks", "status", "status_display",
-            "records", "chunks", "message", "created_at", "finished_at", "requests",
+            "id", "uid", "organization", "roster", "roster_title", "checks", "status", "stage",
+            "status_display", "records", "chunks", "message", "created_at", "finished_at", "requests",
         ]  # fmt: skip
         read_only_fields = fields
 

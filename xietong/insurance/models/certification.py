@@ -14,10 +14,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.choices import ImportStatus
+from xietong.core.choices import JobStatus
 from xietong.core.models.base import BackgroundJob, BaseModel
 
-from ..choices import AssistanceStatus, FindingKind, FindingStatus, RosterKind, RunStatus
+from ..choices import FindingKind, FindingStatus, RosterKind, RunStage
 
 
 class BenefitRoster(BackgroundJob):
@@ -26,7 +26,12 @@ class BenefitRoster(BackgroundJob):
 
     A newer roster of the same kind from the same office supersedes the older one: comparisons use
     the current rosters only. The uploaded file is deleted once its rows are stored (encrypted).
+    A job of the one pipeline (``xietong.core.jobs``): ``roster_import_run`` is its runner.
     """
+
+    runner = "xietong.insurance.actions.roster_import_run"
+    progress_fields = ("processed_rows", "total_rows")
+    progress_text = _("已处理 %(done)s / %(total)s 行")
 
     organization = models.ForeignKey(
         "core.Organization",
@@ -39,9 +44,6 @@ class BenefitRoster(BackgroundJob):
     file = models.FileField(_("文件"), upload_to="rosters/", blank=True)
     original_name = models.CharField(_("文件名"), max_length=200)
     mapping = models.JSONField(_("列映射"), default=dict, blank=True)
-    status = models.CharField(
-        _("状态"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.QUEUED
-    )
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     processed_rows = models.PositiveIntegerField(_("已处理"), default=0)
     invalid_ids = models.PositiveIntegerField(_("身份证号无效"), default=0)
@@ -54,11 +56,6 @@ class BenefitRoster(BackgroundJob):
 
     def __str__(self) -> str:
         return f"{self.title}（{self.get_kind_display()}）"
-
-    @property
-    def percent(self) -> int:
-        """How far the import has got, for the progress bar."""
-        return self.progress(self.processed_rows, self.total_rows)
 
 
 class RosterEntry(BaseModel):
@@ -101,7 +98,17 @@ class RosterEntry(BaseModel):
 
 class EligibilityCheck(BackgroundJob):
     """One eligibility check (待遇领取资格认证, GLOSSARY: ``EligibilityCheck``), a "run" in the code: which
-    roster, which partner nodes, which checks."""
+    roster, which partner nodes, which checks.
+
+    Its job (``certification_run_send``, the runner) encodes the roster and puts the requests in the
+    outbox, and ends ``done`` once they are there. The partners' comparisons arrive later, for as
+    long as they take: ``stage`` says whether the run still waits for them (``RunStage``), and the
+    page keeps polling, counting answered chunks, until every partner has answered.
+    """
+
+    runner = "xietong.insurance.actions.certification_run_send"
+    progress_text = _("对方已答复 %(done)s / %(total)s 批")
+    detail_template = "insurance/_partials/run_answers.html"
 
     uid = models.CharField(_("认证批次号"), max_length=32, unique=True, editable=False)
     organization = models.ForeignKey(
@@ -114,7 +121,7 @@ class EligibilityCheck(BackgroundJob):
         BenefitRoster, verbose_name=_("名册"), on_delete=models.PROTECT, related_name="runs"
     )
     checks = models.JSONField(_("核查内容"), default=list)
-    status = models.CharField(_("状态"), max_length=10, choices=RunStatus.choices, default=RunStatus.SENDING)
+    stage = models.CharField(_("对方比对"), max_length=10, choices=RunStage.choices, blank=True)
     records = models.PositiveIntegerField(_("核查人数"), default=0)
     chunks = models.PositiveIntegerField(_("分批数"), default=0)
 
@@ -127,10 +134,30 @@ class EligibilityCheck(BackgroundJob):
         return f"{self.roster.title} · {self.created_at:%Y-%m-%d}"
 
     @property
-    def percent(self) -> int:
-        """Answered chunks of all partners, for the progress bar."""
+    def polling(self) -> bool:
+        """Keep polling while the run is sent and while it waits for the partners' comparisons."""
+        return not self.finished or self.stage == RunStage.WAITING
+
+    @property
+    def state(self) -> str:
+        """How the run stands, one value of ``RUN_STATES``: its job until it is sent, then its stage."""
+        return self.stage if self.status == JobStatus.DONE and self.stage else self.status
+
+    @property
+    def status_label(self) -> str:
+        """The status in words: once sent, whether the run waits for the partners or is complete."""
+        if self.status == JobStatus.DONE and self.stage:
+            return str(self.get_stage_display())
+        if self.status == JobStatus.RUNNING:
+            return str(_("编码发送中"))
+        if self.status == JobStatus.FAILED:
+            return str(_("未能发起"))
+        return super().status_label
+
+    def progress_counts(self) -> tuple[int, int]:
+        """Chunks the partners have answered, of all chunks sent."""
         requests = list(self.requests.all())
-        return self.progress(sum(len(r.answered) for r in requests), sum(r.chunks for r in requests))
+        return sum(len(r.answered) for r in requests), sum(r.chunks for r in requests)
 
 
 class CertificationRequest(BaseModel):
@@ -145,6 +172,7 @@ class CertificationRequest(BaseModel):
     answered = models.JSONField(_("已答复的批"), default=list)
     checked = models.PositiveIntegerField(_("对方核查人数"), default=0)
     findings = models.PositiveIntegerField(_("发现"), default=0)
+    error = models.CharField(_("对方未能比对的原因"), max_length=300, blank=True)
     answered_at = models.DateTimeField(_("答复完成时间"), null=True, blank=True)
 
     class Meta:
@@ -224,13 +252,16 @@ class FindingDismissal(BaseModel):
         return f"{self.partner} · {self.kind}"
 
 
-class CertificationAssistance(BaseModel):
+class CertificationAssistance(BackgroundJob):
     """This node's help to another region: one chunk of its run compared with our rosters (协助认证).
 
-    The encodings wait here (they are keyed, no names or ID numbers) until the background task has
-    compared them; they are cleared once the findings are sent.
+    A job of the one pipeline (``xietong.core.jobs``) whose runner, ``certification_assist``,
+    compares and answers. The encodings wait here (they are keyed, no names or ID numbers) until it
+    has; they are cleared once the findings are sent. ``created_by`` stays empty: a partner node
+    asked, not a user.
     """
 
+    runner = "xietong.insurance.actions.certification_assist"
     scope_field = None
 
     requester = models.SlugField(_("请求节点"), max_length=32)
@@ -242,16 +273,11 @@ class CertificationAssistance(BaseModel):
     records = models.JSONField(default=list)
     checked = models.PositiveIntegerField(_("核查人数"), default=0)
     findings = models.PositiveIntegerField(_("发现"), default=0)
-    status = models.CharField(
-        _("状态"), max_length=10, choices=AssistanceStatus.choices, default=AssistanceStatus.QUEUED
-    )
-    message = models.TextField(_("说明"), blank=True)
 
     audit_exclude = ("records",)
 
-    class Meta:
+    class Meta(BackgroundJob.Meta):
         db_table = "exchange_certificationassistance"  # kept from the exchange app (migration 0001)
-        ordering = ["-created_at", "-pk"]
         verbose_name = _("协助认证")
         verbose_name_plural = _("协助认证")
         constraints = [

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 
-from xietong.core.choices import ImportStatus
+from xietong.core.choices import JobStatus
 from xietong.core.models import AuditEvent, Organization
 from xietong.core.testing import clerk, make_org
 from xietong.exchange import actions as exchange_actions
@@ -19,7 +20,7 @@ from xietong.exchange.models import ExchangeMessage
 from xietong.lib import idnumber
 
 from .. import actions, encodings, selectors
-from ..choices import FindingKind, FindingStatus, RosterKind, RunStatus
+from ..choices import FindingKind, FindingStatus, RosterKind, RunStage
 from ..models import (
     BenefitRoster,
     CertificationAssistance,
@@ -57,10 +58,11 @@ def upload(text: str, name: str = "roster.csv") -> SimpleUploadedFile:
 def import_roster(
     org: Organization, text: str, *, kind: str = RosterKind.PENSION, **kw: Any
 ) -> BenefitRoster:
-    roster = actions.roster_import_start(
-        organization=org, kind=kind, title=kw.pop("title", ""), uploaded=upload(text, **kw), mapping={},
-        acting_user=None,
-    )  # fmt: skip
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the import is queued on commit
+        roster = actions.roster_import_start(
+            organization=org, kind=kind, title=kw.pop("title", ""), uploaded=upload(text, **kw),
+            mapping={}, acting_user=None,
+        )  # fmt: skip
     roster.refresh_from_db()
     return roster
 
@@ -71,7 +73,7 @@ def bureau(db: Any) -> Organization:
 
 
 def test_a_roster_is_stored_encrypted_and_masked_with_traditional_names_simplified(
-    bureau: Organization, django_capture_on_commit_callbacks: Any
+    bureau: Organization,
 ) -> None:
     from django.core.files.storage import default_storage
 
@@ -79,9 +81,9 @@ def test_a_roster_is_stored_encrypted_and_masked_with_traditional_names_simplifi
         return set(default_storage.listdir("rosters")[1]) if default_storage.exists("rosters") else set()
 
     before = stored()
-    with django_capture_on_commit_callbacks(execute=True):
-        roster = import_roster(bureau, PENSIONERS, title="北京市养老金领取人员2026年11月")
-    assert roster.status == ImportStatus.DONE, roster.message
+    roster = import_roster(bureau, PENSIONERS, title="北京市养老金领取人员2026年11月")
+    assert roster.status == JobStatus.DONE, roster.message
+    assert (roster.processed_rows, roster.total_rows, roster.finished_at is not None) == (3, 3, True)
     assert roster.message == "导入完成：3人"
     entries = {e.record_id: e for e in roster.entries.all()}
     assert entries["P002"].name == "张建国"
@@ -114,17 +116,18 @@ def test_a_roster_in_the_wrong_format_is_refused_and_nothing_is_stored(
     bureau: Organization, text: str, kind: str, expected: str
 ) -> None:
     roster = import_roster(bureau, text, kind=kind)
-    assert roster.status == ImportStatus.FAILED
+    assert roster.status == JobStatus.FAILED and roster.finished_at is not None
     assert expected in roster.message
     assert not RosterEntry.objects.exists()
 
 
 def start_run(bureau: Organization, peer: Peer, **kw: Any) -> EligibilityCheck:
     roster = import_roster(bureau, PENSIONERS)
-    run = actions.certification_run_start(
-        roster=roster, partners=["tj"], acting_user=None,
-        checks=kw.pop("checks", [FindingKind.FRAUD_SUSPECTED, FindingKind.DUPLICATE]),
-    )  # fmt: skip
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the sending is queued on commit
+        run = actions.certification_run_start(
+            roster=roster, partners=["tj"], acting_user=None,
+            checks=kw.pop("checks", [FindingKind.FRAUD_SUSPECTED, FindingKind.DUPLICATE]),
+        )  # fmt: skip
     run.refresh_from_db()
     return run
 
@@ -134,7 +137,11 @@ def test_a_run_sends_encodings_in_chunks_and_never_a_name_or_id_number(
 ) -> None:
     settings.XIETONG_CERTIFICATION_CHUNK = 2
     run = start_run(bureau, peer)
-    assert (run.status, run.records, run.chunks) == (RunStatus.WAITING, 3, 2)
+    # The run's job ends once the requests are in the outbox; the run waits for the partner.
+    assert (run.status, run.stage, run.records, run.chunks) == (JobStatus.DONE, RunStage.WAITING, 3, 2)
+    assert (run.status_label, run.polling, run.percent, run.progress_line) == (
+        "等待对方比对", True, 0, "对方已答复 0 / 2 批",
+    )  # fmt: skip
     sent = list(ExchangeMessage.objects.filter(kind="certification.request").order_by("seq"))
     assert [(m.receiver, m.body["chunk"], len(m.body["records"])) for m in sent] == [
         ("tj", 1, 2),
@@ -195,10 +202,12 @@ def test_findings_arrive_and_the_run_completes_when_every_chunk_is_answered(
     )  # fmt: skip
     assert answer.status == 200
     run.refresh_from_db()
-    assert run.status == RunStatus.WAITING
+    assert (run.stage, run.percent, run.polling) == (RunStage.WAITING, 50, True)
     findings_from_tj(peer, run, 2, [])
     run.refresh_from_db()
-    assert run.status == RunStatus.DONE
+    assert (run.status, run.stage, run.status_label, run.polling) == (
+        JobStatus.DONE, RunStage.COMPLETE, "比对完成", False,
+    )  # fmt: skip
     finding = CertificationFinding.objects.get()
     assert (finding.entry, finding.kind, finding.partner_name, finding.status) == (
         wang, FindingKind.FRAUD_SUSPECTED, "天津节点", FindingStatus.OPEN,
@@ -259,7 +268,7 @@ def test_a_dismissed_finding_does_not_come_back_in_a_later_run(bureau: Organizat
     findings_from_tj(peer, second, 1, [{**item, "ref": str(entry_of(second, "P002").pk)}])
     assert second.findings.count() == 0
     second.refresh_from_db()
-    assert second.status == RunStatus.DONE
+    assert second.stage == RunStage.COMPLETE
 
 
 def test_bulk_decisions_are_all_or_nothing(bureau: Organization, peer: Peer) -> None:
@@ -295,7 +304,8 @@ def request_from_tj(peer: Peer, records: list[dict[str, Any]], *, key: str | Non
         "run": "a" * 32, "chunk": 1, "chunks": 1, "checks": ["fraud_suspected", "duplicate"],
         "roster_kind": "pension", "key": key or encodings.key_fingerprint(), "records": records,
     }  # fmt: skip
-    return exchange_actions.receive(peer.deliver_bytes(peer.message("certification.request", body)))
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the comparison is queued on commit
+        return exchange_actions.receive(peer.deliver_bytes(peer.message("certification.request", body)))
 
 
 def test_as_partner_we_compare_and_answer_with_findings_and_count_the_help(peer: Peer) -> None:
@@ -310,6 +320,7 @@ def test_as_partner_we_compare_and_answer_with_findings_and_count_the_help(peer:
     request_from_tj(peer, records)
     assistance = CertificationAssistance.objects.get()
     assert (assistance.checked, assistance.findings, assistance.records) == (3, 2, [])
+    assert assistance.status == JobStatus.DONE and assistance.finished_at is not None
     answer = ExchangeMessage.objects.get(kind="certification.findings", receiver="tj")
     found = {(f["ref"], f["kind"]): f for f in answer.body["findings"]}
     # 王秀英 died here in 2025; 李娜 draws a pension here as well; 张建国 is unknown here.
@@ -364,5 +375,6 @@ def test_a_node_without_the_group_key_says_so_and_sends_nothing(
         run = start_run(bureau, peer)
     finally:
         pii.reset_caches()
-    assert run.status == RunStatus.FAILED and "未配置区域组比对密钥" in run.message
+    assert run.status == JobStatus.FAILED and "未配置区域组比对密钥" in run.message
+    assert (run.stage, run.status_label) == ("", "未能发起")
     assert not ExchangeMessage.objects.filter(kind="certification.request").exists()

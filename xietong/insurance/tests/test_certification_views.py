@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.test import TestCase
 from django.urls import reverse
 
 from xietong.core.models import Organization
@@ -46,13 +47,14 @@ def test_an_officer_uploads_a_roster_with_its_own_headers_and_sees_it_masked(db:
     bureau = make_org("bj-rs", kind="hrss_bureau")
     officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
     text = PENSIONERS.replace("公民身份号码", "证件号").replace("待遇起始日期", "首次发放年月日")
-    response = officer.post(
-        reverse("insurance:roster_create"),
-        {
-            "organization": bureau.pk, "kind": "pension", "title": "养老金领取人员", "file": upload(text),
-            "column_id_number": "证件号", "column_event_date": "首次发放年月日",
-        },
-    )  # fmt: skip
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the import is queued on commit
+        response = officer.post(
+            reverse("insurance:roster_create"),
+            {
+                "organization": bureau.pk, "kind": "pension", "title": "养老金领取人员",
+                "file": upload(text), "column_id_number": "证件号", "column_event_date": "首次发放年月日",
+            },
+        )  # fmt: skip
     roster = BenefitRoster.objects.get()
     assert response["Location"] == reverse("insurance:roster_detail", args=[roster.pk])
     page = officer.get(response["Location"]).content.decode()
@@ -75,15 +77,16 @@ def test_an_officer_opens_a_run_reviews_findings_in_bulk_and_prints_a_letter(pee
     bureau = make_org("bj-rs", kind="hrss_bureau")
     officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
     roster = import_roster(bureau, PENSIONERS)
-    response = officer.post(
-        reverse("insurance:run_create"),
-        {
-            "organization": bureau.pk,
-            "roster": roster.pk,
-            "partners": ["tj"],
-            "checks": ["fraud_suspected", "duplicate"],
-        },
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the sending is queued on commit
+        response = officer.post(
+            reverse("insurance:run_create"),
+            {
+                "organization": bureau.pk,
+                "roster": roster.pk,
+                "partners": ["tj"],
+                "checks": ["fraud_suspected", "duplicate"],
+            },
+        )
     run = EligibilityCheck.objects.get()
     assert response["Location"] == reverse("insurance:run_detail", args=[run.pk])
     assert ExchangeMessage.objects.filter(kind="certification.request", receiver="tj").count() == 1
@@ -158,7 +161,13 @@ def test_the_api_lists_findings_and_takes_decisions_with_reasons_in_chinese(peer
     officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
     roster = import_roster(bureau, PENSIONERS)
     run = EligibilityCheck.objects.create(
-        uid="d" * 32, organization=bureau, roster=roster, checks=["duplicate"], records=3
+        uid="d" * 32,
+        organization=bureau,
+        roster=roster,
+        checks=["duplicate"],
+        records=3,
+        status="done",
+        stage="waiting",  # as its job leaves it once sent
     )
     run.requests.create(partner="tj", partner_name="天津节点", chunks=1)
     item = {"ref": str(entry_of(run, "P003").pk), "kind": "duplicate", "score": 0.95, "evidence": "同项待遇"}
@@ -174,16 +183,18 @@ def test_the_api_lists_findings_and_takes_decisions_with_reasons_in_chinese(peer
     done = officer.post(url, {"note": "已到窗口认证"}, content_type="application/json").json()
     assert done["status"] == "dismissed"
     runs = officer.get("/api/exchange/certification/runs/").json()["results"]
-    assert runs[0]["requests"][0]["answered_chunks"] == 1 and runs[0]["status"] == "done"
+    assert runs[0]["requests"][0]["answered_chunks"] == 1
+    answered = (runs[0]["status"], runs[0]["stage"], runs[0]["status_display"])
+    assert answered == ("done", "complete", "比对完成")
 
 
 def test_a_partner_that_refuses_the_request_is_named_with_its_reason_on_the_run_page(peer: Peer) -> None:
     bureau = make_org("bj-rs", kind="hrss_bureau")
     officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
     roster = import_roster(bureau, PENSIONERS)
-    officer.post(
-        reverse("insurance:run_create"), {"roster": roster.pk, "partners": ["tj"], "checks": ["duplicate"]}
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        form = {"roster": roster.pk, "partners": ["tj"], "checks": ["duplicate"]}
+        officer.post(reverse("insurance:run_create"), form)
     run = EligibilityCheck.objects.get()
     # What the sender records when tj's signed acknowledgement says it did not apply the message.
     ExchangeMessage.objects.filter(kind="certification.request").update(
@@ -191,3 +202,23 @@ def test_a_partner_that_refuses_the_request_is_named_with_its_reason_on_the_run_
     )
     page = officer.get(reverse("insurance:run_detail", args=[run.pk])).content.decode()
     assert "节点 tj 未受理第 1 号消息：比对密钥不一致" in page
+
+
+def test_the_run_page_polls_with_the_shared_partial_until_every_partner_has_answered(peer: Peer) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
+    roster = import_roster(bureau, PENSIONERS)
+    polled = officer.get(reverse("insurance:roster_detail", args=[roster.pk]), HTTP_HX_REQUEST="true")
+    assert 'data-testid="job-progress"' in polled.content.decode()
+    assert "hx-get" not in polled.content.decode()  # the import is over: no more polling
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        form = {"roster": roster.pk, "partners": ["tj"], "checks": ["duplicate"]}
+        officer.post(reverse("insurance:run_create"), form)
+    run = EligibilityCheck.objects.get()
+    url = reverse("insurance:run_detail", args=[run.pk])
+    waiting = officer.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "等待对方比对" in waiting and "hx-get" in waiting and 'data-testid="run-answers"' in waiting
+    assert "对方已答复 0 / 1 批" in waiting and "<html" not in waiting
+    findings_from_tj(peer, run, 1, [])
+    complete = officer.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "比对完成" in complete and "hx-get" not in complete and "刷新页面查看结果" in complete

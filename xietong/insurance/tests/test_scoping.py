@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from xietong.core import pii
-from xietong.core.choices import ImportStatus
+from xietong.core.choices import JobStatus
 from xietong.core.models import Organization
 from xietong.core.testing import (
     Scope,
@@ -63,7 +63,7 @@ def make_roster(organization: Organization) -> BenefitRoster:
         kind="pension",
         title=f"{organization.code}养老金名册",
         original_name="pensions.csv",
-        status=ImportStatus.DONE,
+        status=JobStatus.DONE,
     )
     for n, birth in enumerate((dt.date(1950, 3, 7), dt.date(1952, 11, 23))):
         number = valid_id_number(birth=birth, sequence=100 + n)
