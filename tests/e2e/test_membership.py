@@ -78,7 +78,7 @@ def test_join_approve_ecard_verify_report_lost(
 
     # The card is reported lost; a fresh token from the phone is refused at once.
     officer.goto("/membership/members/?q=林晓燕")
-    officer.locator("#results a").first.click()
+    officer.locator("#results tbody a").first.click()
     officer.get_by_role("button", name="挂失").click()
     assert officer.get_by_test_id("card-status").first.inner_text() == "已挂失"
     worker.reload()

@@ -51,7 +51,7 @@ def roster_import_start(
     title: str,
     uploaded: Any,
     mapping: dict[str, str],
-    acting_user: Any,
+    acting_user: User | None,
 ) -> BenefitRoster:
     """Keep the uploaded roster file and queue its import once this transaction commits (the worker
     runs ``roster_import_run``; progress is kept on the roster's row)."""
@@ -180,7 +180,7 @@ def roster_import_run(*, job: BenefitRoster) -> BenefitRoster:
 
 @transaction.atomic
 def certification_run_start(
-    *, roster: BenefitRoster, partners: list[str], checks: list[str], acting_user: Any
+    *, roster: BenefitRoster, partners: list[str], checks: list[str], acting_user: User
 ) -> EligibilityCheck:
     """Open a certification run of a roster (for the office that keeps it) and queue the sending of
     its encodings to each partner node once this transaction commits (``certification_run_send``)."""

@@ -125,7 +125,7 @@ def start_run(bureau: Organization, peer: Peer, **kw: Any) -> EligibilityCheck:
     roster = import_roster(bureau, PENSIONERS)
     with TestCase.captureOnCommitCallbacks(execute=True):  # the sending is queued on commit
         run = actions.certification_run_start(
-            roster=roster, partners=["tj"], acting_user=None,
+            roster=roster, partners=["tj"], acting_user=clerk(),
             checks=kw.pop("checks", [FindingKind.FRAUD_SUSPECTED, FindingKind.DUPLICATE]),
         )  # fmt: skip
     run.refresh_from_db()
@@ -161,12 +161,12 @@ def test_a_death_roster_cannot_be_certified_and_partners_must_be_known(
     )
     with pytest.raises(ValidationError, match="死亡登记名册不作资格认证"):
         actions.certification_run_start(
-            roster=deaths, partners=["tj"], checks=["duplicate"], acting_user=None
+            roster=deaths, partners=["tj"], checks=["duplicate"], acting_user=clerk()
         )
     pensions = import_roster(bureau, PENSIONERS)
     with pytest.raises(ValidationError, match="sh不在名册中"):
         actions.certification_run_start(
-            roster=pensions, partners=["sh"], checks=["duplicate"], acting_user=None
+            roster=pensions, partners=["sh"], checks=["duplicate"], acting_user=clerk()
         )
 
 

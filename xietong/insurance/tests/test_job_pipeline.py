@@ -22,7 +22,7 @@ from django_tasks_db.models import DBTaskResult
 
 from xietong.core.choices import JobStatus
 from xietong.core.models import Organization
-from xietong.core.testing import make_org
+from xietong.core.testing import clerk, make_org
 
 from .. import actions
 from ..choices import RosterKind, RunStage
@@ -92,7 +92,7 @@ def test_a_run_is_sent_by_the_worker_and_then_waits_for_the_partners(
     _worker()
     roster = BenefitRoster.objects.get()
     run = actions.certification_run_start(
-        roster=roster, partners=["tj"], checks=["duplicate"], acting_user=None
+        roster=roster, partners=["tj"], checks=["duplicate"], acting_user=clerk()
     )
     assert run.status == JobStatus.QUEUED and run.polling
     _worker()
