@@ -5,8 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class StationLevel(models.TextChoices):
-    """The three-level service network (三级服务体系) and the grassroots stations below it."""
+    """The three-level service network (三级服务体系: city, district, street), the grassroots stations
+    below it, and a province's own centre (河北省职工服务中心)."""
 
+    PROVINCE = "province", _("省级职工服务中心")
     CITY = "city", _("市级职工服务中心")
     DISTRICT = "district", _("区级职工服务中心")
     STREET = "street", _("街道（乡镇）职工服务站")
