@@ -141,8 +141,8 @@ def test_a_request_handed_here_is_routed_and_answered_back(peer: Peer, scope: Sc
         .values_list("kind", flat=True)
     )
     assert kinds == ["services.request.acknowledged", "services.request.answered"]
+    service_request.status = RequestStatus.ACKNOWLEDGED
     with pytest.raises(ValidationError, match="不能再转出"):
-        service_request.status = RequestStatus.ACKNOWLEDGED
         actions.request_handover(service_request=service_request, to_node="tj", acting_user=clerk())
     again = post(peer.deliver_bytes(peer.message("services.request.handover", HANDED_FROM_TJ))).json()["ack"]
     assert again["status"] == "rejected" and again["reason"] == "诉求已存在"

@@ -123,9 +123,12 @@ class TestServicesRoutesNeedARole(SignInRequiredTests):
 def test_an_attachment_is_served_within_the_scope_only(scope: Scope) -> None:
     service_request = make_request(scope.home)
     entry = actions.request_reply(
-        service_request=service_request, text="工资条", kind="note", acting_user=clerk(),
+        service_request=service_request,
+        text="工资条",
+        kind="note",
+        acting_user=clerk(),
         attachment=SimpleUploadedFile("工资条.pdf", b"%PDF-1.4 test"),
-    )  # fmt: skip
+    )
     url = reverse("services:attachment", args=[entry.pk])
     assert Client().get(url).status_code == 302
     assert client_for(make_user("nobody", organization=scope.home)).get(url).status_code == 403
@@ -150,9 +153,13 @@ def test_the_public_directory_and_station_page_need_no_account(scope: Scope) -> 
 def test_the_public_qa_shows_public_answers_only(scope: Scope) -> None:
     for question, public in (("工伤怎么认定？", True), ("坐席内部口径", False)):
         actions.knowledge_save(
-            organization=scope.home, category=category(), question=question, text="答复", public=public,
+            organization=scope.home,
+            category=category(),
+            question=question,
+            text="答复",
+            public=public,
             acting_user=clerk(),
-        )  # fmt: skip
+        )
     page = Client().get(reverse("services:qa"), {"q": "工伤"}).content.decode()
     assert "工伤怎么认定？" in page and "坐席内部口径" not in page
 
@@ -160,10 +167,15 @@ def test_the_public_qa_shows_public_answers_only(scope: Scope) -> None:
 def test_an_operator_logs_a_call_and_answers_it_with_a_standard_answer(scope: Scope) -> None:
     operator = client_for(make_user("operator", perms=OFFICER, organization=scope.home))
     data = {
-        "channel": "hotline", "received_by": scope.home.pk, "category": category().pk, "subject": "咨询年假",
-        "description": "入职满一年能休几天年假？", "requester_name": "周敏", "requester_phone": "138 0013 8000",
+        "channel": "hotline",
+        "received_by": scope.home.pk,
+        "category": category().pk,
+        "subject": "咨询年假",
+        "description": "入职满一年能休几天年假？",
+        "requester_name": "周敏",
+        "requester_phone": "138 0013 8000",
         "call_seconds": "90",
-    }  # fmt: skip
+    }
     response = operator.post(reverse("services:request_create"), data)
     service_request = ServiceRequest.objects.get()
     assert response["Location"] == reverse("services:request_detail", args=[service_request.pk])
@@ -173,9 +185,12 @@ def test_an_operator_logs_a_call_and_answers_it_with_a_standard_answer(scope: Sc
     ).content.decode()
     assert "手机号码应为11位" in bad and ServiceRequest.objects.count() == 1
     actions.knowledge_save(
-        organization=scope.home, category=category(), question="年假天数", text="累计工作满1年不满10年的，年休假5天。",
+        organization=scope.home,
+        category=category(),
+        question="年假天数",
+        text="累计工作满1年不满10年的，年休假5天。",
         acting_user=clerk(),
-    )  # fmt: skip
+    )
     detail = operator.get(reverse("services:request_detail", args=[service_request.pk]), {"kb": "年假"})
     assert "累计工作满1年不满10年的" in detail.content.decode()
     step = reverse("services:request_step", args=[service_request.pk, "reply"])
@@ -239,6 +254,9 @@ def test_the_api_acknowledges_and_answers(scope: Scope) -> None:
         content_type="application/json",
     ).json()
     assert answered["status"] == "answered" and answered["answer"] == "已答复"
-    again = api.post(reverse("service-request-reply", args=[service_request.pk]), {"text": "x", "final": True},
-                     content_type="application/json")  # fmt: skip
+    again = api.post(
+        reverse("service-request-reply", args=[service_request.pk]),
+        {"text": "x", "final": True},
+        content_type="application/json",
+    )
     assert again.status_code == 400 and "已答复或办结" in str(again.json())
