@@ -530,7 +530,7 @@ def requests_escalate_overdue(*, today: dt.date | None = None) -> list[ServiceRe
     run again."""
     today = today or timezone.localdate()
     escalated = []
-    for service_request in selectors.requests_to_escalate(today).select_for_update():
+    for service_request in selectors.requests_to_escalate(today).select_for_update(of=("self",)):
         parent = service_request.organization.parent
         assert parent is not None  # requests_to_escalate keeps only unions with a parent
         before = service_request.snapshot()
@@ -609,9 +609,10 @@ def request_apply_remote(kind: str, body: dict[str, Any], sender: ExchangeNode) 
         note = str(body.get("note") or "")
         _event(service_request, _("由%(node)s转来。%(note)s") % {"node": sender.name, "note": note}, None)
         return service_request
-    service_request = selectors.request_by_uid(str(body["uid"]))
-    if service_request is None or service_request.handled_by != sender.node_id:
+    handed = selectors.request_by_uid(str(body["uid"]))
+    if handed is None or handed.handled_by != sender.node_id:
         raise Refused(f"诉求 {body['uid']} 不存在")
+    service_request = handed
     if kind == "services.request.acknowledged":
         before = service_request.snapshot()
         service_request.acknowledged_at = service_request.acknowledged_at or body["acknowledged_at"]

@@ -331,7 +331,7 @@ def _acknowledge(request: HttpRequest, service_request: ServiceRequest, user: An
     return lambda: actions.request_acknowledge(service_request=service_request, acting_user=user)
 
 
-REQUEST_STEPS: dict[str, tuple[Callable[..., Callable[[], Any]], str]] = {
+REQUEST_STEPS: dict[str, tuple[Callable[..., Callable[[], Any]], Any]] = {
     "acknowledge": (_acknowledge, gettext_lazy("已签收")),
     "reply": (_reply, gettext_lazy("已记录")),
     "reassign": (_reassign, gettext_lazy("已转交")),

@@ -11,7 +11,9 @@ from ..models import ServiceRequest, ServiceStation
 
 
 class ServiceStationSerializer(serializers.ModelSerializer[ServiceStation]):
-    services = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    services: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True
+    )
     organization_name = serializers.CharField(source="organization.name", read_only=True)
     district_name = serializers.CharField(source="district.name", read_only=True)
 

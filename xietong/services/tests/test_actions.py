@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -99,7 +100,7 @@ def _upload(name: str, content: bytes) -> SimpleUploadedFile:
 def test_attachments_are_checked_for_size_and_type(scope: Scope, settings: object) -> None:
     service_request = make_request(scope.home)
     settings.XIETONG_SERVICES_ATTACHMENT_MAX_MB = 1  # type: ignore[attr-defined]
-    reply = {"service_request": service_request, "text": "请补充材料", "acting_user": clerk()}
+    reply: dict[str, Any] = {"service_request": service_request, "text": "请补充材料", "acting_user": clerk()}
     too_large = _upload("合同.pdf", b"%PDF" + b"0" * (1024 * 1024 + 1))
     with pytest.raises(ValidationError) as caught:
         actions.request_reply(attachment=too_large, **reply)
