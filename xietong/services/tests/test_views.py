@@ -260,3 +260,29 @@ def test_the_api_acknowledges_and_answers(scope: Scope) -> None:
         content_type="application/json",
     )
     assert again.status_code == 400 and "已答复或办结" in str(again.json())
+
+
+def test_the_forms_open_for_a_services_officer(scope: Scope) -> None:
+    from xietong.core.roles import SERVICES_PERMISSIONS
+
+    station = make_station(scope.home)
+    answer = actions.knowledge_save(
+        organization=scope.home, category=category(), question="问", text="答", acting_user=clerk()
+    )
+    officer = client_for(make_user("officer", perms=SERVICES_PERMISSIONS, organization=scope.home))
+    for url in (
+        reverse("services:station_create"),
+        reverse("services:station_edit", args=[station.pk]),
+        reverse("services:request_create"),
+        reverse("services:knowledge_create"),
+        reverse("services:knowledge_edit", args=[answer.pk]),
+        reverse("services:lawyer_create"),
+        reverse("services:figures"),
+    ):
+        assert officer.get(url).status_code == 200, url
+    officer.post(
+        reverse("services:station_edit", args=[station.pk]),
+        {"name": station.name, "level": "district", "district": "110109", "address": "新地址", "active": ""},
+    )
+    station.refresh_from_db()
+    assert station.level == "district" and station.address == "新地址" and not station.active
