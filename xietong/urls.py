@@ -42,9 +42,11 @@ urlpatterns = [
     # The insurance and inspection APIs keep the paths they had under the exchange app.
     path("api/exchange/", include("xietong.insurance.api.urls")),
     path("api/exchange/", include("xietong.inspection.api.urls")),
+    path("api/services/", include("xietong.services.api.urls")),
     path("", include("xietong.exchange.urls")),
     path("", include("xietong.insurance.urls")),
     path("", include("xietong.inspection.urls")),
     path("", include("xietong.membership.urls")),
+    path("", include("xietong.services.urls")),
     path("", include("xietong.core.urls")),
 ]

@@ -134,6 +134,28 @@ TARGETS: dict[str, Target] = {
     "membership:event_detail": Target("membership.OutreachEvent"),
     "membership:import_detail": Target("membership.MemberImport"),
     "membership:import_report": Target("membership.MemberImport"),
+    # services
+    "services:station_detail": Target("services.ServiceStation"),
+    "services:station_edit": Target("services.ServiceStation", view="change"),
+    "service-station-detail": Target("services.ServiceStation"),
+    "services:request_detail": Target("services.ServiceRequest"),
+    "services:request_step": Target(
+        "services.ServiceRequest",
+        extra={"what": ("acknowledge", "reply", "reassign", "handover", "close", "followup")},
+        data={"kind": "reply", "text": "已答复", "satisfaction": "5", "note": "已回访"},
+    ),
+    "services:request_legal_aid": Target("services.ServiceRequest", change="services.add_legalaidcase"),
+    "service-request-detail": Target("services.ServiceRequest"),
+    "service-request-acknowledge": Target("services.ServiceRequest"),
+    "service-request-reply": Target("services.ServiceRequest", data={"text": "已答复"}),
+    "services:attachment": Target(
+        "services.RequestEntry", view="services.view_servicerequest", change="services.view_servicerequest"
+    ),
+    "services:knowledge_edit": Target("services.KnowledgeAnswer", view="change"),
+    "services:case_detail": Target("services.LegalAidCase"),
+    "services:case_milestone": Target(
+        "services.LegalAidCase", data={"stage": "consultation", "happened_on": "2026-11-02"}
+    ),
     # exchange: transport
     "exchange:node_revoke": Target(
         "exchange.ExchangeNode",
@@ -182,6 +204,7 @@ UNSWEPT: dict[str, str] = {
     "membership:join_status": "public, found by the applicant's secret token",
     "membership:ecard": "public, found by the applicant's secret token",
     "insurance:transfer_status": "public, found by the worker's secret token",
+    "services:station_page": "public: an open station's page in the directory",
 }
 
 # Not a demo account: reads the whole node, changes in one district (see ``_wide_viewer``).

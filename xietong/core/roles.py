@@ -48,6 +48,36 @@ CERTIFICATION_PERMISSIONS = (
     "insurance.change_certificationfinding",
 )
 
+# Worker services (issue 14): the network, 12351 requests, knowledge base, legal aid.
+_VIEW_SERVICES = (
+    "services.view_servicestation",
+    "services.view_servicerequest",
+    "services.view_knowledgeanswer",
+    "services.view_lawyer",
+    "services.view_legalaidcase",
+)
+SERVICES_PERMISSIONS = (
+    *_VIEW_SERVICES,
+    "services.add_servicestation",
+    "services.change_servicestation",
+    "services.add_servicerequest",
+    "services.change_servicerequest",
+    "services.add_knowledgeanswer",
+    "services.change_knowledgeanswer",
+    "services.add_lawyer",
+    "services.change_lawyer",
+    "services.add_legalaidcase",
+    "services.change_legalaidcase",
+)
+# The 12351 operator and the station's staff: take and answer requests, read the knowledge base.
+_ANSWER_REQUESTS = (
+    "services.view_servicestation",
+    "services.view_servicerequest",
+    "services.add_servicerequest",
+    "services.change_servicerequest",
+    "services.view_knowledgeanswer",
+)
+
 DEFAULT_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec(
         "node_admin",
@@ -73,6 +103,9 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             "hrss_officer",
             "labour_inspector",
             "service_point",
+            "service_officer",
+            "hotline_operator",
+            "station_staff",
             "auditor",
             "account_admin",
         ),
@@ -93,6 +126,7 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             *_RUN_MEMBERSHIP,
             "membership.transfer_member",
             *_VIEW_ARREARS,
+            *_VIEW_SERVICES,
         ),
     ),
     RoleSpec(
@@ -130,12 +164,38 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
         "在合作服务点（医院挂号窗口、公园、服务站）扫码核验会员卡并登记用卡",
         ("membership.verify_membercard",),
     ),
+    RoleSpec(
+        "service_officer",
+        "职工服务中心干部",
+        "管理本组织及下级组织的服务站点、12351诉求、知识库、援助律师库和法律援助案件",
+        (*_VIEW_CORE, *SERVICES_PERMISSIONS),
+    ),
+    RoleSpec(
+        "hotline_operator",
+        "12351话务员",
+        "接听12351热线，登记、答复和转交本组织及下级组织的服务诉求",
+        ("core.view_organization", *_ANSWER_REQUESTS),
+    ),
+    RoleSpec(
+        "station_staff",
+        "服务站工作人员",
+        "在服务站受理职工来访，维护本站信息，答复本组织的服务诉求",
+        ("core.view_organization", *_ANSWER_REQUESTS, "services.change_servicestation"),
+    ),
     RoleSpec("auditor", "审计员", "查看审计日志", ("core.view_organization", "core.view_auditevent")),
     RoleSpec(
         "account_admin",
         "账号管理员",
         "管理本组织及下级组织的账号和角色",
         ("core.view_organization", "core.view_user", "core.manage_accounts"),
-        grantable=("union_officer", "union_clerk", "service_point", "auditor"),
+        grantable=(
+            "union_officer",
+            "union_clerk",
+            "service_point",
+            "service_officer",
+            "hotline_operator",
+            "station_staff",
+            "auditor",
+        ),
     ),
 )

@@ -5,6 +5,7 @@ changes nothing that is already there.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 import zlib
 from dataclasses import asdict, dataclass
@@ -50,6 +51,9 @@ ACCOUNTS: tuple[tuple[str, str, str, str | None], ...] = (
     ("auditor", "审计员", "auditor", None),
     ("accounts_bj", "北京市总工会账号管理员", "account_admin", "bj-fed"),
     ("hospital_desk", "门头沟区医院挂号窗口", "service_point", "bj-mentougou"),
+    ("hotline_bj", "北京12351话务员", "hotline_operator", "bj-fed"),
+    ("services_bj", "北京市职工服务中心干部", "service_officer", "bj-fed"),
+    ("services_hebei", "河北省职工服务中心干部", "service_officer", "hebei-fed"),
 )
 
 
@@ -96,6 +100,7 @@ def build(*, people_per_org: int = 6, stdout: Any = None) -> dict[str, int]:
     _build_membership(orgs)
     _build_exchange()
     _build_certification(world.get("certification_statistic", []), orgs)
+    _build_services(orgs)
     return {
         "organizations": Organization.objects.count(),
         "employers": Employer.objects.count(),
@@ -373,3 +378,261 @@ def build_scale(members: int, *, stdout: Any = None) -> dict[str, int]:
     without = [m for m in members_now if m.pk not in holders][: max(0, target_cards - holding)]
     issued = membership.cards_issue_bulk(members=without, acting_user=None)
     return {"members": in_tree.count(), "cards": holding + issued}
+
+
+# Worker services (issue 14): the service network of Beijing (city, districts, streets) and some of
+# Hebei's centres, lawyers, standard answers and a few 12351 requests in every state.
+STATIONS: tuple[tuple[str, str, str, str, str, tuple[str, ...]], ...] = (
+    # (union code, name, level, district code, address, services)
+    (
+        "bj-fed",
+        "北京市职工服务中心",
+        "city",
+        "110101",
+        "东城区（演示地址）职工服务中心大厅",
+        ("policy", "legal_aid", "hardship", "mutual_aid", "employment", "skills", "living", "complaint"),
+    ),
+    (
+        "bj-dongcheng",
+        "东城区职工服务中心",
+        "district",
+        "110101",
+        "东城区（演示地址）",
+        ("policy", "legal_aid", "hardship", "mutual_aid"),
+    ),
+    (
+        "bj-dongcheng",
+        "东城区东华门街道职工服务站",
+        "street",
+        "110101",
+        "东华门街道（演示地址）",
+        ("policy", "living"),
+    ),
+    (
+        "bj-dongcheng",
+        "东城区和平里街道职工服务站",
+        "street",
+        "110101",
+        "和平里街道（演示地址）",
+        ("policy", "mutual_aid"),
+    ),
+    (
+        "bj-mentougou",
+        "门头沟区职工服务中心",
+        "district",
+        "110109",
+        "门头沟区（演示地址）",
+        ("policy", "legal_aid", "mutual_aid", "hardship"),
+    ),
+    (
+        "bj-mentougou",
+        "门头沟区大峪街道职工服务站",
+        "street",
+        "110109",
+        "大峪街道（演示地址）",
+        ("policy", "living"),
+    ),
+    (
+        "bj-daxing",
+        "大兴区职工服务中心",
+        "district",
+        "110115",
+        "大兴区（演示地址）",
+        ("policy", "legal_aid", "employment", "skills"),
+    ),
+    (
+        "bj-daxing",
+        "大兴区兴丰街道职工服务站",
+        "street",
+        "110115",
+        "兴丰街道（演示地址）",
+        ("policy", "living"),
+    ),
+    (
+        "bj-daxing-biomed",
+        "大兴生物医药产业基地基层工会服务站",
+        "grassroots",
+        "110115",
+        "生物医药产业基地（演示地址）",
+        ("policy", "skills"),
+    ),
+    (
+        "hebei-fed",
+        "河北省职工服务中心",
+        "province",
+        "130100",
+        "石家庄市（演示地址）",
+        ("policy", "legal_aid", "hardship", "employment", "skills"),
+    ),
+    (
+        "hebei-shijiazhuang",
+        "石家庄市职工服务中心",
+        "city",
+        "130100",
+        "石家庄市（演示地址）",
+        ("policy", "legal_aid", "skills"),
+    ),
+    (
+        "hebei-tangshan",
+        "唐山市职工服务中心",
+        "city",
+        "130200",
+        "唐山市（演示地址）",
+        ("policy", "employment", "skills"),
+    ),
+    (
+        "hebei-langfang",
+        "廊坊市职工服务中心",
+        "city",
+        "131000",
+        "廊坊市（演示地址）",
+        ("policy", "legal_aid", "living"),
+    ),
+)
+
+# Seed 001: "河北现有……职工服务中心181个". The demo lists a few of them.
+HEBEI_CENTRES = 181
+
+LAWYERS = (
+    ("bj-fed", "陈律师", "北京市（演示）劳动法律师事务所", "劳动争议、工伤赔偿"),
+    ("bj-fed", "刘律师", "北京市（演示）律师事务所", "欠薪、社会保险"),
+    ("bj-mentougou", "赵律师", "门头沟区（演示）律师事务所", "劳动合同"),
+    ("hebei-fed", "孙律师", "河北省（演示）律师事务所", "劳动争议"),
+)
+
+ANSWERS = (
+    (
+        "bj-fed",
+        "legal_aid",
+        "单位拖欠工资怎么办？",
+        "可先与单位协商；协商不成可向劳动保障监察机构投诉，或向劳动人事争议仲裁委员会申请仲裁。"
+        "工会为职工提供免费法律咨询和法律援助，可拨打12351。",
+        "欠薪 工资 仲裁",
+        True,
+    ),
+    (
+        "bj-fed",
+        "policy",
+        "入职满一年能休几天年休假？",
+        "职工累计工作已满1年不满10年的，年休假5天；已满10年不满20年的，10天；已满20年的，15天。",
+        "年假 年休假",
+        True,
+    ),
+    (
+        "bj-fed",
+        "mutual_aid",
+        "互助服务卡能在哪里免费挂号？",
+        "持工会会员互助服务卡可在合作医院（如门头沟区医院）挂号窗口免费挂号，以医院公告为准。",
+        "京卡 挂号 互助服务卡",
+        True,
+    ),
+    (
+        "bj-fed",
+        "complaint",
+        "坐席口径：投诉类诉求的转办",
+        "涉及用人单位违法的投诉，记录单位名称和所在区后转所在区总工会办理。",
+        "投诉 转办",
+        False,
+    ),
+)
+
+
+def _build_services(orgs: dict[str, Organization]) -> None:
+    """Stations, lawyers, standard answers and a few requests (skipped when stations exist)."""
+    from django.utils import timezone
+
+    from xietong.services import actions as services
+    from xietong.services.models import ServiceCategory, ServiceRequest, ServiceStation
+
+    if ServiceStation.objects.exists() or "bj-fed" not in orgs:
+        return
+    categories = {category.code: category for category in ServiceCategory.objects.all()}
+    for code, name, level, district, address, offered in STATIONS:
+        if code not in orgs:
+            continue
+        description = ""
+        if code == "hebei-fed":
+            description = (
+                f"河北省各级工会现有职工服务中心{HEBEI_CENTRES}个（河北省总工会），演示数据只列出其中几个。"
+            )
+        services.station_create(
+            organization=orgs[code],
+            name=name,
+            level=level,
+            district=_region(district),
+            address=address,
+            hours="周一至周五 9:00–17:00",
+            phone="12351",
+            description=description,
+            services=[categories[c] for c in offered],
+            acting_user=None,
+        )
+    admin = User.objects.filter(username="services_bj").first()
+    for code, name, firm, specialties in LAWYERS:
+        if code in orgs and admin is not None:
+            services.lawyer_create(
+                organization=orgs[code], name=name, firm=firm, specialties=specialties, acting_user=admin
+            )
+    for code, category, question, text, keywords, public in ANSWERS:
+        if admin is not None:
+            services.knowledge_save(
+                organization=orgs[code],
+                category=categories[category],
+                question=question,
+                text=text,
+                keywords=keywords,
+                public=public,
+                acting_user=admin,
+            )
+    if admin is None:
+        return
+    call = {"channel": "hotline", "received_by": orgs["bj-fed"], "call_taken_by": admin, "acting_user": admin}
+    wages = services.request_file(
+        category=categories["legal_aid"],
+        subject="工地拖欠三个月工资",
+        description="大兴区某工地拖欠工资，要求法律援助。",
+        requester_name="赵建国",
+        requester_phone="13700001111",
+        district=_region("110115"),
+        call_seconds=240,
+        **call,
+    )
+    services.request_acknowledge(service_request=wages, acting_user=admin)
+    lawyer = services.selectors.roster_for(wages).first()
+    if lawyer is not None:
+        services.legal_aid_open(service_request=wages, lawyer=lawyer, acting_user=admin)
+    leave = services.request_file(
+        category=categories["policy"],
+        subject="咨询年休假",
+        description="入职满一年能休几天年假？",
+        requester_name="周敏",
+        requester_phone="13800138000",
+        call_seconds=95,
+        **call,
+    )
+    services.request_reply(service_request=leave, text=ANSWERS[1][3], final=True, acting_user=admin)
+    services.request_close(service_request=leave, satisfaction=5, acting_user=admin)
+    late = services.request_file(
+        category=categories["complaint"],
+        subject="单位不签劳动合同",
+        description="入职三个月单位仍不签劳动合同。",
+        requester_name="钱亮",
+        requester_phone="13600002222",
+        district=_region("110109"),
+        call_seconds=130,
+        **call,
+    )
+    past = timezone.localdate() - dt.timedelta(days=14)
+    ServiceRequest.objects.filter(pk=late.pk).update(acknowledge_due=past, answer_due=past)
+    services.requests_escalate_overdue()
+    if "hebei-langfang" in orgs:
+        services.request_file(
+            channel="web",
+            category=categories["employment"],
+            subject="咨询创业扶持政策",
+            description="想在廊坊开办小微企业，工会有哪些扶持？",
+            requester_name="孙丽",
+            requester_phone="13500003333",
+            received_by=orgs["hebei-langfang"],
+            acting_user=admin,
+        )

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "xietong.exchange",
     "xietong.insurance",
     "xietong.inspection",
+    "xietong.services",
     "xietong.demo",
 ]
 
@@ -279,6 +280,21 @@ XIETONG_GROUP_KEY_FILE = Path(os.environ.get("XIETONG_GROUP_KEY_FILE", KEY_DIR /
 XIETONG_CERTIFICATION_CHUNK = int(os.environ.get("XIETONG_CERTIFICATION_CHUNK", "500"))
 # Working days each step of a social-insurance transfer may take (国办发〔2009〕66号: 15).
 XIETONG_TRANSFER_STEP_WORKING_DAYS = int(os.environ.get("XIETONG_TRANSFER_STEP_WORKING_DAYS", "15"))
+# 12351 service requests: attachments to a request's thread (issue 14 §2).
+XIETONG_SERVICES_ATTACHMENT_MAX_MB = int(os.environ.get("XIETONG_SERVICES_ATTACHMENT_MAX_MB", "10"))
+XIETONG_SERVICES_ATTACHMENT_TYPES = (
+    ".pdf",
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".doc",
+    ".docx",
+    ".xls",
+    ".xlsx",
+    ".txt",
+)
+# Ratings at or below this figure call for a follow-up call (回访).
+XIETONG_SERVICES_FOLLOWUP_BELOW = int(os.environ.get("XIETONG_SERVICES_FOLLOWUP_BELOW", "2"))
 XIETONG_CARD_TOKEN_TTL = int(os.environ.get("XIETONG_CARD_TOKEN_TTL", "300"))  # seconds a card QR stays valid
 
 LOGGING = {

@@ -76,6 +76,9 @@ def test_an_account_admin_grants_its_grantable_roles_within_scope(scope: Scope, 
         "union_officer",
         "union_clerk",
         "service_point",
+        "service_officer",
+        "hotline_operator",
+        "station_staff",
         "auditor",
     }
     client.post(

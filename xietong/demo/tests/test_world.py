@@ -70,3 +70,20 @@ def test_the_node_office_has_its_rosters_and_the_seed_figures(built: dict[str, i
     ]  # fmt: skip
     world.build(people_per_org=1)
     assert BenefitRoster.objects.count() == 2
+
+
+def test_world_has_the_service_network_and_12351_requests(built: dict[str, int]) -> None:
+    from xietong.services import selectors as services
+    from xietong.services.models import LegalAidCase, ServiceRequest, ServiceStation
+
+    names = set(ServiceStation.objects.values_list("name", flat=True))
+    assert {"北京市职工服务中心", "东城区职工服务中心", "门头沟区职工服务中心", "大兴区职工服务中心"} <= names
+    assert {"河北省职工服务中心", "廊坊市职工服务中心"} <= names
+    assert "181" in ServiceStation.objects.get(name="河北省职工服务中心").description
+    assert set(ServiceStation.objects.values_list("level", flat=True)) >= {"city", "district", "street"}
+    wages = ServiceRequest.objects.get(subject="工地拖欠三个月工资")
+    assert wages.organization.code == "bj-daxing" and LegalAidCase.objects.filter(request=wages).exists()
+    city = User.objects.get(username="services_bj")
+    assert services.overdue_requests(user=city).filter(escalated_to__isnull=False).exists()
+    hebei = User.objects.get(username="services_hebei")
+    assert not services.service_requests(user=hebei).filter(organization__code__startswith="bj-").exists()
