@@ -7,11 +7,22 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from xietong.core.choices import OrganizationKind
+from xietong.core.models import Organization
+from xietong.core.selectors import organizations_for
 from xietong.lib import creditcode
 from xietong.lib.names import to_simplified
 
 from .choices import ListingStatus
 from .models import ArrearsListing
+
+
+def deciding_authorities(*, user: Any) -> QuerySet[Organization]:
+    """The labour inspection authorities where ``user`` may list an employer: the bodies that can
+    make the decision a listing rests on."""
+    return organizations_for(user=user, perm="inspection.add_arrearslisting").filter(
+        kind=OrganizationKind.LABOUR_INSPECTION
+    )
 
 
 def arrears_listings(*, user: Any, q: str = "", status: str = "") -> QuerySet[ArrearsListing]:

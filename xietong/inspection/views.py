@@ -15,7 +15,6 @@ from xietong.core.generic import (
     ScopedListView,
     perform_action,
 )
-from xietong.core.selectors import organizations_for
 
 from . import actions, filters, selectors
 from .choices import ListingStatus
@@ -70,7 +69,7 @@ class ArrearsCreateView(ActionFormView):
     def get_form(self, form_class: Any = None) -> ArrearsListingForm:
         return ArrearsListingForm(
             self.request.POST or None,
-            organizations=organizations_for(user=self.request.user, perm="inspection.add_arrearslisting"),
+            organizations=selectors.deciding_authorities(user=self.request.user),
         )
 
     def perform(self, form: Any) -> HttpResponse:

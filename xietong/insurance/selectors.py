@@ -12,7 +12,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from xietong.core import pii
-from xietong.core.choices import ImportStatus
+from xietong.core.choices import ImportStatus, OrganizationKind
+from xietong.core.models import Organization
+from xietong.core.selectors import organizations_for
 from xietong.exchange.choices import Direction, MessageStatus
 from xietong.exchange.models import ExchangeMessage
 from xietong.lib.names import to_simplified
@@ -30,6 +32,12 @@ from .models import (
 )
 
 WAITING = ("requested", "answered")
+
+
+def hrss_offices_for(*, user: Any, perm: str) -> QuerySet[Organization]:
+    """The HRSS bureaus where ``user`` holds ``perm``: the offices a transfer or a roster may belong
+    to (never an arbitration commission, an inspection authority or a union in the same tree)."""
+    return organizations_for(user=user, perm=perm).filter(kind=OrganizationKind.HRSS_BUREAU)
 
 
 def transfers(
