@@ -30,14 +30,12 @@ def node_admin() -> User:
 
 
 def test_an_entered_year_counts_and_is_audited() -> None:
-    from xietong.insurance.actions.transfers import _due
-
-    assert _due(dt.date(2026, 12, 15)) == dt.date(2027, 1, 5)  # 1 January counted: weekends only
+    assert selectors.work_calendar() == {}
     assert selectors.deadline_is_provisional(dt.date(2027, 1, 5))
     actions.calendar_year_set(
         year=2027, holidays=HOLIDAYS, workdays=WORKDAYS, source="通知", acting_user=None
     )
-    assert _due(dt.date(2026, 12, 15)) == dt.date(2027, 1, 6)
+    assert dt.date(2027, 1, 1) in selectors.work_calendar()[2027].holidays
     assert not selectors.deadline_is_provisional(dt.date(2027, 1, 6))
     entry = WorkCalendarYear.objects.get(year=2027)
     assert AuditEvent.objects.filter(action="create", target_id=str(entry.pk)).exists()
