@@ -101,7 +101,8 @@ def summary(nodes: list[LocalNode]) -> str:
         for account in accounts_for(node.node_id):
             if account.role in ROLE_HINTS:
                 hint = ROLE_HINTS[account.role]
-                lines.append(f"      {account.username:<18} {account.display_name}：{hint}")
+                who = account.place or account.display_name
+                lines.append(f"      {account.username:<18} {who}：{hint}")
         lines.append("      admin              节点管理员（跨区域交换、工作日历）；auditor 审计员")
     lines.append(f"  日志：{nodes[0].var_dir.parent}/<节点>/server.log。按 Ctrl+C 停止全部节点。")
     return "\n".join(lines)
