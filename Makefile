@@ -7,11 +7,11 @@ PYTEST_ARGS ?=
 setup:
 	@bash scripts/bootstrap.sh
 
+# The region group: 北京 http://127.0.0.1:8000, 天津 :8001, 河北 :8002 (one node alone: xietong demo).
 demo: setup
-	$(VENV)/xietong demo
+	$(VENV)/python -m xietong.demo.regiongroup
 
-demo-nodes: setup
-	$(VENV)/python -m xietong.exchange.localnodes --demo
+demo-nodes: demo
 
 test: setup lint test-sqlite test-postgres
 

@@ -1,9 +1,9 @@
-"""Take the user guide's screenshots of the exchange from running nodes (``make demo-nodes`` first):
+"""Take the user guide's screenshots of the exchange from running nodes (``make demo`` first):
 an inspector lists an employer on the Beijing node, the listing is found on the Tianjin node, the
 operator page, a social-insurance transfer at the Beijing counter, and an eligibility certification
 run of the Beijing pension roster with Tianjin and Hebei.
 
-Usage: .venv/bin/python scripts/screenshots_nodes.py [BJ_URL TJ_URL]   (default ports 8001, 8002)
+Usage: .venv/bin/python scripts/screenshots_nodes.py [BJ_URL TJ_URL]   (default ports 8000, 8001)
 Writes PNG files to docs/img/.
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-BJ = sys.argv[1] if len(sys.argv) > 2 else "http://127.0.0.1:8001"
-TJ = sys.argv[2] if len(sys.argv) > 2 else "http://127.0.0.1:8002"
+BJ = sys.argv[1] if len(sys.argv) > 2 else "http://127.0.0.1:8000"
+TJ = sys.argv[2] if len(sys.argv) > 2 else "http://127.0.0.1:8001"
 OUT = Path(__file__).resolve().parent.parent / "docs" / "img"
 PASSWORD = "Xietong-demo-2026"
 
@@ -68,7 +68,7 @@ def main() -> None:
         hrss.screenshot(path=OUT / "transfer-detail.png", full_page=True)
         time.sleep(3)
         sending = browser.new_page(base_url=TJ, viewport=size, locale="zh-CN")
-        login(sending, "hrss_bj")  # every demo node has the same demo accounts
+        login(sending, "hrss_tj")  # each demo node has its own region's accounts
         sending.goto("/exchange/transfers/")
         sending.get_by_role("link", name="张三").first.click()
         sending.get_by_label("缴费记录").fill("2010-01,2019-12,5000\n2020-01,2026-10,6800")

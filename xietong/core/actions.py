@@ -16,7 +16,7 @@ from xietong.lib import idnumber, names, phone
 
 from . import audit, pii
 from .choices import AuditAction
-from .models import Employer, Organization, Person, Region, Role, RoleAssignment, User
+from .models import Employer, Organization, Person, Region, Role, RoleAssignment, User, WorkCalendarYear
 from .permissions import forget
 from .validators import refuse_control_characters
 
@@ -497,3 +497,44 @@ def roles_sync() -> list[Role]:
     for spec, role in zip(DEFAULT_ROLES, roles, strict=True):
         role.grantable.set([by_code[code] for code in spec.grantable])
     return roles
+
+
+# Working-day calendar -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def calendar_year_set(
+    *,
+    year: int,
+    holidays: list[date],
+    workdays: list[date],
+    source: str,
+    acting_user: User | None,
+) -> WorkCalendarYear:
+    """Enter (or correct) a year's official holidays and make-up working days from the State Council's
+    notice; from then on every deadline reaching that year counts with it. Audited with before/after."""
+    errors: dict[str, list[str]] = {}
+    outside = [d for d in [*holidays, *workdays] if d.year != year]
+    if outside:
+        errors.setdefault("holidays", []).append(
+            _("日期 %(day)s 不在 %(year)s 年") % {"day": outside[0].isoformat(), "year": year}
+        )
+    both = sorted(set(holidays) & set(workdays))
+    if both:
+        errors.setdefault("workdays", []).append(_("%(day)s 不能既放假又上班") % {"day": both[0].isoformat()})
+    weekday_workdays = [d for d in workdays if d.weekday() < 5]
+    if weekday_workdays:
+        errors.setdefault("workdays", []).append(
+            _("调休上班日应为周六或周日：%(day)s 是工作日") % {"day": weekday_workdays[0].isoformat()}
+        )
+    if not holidays:
+        errors.setdefault("holidays", []).append(_("请填写放假日期"))
+    if errors:
+        raise ValidationError(errors)
+    entry = WorkCalendarYear.objects.filter(year=year).first()
+    before = entry.snapshot() if entry else None
+    entry = entry or WorkCalendarYear(year=year)
+    entry.holidays = [d.isoformat() for d in sorted(set(holidays))]
+    entry.workdays = [d.isoformat() for d in sorted(set(workdays))]
+    entry.source = source.strip()
+    return save_with_audit(entry, acting_user=acting_user, before=before)

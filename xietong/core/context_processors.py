@@ -33,6 +33,7 @@ NAVIGATION: list[tuple[str, str, str, str]] = [
     (N_("跨区域交换"), "exchange:operations", "exchange.operate_exchange", "diagram-2"),
     (N_("审计日志"), "core:audit_list", "core.view_auditevent", "journal-check"),
     (N_("账号与角色"), "core:user_list", "core.manage_accounts", "person-gear"),
+    (N_("工作日历"), "core:calendar", "core.change_workcalendaryear", "calendar3"),
 ]
 
 

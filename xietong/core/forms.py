@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xietong.lib import creditcode
+from xietong.lib import creditcode, workdays
 
 from . import selectors
 from .models import Employer, Organization, Region, Role, User
@@ -174,3 +174,30 @@ class RoleGrantForm(BootstrapFormMixin, forms.Form):
         offered += [(role.pk, role.name) for role in selectors.grantable_roles(user=user)]
         self.fields["role"].widget.choices = offered
         self.user = user
+
+
+class DaysField(forms.CharField):
+    """Dates as the State Council's notice lists them: ISO dates or ranges (``2027-02-05..2027-02-11``),
+    separated by commas, ``、`` or new lines; cleans to a sorted list of dates."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        try:
+            return workdays.parse_days(text or "")
+        except ValueError as exc:
+            raise forms.ValidationError(_("无法识别的日期：%(part)s"), params={"part": str(exc)}) from None
+
+
+class CalendarYearForm(BootstrapFormMixin, forms.Form):
+    """A year's official holidays and make-up working days, typed from the State Council's notice."""
+
+    year = forms.IntegerField(label=_("年份"), min_value=2000, max_value=2100)
+    holidays = DaysField(
+        label=_("放假日期"), help_text=_("逗号或换行分隔，连续假期写区间，如 2027-02-05..2027-02-11")
+    )
+    workdays = DaysField(label=_("调休上班日期"), required=False, help_text=_("周六或周日上班的日期"))
+    source = forms.CharField(
+        label=_("依据"), max_length=200, help_text=_("如 国务院办公厅关于2027年部分节假日安排的通知")
+    )

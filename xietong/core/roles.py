@@ -94,6 +94,8 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             "core.view_auditevent",
             "core.view_user",
             "core.manage_accounts",
+            "core.view_workcalendaryear",
+            "core.change_workcalendaryear",
             "exchange.operate_exchange",
             *_VIEW_ARREARS,
         ),

@@ -6,15 +6,27 @@ Each selector takes the user and returns a scoped queryset.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Model, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from xietong.lib import names
+from xietong.lib import names, workdays
 
-from .models import AuditEvent, Employer, Organization, Person, Region, Role, RoleAssignment, User
+from .models import (
+    AuditEvent,
+    Employer,
+    Organization,
+    Person,
+    Region,
+    Role,
+    RoleAssignment,
+    User,
+    WorkCalendarYear,
+)
 
 if TYPE_CHECKING:
     from .typing import Viewer
@@ -243,3 +255,56 @@ def search_users(queryset: QuerySet[User], q: str) -> QuerySet[User]:
     """Accounts by user name or display name."""
     q = normalize_query(q)
     return queryset.filter(Q(username__icontains=q) | Q(display_name__contains=q)) if q else queryset
+
+
+# Working-day calendar ---------------------------------------------------------------------------------
+
+
+def work_calendar() -> dict[int, workdays.YearSchedule]:
+    """The years an operator entered (``xietong calendar set`` or the calendar page), in the form
+    ``xietong.lib.workdays`` takes: they win over the packaged calendar."""
+    return {
+        entry.year: workdays.YearSchedule(
+            holidays=frozenset(entry.holiday_dates()), workdays=frozenset(entry.workday_dates())
+        )
+        for entry in WorkCalendarYear.objects.all()
+    }
+
+
+def deadline_is_provisional(due: date) -> bool:
+    """True when a deadline falls in a year without an official schedule (counted by weekends only)."""
+    if workdays.packaged(due.year):
+        return False
+    return not WorkCalendarYear.objects.filter(year=due.year).exists()
+
+
+@dataclass
+class CalendarYearRow:
+    """One year on the calendar page: where its schedule comes from, and the entry if there is one."""
+
+    year: int
+    source: str  # "entered", "packaged" or "weekends"
+    entry: WorkCalendarYear | None
+
+
+def calendar_years(*, today: date | None = None) -> list[CalendarYearRow]:
+    """Last year, this year, next year and every entered year, newest first."""
+    today = today or timezone.localdate()
+    entered = {entry.year: entry for entry in WorkCalendarYear.objects.all()}
+    years = sorted({today.year - 1, today.year, today.year + 1, *entered}, reverse=True)
+    return [
+        CalendarYearRow(
+            year,
+            "entered" if year in entered else "packaged" if workdays.packaged(year) else "weekends",
+            entered.get(year),
+        )
+        for year in years
+    ]
+
+
+def calendar_missing_next_year(*, today: date | None = None) -> int | None:
+    """Next year, when the year ends within a month and next year's schedule is not known yet."""
+    today = today or timezone.localdate()
+    if (date(today.year, 12, 31) - today).days > 31:
+        return None
+    return None if workdays.year_is_known(today.year + 1, work_calendar()) else today.year + 1

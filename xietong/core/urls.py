@@ -19,6 +19,7 @@ urlpatterns = [
     path("people/<int:pk>/", views.PersonDetailView.as_view(), name="person_detail"),
     path("people/<int:pk>/reveal/", views.person_reveal, name="person_reveal"),
     path("audit/", views.AuditListView.as_view(), name="audit_list"),
+    path("calendar/", views.CalendarView.as_view(), name="calendar"),
     path("accounts/users/", views.UserListView.as_view(), name="user_list"),
     path("accounts/users/new/", views.UserCreateView.as_view(), name="user_create"),
     path("accounts/users/<int:pk>/", views.user_detail, name="user_detail"),

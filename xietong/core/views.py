@@ -17,7 +17,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import actions, audit, filters, pii, selectors
-from .forms import EmployerForm, PersonForm, PersonLookupForm, RoleGrantForm, UserCreateForm
+from .forms import (
+    CalendarYearForm,
+    EmployerForm,
+    PersonForm,
+    PersonLookupForm,
+    RoleGrantForm,
+    UserCreateForm,
+)
 from .generic import (
     ActionFormView,
     Crumb,
@@ -398,3 +405,26 @@ def user_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
         lambda changed: _("已启用账号") if changed.is_active else _("已停用账号"),
     )
     return redirect("core:user_detail", pk=account.pk)
+
+
+class CalendarView(ActionFormView):
+    """The working-day calendar (node administrators): where each year's schedule comes from, a warning
+    when next year's is missing a month before the year ends, and the form to enter a year."""
+
+    permission = "core.change_workcalendaryear"
+    template_name = "core/calendar.html"
+    form_class = CalendarYearForm
+
+    def get_initial(self) -> dict[str, Any]:
+        missing = selectors.calendar_missing_next_year()
+        return {"year": missing} if missing else {}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(years=selectors.calendar_years(), missing_year=selectors.calendar_missing_next_year())
+        return context
+
+    def perform(self, form: CalendarYearForm) -> HttpResponse:
+        entry = actions.calendar_year_set(acting_user=acting_user(self.request), **form.cleaned_data)
+        messages.success(self.request, _("已录入 %(year)s 年工作日历") % {"year": entry.year})
+        return redirect("core:calendar")

@@ -16,15 +16,18 @@ from typing import Any
 from django.db import transaction
 
 from xietong.core import actions
+from xietong.core.jobs import job_run
 from xietong.core.models import Affiliation, Employer, Organization, Person, Region, Role, User
 from xietong.lib import creditcode
 
+from .accounts import DEMO_PASSWORD, NODE_OFFICES, NODE_PROVINCES, accounts_for
 from .people import synthetic_people
+
+__all__ = ["DEMO_PASSWORD", "DemoAccount", "build", "build_scale", "demo_accounts"]
 
 UNION_KINDS = ("federation", "industry_union", "sector_federation", "grassroots_union")
 
 WORLD_FILE = Path(__file__).parent / "data" / "world.toml"
-DEMO_PASSWORD = "Xietong-demo-2026"
 
 
 @dataclass(frozen=True)
@@ -36,25 +39,7 @@ class DemoAccount:
     role: str
     organization: str | None
     display_name: str
-
-
-# (username, display name, role code, organisation code or None for node-wide)
-ACCOUNTS: tuple[tuple[str, str, str, str | None], ...] = (
-    ("admin", "节点管理员", "node_admin", None),
-    ("bj_officer", "北京市总工会干部", "union_officer", "bj-fed"),
-    ("dongcheng_officer", "东城区总工会干部", "union_officer", "bj-dongcheng"),
-    ("zfws_officer", "政法卫生文化工会干部", "union_officer", "bj-zfws"),
-    ("zfws_clerk", "政法卫生文化工会经办", "union_clerk", "bj-zfws"),
-    ("hebei_officer", "河北省总工会干部", "union_officer", "hebei-fed"),
-    ("hrss_bj", "北京市人社局经办", "hrss_officer", "bj-hrss"),
-    ("inspector_bj", "北京市劳动保障监察员", "labour_inspector", "bj-hrss"),
-    ("auditor", "审计员", "auditor", None),
-    ("accounts_bj", "北京市总工会账号管理员", "account_admin", "bj-fed"),
-    ("hospital_desk", "门头沟区医院挂号窗口", "service_point", "bj-mentougou"),
-    ("hotline_bj", "北京12351话务员", "hotline_operator", "bj-fed"),
-    ("services_bj", "北京市职工服务中心干部", "service_officer", "bj-fed"),
-    ("services_hebei", "河北省职工服务中心干部", "service_officer", "hebei-fed"),
-)
+    place: str = ""
 
 
 def load_world() -> dict[str, Any]:
@@ -62,14 +47,33 @@ def load_world() -> dict[str, Any]:
         return tomllib.load(handle)
 
 
-def demo_accounts() -> list[DemoAccount]:
-    """The demo accounts with their password, role and organisation (names resolved from the world file)."""
+def demo_accounts(node: str | None = None) -> list[DemoAccount]:
+    """The demo accounts of ``node`` (None: all, the single-node demo) with their password, role and
+    organisation (names resolved from the world file)."""
     names = {org["code"]: org["name"] for org in load_world()["organization"]}
-    roles = {code: code for _u, _d, code, _o in ACCOUNTS}
     return [
-        DemoAccount(username, DEMO_PASSWORD, roles[role], names.get(org) if org else None, display)
-        for username, display, role, org in ACCOUNTS
+        DemoAccount(
+            a.username, DEMO_PASSWORD, a.role, names.get(a.org) if a.org else None, a.display_name, a.place
+        )
+        for a in accounts_for(node)
     ]
+
+
+def organizations_of(rows: list[dict[str, Any]], node: str | None) -> list[dict[str, Any]]:
+    """The world's organisations a node holds: those of its province and the national bodies above
+    them (all of them for the single-node demo, ``node`` None)."""
+    if node is None or node not in NODE_PROVINCES:
+        return rows
+    by_code = {row["code"]: row for row in rows}
+    keep: set[str] = set()
+    for row in rows:
+        if not row["region"].startswith(NODE_PROVINCES[node]):
+            continue
+        code: str | None = row["code"]
+        while code and code not in keep:
+            keep.add(code)
+            code = by_code[code].get("parent")
+    return [row for row in rows if row["code"] in keep]
 
 
 def synthetic_credit_code(key: str) -> str:
@@ -80,8 +84,11 @@ def synthetic_credit_code(key: str) -> str:
 
 
 @transaction.atomic
-def build(*, people_per_org: int = 6, stdout: Any = None) -> dict[str, int]:
-    """Create (or complete) the demo world; returns counts of what exists afterwards."""
+def build(*, people_per_org: int = 6, node: str | None = None, stdout: Any = None) -> dict[str, int]:
+    """Create (or complete) the demo world; returns counts of what exists afterwards.
+
+    ``node`` (bj, tj, hb) builds one region group node: its province's organisations, employers and
+    accounts only, so its forms offer its own offices; None builds the whole world on one node."""
 
     def say(text: str) -> None:
         if stdout is not None:
@@ -92,10 +99,10 @@ def build(*, people_per_org: int = 6, stdout: Any = None) -> dict[str, int]:
         actions.regions_load()
     actions.roles_sync()
     world = load_world()
-    orgs = _build_organizations(world["organization"])
+    orgs = _build_organizations(organizations_of(world["organization"], node))
     say(f"组织：{len(orgs)} 个")
-    _build_employers(world.get("employer", []), orgs)
-    _build_accounts(orgs)
+    _build_employers([r for r in world.get("employer", []) if r["union"] in orgs], orgs)
+    _build_accounts(orgs, node)
     _build_people(orgs, people_per_org)
     _build_membership(orgs)
     _build_exchange()
@@ -140,6 +147,8 @@ def _build_organizations(rows: list[dict[str, Any]]) -> dict[str, Organization]:
             raise ValueError(f"world.toml 中以下组织的上级不存在：{[r['code'] for r in pending]}")
     for row in rows:
         for parent_code in row.get("affiliations", []):
+            if parent_code not in orgs:  # the other side lives on another node
+                continue
             Affiliation.objects.get_or_create(organization=orgs[row["code"]], parent=orgs[parent_code])
     return orgs
 
@@ -159,8 +168,11 @@ def _build_employers(rows: list[dict[str, Any]], orgs: dict[str, Organization]) 
         actions.employer_save(employer=employer, acting_user=None)
 
 
-def _build_accounts(orgs: dict[str, Organization]) -> None:
-    for username, display, role_code, org_code in ACCOUNTS:
+def _build_accounts(orgs: dict[str, Organization], node: str | None) -> None:
+    for spec in accounts_for(node):
+        username, display, role_code, org_code = spec.username, spec.display_name, spec.role, spec.org
+        if org_code and org_code not in orgs:
+            continue
         organization = orgs.get(org_code) if org_code else None
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -194,10 +206,6 @@ def _build_exchange() -> None:
         region_code=settings.XIETONG_REGION_CODE,
         acting_user=None,
     )
-
-
-# Each node of the three-node demo keeps its own HRSS office's rosters.
-NODE_OFFICES = {"bj": "bj-hrss", "tj": "tj-hrss", "hb": "hebei-hrss"}
 
 
 def _build_certification(statistics: list[dict[str, Any]], orgs: dict[str, Organization]) -> None:
@@ -239,10 +247,11 @@ def _build_certification(statistics: list[dict[str, Any]], orgs: dict[str, Organ
         ("pension", f"{office.name}养老保险待遇领取人员", pensions),
         ("death", f"{office.name}死亡登记", deaths),
     ):
-        insurance_actions.roster_import_start(
+        roster = insurance_actions.roster_import_start(
             organization=office, kind=kind, title=title, mapping={}, acting_user=None,
             uploaded=SimpleUploadedFile(f"{kind}.csv", "\n".join(lines).encode("utf-8")),
         )  # fmt: skip
+        job_run(label="insurance.BenefitRoster", pk=roster.pk)  # here and now: the demo has no worker yet
 
 
 def _build_people(orgs: dict[str, Organization], per_org: int) -> None:
@@ -282,7 +291,7 @@ def _build_membership(orgs: dict[str, Organization]) -> None:
                 acting_user=None,
             )
             membership.card_issue(member=member, acting_user=None)
-    if not ServicePoint.objects.exists():
+    if not ServicePoint.objects.exists() and "bj-mentougou" in orgs:
         point = ServicePoint.objects.create(
             organization=orgs["bj-mentougou"],
             name="北京市门头沟区医院挂号窗口",
@@ -291,7 +300,7 @@ def _build_membership(orgs: dict[str, Organization]) -> None:
             benefits=[Benefit.FREE_REGISTRATION],
         )
         point.accounts.add(User.objects.get(username="hospital_desk"))
-    if not OutreachEvent.objects.exists():
+    if not OutreachEvent.objects.exists() and "bj-zgc" in orgs:
         membership.outreach_event_create(
             organization=orgs["bj-zgc"],
             employer=Employer.objects.filter(name="快手集团").first(),
@@ -317,6 +326,8 @@ def _build_seed_people(orgs: dict[str, Organization]) -> None:
 
     from .people import synthetic_id
 
+    if "bj-dongcheng" not in orgs:
+        return
     rng = random.Random(1975)
     actions.person_create(
         name="李健",

@@ -1,7 +1,6 @@
 """Several Xietong nodes on one machine, each a real process with its own folder and SQLite database,
-talking over loopback: the three-node demo (京、津、冀, ``make demo-nodes``) and the two-node tests.
-
-    python -m xietong.exchange.localnodes [--base var/nodes] [--port 8001] [--demo]
+talking over loopback: what the two-node tests and the benchmarks run on. The demo's launcher
+(``make demo``, the 京津冀 region group with restarts) is ``xietong.demo.regiongroup``, built on this.
 
 Each node gets ``XIETONG_VAR_DIR=<base>/<id>``; ``xietong node init`` writes its identity there, the
 hub (the first node) registers every node, and ``xietong serve`` runs its web server, task worker
@@ -10,8 +9,7 @@ and exchange worker.
 
 from __future__ import annotations
 
-import argparse
-import json
+import contextlib
 import os
 import signal
 import socket
@@ -86,43 +84,61 @@ class LocalNode:
             args += ["--group-key-file", str(hub.var_dir / "keys" / "group-match.key")]
         self.run(*args)
 
-    def start(self) -> None:
-        """Start ``xietong serve`` (web, task worker, exchange worker) and wait until it answers."""
-        self.server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "xietong.cli",
-                "serve",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "1",
-            ],
-            env=self.env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
+    def spawn(self, log: Path | None = None) -> None:
+        """Start ``xietong serve`` (web, task worker, exchange worker) in its own process group,
+        its output going to ``log`` (appended) or nowhere; do not wait for it."""
+        output = log.open("ab") if log is not None else subprocess.DEVNULL
+        try:
+            self.server = subprocess.Popen(
+                [
+                    sys.executable, "-m", "xietong.cli", "serve",
+                    "--bind", f"127.0.0.1:{self.port}", "--workers", "1",
+                ],
+                env=self.env(),
+                stdout=output,
+                stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
+                start_new_session=True,
+            )  # fmt: skip
+        finally:
+            if log is not None:
+                output.close()  # type: ignore[union-attr]
+
+    def answers(self) -> bool:
+        """True when the node's web server answers its health check."""
+        try:
+            with urllib.request.urlopen(self.endpoint + "/healthz", timeout=1) as answer:  # noqa: S310 - loopback
+                return bool(answer.status == 200)
+        except OSError:
+            return False
+
+    def start(self, log: Path | None = None, timeout: float = 60) -> None:
+        """Start the node and wait until it answers."""
+        self.spawn(log)
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.endpoint + "/healthz", timeout=1) as answer:  # noqa: S310 - loopback
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"节点 {self.node_id} 未能在 60 秒内启动")
+            if self.answers():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"节点 {self.node_id} 未能在 {timeout:.0f} 秒内启动")
 
     def stop(self) -> None:
-        """Stop the node's processes (the whole process group), as a crash or a shutdown would."""
-        if self.server is not None and self.server.poll() is None:
+        """Stop the node's processes (the whole process group), as a crash or a shutdown would; also
+        what is left of the group when its leader died alone (a worker still holding the port)."""
+        if self.server is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.server.pid, signal.SIGTERM)
+        try:
+            self.server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.server.pid, signal.SIGKILL)
+            self.server.wait()
+        for attempt in range(50):  # the rest of the group, if any, outliving its leader
             try:
-                self.server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.server.pid, signal.SIGKILL)
-                self.server.wait()
+                os.killpg(self.server.pid, signal.SIGTERM if attempt < 25 else signal.SIGKILL)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
         self.server = None
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -157,42 +173,6 @@ def region_group(
     return nodes
 
 
-def _interrupt(_signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="在本机启动京、津、冀三个节点（演示）")
-    parser.add_argument("--base", default="var/nodes")
-    parser.add_argument("--port", type=int, default=8001)
-    parser.add_argument("--demo", action="store_true", help="每个节点建演示数据（xietong demo）")
-    args = parser.parse_args(argv)
-    base = Path(args.base).resolve()
-    fresh = not (base / "bj" / "node-entry.json").exists()
-    nodes = (
-        region_group(base, first_port=args.port)
-        if fresh
-        else [LocalNode(i, n, r, args.port + k, base / i) for k, (i, n, r) in enumerate(REGION_GROUP)]
-    )
-    if fresh and args.demo:
-        for node in nodes:
-            node.run("demo", "--no-serve", check=False)
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        for node in nodes:
-            node.start()
-            print(f"{node.name}（{node.node_id}）：{node.endpoint}/", flush=True)
-        print(json.dumps({node.node_id: node.endpoint for node in nodes}, ensure_ascii=False), flush=True)
-        print("按 Ctrl+C 停止全部节点。", flush=True)
-        while all(node.server is not None and node.server.poll() is None for node in nodes):
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for node in nodes:
-            node.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # the launcher moved to the demo app
+    print("本机多节点演示已改为 make demo（python -m xietong.demo.regiongroup）", file=sys.stderr)
+    sys.exit(2)

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
-from xietong.core.selectors import get_scoped
+from xietong.core.choices import OrganizationKind
+from xietong.core.models import Organization
+from xietong.core.selectors import get_scoped, organizations_for
 from xietong.lib import creditcode
 from xietong.lib.names import to_simplified
 
@@ -16,6 +18,14 @@ from .models import ArrearsListing
 
 if TYPE_CHECKING:
     from xietong.core.typing import Viewer
+
+
+def deciding_authorities(*, user: Viewer) -> QuerySet[Organization]:
+    """The labour inspection authorities where ``user`` may list an employer: the bodies that can
+    make the decision a listing rests on."""
+    return organizations_for(user=user, perm="inspection.add_arrearslisting").filter(
+        kind=OrganizationKind.LABOUR_INSPECTION
+    )
 
 
 def arrears_listings(*, user: Viewer, q: str = "", status: str = "") -> QuerySet[ArrearsListing]:

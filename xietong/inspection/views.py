@@ -17,7 +17,6 @@ from xietong.core.generic import (
     perform_action,
     permission_required_scoped,
 )
-from xietong.core.selectors import organizations_for
 
 from . import actions, filters, selectors
 from .choices import ListingStatus
@@ -72,7 +71,7 @@ class ArrearsCreateView(ActionFormView):
     def get_form(self, form_class: Any = None) -> ArrearsListingForm:
         return ArrearsListingForm(
             self.request.POST or None,
-            organizations=organizations_for(user=self.request.user, perm="inspection.add_arrearslisting"),
+            organizations=selectors.deciding_authorities(user=self.request.user),
         )
 
     def perform(self, form: Any) -> HttpResponse:

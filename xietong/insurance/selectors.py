@@ -11,8 +11,9 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from xietong.core import pii
-from xietong.core.choices import JobStatus
-from xietong.core.selectors import get_scoped
+from xietong.core.choices import JobStatus, OrganizationKind
+from xietong.core.models import Organization
+from xietong.core.selectors import get_scoped, organizations_for
 from xietong.exchange.choices import Direction, MessageStatus
 from xietong.exchange.models import ExchangeMessage
 from xietong.lib.names import to_simplified
@@ -33,6 +34,12 @@ if TYPE_CHECKING:
     from xietong.core.typing import Viewer
 
 WAITING = ("requested", "answered")
+
+
+def hrss_offices_for(*, user: Viewer, perm: str) -> QuerySet[Organization]:
+    """The HRSS bureaus where ``user`` holds ``perm``: the offices a transfer or a roster may belong
+    to (never an arbitration commission, an inspection authority or a union in the same tree)."""
+    return organizations_for(user=user, perm=perm).filter(kind=OrganizationKind.HRSS_BUREAU)
 
 
 def transfers(

@@ -83,7 +83,9 @@ class TransferCreateView(ActionFormView):
     def get_form(self, form_class: Any = None) -> TransferRequestForm:
         return TransferRequestForm(
             self.request.POST or None,
-            organizations=organizations_for(user=self.request.user, perm="insurance.add_insurancetransfer"),
+            organizations=selectors.hrss_offices_for(
+                user=self.request.user, perm="insurance.add_insurancetransfer"
+            ),
             peers=exchange_selectors.trusted_peers(),
         )
 
@@ -228,7 +230,9 @@ class RosterImportView(ActionFormView):
         return RosterImportForm(
             self.request.POST or None,
             self.request.FILES or None,
-            organizations=organizations_for(user=self.request.user, perm="insurance.add_benefitroster"),
+            organizations=selectors.hrss_offices_for(
+                user=self.request.user, perm="insurance.add_benefitroster"
+            ),
         )
 
     def perform(self, form: Any) -> HttpResponse:

@@ -3,6 +3,7 @@
 from .accounts import Role, RoleAssignment, User
 from .audit import AuditEvent
 from .base import BackgroundJob, BaseModel, RestrictedQuerySet
+from .calendar import WorkCalendarYear
 from .organizations import Affiliation, Employer, Organization
 from .people import Person
 from .regions import Region
@@ -20,4 +21,5 @@ __all__ = [
     "Role",
     "RoleAssignment",
     "User",
+    "WorkCalendarYear",
 ]

@@ -34,7 +34,9 @@ def _me() -> str:
 
 
 def _due(start: dt.date) -> dt.date:
-    return workdays.add_working_days(start, settings.XIETONG_TRANSFER_STEP_WORKING_DAYS)
+    from xietong.core.selectors import work_calendar
+
+    return workdays.add_working_days(start, settings.XIETONG_TRANSFER_STEP_WORKING_DAYS, work_calendar())
 
 
 @transaction.atomic

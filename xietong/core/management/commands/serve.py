@@ -10,7 +10,10 @@ import subprocess
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+
+from xietong.lib.nodesetup import node_setup_problem
 
 
 class Command(BaseCommand):
@@ -34,8 +37,11 @@ class Command(BaseCommand):
         if not no_task_worker:
             worker = [sys.executable, "-m", "xietong.cli", "db_worker", "--interval", "0.5"]
             children.append(subprocess.Popen(worker))
-            exchange = [sys.executable, "-m", "xietong.cli", "exchange", "deliver", "--loop"]
-            children.append(subprocess.Popen(exchange))
+            if node_setup_problem(os.environ, settings.BASE_DIR / "var") is None:
+                exchange = [sys.executable, "-m", "xietong.cli", "exchange", "deliver", "--loop"]
+                children.append(subprocess.Popen(exchange))
+            else:  # a single node (xietong demo) has no region group to deliver to
+                self.stdout.write("本节点未初始化为区域组节点（xietong node init），不启动交换进程")
         server = subprocess.Popen(web)
         children.append(server)
         self.stdout.write(f"协同节点已启动：http://{bind}/")
