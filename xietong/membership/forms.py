@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.forms import BootstrapFormMixin, date_input, set_queryset
-from xietong.core.models import Organization
+from xietong.core.models import Employer, Organization
 
 from .choices import Benefit
 from .models import ServicePoint
@@ -83,6 +83,7 @@ class ImportForm(BootstrapFormMixin, forms.Form):
     file = forms.FileField(label=_("名册文件（.xlsx 或 .csv，UTF-8 或 GBK）"))
     skip_invalid = forms.BooleanField(label=_("跳过有误的行，只导入无误的行"), required=False)
     dry_run = forms.BooleanField(label=_("只校验，不导入"), required=False)
+    issue_cards = forms.BooleanField(label=_("为新增会员发放互助服务卡"), required=False)
 
     def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,3 +110,13 @@ class TransferForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args: Any, unions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_queryset(self.fields["to_organization"], unions)
+
+
+class LinkEmployerForm(BootstrapFormMixin, forms.Form):
+    """The registered employer an officer links a member to (for the name typed when joining)."""
+
+    employer = forms.ModelChoiceField(label=_("已登记的工作单位"), queryset=Employer.objects.none())
+
+    def __init__(self, *args: Any, employers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["employer"], employers)

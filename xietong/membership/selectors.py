@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils.crypto import constant_time_compare
 
 from xietong.core import bulk, pii
-from xietong.core.models import AuditEvent, Organization, Person
+from xietong.core.models import AuditEvent, Employer, Organization, Person
 from xietong.core.selectors import normalize_query
 from xietong.lib import phone
 
@@ -176,6 +176,37 @@ def join_outcome(*, token: str, phone_number: str) -> JoinOutcome | None:
     return JoinOutcome(organization, matching, None) if matching else None
 
 
+def employer_for_union(*, name: str, organization: Organization) -> Employer | None:
+    """The registered employer a worker's typed name means, within the union's scope: the exact name
+    once simplified (traditional folded, spaces trimmed), registered under the union, one of its
+    subunions, or a federation above it. Node-internal (joining and approval use it); ``None`` when
+    none or several fit."""
+    from xietong.lib import names
+
+    simplified = names.to_simplified((name or "").strip())
+    if not simplified or not organization.path:
+        return None
+    ancestors = [organization.path[: i + 1] for i, ch in enumerate(organization.path) if ch == "/" and i > 0]
+    found = list(
+        Employer.objects.filter(name=simplified)
+        .filter(Q(organization__path__startswith=organization.path) | Q(organization__path__in=ancestors))
+        .order_by("-organization__depth", "pk")[:2]
+    )
+    return found[0] if len(found) == 1 else None
+
+
+def member_employer_choices(*, user: Viewer, member: Member) -> QuerySet[Employer]:
+    """Registered employers an officer may link a member to: in the user's scope, within the member's
+    union (its subtree or the federations above it), those like the typed name first."""
+    from xietong.core.selectors import employer_list
+
+    path = member.organization.path
+    ancestors = [path[: i + 1] for i, ch in enumerate(path) if ch == "/" and i > 0]
+    return employer_list(user=user).filter(
+        Q(organization__path__startswith=path) | Q(organization__path__in=ancestors)
+    )
+
+
 def join_organization(code: str) -> Organization | None:
     """The union a join QR code names (by its code); only unions take members."""
     from xietong.core.choices import OrganizationKind
@@ -207,6 +238,12 @@ def outreach_events(*, user: Viewer, action: str = "view") -> QuerySet[OutreachE
 def members(*, user: Viewer, action: str = "view") -> QuerySet[Member]:
     """Members of the user's scope."""
     return Member.objects.restrict(user, action).select_related("person", "organization", "employer")
+
+
+def members_without_card(queryset: QuerySet[Member]) -> QuerySet[Member]:
+    """The active members of ``queryset`` that hold no card in use (those a card can be issued to)."""
+    holding = MemberCard.objects.filter(status=CardStatus.ACTIVE).values("member_id")
+    return queryset.filter(status=MemberStatus.ACTIVE).exclude(pk__in=holding)
 
 
 def member_search(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:

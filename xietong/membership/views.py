@@ -41,6 +41,7 @@ from .forms import (
     ImportForm,
     JoinForm,
     JoinStatusForm,
+    LinkEmployerForm,
     OutreachEventForm,
     RejectForm,
     TransferForm,
@@ -263,6 +264,12 @@ class MemberDetailView(ScopedDetailView):
         context["transfer_form"] = TransferForm(unions=selectors.transfer_targets(member))
         moves = Member.TRANSITIONS.get(member.status, ())
         context["status_moves"] = [(value, label) for value, label in MemberStatus.choices if value in moves]
+        context["employer_form"] = LinkEmployerForm(
+            employers=selectors.member_employer_choices(user=self.request.user, member=member)
+        )
+        context["can_issue_card"] = (
+            member.status == MemberStatus.ACTIVE and selectors.active_card(member) is None
+        )
         context["transfers"] = selectors.member_transfers(member)
         context.update(cards=member.cards.all(), history=selectors.member_history(member), uses=uses)
         return context
@@ -271,7 +278,8 @@ class MemberDetailView(ScopedDetailView):
 @require_POST
 @permission_required_scoped("membership.change_member")
 def member_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """Suspend, reinstate, record leaving or death (the workflow says which moves are allowed)."""
+    """Suspend, reinstate, record leaving or death (the workflow says which moves are allowed); the
+    page asks for confirmation and a reason first, and the action refuses a destructive move without one."""
     member = selectors.access_member(user=request.user, pk=pk, action="change")
     status = request.POST.get("status", "")
     if status not in MemberStatus.values:
@@ -279,12 +287,74 @@ def member_status(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         perform_action(
             request,
-            lambda: actions.member_set_status(member=member, status=status, acting_user=acting_user(request)),
+            lambda: actions.member_set_status(
+                member=member,
+                status=status,
+                reason=request.POST.get("reason", ""),
+                acting_user=acting_user(request),
+            ),
             lambda moved: _("会籍状态已改为：%(status)s") % {"status": moved.get_status_display()},
         )
     return redirect("membership:member_detail", pk=member.pk)
 
 
+@require_POST
+@permission_required_scoped("membership.change_member")
+def member_employer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link the member to a registered employer (for the name typed when joining)."""
+    member = selectors.access_member(user=request.user, pk=pk, action="change")
+    form = LinkEmployerForm(
+        request.POST, employers=selectors.member_employer_choices(user=request.user, member=member)
+    )
+    if not form.is_valid():
+        messages.error(request, _("请选择已登记的工作单位"))
+    else:
+        employer = form.cleaned_data["employer"]
+        perform_action(
+            request,
+            lambda: actions.member_link_employer(
+                member=member, employer=employer, acting_user=acting_user(request)
+            ),
+            lambda _result: _("工作单位已关联：%(name)s") % {"name": employer.name},
+        )
+    return redirect("membership:member_detail", pk=member.pk)
+
+
+@require_POST
+@permission_required_scoped("membership.change_membercard")
+def member_card_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    """Issue a card to a member who has none in use (e.g. one imported in bulk)."""
+    # Issuing a card is a card right over the member's union (``change_membercard`` there).
+    member = selectors.access_member(user=request.user, pk=pk, action="membership.change_membercard")
+    perform_action(
+        request,
+        lambda: actions.member_card_issue(member=member, acting_user=acting_user(request)),
+        lambda card: _("已发卡，卡号 %(number)s") % {"number": card.number},
+    )
+    return redirect("membership:member_detail", pk=member.pk)
+
+
+@require_POST
+@permission_required_scoped("membership.change_membercard")
+def members_card_issue_bulk(request: HttpRequest) -> HttpResponse:
+    """Issue cards, in one audited action, to the members the roll's filters find (the querystring of
+    the page the button was on) that are active and hold no card in use."""
+    from django.http import QueryDict
+
+    params = QueryDict(request.POST.get("querystring", ""))
+    scoped = selectors.members(user=request.user, action="membership.change_membercard")
+    found = filters.MemberFilter(params, queryset=scoped, request=request).qs
+    todo = list(selectors.members_without_card(found))
+    issued = actions.cards_issue_bulk(members=todo, acting_user=acting_user(request))
+    if issued:
+        messages.success(request, _("已为 %(count)d 名会员发卡") % {"count": issued})
+    else:
+        messages.warning(request, _("筛选出的会员都已有正常使用的会员卡，未发卡"))
+    return redirect(f"{reverse('membership:member_list')}?{params.urlencode()}")
+
+
+#: What each card button does, what it says when done, and whether it needs a reason (and so a
+#: confirmation with a reason on the page).
 CARD_ACTIONS = {
     "lost": (actions.card_report_lost, gettext_noop("已挂失，此卡立即停止核验")),
     "suspend": (actions.card_suspend, gettext_noop("已暂停使用")),
@@ -296,13 +366,15 @@ CARD_ACTIONS = {
 @require_POST
 @permission_required_scoped("membership.change_membercard")
 def card_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
-    """Report lost, suspend, resume or replace a card."""
+    """Report lost, suspend, resume or replace a card (with the reason the confirmation asked for)."""
     if what not in CARD_ACTIONS:
         raise Http404
     card = selectors.access_card(user=request.user, pk=pk, action="change")
     action, done = CARD_ACTIONS[what]
-    user = acting_user(request)
-    perform_action(request, lambda: action(card=card, acting_user=user), lambda _result: _(done))
+    user, reason = acting_user(request), request.POST.get("reason", "")
+    perform_action(
+        request, lambda: action(card=card, acting_user=user, reason=reason), lambda _result: _(done)
+    )
     return redirect("membership:member_detail", pk=card.member_id)
 
 
@@ -423,6 +495,7 @@ class ImportCreateView(ActionFormView):
             uploaded=form.cleaned_data["file"],
             skip_invalid=form.cleaned_data["skip_invalid"],
             dry_run=form.cleaned_data["dry_run"],
+            issue_cards=form.cleaned_data["issue_cards"],
             acting_user=acting_user(self.request),
         )
         return redirect("membership:import_detail", pk=job.pk)

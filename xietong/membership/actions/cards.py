@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from xietong.core import actions as core_actions
 from xietong.core import audit, bulk, pii
@@ -24,6 +25,7 @@ from ..models import (
     ServicePoint,
 )
 from ..numbers import card_number, card_numbers
+from .members import require_reason
 
 
 @transaction.atomic
@@ -31,6 +33,16 @@ def card_issue(*, member: Member, acting_user: User | None, replaces: MemberCard
     """Issue a member's card (the e-card at once; a physical card is printed from the same number)."""
     card = MemberCard(member=member, number=card_number(), issued_on=timezone.localdate(), replaces=replaces)
     return core_actions.save_with_audit(card, acting_user=acting_user)
+
+
+@transaction.atomic
+def member_card_issue(*, member: Member, acting_user: User) -> MemberCard:
+    """Issue a card to an active member who has none in use (e.g. one imported in bulk). Audited."""
+    if member.status != MemberStatus.ACTIVE:
+        raise ValidationError(_("只能为在册会员发卡"))
+    if MemberCard.objects.filter(member=member, status=CardStatus.ACTIVE).exists():
+        raise ValidationError(_("该会员已有正常使用的会员卡"))
+    return card_issue(member=member, acting_user=acting_user)
 
 
 @transaction.atomic
@@ -78,30 +90,35 @@ def card_print_batch(*, cards: list[MemberCard], acting_user: User, title: str) 
 
 
 @transaction.atomic
-def card_report_lost(*, card: MemberCard, acting_user: User) -> MemberCard:
-    """Mark the card lost; its tokens stop verifying at once."""
-    move_audited(card, to=CardStatus.LOST, acting_user=acting_user)
+def card_report_lost(*, card: MemberCard, acting_user: User, reason: str) -> MemberCard:
+    """Mark the card lost; its tokens stop verifying at once. The reason is required and audited."""
+    detail = {"reason": require_reason(reason)}
+    move_audited(card, to=CardStatus.LOST, acting_user=acting_user, detail=detail)
     return card
 
 
 @transaction.atomic
-def card_suspend(*, card: MemberCard, acting_user: User) -> MemberCard:
-    """Suspend the card (e.g. while a membership question is settled)."""
-    move_audited(card, to=CardStatus.SUSPENDED, acting_user=acting_user)
+def card_suspend(*, card: MemberCard, acting_user: User, reason: str) -> MemberCard:
+    """Suspend the card (e.g. while a membership question is settled); the reason is required."""
+    detail = {"reason": require_reason(reason)}
+    move_audited(card, to=CardStatus.SUSPENDED, acting_user=acting_user, detail=detail)
     return card
 
 
 @transaction.atomic
-def card_resume(*, card: MemberCard, acting_user: User) -> MemberCard:
-    """Put a suspended card back into use."""
-    move_audited(card, to=CardStatus.ACTIVE, acting_user=acting_user)
+def card_resume(*, card: MemberCard, acting_user: User, reason: str = "") -> MemberCard:
+    """Put a suspended card back into use (a reason may be given)."""
+    detail = {"reason": reason.strip()[:200]} if reason.strip() else None
+    move_audited(card, to=CardStatus.ACTIVE, acting_user=acting_user, detail=detail)
     return card
 
 
 @transaction.atomic
-def card_replace(*, card: MemberCard, acting_user: User) -> MemberCard:
-    """Replace a card (lost, damaged): the old one is retired at once, a new number is issued."""
-    move_audited(card, to=CardStatus.REPLACED, acting_user=acting_user)
+def card_replace(*, card: MemberCard, acting_user: User, reason: str) -> MemberCard:
+    """Replace a card (lost, damaged): the old one is retired at once, a new number is issued.
+    The reason is required and audited."""
+    detail = {"reason": require_reason(reason)}
+    move_audited(card, to=CardStatus.REPLACED, acting_user=acting_user, detail=detail)
     return card_issue(member=card.member, acting_user=acting_user, replaces=card)
 
 
