@@ -42,6 +42,21 @@ class JoinStatusForm(BootstrapFormMixin, forms.Form):
     )
 
 
+class JoinFindForm(BootstrapFormMixin, forms.Form):
+    """The look-up of an application by ID number and phone, for a worker who lost the status link."""
+
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )
+    phone_number = forms.CharField(
+        label=_("手机号码"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+
 class RejectForm(BootstrapFormMixin, forms.Form):
     """Why an application is not approved (the worker reads it)."""
 

@@ -152,28 +152,53 @@ def join_outcome(*, token: str, phone_number: str) -> JoinOutcome | None:
     if subject is None:
         return None
     organization, index = subject
-    applications = JoinApplication.objects.filter(organization=organization, id_number_index=index)
+    return _outcome(index=index, number=number, organization=organization)
+
+
+def join_find(*, id_number: str, phone_number: str) -> JoinOutcome | None:
+    """The outcome for a worker who lost the status link and gives the ID number and the phone
+    number: the newest application, on any union of the node, whose ID and phone both match, or the
+    current membership whose person's do. ``None`` in every other case (no such number, a wrong
+    phone), so the public page answers them alike. A malformed ID number raises ``ValidationError``
+    in the public wording (that says nothing about who is on record)."""
+    from .wording import parse_public_id_number
+
+    parsed = parse_public_id_number(id_number)
+    try:
+        number = phone.parse(phone_number)
+    except phone.InvalidPhone:
+        return None
+    index = pii.blind_index(parsed.number, purpose="id_number")
+    return _outcome(index=index, number=number, organization=None)
+
+
+def _outcome(*, index: str, number: str, organization: Organization | None) -> JoinOutcome | None:
+    """What an ID blind index and a phone number that matches it may see, within ``organization``
+    (a status link's union) or node-wide (``None``: the look-up by ID number and phone)."""
+    applications = JoinApplication.objects.filter(id_number_index=index).select_related(
+        "member", "organization"
+    )
+    members = Member.objects.filter(person__id_number_index=index, status__in=MemberStatus.current())
+    if organization is not None:
+        applications = applications.filter(organization=organization)
+        members = members.filter(organization=organization)
     matching = next(
         (
             application
-            for application in applications.select_related("member")[:20]
+            for application in applications[:20]
             if constant_time_compare(pii.decrypt(application.phone_cipher, field="phone"), number)
         ),
         None,
     )
-    member = (
-        Member.objects.filter(
-            person__id_number_index=index, organization=organization, status__in=MemberStatus.current()
-        )
-        .select_related("person")
-        .first()
-    )
+    member = members.select_related("person", "organization").first()
     if member is not None:
         phone_index = pii.blind_index(number, purpose="phone")
         if matching is not None or constant_time_compare(member.person.phone_index, phone_index):
             own = matching if matching is not None and matching.member_id == member.pk else None
-            return JoinOutcome(organization, own, member)
-    return JoinOutcome(organization, matching, None) if matching else None
+            return JoinOutcome(organization or member.organization, own, member)
+    if matching is None:
+        return None
+    return JoinOutcome(organization or matching.organization, matching, None)
 
 
 def employer_for_union(*, name: str, organization: Organization) -> Employer | None:

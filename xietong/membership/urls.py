@@ -6,6 +6,7 @@ app_name = "membership"
 
 urlpatterns = [
     # Public pages a phone opens from a QR code
+    path("join/status/", views.join_find, name="join_find"),
     path("join/<slug:org_code>/", views.join, name="join"),
     path("join/e/<slug:event_code>/", views.join, name="join_event"),
     path("join/status/<str:token>/", views.join_status, name="join_status"),

@@ -39,6 +39,7 @@ from . import actions, filters, selectors
 from .choices import ApplicationStatus, Benefit, MemberStatus
 from .forms import (
     ImportForm,
+    JoinFindForm,
     JoinForm,
     JoinStatusForm,
     LinkEmployerForm,
@@ -95,8 +96,8 @@ def join_status(request: HttpRequest, token: str) -> HttpResponse:
     record; a wrong number learns nothing (the same page for every state). Look-ups are
     rate-limited per address and per ID number."""
     subject = selectors.join_status_subject(token)
-    if subject is None:
-        raise Http404(_("找不到这份入会申请"))
+    if subject is None:  # a bad or expired link: offer the look-up by ID number and phone
+        return _join_find_page(request, JoinFindForm(), link_invalid=True, status=404)
     organization, id_number_index = subject
     form = JoinStatusForm(request.POST or None)
     outcome = None
@@ -112,11 +113,36 @@ def join_status(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @public
+def join_find(request: HttpRequest) -> HttpResponse:
+    """Find an application again with the ID number and the phone given when applying (for a worker
+    who lost the status link). The outcome shows only when both match; every other case (no such
+    number, a wrong phone) gets the same answer. Rate-limited per address and per ID number."""
+    form = JoinFindForm(request.POST or None)
+    if request.method != "POST":
+        return _join_find_page(request, form)
+    if ratelimit.exceeded(request, "join_find", id_number=request.POST.get("id_number", "")):
+        return ratelimit.refused(request)
+    outcome = None
+    if form.is_valid():
+        try:
+            outcome = selectors.join_find(**form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+    return _join_find_page(request, form, outcome=outcome, searched=form.is_valid() and not form.errors)
+
+
+def _join_find_page(
+    request: HttpRequest, form: JoinFindForm, *, status: int = 200, **context: Any
+) -> HttpResponse:
+    return render(request, "membership/join_find.html", {"form": form, **context}, status=status)
+
+
+@public
 def ecard(request: HttpRequest, token: str) -> HttpResponse:
     """The member's e-card on the phone: a QR code with a fresh signed token (htmx refreshes it)."""
     application = selectors.join_application_by_token(token)
-    if application is None or application.member is None:
-        raise Http404(_("找不到会员电子卡"))
+    if application is None or application.member is None:  # offer the look-up, as a bad status link does
+        return _join_find_page(request, JoinFindForm(), link_invalid=True, status=404)
     card = selectors.active_card(application.member)
     context: dict[str, Any] = {"application": application, "member": application.member, "card": card}
     if card is not None:
@@ -614,10 +640,47 @@ def transfer_decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
 # Figures ----------------------------------------------------------------------------------------------
 
 
+def _figure_tables(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The figures page's tables (title, headers, rows, file name): shown beside each chart, and
+    downloaded as Excel from the same rows."""
+    return {
+        "members": {
+            "title": _("各组织会员与发卡"),
+            "headers": [_("组织（含下级）"), _("实名制会员"), _("已发互助服务卡"), _("发卡率（%）")],
+            "rows": [
+                [row["organization"].name, row["members"], row["cards"], row["card_ratio"]]
+                for row in data["rows"]
+            ],
+        },
+        "joins": {
+            "title": _("每周入会人数（近26周）"),
+            "headers": [_("周（起始日）"), _("入会人数")],
+            "rows": [[week, count] for week, count in data["joins"]],
+        },
+        "uses": {
+            "title": _("各服务点用卡次数"),
+            "headers": [_("服务点"), _("用卡次数")],
+            "rows": [[name, count] for name, count in data["uses"]],
+        },
+    }
+
+
 @permission_required_scoped("membership.view_member")
 def figures(request: HttpRequest) -> HttpResponse:
-    """Members, real-name records and cards by organisation; joins per week; card uses (ECharts)."""
+    """Members, real-name records and cards by organisation; joins per week; card uses (ECharts).
+
+    Every chart has its table beside it, a chart with no data says so, and ``?export=<table>``
+    downloads a table as Excel."""
+    from xietong.core.exports import xlsx_response
+
     data = selectors.figures(user=request.user)
+    tables = _figure_tables(data)
+    wanted = request.GET.get("export", "")
+    if wanted:
+        if wanted not in tables:
+            raise Http404
+        table = tables[wanted]
+        return xlsx_response(table["headers"], table["rows"], filename=f"{table['title']}.xlsx")
     joins_chart = {
         "tooltip": {"trigger": "axis"},
         "xAxis": {"type": "category", "data": [week for week, _count in data["joins"]]},
@@ -633,7 +696,14 @@ def figures(request: HttpRequest) -> HttpResponse:
         "series": [{"name": _("用卡次数"), "type": "bar", "data": [c for _n, c in data["uses"]]}],
         "grid": {"left": 160},
     }
-    context = {**data, "joins_chart": joins_chart, "uses_chart": uses_chart}
+    charts = [(key, tables[key], bool(data[key])) for key in ("joins", "uses")]
+    context = {
+        **data,
+        "tables": tables,
+        "charts": charts,
+        "joins_chart": joins_chart,
+        "uses_chart": uses_chart,
+    }
     return render(request, "membership/figures.html", context)
 
 

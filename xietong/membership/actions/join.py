@@ -23,6 +23,7 @@ from ..models import (
     Member,
     OutreachEvent,
 )
+from ..wording import parse_public_id_number
 from .cards import card_issue
 from .members import member_create
 
@@ -65,7 +66,7 @@ def join_application_submit(
         errors["name"] = "请填写姓名"
     parsed = None
     try:
-        parsed = core_actions.parse_id_number(id_number)
+        parsed = parse_public_id_number(id_number)  # the public wording (issue 12 §4)
     except ValidationError as exc:
         errors.update({k: v[0] for k, v in exc.message_dict.items()})
     number = ""
