@@ -36,7 +36,7 @@ def test_join_approve_ecard_verify_report_lost(
     worker.get_by_label("工作单位").fill("快手集团")
     worker.get_by_label("我已阅读并同意上述个人信息处理规则").check()
     worker.get_by_role("button", name="提交入会申请").click()
-    assert "校验码" in worker.locator('[data-field="id_number"]').inner_text()
+    assert "逐位核对" in worker.locator('[data-field="id_number"]').inner_text()
     worker.get_by_label("身份证号码").fill(number)
     worker.get_by_role("button", name="提交入会申请").click()
     # The same answer whatever the number's state; the outcome is shown for the phone on record.

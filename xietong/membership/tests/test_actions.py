@@ -26,7 +26,7 @@ def test_each_bad_field_is_explained_in_chinese_and_nothing_is_saved(scope: Scop
     with pytest.raises(ValidationError) as caught:
         submit(scope.home, id_number=bad_check, phone_number="1234", employer_name=" ", consent=False)
     errors = caught.value.message_dict
-    assert "校验码" in errors["id_number"][0]
+    assert "有一位填写有误" in errors["id_number"][0]  # the public wording (issue 12 §4)
     assert "手机" in errors["phone_number"][0]
     assert errors["employer_name"] == ["请填写工作单位"]
     assert "同意" in errors["consent"][0]

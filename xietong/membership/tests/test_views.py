@@ -76,7 +76,7 @@ def test_bad_join_input_is_explained_beside_the_field_and_nothing_is_saved() -> 
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert re.search(r'data-field="id_number">[^<]*校验码', body)
+    assert re.search(r'data-field="id_number">[^<]*有一位填写有误', body)
     assert 'data-field="consent"' in body
     assert not JoinApplication.objects.exists()
 
