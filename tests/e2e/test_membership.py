@@ -78,8 +78,11 @@ def test_join_approve_ecard_verify_report_lost(
 
     # The card is reported lost; a fresh token from the phone is refused at once.
     officer.goto("/membership/members/?q=林晓燕")
-    officer.locator("#results a").first.click()
-    officer.get_by_role("button", name="挂失").click()
+    officer.locator("#results tbody a").first.click()  # the header links sort the table
+    officer.get_by_role("button", name="挂失").click()  # asks for confirmation and a reason first
+    dialog = officer.locator(".modal.show")
+    dialog.get_by_label("原因").fill("会员来电报失")
+    dialog.get_by_role("button", name="确认挂失").click()
     assert officer.get_by_test_id("card-status").first.inner_text() == "已挂失"
     worker.reload()
     assert "已挂失或暂停使用" in worker.get_by_test_id("no-card").inner_text()

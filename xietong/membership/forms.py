@@ -76,12 +76,26 @@ class OutreachEventForm(BootstrapFormMixin, forms.Form):
 
 
 class VerifyForm(BootstrapFormMixin, forms.Form):
-    """A service point desk scans (or types) a card QR code."""
+    """A service point desk checks a card: the QR code (camera or scanner gun into ``token``), or the
+    card number typed by hand with the last four characters of the member's ID number."""
 
     token = forms.CharField(
         label=_("会员卡二维码"),
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
-        error_messages={"required": _("请扫描会员电子卡上的二维码")},
+        help_text=_("用扫码枪扫描，或点“用摄像头扫码”"),
+    )
+    card_number = forms.CharField(
+        label=_("卡号"),
+        required=False,
+        max_length=24,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    id_last4 = forms.CharField(
+        label=_("身份证号码后四位"),
+        required=False,
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text", "size": 6}),
     )
     service_point = forms.ModelChoiceField(label=_("服务点"), queryset=ServicePoint.objects.none())
     benefit = forms.ChoiceField(label=_("普惠服务"), choices=Benefit.choices)
@@ -89,6 +103,20 @@ class VerifyForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args: Any, service_points: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_queryset(self.fields["service_point"], service_points)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        token, number, last4 = (cleaned.get(k, "").strip() for k in ("token", "card_number", "id_last4"))
+        if not token and not number:
+            raise forms.ValidationError(_("请扫描会员电子卡上的二维码，或输入卡号"))
+        if not token and not last4:
+            self.add_error("id_last4", _("手工输入卡号时，请同时输入会员身份证号码后四位"))
+        return cleaned
+
+    @property
+    def by_number(self) -> bool:
+        """Whether the desk typed a card number rather than scanning a QR code."""
+        return not self.cleaned_data.get("token", "").strip()
 
 
 class ImportForm(BootstrapFormMixin, forms.Form):

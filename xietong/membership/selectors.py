@@ -505,6 +505,17 @@ def desk_card(number: str) -> DeskCard | None:
     return DeskCard(*row) if row else None
 
 
+def desk_card_id_number(card_id: int) -> str:
+    """The full ID number of a card's member, decrypted, for the desk's second factor (its last four
+    characters) when a card number is typed by hand; never shown. Node-internal."""
+    cipher = (
+        Person.objects.filter(memberships__cards__pk=card_id)
+        .values_list("id_number_cipher", flat=True)
+        .first()
+    )
+    return pii.decrypt(cipher, field="id_number") if cipher else ""
+
+
 def desk_service_point(*, user: User, point_id: int) -> ServicePoint | None:
     """The service point ``point_id`` if ``user`` may verify cards there (cached ``DESK_CACHE_SECONDS``).
 

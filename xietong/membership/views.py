@@ -473,25 +473,46 @@ class EventDetailView(ScopedDetailView):
 
 @permission_required_scoped("membership.verify_membercard")
 def verify(request: HttpRequest) -> HttpResponse:
-    """A service point desk scans a member's e-card: accept (and record the use) or refuse with why."""
+    """A service point desk checks a card: the e-card's QR code (the device's camera or a scanner
+    gun) or the card number typed by hand with the last four characters of the ID number. The
+    verdict, accepted (the use recorded) or refused with why, shows in large type. Typed numbers are
+    limited per desk and per card number."""
     points = selectors.service_points_for(request.user)
     form = VerifyForm(request.POST or None, service_points=points, initial={"service_point": points.first()})
     result: dict[str, Any] = {}
-    if request.method == "POST" and form.is_valid():
-        try:
-            verification = actions.card_verify(acting_user=acting_user(request), **form.cleaned_data)
-        except actions.CardRefused as exc:
-            result = {"ok": False, "reason": exc.messages[0]}
-        else:
-            result = {
-                "ok": True,
-                "card": verification.card,
-                "benefit": Benefit(verification.benefit).label,
+    if request.method == "POST":
+        if form.is_valid():
+            result = _desk_verdict(request, form)
+            kept = {
+                "service_point": form.cleaned_data["service_point"],
+                "benefit": form.cleaned_data["benefit"],
             }
-        kept = {"service_point": form.cleaned_data["service_point"], "benefit": form.cleaned_data["benefit"]}
-        form = VerifyForm(service_points=points, initial=kept)
+            form = VerifyForm(service_points=points, initial=kept)
+        else:
+            errors = [error for errors in form.errors.values() for error in errors]
+            result = {"ok": False, "reason": errors[0] if errors else _("请检查输入")}
     template = "membership/_partials/verify_result.html" if request.htmx else "membership/verify.html"  # type: ignore[attr-defined]
     return render(request, template, {"form": form, "result": result, "points": points})
+
+
+def _desk_verdict(request: HttpRequest, form: VerifyForm) -> dict[str, Any]:
+    """Run the check the form asks for; the verdict as the result partial shows it."""
+    data, user = form.cleaned_data, acting_user(request)
+    where = {"service_point": data["service_point"], "benefit": data["benefit"], "acting_user": user}
+    try:
+        if form.by_number:
+            number = data["card_number"]
+            desk = f"{data['service_point'].pk}:{user.pk}"
+            if ratelimit.exceeded(request, "desk_card_number", desk=desk, card=number):
+                return {"ok": False, "reason": _("手工输入卡号次数过多，请稍后再试或请会员出示电子卡")}
+            verification = actions.card_verify_by_number(
+                card_number=number, id_last4=data["id_last4"], **where
+            )
+        else:
+            verification = actions.card_verify(token=data["token"], **where)
+    except actions.CardRefused as exc:
+        return {"ok": False, "reason": exc.messages[0]}
+    return {"ok": True, "card": verification.card, "benefit": Benefit(verification.benefit).label}
 
 
 # Staff: bulk import -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from .cards import (
     card_resume,
     card_suspend,
     card_verify,
+    card_verify_by_number,
     cards_issue_bulk,
     member_card_issue,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "card_resume",
     "card_suspend",
     "card_verify",
+    "card_verify_by_number",
     "cards_issue_bulk",
     "join_application_approve",
     "join_application_reject",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from xietong.core import actions as core_actions
 from xietong.core import audit, bulk, pii
@@ -169,6 +172,48 @@ def card_verify(*, token: str, service_point: ServicePoint, benefit: str, acting
     if use_id is None:
         raise CardRefused("此二维码已使用过（重复扫码），请会员刷新电子卡")
     return Verification(card, use_id, benefit)
+
+
+#: The one answer for a typed card number that does not exist and for last four digits that do not
+#: match: a desk cannot tell which card numbers exist by trying them.
+REFUSAL_NUMBER_MISMATCH = gettext_noop("卡号与身份证号码后四位不符，请核对后重新输入")
+
+
+def card_verify_by_number(
+    *, card_number: str, id_last4: str, service_point: ServicePoint, benefit: str, acting_user: User
+) -> Verification:
+    """Check a card number typed by hand at a desk with a second factor, the last four characters of
+    the member's ID number (for a member with no phone to show the e-card, or a card whose QR code
+    cannot be read), and record the use. Refusals as for a token; a number that does not exist and
+    a wrong second factor get the same reason. The view limits tries per desk and per card."""
+    if benefit not in service_point.benefits:
+        raise CardRefused(_("本服务点不提供所选的普惠服务"))
+    number = "".join(card_number.split()).upper()
+    last4 = "".join(id_last4.split()).upper()
+    card = selectors.desk_card(number) if number else None
+    secret = selectors.desk_card_id_number(card.id) if card is not None else ""
+    # Compared in constant time, and also when there is no such card, so both take as long.
+    if not constant_time_compare((secret or "0" * 18)[-4:], last4) or card is None or len(last4) != 4:
+        raise CardRefused(_(REFUSAL_NUMBER_MISMATCH))
+    checked, use_id = _record_use(
+        number=card.number,
+        point_id=service_point.pk,
+        benefit=benefit,
+        token_id=f"n{secrets.token_hex(15)}",  # a typed number is not a replayable token: each entry is a use
+        user_id=getattr(acting_user, "pk", None),
+    )
+    if checked is None:
+        raise CardRefused(_(REFUSAL_NUMBER_MISMATCH))
+    if checked.status != CardStatus.ACTIVE:
+        raise CardRefused(_(REFUSAL_BY_CARD_STATUS.get(checked.status, "此卡不能使用")))
+    if checked.member_status != MemberStatus.ACTIVE:
+        raise CardRefused(
+            _("会员会籍状态为“%(status)s”，不能享受会员服务")
+            % {"status": MemberStatus(checked.member_status).label}
+        )
+    if use_id is None:
+        raise CardRefused(_("此卡不能使用"))
+    return Verification(checked, use_id, benefit)
 
 
 _USE_COLUMNS = "(created_at, updated_at, card_id, service_point_id, benefit, token_id, verified_by_id)"
