@@ -94,9 +94,12 @@ def test_card_changes_need_a_confirmed_reason(scope: Scope, what: str) -> None:
 
 
 def test_removing_a_blacklist_listing_asks_for_confirmation() -> None:
-    from django.template.loader import get_template
+    from pathlib import Path
 
-    source = get_template("inspection/arrears_detail.html").template.source
+    from django.conf import settings
+
+    template = Path(settings.BASE_DIR) / "xietong/inspection/templates/inspection/arrears_detail.html"
+    source = template.read_text(encoding="utf-8")
     assert 'data-bs-target="#removal-confirm"' in source and 'form="removal-form"' in source
 
 
@@ -104,7 +107,7 @@ def test_removing_a_blacklist_listing_asks_for_confirmation() -> None:
 
 
 def test_approval_keeps_the_typed_employer_and_matches_a_registered_one(scope: Scope) -> None:
-    registered = EmployerFactory(name="北京快手科技有限公司", organization=scope.home)
+    registered = EmployerFactory.create(name="北京快手科技有限公司", organization=scope.home)
     application = submit(scope.home, employer_name=" 北京快手科技有限公司 ")
     # registered after the worker applied: approval still finds it
     application.employer = None
@@ -114,7 +117,7 @@ def test_approval_keeps_the_typed_employer_and_matches_a_registered_one(scope: S
 
 
 def test_an_employer_of_another_union_is_not_matched(scope: Scope) -> None:
-    EmployerFactory(name="北京快手科技有限公司", organization=scope.other)
+    EmployerFactory.create(name="北京快手科技有限公司", organization=scope.other)
     application = submit(scope.home, employer_name="北京快手科技有限公司")
     member = actions.join_application_approve(application=application, acting_user=clerk())
     assert member.employer is None and member.employer_name == "北京快手科技有限公司"
@@ -123,7 +126,7 @@ def test_an_employer_of_another_union_is_not_matched(scope: Scope) -> None:
 def test_an_unmatched_employer_shows_as_typed_and_can_be_linked(scope: Scope) -> None:
     application = submit(scope.home, employer_name="快手集团")
     member = actions.join_application_approve(application=application, acting_user=clerk())
-    employer = EmployerFactory(name="北京快手科技有限公司", organization=scope.home)
+    employer = EmployerFactory.create(name="北京快手科技有限公司", organization=scope.home)
     officer = make_user("t-officer", perms=[*OFFICER, "core.view_employer"], organization=scope.home)
     client = client_for(officer)
     page = client.get(reverse("membership:member_detail", args=[member.pk])).content.decode()
@@ -131,7 +134,7 @@ def test_an_unmatched_employer_shows_as_typed_and_can_be_linked(scope: Scope) ->
     client.post(reverse("membership:member_employer", args=[member.pk]), {"employer": employer.pk})
     member.refresh_from_db()
     assert member.employer == employer and member.employer_name == "快手集团"
-    elsewhere = EmployerFactory(name="别处单位", organization=scope.other)
+    elsewhere = EmployerFactory.create(name="别处单位", organization=scope.other)
     with pytest.raises(ValidationError):
         actions.member_link_employer(member=member, employer=elsewhere, acting_user=clerk())
 

@@ -106,7 +106,7 @@ POSTS: dict[str, PostCase] = {
         lambda scope: make_member(scope.home),
         lambda m: reverse("membership:member_employer", args=[m.pk]),
         lambda m: Member.objects.get(pk=m.pk).employer_id is None,
-        lambda scope, m: {"employer": EmployerFactory(organization=scope.other).pk},
+        lambda scope, m: {"employer": EmployerFactory.create(organization=scope.other).pk},
     ),
     "member_card_issue": PostCase(
         CARDS,
