@@ -36,7 +36,7 @@ def test_join_approve_ecard_verify_report_lost(
     worker.get_by_label("工作单位").fill("快手集团")
     worker.get_by_label("我已阅读并同意上述个人信息处理规则").check()
     worker.get_by_role("button", name="提交入会申请").click()
-    assert "校验码" in worker.locator('[data-field="id_number"]').inner_text()
+    assert "逐位核对" in worker.locator('[data-field="id_number"]').inner_text()
     worker.get_by_label("身份证号码").fill(number)
     worker.get_by_role("button", name="提交入会申请").click()
     # The same answer whatever the number's state; the outcome is shown for the phone on record.
@@ -78,8 +78,11 @@ def test_join_approve_ecard_verify_report_lost(
 
     # The card is reported lost; a fresh token from the phone is refused at once.
     officer.goto("/membership/members/?q=林晓燕")
-    officer.locator("#results tbody a").first.click()
-    officer.get_by_role("button", name="挂失").click()
+    officer.locator("#results tbody a").first.click()  # the header links sort the table
+    officer.get_by_role("button", name="挂失").click()  # asks for confirmation and a reason first
+    dialog = officer.locator(".modal.show")
+    dialog.get_by_label("原因").fill("会员来电报失")
+    dialog.get_by_role("button", name="确认挂失").click()
     assert officer.get_by_test_id("card-status").first.inner_text() == "已挂失"
     worker.reload()
     assert "已挂失或暂停使用" in worker.get_by_test_id("no-card").inner_text()

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.forms import BootstrapFormMixin, date_input, set_queryset
-from xietong.core.models import Organization
+from xietong.core.models import Employer, Organization
 
 from .choices import Benefit
 from .models import ServicePoint
@@ -42,6 +42,21 @@ class JoinStatusForm(BootstrapFormMixin, forms.Form):
     )
 
 
+class JoinFindForm(BootstrapFormMixin, forms.Form):
+    """The look-up of an application by ID number and phone, for a worker who lost the status link."""
+
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )
+    phone_number = forms.CharField(
+        label=_("手机号码"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+
 class RejectForm(BootstrapFormMixin, forms.Form):
     """Why an application is not approved (the worker reads it)."""
 
@@ -61,12 +76,26 @@ class OutreachEventForm(BootstrapFormMixin, forms.Form):
 
 
 class VerifyForm(BootstrapFormMixin, forms.Form):
-    """A service point desk scans (or types) a card QR code."""
+    """A service point desk checks a card: the QR code (camera or scanner gun into ``token``), or the
+    card number typed by hand with the last four characters of the member's ID number."""
 
     token = forms.CharField(
         label=_("会员卡二维码"),
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
-        error_messages={"required": _("请扫描会员电子卡上的二维码")},
+        help_text=_("用扫码枪扫描，或点“用摄像头扫码”"),
+    )
+    card_number = forms.CharField(
+        label=_("卡号"),
+        required=False,
+        max_length=24,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    id_last4 = forms.CharField(
+        label=_("身份证号码后四位"),
+        required=False,
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text", "size": 6}),
     )
     service_point = forms.ModelChoiceField(label=_("服务点"), queryset=ServicePoint.objects.none())
     benefit = forms.ChoiceField(label=_("普惠服务"), choices=Benefit.choices)
@@ -74,6 +103,20 @@ class VerifyForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args: Any, service_points: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_queryset(self.fields["service_point"], service_points)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        token, number, last4 = (cleaned.get(k, "").strip() for k in ("token", "card_number", "id_last4"))
+        if not token and not number:
+            raise forms.ValidationError(_("请扫描会员电子卡上的二维码，或输入卡号"))
+        if not token and not last4:
+            self.add_error("id_last4", _("手工输入卡号时，请同时输入会员身份证号码后四位"))
+        return cleaned
+
+    @property
+    def by_number(self) -> bool:
+        """Whether the desk typed a card number rather than scanning a QR code."""
+        return not self.cleaned_data.get("token", "").strip()
 
 
 class ImportForm(BootstrapFormMixin, forms.Form):
@@ -83,6 +126,7 @@ class ImportForm(BootstrapFormMixin, forms.Form):
     file = forms.FileField(label=_("名册文件（.xlsx 或 .csv，UTF-8 或 GBK）"))
     skip_invalid = forms.BooleanField(label=_("跳过有误的行，只导入无误的行"), required=False)
     dry_run = forms.BooleanField(label=_("只校验，不导入"), required=False)
+    issue_cards = forms.BooleanField(label=_("为新增会员发放互助服务卡"), required=False)
 
     def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,3 +153,13 @@ class TransferForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args: Any, unions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_queryset(self.fields["to_organization"], unions)
+
+
+class LinkEmployerForm(BootstrapFormMixin, forms.Form):
+    """The registered employer an officer links a member to (for the name typed when joining)."""
+
+    employer = forms.ModelChoiceField(label=_("已登记的工作单位"), queryset=Employer.objects.none())
+
+    def __init__(self, *args: Any, employers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["employer"], employers)

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils.crypto import constant_time_compare
 
 from xietong.core import bulk, pii
-from xietong.core.models import AuditEvent, Organization, Person
+from xietong.core.models import AuditEvent, Employer, Organization, Person
 from xietong.core.selectors import normalize_query
 from xietong.lib import phone
 
@@ -152,28 +152,84 @@ def join_outcome(*, token: str, phone_number: str) -> JoinOutcome | None:
     if subject is None:
         return None
     organization, index = subject
-    applications = JoinApplication.objects.filter(organization=organization, id_number_index=index)
+    return _outcome(index=index, number=number, organization=organization)
+
+
+def join_find(*, id_number: str, phone_number: str) -> JoinOutcome | None:
+    """The outcome for a worker who lost the status link and gives the ID number and the phone
+    number: the newest application, on any union of the node, whose ID and phone both match, or the
+    current membership whose person's do. ``None`` in every other case (no such number, a wrong
+    phone), so the public page answers them alike. A malformed ID number raises ``ValidationError``
+    in the public wording (that says nothing about who is on record)."""
+    from .wording import parse_public_id_number
+
+    parsed = parse_public_id_number(id_number)
+    try:
+        number = phone.parse(phone_number)
+    except phone.InvalidPhone:
+        return None
+    index = pii.blind_index(parsed.number, purpose="id_number")
+    return _outcome(index=index, number=number, organization=None)
+
+
+def _outcome(*, index: str, number: str, organization: Organization | None) -> JoinOutcome | None:
+    """What an ID blind index and a phone number that matches it may see, within ``organization``
+    (a status link's union) or node-wide (``None``: the look-up by ID number and phone)."""
+    applications = JoinApplication.objects.filter(id_number_index=index).select_related(
+        "member", "organization"
+    )
+    members = Member.objects.filter(person__id_number_index=index, status__in=MemberStatus.current())
+    if organization is not None:
+        applications = applications.filter(organization=organization)
+        members = members.filter(organization=organization)
     matching = next(
         (
             application
-            for application in applications.select_related("member")[:20]
+            for application in applications[:20]
             if constant_time_compare(pii.decrypt(application.phone_cipher, field="phone"), number)
         ),
         None,
     )
-    member = (
-        Member.objects.filter(
-            person__id_number_index=index, organization=organization, status__in=MemberStatus.current()
-        )
-        .select_related("person")
-        .first()
-    )
+    member = members.select_related("person", "organization").first()
     if member is not None:
         phone_index = pii.blind_index(number, purpose="phone")
         if matching is not None or constant_time_compare(member.person.phone_index, phone_index):
             own = matching if matching is not None and matching.member_id == member.pk else None
-            return JoinOutcome(organization, own, member)
-    return JoinOutcome(organization, matching, None) if matching else None
+            return JoinOutcome(organization or member.organization, own, member)
+    if matching is None:
+        return None
+    return JoinOutcome(organization or matching.organization, matching, None)
+
+
+def employer_for_union(*, name: str, organization: Organization) -> Employer | None:
+    """The registered employer a worker's typed name means, within the union's scope: the exact name
+    once simplified (traditional folded, spaces trimmed), registered under the union, one of its
+    subunions, or a federation above it. Node-internal (joining and approval use it); ``None`` when
+    none or several fit."""
+    from xietong.lib import names
+
+    simplified = names.to_simplified((name or "").strip())
+    if not simplified or not organization.path:
+        return None
+    ancestors = [organization.path[: i + 1] for i, ch in enumerate(organization.path) if ch == "/" and i > 0]
+    found = list(
+        Employer.objects.filter(name=simplified)
+        .filter(Q(organization__path__startswith=organization.path) | Q(organization__path__in=ancestors))
+        .order_by("-organization__depth", "pk")[:2]
+    )
+    return found[0] if len(found) == 1 else None
+
+
+def member_employer_choices(*, user: Viewer, member: Member) -> QuerySet[Employer]:
+    """Registered employers an officer may link a member to: in the user's scope, within the member's
+    union (its subtree or the federations above it), those like the typed name first."""
+    from xietong.core.selectors import employer_list
+
+    path = member.organization.path
+    ancestors = [path[: i + 1] for i, ch in enumerate(path) if ch == "/" and i > 0]
+    return employer_list(user=user).filter(
+        Q(organization__path__startswith=path) | Q(organization__path__in=ancestors)
+    )
 
 
 def join_organization(code: str) -> Organization | None:
@@ -207,6 +263,12 @@ def outreach_events(*, user: Viewer, action: str = "view") -> QuerySet[OutreachE
 def members(*, user: Viewer, action: str = "view") -> QuerySet[Member]:
     """Members of the user's scope."""
     return Member.objects.restrict(user, action).select_related("person", "organization", "employer")
+
+
+def members_without_card(queryset: QuerySet[Member]) -> QuerySet[Member]:
+    """The active members of ``queryset`` that hold no card in use (those a card can be issued to)."""
+    holding = MemberCard.objects.filter(status=CardStatus.ACTIVE).values("member_id")
+    return queryset.filter(status=MemberStatus.ACTIVE).exclude(pk__in=holding)
 
 
 def member_search(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
@@ -441,6 +503,17 @@ def desk_card(number: str) -> DeskCard | None:
         cursor.execute(desk_card_sql(), [number])
         row = cursor.fetchone()
     return DeskCard(*row) if row else None
+
+
+def desk_card_id_number(card_id: int) -> str:
+    """The full ID number of a card's member, decrypted, for the desk's second factor (its last four
+    characters) when a card number is typed by hand; never shown. Node-internal."""
+    cipher = (
+        Person.objects.filter(memberships__cards__pk=card_id)
+        .values_list("id_number_cipher", flat=True)
+        .first()
+    )
+    return pii.decrypt(cipher, field="id_number") if cipher else ""
 
 
 def desk_service_point(*, user: User, point_id: int) -> ServicePoint | None:

@@ -6,6 +6,7 @@ app_name = "membership"
 
 urlpatterns = [
     # Public pages a phone opens from a QR code
+    path("join/status/", views.join_find, name="join_find"),
     path("join/<slug:org_code>/", views.join, name="join"),
     path("join/e/<slug:event_code>/", views.join, name="join_event"),
     path("join/status/<str:token>/", views.join_status, name="join_status"),
@@ -20,6 +21,9 @@ urlpatterns = [
     path("membership/members/<int:pk>/", views.MemberDetailView.as_view(), name="member_detail"),
     path("membership/members/<int:pk>/transfer/", views.transfer_request, name="transfer_request"),
     path("membership/members/<int:pk>/status/", views.member_status, name="member_status"),
+    path("membership/members/<int:pk>/employer/", views.member_employer, name="member_employer"),
+    path("membership/members/<int:pk>/card/", views.member_card_issue, name="member_card_issue"),
+    path("membership/members/cards/issue/", views.members_card_issue_bulk, name="members_card_issue_bulk"),
     path("membership/transfers/", views.TransferListView.as_view(), name="transfer_list"),
     path("membership/transfers/<int:pk>/<slug:what>/", views.transfer_decide, name="transfer_decide"),
     path("membership/cards/print/", views.card_print, name="card_print"),

@@ -39,8 +39,10 @@ from . import actions, filters, selectors
 from .choices import ApplicationStatus, Benefit, MemberStatus
 from .forms import (
     ImportForm,
+    JoinFindForm,
     JoinForm,
     JoinStatusForm,
+    LinkEmployerForm,
     OutreachEventForm,
     RejectForm,
     TransferForm,
@@ -94,8 +96,8 @@ def join_status(request: HttpRequest, token: str) -> HttpResponse:
     record; a wrong number learns nothing (the same page for every state). Look-ups are
     rate-limited per address and per ID number."""
     subject = selectors.join_status_subject(token)
-    if subject is None:
-        raise Http404(_("找不到这份入会申请"))
+    if subject is None:  # a bad or expired link: offer the look-up by ID number and phone
+        return _join_find_page(request, JoinFindForm(), link_invalid=True, status=404)
     organization, id_number_index = subject
     form = JoinStatusForm(request.POST or None)
     outcome = None
@@ -111,11 +113,36 @@ def join_status(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @public
+def join_find(request: HttpRequest) -> HttpResponse:
+    """Find an application again with the ID number and the phone given when applying (for a worker
+    who lost the status link). The outcome shows only when both match; every other case (no such
+    number, a wrong phone) gets the same answer. Rate-limited per address and per ID number."""
+    form = JoinFindForm(request.POST or None)
+    if request.method != "POST":
+        return _join_find_page(request, form)
+    if ratelimit.exceeded(request, "join_find", id_number=request.POST.get("id_number", "")):
+        return ratelimit.refused(request)
+    outcome = None
+    if form.is_valid():
+        try:
+            outcome = selectors.join_find(**form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+    return _join_find_page(request, form, outcome=outcome, searched=form.is_valid() and not form.errors)
+
+
+def _join_find_page(
+    request: HttpRequest, form: JoinFindForm, *, status: int = 200, **context: Any
+) -> HttpResponse:
+    return render(request, "membership/join_find.html", {"form": form, **context}, status=status)
+
+
+@public
 def ecard(request: HttpRequest, token: str) -> HttpResponse:
     """The member's e-card on the phone: a QR code with a fresh signed token (htmx refreshes it)."""
     application = selectors.join_application_by_token(token)
-    if application is None or application.member is None:
-        raise Http404(_("找不到会员电子卡"))
+    if application is None or application.member is None:  # offer the look-up, as a bad status link does
+        return _join_find_page(request, JoinFindForm(), link_invalid=True, status=404)
     card = selectors.active_card(application.member)
     context: dict[str, Any] = {"application": application, "member": application.member, "card": card}
     if card is not None:
@@ -263,6 +290,12 @@ class MemberDetailView(ScopedDetailView):
         context["transfer_form"] = TransferForm(unions=selectors.transfer_targets(member))
         moves = Member.TRANSITIONS.get(member.status, ())
         context["status_moves"] = [(value, label) for value, label in MemberStatus.choices if value in moves]
+        context["employer_form"] = LinkEmployerForm(
+            employers=selectors.member_employer_choices(user=self.request.user, member=member)
+        )
+        context["can_issue_card"] = (
+            member.status == MemberStatus.ACTIVE and selectors.active_card(member) is None
+        )
         context["transfers"] = selectors.member_transfers(member)
         context.update(cards=member.cards.all(), history=selectors.member_history(member), uses=uses)
         return context
@@ -271,7 +304,8 @@ class MemberDetailView(ScopedDetailView):
 @require_POST
 @permission_required_scoped("membership.change_member")
 def member_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """Suspend, reinstate, record leaving or death (the workflow says which moves are allowed)."""
+    """Suspend, reinstate, record leaving or death (the workflow says which moves are allowed); the
+    page asks for confirmation and a reason first, and the action refuses a destructive move without one."""
     member = selectors.access_member(user=request.user, pk=pk, action="change")
     status = request.POST.get("status", "")
     if status not in MemberStatus.values:
@@ -279,12 +313,74 @@ def member_status(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         perform_action(
             request,
-            lambda: actions.member_set_status(member=member, status=status, acting_user=acting_user(request)),
+            lambda: actions.member_set_status(
+                member=member,
+                status=status,
+                reason=request.POST.get("reason", ""),
+                acting_user=acting_user(request),
+            ),
             lambda moved: _("会籍状态已改为：%(status)s") % {"status": moved.get_status_display()},
         )
     return redirect("membership:member_detail", pk=member.pk)
 
 
+@require_POST
+@permission_required_scoped("membership.change_member")
+def member_employer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link the member to a registered employer (for the name typed when joining)."""
+    member = selectors.access_member(user=request.user, pk=pk, action="change")
+    form = LinkEmployerForm(
+        request.POST, employers=selectors.member_employer_choices(user=request.user, member=member)
+    )
+    if not form.is_valid():
+        messages.error(request, _("请选择已登记的工作单位"))
+    else:
+        employer = form.cleaned_data["employer"]
+        perform_action(
+            request,
+            lambda: actions.member_link_employer(
+                member=member, employer=employer, acting_user=acting_user(request)
+            ),
+            lambda _result: _("工作单位已关联：%(name)s") % {"name": employer.name},
+        )
+    return redirect("membership:member_detail", pk=member.pk)
+
+
+@require_POST
+@permission_required_scoped("membership.change_membercard")
+def member_card_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    """Issue a card to a member who has none in use (e.g. one imported in bulk)."""
+    # Issuing a card is a card right over the member's union (``change_membercard`` there).
+    member = selectors.access_member(user=request.user, pk=pk, action="membership.change_membercard")
+    perform_action(
+        request,
+        lambda: actions.member_card_issue(member=member, acting_user=acting_user(request)),
+        lambda card: _("已发卡，卡号 %(number)s") % {"number": card.number},
+    )
+    return redirect("membership:member_detail", pk=member.pk)
+
+
+@require_POST
+@permission_required_scoped("membership.change_membercard")
+def members_card_issue_bulk(request: HttpRequest) -> HttpResponse:
+    """Issue cards, in one audited action, to the members the roll's filters find (the querystring of
+    the page the button was on) that are active and hold no card in use."""
+    from django.http import QueryDict
+
+    params = QueryDict(request.POST.get("querystring", ""))
+    scoped = selectors.members(user=request.user, action="membership.change_membercard")
+    found = filters.MemberFilter(params, queryset=scoped, request=request).qs
+    todo = list(selectors.members_without_card(found))
+    issued = actions.cards_issue_bulk(members=todo, acting_user=acting_user(request))
+    if issued:
+        messages.success(request, _("已为 %(count)d 名会员发卡") % {"count": issued})
+    else:
+        messages.warning(request, _("筛选出的会员都已有正常使用的会员卡，未发卡"))
+    return redirect(f"{reverse('membership:member_list')}?{params.urlencode()}")
+
+
+#: What each card button does, what it says when done, and whether it needs a reason (and so a
+#: confirmation with a reason on the page).
 CARD_ACTIONS = {
     "lost": (actions.card_report_lost, gettext_noop("已挂失，此卡立即停止核验")),
     "suspend": (actions.card_suspend, gettext_noop("已暂停使用")),
@@ -296,13 +392,15 @@ CARD_ACTIONS = {
 @require_POST
 @permission_required_scoped("membership.change_membercard")
 def card_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
-    """Report lost, suspend, resume or replace a card."""
+    """Report lost, suspend, resume or replace a card (with the reason the confirmation asked for)."""
     if what not in CARD_ACTIONS:
         raise Http404
     card = selectors.access_card(user=request.user, pk=pk, action="change")
     action, done = CARD_ACTIONS[what]
-    user = acting_user(request)
-    perform_action(request, lambda: action(card=card, acting_user=user), lambda _result: _(done))
+    user, reason = acting_user(request), request.POST.get("reason", "")
+    perform_action(
+        request, lambda: action(card=card, acting_user=user, reason=reason), lambda _result: _(done)
+    )
     return redirect("membership:member_detail", pk=card.member_id)
 
 
@@ -375,25 +473,46 @@ class EventDetailView(ScopedDetailView):
 
 @permission_required_scoped("membership.verify_membercard")
 def verify(request: HttpRequest) -> HttpResponse:
-    """A service point desk scans a member's e-card: accept (and record the use) or refuse with why."""
+    """A service point desk checks a card: the e-card's QR code (the device's camera or a scanner
+    gun) or the card number typed by hand with the last four characters of the ID number. The
+    verdict, accepted (the use recorded) or refused with why, shows in large type. Typed numbers are
+    limited per desk and per card number."""
     points = selectors.service_points_for(request.user)
     form = VerifyForm(request.POST or None, service_points=points, initial={"service_point": points.first()})
     result: dict[str, Any] = {}
-    if request.method == "POST" and form.is_valid():
-        try:
-            verification = actions.card_verify(acting_user=acting_user(request), **form.cleaned_data)
-        except actions.CardRefused as exc:
-            result = {"ok": False, "reason": exc.messages[0]}
-        else:
-            result = {
-                "ok": True,
-                "card": verification.card,
-                "benefit": Benefit(verification.benefit).label,
+    if request.method == "POST":
+        if form.is_valid():
+            result = _desk_verdict(request, form)
+            kept = {
+                "service_point": form.cleaned_data["service_point"],
+                "benefit": form.cleaned_data["benefit"],
             }
-        kept = {"service_point": form.cleaned_data["service_point"], "benefit": form.cleaned_data["benefit"]}
-        form = VerifyForm(service_points=points, initial=kept)
+            form = VerifyForm(service_points=points, initial=kept)
+        else:
+            errors = [error for errors in form.errors.values() for error in errors]
+            result = {"ok": False, "reason": errors[0] if errors else _("请检查输入")}
     template = "membership/_partials/verify_result.html" if request.htmx else "membership/verify.html"  # type: ignore[attr-defined]
     return render(request, template, {"form": form, "result": result, "points": points})
+
+
+def _desk_verdict(request: HttpRequest, form: VerifyForm) -> dict[str, Any]:
+    """Run the check the form asks for; the verdict as the result partial shows it."""
+    data, user = form.cleaned_data, acting_user(request)
+    where = {"service_point": data["service_point"], "benefit": data["benefit"], "acting_user": user}
+    try:
+        if form.by_number:
+            number = data["card_number"]
+            desk = f"{data['service_point'].pk}:{user.pk}"
+            if ratelimit.exceeded(request, "desk_card_number", desk=desk, card=number):
+                return {"ok": False, "reason": _("手工输入卡号次数过多，请稍后再试或请会员出示电子卡")}
+            verification = actions.card_verify_by_number(
+                card_number=number, id_last4=data["id_last4"], **where
+            )
+        else:
+            verification = actions.card_verify(token=data["token"], **where)
+    except actions.CardRefused as exc:
+        return {"ok": False, "reason": exc.messages[0]}
+    return {"ok": True, "card": verification.card, "benefit": Benefit(verification.benefit).label}
 
 
 # Staff: bulk import -----------------------------------------------------------------------------------
@@ -423,6 +542,7 @@ class ImportCreateView(ActionFormView):
             uploaded=form.cleaned_data["file"],
             skip_invalid=form.cleaned_data["skip_invalid"],
             dry_run=form.cleaned_data["dry_run"],
+            issue_cards=form.cleaned_data["issue_cards"],
             acting_user=acting_user(self.request),
         )
         return redirect("membership:import_detail", pk=job.pk)
@@ -541,10 +661,47 @@ def transfer_decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
 # Figures ----------------------------------------------------------------------------------------------
 
 
+def _figure_tables(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The figures page's tables (title, headers, rows, file name): shown beside each chart, and
+    downloaded as Excel from the same rows."""
+    return {
+        "members": {
+            "title": _("各组织会员与发卡"),
+            "headers": [_("组织（含下级）"), _("实名制会员"), _("已发互助服务卡"), _("发卡率（%）")],
+            "rows": [
+                [row["organization"].name, row["members"], row["cards"], row["card_ratio"]]
+                for row in data["rows"]
+            ],
+        },
+        "joins": {
+            "title": _("每周入会人数（近26周）"),
+            "headers": [_("周（起始日）"), _("入会人数")],
+            "rows": [[week, count] for week, count in data["joins"]],
+        },
+        "uses": {
+            "title": _("各服务点用卡次数"),
+            "headers": [_("服务点"), _("用卡次数")],
+            "rows": [[name, count] for name, count in data["uses"]],
+        },
+    }
+
+
 @permission_required_scoped("membership.view_member")
 def figures(request: HttpRequest) -> HttpResponse:
-    """Members, real-name records and cards by organisation; joins per week; card uses (ECharts)."""
+    """Members, real-name records and cards by organisation; joins per week; card uses (ECharts).
+
+    Every chart has its table beside it, a chart with no data says so, and ``?export=<table>``
+    downloads a table as Excel."""
+    from xietong.core.exports import xlsx_response
+
     data = selectors.figures(user=request.user)
+    tables = _figure_tables(data)
+    wanted = request.GET.get("export", "")
+    if wanted:
+        if wanted not in tables:
+            raise Http404
+        table = tables[wanted]
+        return xlsx_response(table["headers"], table["rows"], filename=f"{table['title']}.xlsx")
     joins_chart = {
         "tooltip": {"trigger": "axis"},
         "xAxis": {"type": "category", "data": [week for week, _count in data["joins"]]},
@@ -560,7 +717,14 @@ def figures(request: HttpRequest) -> HttpResponse:
         "series": [{"name": _("用卡次数"), "type": "bar", "data": [c for _n, c in data["uses"]]}],
         "grid": {"left": 160},
     }
-    context = {**data, "joins_chart": joins_chart, "uses_chart": uses_chart}
+    charts = [(key, tables[key], bool(data[key])) for key in ("joins", "uses")]
+    context = {
+        **data,
+        "tables": tables,
+        "charts": charts,
+        "joins_chart": joins_chart,
+        "uses_chart": uses_chart,
+    }
     return render(request, "membership/figures.html", context)
 
 

@@ -170,6 +170,9 @@ AXES_VERBOSE = False
 XIETONG_RATE_LIMITS = {
     "join": {"address": os.environ.get("XIETONG_RATE_JOIN", "30/h"), "id_number": "10/h"},
     "join_status": {"address": os.environ.get("XIETONG_RATE_JOIN_STATUS", "30/h"), "id_number": "20/h"},
+    # The look-up by ID number and phone for a lost status link, and card numbers typed at a desk.
+    "join_find": {"address": os.environ.get("XIETONG_RATE_JOIN_FIND", "20/h"), "id_number": "10/h"},
+    "desk_card_number": {"desk": os.environ.get("XIETONG_RATE_DESK_CARD_NUMBER", "60/h"), "card": "5/h"},
     "login": {"address": os.environ.get("XIETONG_RATE_LOGIN", "30/10m"), "username": "20/10m"},
 }
 # Behind a reverse proxy every request comes from the proxy: name the header it sets (HTTP_X_REAL_IP).
@@ -201,6 +204,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+    ("vendor/jsqr", NODE_MODULES / "jsqr" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

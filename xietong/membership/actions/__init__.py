@@ -16,7 +16,9 @@ from .cards import (
     card_resume,
     card_suspend,
     card_verify,
+    card_verify_by_number,
     cards_issue_bulk,
+    member_card_issue,
 )
 from .events import outreach_event_create
 from .imports import IMPORT_CHUNK, member_import_run, member_import_start
@@ -28,10 +30,11 @@ from .join import (
     join_application_submit,
     join_applications_approve_bulk,
 )
-from .members import member_create, member_set_status
+from .members import DESTRUCTIVE_MEMBER_MOVES, member_create, member_link_employer, member_set_status
 from .transfers import transfer_accept, transfer_cancel, transfer_refuse, transfer_request
 
 __all__ = [
+    "DESTRUCTIVE_MEMBER_MOVES",
     "IMPORT_CHUNK",
     "PRINT_BATCH_LIMIT",
     "REFUSAL_BY_CARD_STATUS",
@@ -46,14 +49,17 @@ __all__ = [
     "card_resume",
     "card_suspend",
     "card_verify",
+    "card_verify_by_number",
     "cards_issue_bulk",
     "join_application_approve",
     "join_application_reject",
     "join_application_submit",
     "join_applications_approve_bulk",
+    "member_card_issue",
     "member_create",
     "member_import_run",
     "member_import_start",
+    "member_link_employer",
     "member_set_status",
     "outreach_event_create",
     "transfer_accept",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from xietong.core import actions as core_actions
 from xietong.core import audit, bulk, pii
@@ -24,6 +28,7 @@ from ..models import (
     ServicePoint,
 )
 from ..numbers import card_number, card_numbers
+from .members import require_reason
 
 
 @transaction.atomic
@@ -31,6 +36,16 @@ def card_issue(*, member: Member, acting_user: User | None, replaces: MemberCard
     """Issue a member's card (the e-card at once; a physical card is printed from the same number)."""
     card = MemberCard(member=member, number=card_number(), issued_on=timezone.localdate(), replaces=replaces)
     return core_actions.save_with_audit(card, acting_user=acting_user)
+
+
+@transaction.atomic
+def member_card_issue(*, member: Member, acting_user: User) -> MemberCard:
+    """Issue a card to an active member who has none in use (e.g. one imported in bulk). Audited."""
+    if member.status != MemberStatus.ACTIVE:
+        raise ValidationError(_("只能为在册会员发卡"))
+    if MemberCard.objects.filter(member=member, status=CardStatus.ACTIVE).exists():
+        raise ValidationError(_("该会员已有正常使用的会员卡"))
+    return card_issue(member=member, acting_user=acting_user)
 
 
 @transaction.atomic
@@ -78,30 +93,35 @@ def card_print_batch(*, cards: list[MemberCard], acting_user: User, title: str) 
 
 
 @transaction.atomic
-def card_report_lost(*, card: MemberCard, acting_user: User) -> MemberCard:
-    """Mark the card lost; its tokens stop verifying at once."""
-    move_audited(card, to=CardStatus.LOST, acting_user=acting_user)
+def card_report_lost(*, card: MemberCard, acting_user: User, reason: str) -> MemberCard:
+    """Mark the card lost; its tokens stop verifying at once. The reason is required and audited."""
+    detail = {"reason": require_reason(reason)}
+    move_audited(card, to=CardStatus.LOST, acting_user=acting_user, detail=detail)
     return card
 
 
 @transaction.atomic
-def card_suspend(*, card: MemberCard, acting_user: User) -> MemberCard:
-    """Suspend the card (e.g. while a membership question is settled)."""
-    move_audited(card, to=CardStatus.SUSPENDED, acting_user=acting_user)
+def card_suspend(*, card: MemberCard, acting_user: User, reason: str) -> MemberCard:
+    """Suspend the card (e.g. while a membership question is settled); the reason is required."""
+    detail = {"reason": require_reason(reason)}
+    move_audited(card, to=CardStatus.SUSPENDED, acting_user=acting_user, detail=detail)
     return card
 
 
 @transaction.atomic
-def card_resume(*, card: MemberCard, acting_user: User) -> MemberCard:
-    """Put a suspended card back into use."""
-    move_audited(card, to=CardStatus.ACTIVE, acting_user=acting_user)
+def card_resume(*, card: MemberCard, acting_user: User, reason: str = "") -> MemberCard:
+    """Put a suspended card back into use (a reason may be given)."""
+    detail = {"reason": reason.strip()[:200]} if reason.strip() else None
+    move_audited(card, to=CardStatus.ACTIVE, acting_user=acting_user, detail=detail)
     return card
 
 
 @transaction.atomic
-def card_replace(*, card: MemberCard, acting_user: User) -> MemberCard:
-    """Replace a card (lost, damaged): the old one is retired at once, a new number is issued."""
-    move_audited(card, to=CardStatus.REPLACED, acting_user=acting_user)
+def card_replace(*, card: MemberCard, acting_user: User, reason: str) -> MemberCard:
+    """Replace a card (lost, damaged): the old one is retired at once, a new number is issued.
+    The reason is required and audited."""
+    detail = {"reason": require_reason(reason)}
+    move_audited(card, to=CardStatus.REPLACED, acting_user=acting_user, detail=detail)
     return card_issue(member=card.member, acting_user=acting_user, replaces=card)
 
 
@@ -152,6 +172,48 @@ def card_verify(*, token: str, service_point: ServicePoint, benefit: str, acting
     if use_id is None:
         raise CardRefused("此二维码已使用过（重复扫码），请会员刷新电子卡")
     return Verification(card, use_id, benefit)
+
+
+#: The one answer for a typed card number that does not exist and for last four digits that do not
+#: match: a desk cannot tell which card numbers exist by trying them.
+REFUSAL_NUMBER_MISMATCH = gettext_noop("卡号与身份证号码后四位不符，请核对后重新输入")
+
+
+def card_verify_by_number(
+    *, card_number: str, id_last4: str, service_point: ServicePoint, benefit: str, acting_user: User
+) -> Verification:
+    """Check a card number typed by hand at a desk with a second factor, the last four characters of
+    the member's ID number (for a member with no phone to show the e-card, or a card whose QR code
+    cannot be read), and record the use. Refusals as for a token; a number that does not exist and
+    a wrong second factor get the same reason. The view limits tries per desk and per card."""
+    if benefit not in service_point.benefits:
+        raise CardRefused(_("本服务点不提供所选的普惠服务"))
+    number = "".join(card_number.split()).upper()
+    last4 = "".join(id_last4.split()).upper()
+    card = selectors.desk_card(number) if number else None
+    secret = selectors.desk_card_id_number(card.id) if card is not None else ""
+    # Compared in constant time, and also when there is no such card, so both take as long.
+    if not constant_time_compare((secret or "0" * 18)[-4:], last4) or card is None or len(last4) != 4:
+        raise CardRefused(_(REFUSAL_NUMBER_MISMATCH))
+    checked, use_id = _record_use(
+        number=card.number,
+        point_id=service_point.pk,
+        benefit=benefit,
+        token_id=f"n{secrets.token_hex(15)}",  # a typed number is not a replayable token: each entry is a use
+        user_id=getattr(acting_user, "pk", None),
+    )
+    if checked is None:
+        raise CardRefused(_(REFUSAL_NUMBER_MISMATCH))
+    if checked.status != CardStatus.ACTIVE:
+        raise CardRefused(_(REFUSAL_BY_CARD_STATUS.get(checked.status, "此卡不能使用")))
+    if checked.member_status != MemberStatus.ACTIVE:
+        raise CardRefused(
+            _("会员会籍状态为“%(status)s”，不能享受会员服务")
+            % {"status": MemberStatus(checked.member_status).label}
+        )
+    if use_id is None:
+        raise CardRefused(_("此卡不能使用"))
+    return Verification(checked, use_id, benefit)
 
 
 _USE_COLUMNS = "(created_at, updated_at, card_id, service_point_id, benefit, token_id, verified_by_id)"

@@ -29,6 +29,7 @@ from ..models import (
     MemberImport,
 )
 from ..numbers import member_numbers
+from .cards import cards_issue_bulk
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def member_import_start(
     acting_user: User,
     skip_invalid: bool = False,
     dry_run: bool = False,
+    issue_cards: bool = False,
 ) -> MemberImport:
     """Keep the uploaded file and queue its import once this transaction commits (the worker runs
     ``member_import_run`` and reports progress on the job)."""
@@ -54,6 +56,7 @@ def member_import_start(
         original_name=str(uploaded.name)[:200],
         skip_invalid=skip_invalid,
         dry_run=dry_run,
+        issue_cards=issue_cards,
         created_by=acting_user,
     )
     job.file.save(f"{secrets.token_hex(8)}{Path(uploaded.name).suffix.lower()}", uploaded, save=False)
@@ -128,11 +131,17 @@ def member_import_run(
     rows = _ImportRows(checked, id_index, good, people, current, employers, today)
     try:
         with transaction.atomic():
-            created, updated = _write_members(job, rows, laps)
+            created, updated, new_ids = _write_members(job, rows, laps)
             job.created_count, job.updated_count = created, updated
+            if job.issue_cards and new_ids:
+                job.cards_issued = cards_issue_bulk(
+                    members=list(Member.objects.filter(pk__in=new_ids)), acting_user=job.created_by
+                )
             skipped = f"，跳过有误的{job.invalid_rows}行" if job.invalid_rows else ""
             unchanged = len(good) - created - updated
             message = f"导入完成：新增{created}名会员，更新{updated}名，{unchanged}名无变化{skipped}"
+            if job.issue_cards:
+                message += _("，发放互助服务卡%(count)d张") % {"count": job.cards_issued}
             job_transition(job=job, to=JobStatus.DONE, message=message)
             audit.record(
                 AuditAction.IMPORT,
@@ -187,8 +196,9 @@ class _Laps:
         return ", ".join(f"{phase} {seconds}" for phase, seconds in self.seconds.items())
 
 
-def _write_members(job: MemberImport, rows: _ImportRows, laps: _Laps) -> tuple[int, int]:
-    """Create or update people and members; returns (created, updated) member counts.
+def _write_members(job: MemberImport, rows: _ImportRows, laps: _Laps) -> tuple[int, int, list[int]]:
+    """Create or update people and members; returns (created, updated) member counts and the new
+    members' ids.
 
     New people and members go in with ``core.bulk.insert`` (COPY on PostgreSQL), encrypted a chunk
     at a time while the database stores the previous chunk; changed rows are updated through the
@@ -241,7 +251,7 @@ def _write_members(job: MemberImport, rows: _ImportRows, laps: _Laps) -> tuple[i
             )  # fmt: skip
     Member.objects.bulk_update(changed_members, ["employer", "joined_on", "updated_at"], batch_size=2000)
     laps.lap("members")
-    return created, len(changed_members)
+    return created, len(changed_members), member_ids
 
 
 def _person_batches(
@@ -300,6 +310,7 @@ def _member_batches(
             "person_id": [person_ids[rows.id_index[p]] for p in chunk],
             "organization_id": organization_id,
             "employer_id": [rows.employer_id(p) for p in chunk],
+            "employer_name": [checked.employer_name[p] or "" for p in chunk],
             "number": numbers[offset:end],
             "status": MemberStatus.ACTIVE.value,
             "joined_on": [checked.joined_on[p] or rows.today for p in chunk],

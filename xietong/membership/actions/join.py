@@ -12,7 +12,7 @@ from django.utils import timezone
 from xietong.core import actions as core_actions
 from xietong.core import audit, pii
 from xietong.core.choices import AuditAction
-from xietong.core.models import Employer, Organization, Person, User
+from xietong.core.models import Organization, Person, User
 from xietong.core.workflows import move_audited
 from xietong.lib import names, phone
 
@@ -23,14 +23,11 @@ from ..models import (
     Member,
     OutreachEvent,
 )
+from ..wording import parse_public_id_number
 from .cards import card_issue
 from .members import member_create
 
 # Joining ------------------------------------------------------------------------------------------
-
-
-def _employer_named(name: str) -> Employer | None:
-    return Employer.objects.filter(name=names.to_simplified(name.strip())).first()
 
 
 @dataclass(frozen=True)
@@ -69,7 +66,7 @@ def join_application_submit(
         errors["name"] = "请填写姓名"
     parsed = None
     try:
-        parsed = core_actions.parse_id_number(id_number)
+        parsed = parse_public_id_number(id_number)  # the public wording (issue 12 §4)
     except ValidationError as exc:
         errors.update({k: v[0] for k, v in exc.message_dict.items()})
     number = ""
@@ -92,7 +89,7 @@ def join_application_submit(
         phone_cipher=pii.encrypt(number, field="phone"),
         phone_masked=pii.mask_phone(number),
         employer_name=names.to_simplified(employer_name.strip()),
-        employer=_employer_named(employer_name),
+        employer=selectors.employer_for_union(name=employer_name, organization=organization),
         consented_at=timezone.now(),
         access_token=secrets.token_urlsafe(32),
     )
@@ -135,10 +132,16 @@ def join_application_approve(*, application: JoinApplication, acting_user: User)
             organization=application.organization,
             acting_user=acting_user,
         )
+    # The employer the worker typed is kept: the registered one it names (matched on submission or
+    # registered since), and the text as typed, which an officer can link later.
+    employer = application.employer or selectors.employer_for_union(
+        name=application.employer_name, organization=application.organization
+    )
     member = member_create(
         person=person,
         organization=application.organization,
-        employer=application.employer,
+        employer=employer,
+        employer_name=application.employer_name,
         joined_on=timezone.localdate(),
         source=MemberSource.JOIN,
         acting_user=acting_user,

@@ -34,6 +34,8 @@ class MemberImport(BackgroundJob):
     original_name = models.CharField(_("文件名"), max_length=200)
     skip_invalid = models.BooleanField(_("跳过有误的行，导入其余"), default=False)
     dry_run = models.BooleanField(_("只校验，不导入"), default=False)
+    issue_cards = models.BooleanField(_("为新增会员发放互助服务卡"), default=False, db_default=False)
+    cards_issued = models.PositiveIntegerField(_("发卡数"), default=0, db_default=0)
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     checked_rows = models.PositiveIntegerField(_("已校验"), default=0)
     invalid_rows = models.PositiveIntegerField(_("有误的行"), default=0)

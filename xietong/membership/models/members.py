@@ -41,6 +41,11 @@ class Member(BaseModel):
         on_delete=models.PROTECT,
         related_name="members",
     )
+    # The employer as the worker typed it when joining (or as imported), kept when no registered
+    # employer matched so that an officer can link one later.
+    employer_name = models.CharField(
+        _("填写的工作单位"), max_length=200, blank=True, default="", db_default=""
+    )
     number = models.CharField(_("会员编号"), max_length=20, editable=False)
     status = models.CharField(_("会籍状态"), max_length=12, choices=MemberStatus.choices, default="active")
     joined_on = models.DateField(_("入会日期"))

@@ -26,7 +26,7 @@ def test_each_bad_field_is_explained_in_chinese_and_nothing_is_saved(scope: Scop
     with pytest.raises(ValidationError) as caught:
         submit(scope.home, id_number=bad_check, phone_number="1234", employer_name=" ", consent=False)
     errors = caught.value.message_dict
-    assert "校验码" in errors["id_number"][0]
+    assert "有一位填写有误" in errors["id_number"][0]  # the public wording (issue 12 §4)
     assert "手机" in errors["phone_number"][0]
     assert errors["employer_name"] == ["请填写工作单位"]
     assert "同意" in errors["consent"][0]
@@ -165,10 +165,10 @@ def test_a_card_reported_lost_stops_verifying_at_once_and_its_replacement_works(
     card = selectors.active_card(member)
     assert card is not None
     token = selectors.card_token(card)
-    actions.card_report_lost(card=card, acting_user=clerk())
+    actions.card_report_lost(card=card, acting_user=clerk(), reason="会员报失")
     with pytest.raises(actions.CardRefused, match="已挂失"):
         _verify(token, desk)
-    new_card = actions.card_replace(card=card, acting_user=clerk())
+    new_card = actions.card_replace(card=card, acting_user=clerk(), reason="补办新卡")
     card.refresh_from_db()
     assert card.status == CardStatus.REPLACED and new_card.replaces == card
     with pytest.raises(actions.CardRefused, match="已补换"):
@@ -180,7 +180,7 @@ def test_a_member_who_left_cannot_use_the_card(scope: Scope, desk: Any) -> None:
     member = make_member(scope.home)
     card = selectors.active_card(member)
     assert card is not None
-    actions.member_set_status(member=member, status=MemberStatus.LEFT, acting_user=clerk())
+    actions.member_set_status(member=member, status=MemberStatus.LEFT, acting_user=clerk(), reason="调离本市")
     with pytest.raises(actions.CardRefused, match="已退会"):
         _verify(selectors.card_token(card), desk)
 
@@ -208,6 +208,6 @@ def test_a_printed_card_verifies_at_every_scan_until_it_is_reported_lost(
     )
     assert _verify(printed, desk).card.id == card.pk
     assert _verify(printed, desk).card.id == card.pk  # a physical card is scanned again and again
-    actions.card_report_lost(card=card, acting_user=clerk())
+    actions.card_report_lost(card=card, acting_user=clerk(), reason="会员报失")
     with pytest.raises(actions.CardRefused, match="已挂失"):
         _verify(printed, desk)

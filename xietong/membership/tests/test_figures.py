@@ -35,7 +35,7 @@ def test_figures_count_members_and_cards_over_each_subtree(scope: Scope) -> None
     assert set(rows) == {scope.home.code}
     assert (rows[scope.home.code]["members"], rows[scope.home.code]["cards"]) == (4, 3)
     assert response.context["uses"] == [(point.name, 1)]
-    assert 'data-chart="joins-chart"' in response.content.decode()
+    assert 'data-chart="uses-chart"' in response.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -18,6 +18,7 @@ class TestMembershipRoutesNeedARole(SignInRequiredTests):
         "membership:figures",
         "membership:import_create",
         "membership:import_template",
+        "membership:members_card_issue_bulk",
         "membership:transfer_list",
         "membership:verify",
     )

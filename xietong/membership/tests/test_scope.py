@@ -18,10 +18,11 @@ from django.urls import reverse
 from xietong.core.models import Organization, Role, RoleAssignment, User
 from xietong.core.permissions import forget
 from xietong.core.testing import Scope, ScopedObjectViewTests, clerk, client_for, covers, make_user
+from xietong.core.tests.factories import EmployerFactory
 
 from .. import actions, selectors
 from ..choices import ApplicationStatus, CardStatus, MemberStatus, TransferStatus
-from ..models import MemberImport, OutreachEvent
+from ..models import Member, MemberImport, OutreachEvent
 from .factories import make_member, make_service_point, submit
 
 pytestmark = pytest.mark.django_db
@@ -98,13 +99,27 @@ POSTS: dict[str, PostCase] = {
         lambda scope: make_member(scope.home),
         lambda m: reverse("membership:member_status", args=[m.pk]),
         lambda m: _status(m) == MemberStatus.ACTIVE,
-        lambda scope, m: {"status": MemberStatus.SUSPENDED},
+        lambda scope, m: {"status": MemberStatus.SUSPENDED, "reason": "测试原因"},
+    ),
+    "member_employer": PostCase(
+        MEMBERS,
+        lambda scope: make_member(scope.home),
+        lambda m: reverse("membership:member_employer", args=[m.pk]),
+        lambda m: Member.objects.get(pk=m.pk).employer_id is None,
+        lambda scope, m: {"employer": EmployerFactory.create(organization=scope.other).pk},
+    ),
+    "member_card_issue": PostCase(
+        CARDS,
+        lambda scope: make_member(scope.home, with_card=False),
+        lambda m: reverse("membership:member_card_issue", args=[m.pk]),
+        lambda m: selectors.active_card(m) is None,
     ),
     "card_action": PostCase(
         CARDS,
         lambda scope: selectors.active_card(make_member(scope.home)),
         lambda c: reverse("membership:card_action", args=[c.pk, "lost"]),
         lambda c: _status(c) == CardStatus.ACTIVE,
+        lambda scope, c: {"reason": "测试原因"},
     ),
     "transfer_request": PostCase(
         TRANSFERS,
@@ -140,6 +155,8 @@ POSTS: dict[str, PostCase] = {
     "membership:application_approve",
     "membership:application_reject",
     "membership:member_status",
+    "membership:member_employer",
+    "membership:member_card_issue",
     "membership:card_action",
     "membership:transfer_request",
     "membership:transfer_decide",

@@ -23,7 +23,9 @@ def test_member_history_names_fields_and_values(scope: Scope) -> None:
     officer = client_for(make_user("officer", perms=OFFICER, organization=scope.home))
     with translation.override("zh-hans"):
         old = member.get_status_display()
-    officer.post(reverse("membership:member_status", args=[member.pk]), {"status": "left"})
+    officer.post(
+        reverse("membership:member_status", args=[member.pk]), {"status": "left", "reason": "调离本市"}
+    )
     member.refresh_from_db()
     page = officer.get(reverse("membership:member_detail", args=[member.pk])).content.decode()
     with translation.override("zh-hans"):

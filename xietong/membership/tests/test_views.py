@@ -76,7 +76,7 @@ def test_bad_join_input_is_explained_beside_the_field_and_nothing_is_saved() -> 
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert re.search(r'data-field="id_number">[^<]*校验码', body)
+    assert re.search(r'data-field="id_number">[^<]*有一位填写有误', body)
     assert 'data-field="consent"' in body
     assert not JoinApplication.objects.exists()
 
@@ -118,7 +118,7 @@ def test_the_desk_accepts_a_card_then_refuses_it_once_reported_lost(scope: Scope
     ok = desk.post(reverse("membership:verify"), {**form, "token": selectors.card_token(card)})
     assert "核验通过" in ok.content.decode() and member.person.id_number_masked in ok.content.decode()
     officer = client_for(make_user("officer", perms=CARDS, organization=scope.home))
-    officer.post(reverse("membership:card_action", args=[card.pk, "lost"]))
+    officer.post(reverse("membership:card_action", args=[card.pk, "lost"]), {"reason": "会员报失"})
     refused = desk.post(reverse("membership:verify"), {**form, "token": selectors.card_token(card)})
     assert "已挂失" in refused.content.decode()
 
@@ -220,7 +220,9 @@ def test_an_officer_records_that_a_member_left_and_the_card_stops(scope: Scope) 
     )
     page = officer.get(reverse("membership:member_detail", args=[member.pk]))
     assert 'value="left"' in page.content.decode()
-    officer.post(reverse("membership:member_status", args=[member.pk]), {"status": "left"})
+    officer.post(
+        reverse("membership:member_status", args=[member.pk]), {"status": "left", "reason": "调离本市"}
+    )
     member.refresh_from_db()
     assert member.status == "left" and member.left_on is not None
     again = officer.post(
