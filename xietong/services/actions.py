@@ -30,7 +30,7 @@ from xietong.lib import idnumber, phone, workdays
 from xietong.lib.names import to_simplified
 
 from . import selectors
-from .choices import Channel, EntryKind, LegalAidStage, RequestStatus
+from .choices import DEFAULT_CATEGORIES, Channel, EntryKind, LegalAidStage, RequestStatus
 from .models import (
     KnowledgeAnswer,
     Lawyer,
@@ -755,3 +755,17 @@ def legal_aid_milestone(
     milestone.full_clean()
     milestone.save()
     return milestone
+
+
+@transaction.atomic
+def categories_sync() -> list[ServiceCategory]:
+    """Write the default request categories that are missing (a node's set-up, like ``roles_sync``);
+    categories a node has changed are left as they are."""
+    made = []
+    for order, (code, name, legal_aid) in enumerate(DEFAULT_CATEGORIES, start=1):
+        category, created = ServiceCategory.objects.get_or_create(
+            code=code, defaults={"name": name, "legal_aid": legal_aid, "order": order}
+        )
+        if created:
+            made.append(category)
+    return made

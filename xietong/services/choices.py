@@ -3,6 +3,20 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The nine request categories every node starts with (issue 14 §2): code, name, may become legal aid.
+# Migration 0002 wrote them once; ``actions.categories_sync`` writes any that are missing.
+DEFAULT_CATEGORIES: tuple[tuple[str, str, bool], ...] = (
+    ("policy", "政策咨询", False),
+    ("legal_aid", "法律援助", True),
+    ("hardship", "困难帮扶", False),
+    ("mutual_aid", "互助保障", False),
+    ("employment", "就业创业", False),
+    ("skills", "技能培训", False),
+    ("living", "生活服务", False),
+    ("complaint", "权益投诉", False),
+    ("suggestion", "意见建议", False),
+)
+
 
 class StationLevel(models.TextChoices):
     """The three-level service network (三级服务体系: city, district, street), the grassroots stations
