@@ -120,6 +120,8 @@ TARGETS: dict[str, Target] = {
     "membership:member_detail": Target("membership.Member"),
     "member-detail": Target("membership.Member"),
     "membership:member_status": Target("membership.Member"),
+    "membership:member_employer": Target("membership.Member"),
+    "membership:member_card_issue": Target("membership.Member"),
     "membership:transfer_request": Target("membership.Member"),
     "membership:transfer_decide": Target(
         "membership.MembershipTransfer",
