@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -16,7 +17,17 @@ from xietong.lib import idnumber, names, phone
 
 from . import audit, pii
 from .choices import AuditAction
-from .models import Employer, Organization, Person, Region, Role, RoleAssignment, User, WorkCalendarYear
+from .models import (
+    Employer,
+    Notification,
+    Organization,
+    Person,
+    Region,
+    Role,
+    RoleAssignment,
+    User,
+    WorkCalendarYear,
+)
 from .permissions import forget
 from .validators import refuse_control_characters
 
@@ -538,3 +549,67 @@ def calendar_year_set(
     entry.workdays = [d.isoformat() for d in sorted(set(workdays))]
     entry.source = source.strip()
     return save_with_audit(entry, acting_user=acting_user, before=before)
+
+
+# Notifications (issue 12 §2) ------------------------------------------------------------------------
+
+
+def notify(
+    *,
+    kind: str,
+    text: str,
+    link: str = "",
+    target: models.Model | None = None,
+    key: str = "",
+    users: Iterable[User] | None = None,
+    perm: str = "",
+    organization: Organization | None = None,
+) -> None:
+    """Tell staff about something to act on, once the current transaction commits (at once outside one).
+
+    Recipients are ``users``, or else the active accounts holding ``perm`` over ``organization``
+    (``selectors.users_with_perm_over``; no organisation: every holder of ``perm`` on the node).
+    ``target`` (or ``key``, for a step of a record) names what it is about: a recipient gets one
+    notification per ``kind`` and key, so a retried job or a check run twice never duplicates one.
+    A rolled-back transaction notifies nobody. Not audited: a notification changes no record, and
+    the change that causes it is audited by the action that calls this.
+    """
+    if not key and target is not None:
+        key = f"{target._meta.label_lower}:{target.pk}"
+
+    def send() -> None:
+        from .selectors import users_with_perm_over
+
+        recipients = users if users is not None else users_with_perm_over(perm, organization)
+        notifications_write(recipients=recipients, kind=kind, key=key, text=text, link=link)
+
+    transaction.on_commit(send)
+
+
+def notifications_write(*, recipients: Iterable[User], kind: str, key: str, text: str, link: str) -> int:
+    """Write the notifications ``notify`` sends, skipping recipients who already have this kind and
+    key (the unique constraint refuses the duplicate). Returns how many rows were offered."""
+    rows = [
+        Notification(recipient=user, kind=kind[:64], key=key[:128], text=str(text)[:300], link=link[:300])
+        for user in recipients
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def notification_mark_read(*, notification: Notification, acting_user: User) -> Notification:
+    """Mark one of ``acting_user``'s notifications read (already read: left as it was). Not audited:
+    it is the account's own reading state, not a record of the node."""
+    if notification.recipient_id != acting_user.pk:
+        raise ValidationError(_("只能标记自己的通知"))
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at", "updated_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, acting_user: User) -> int:
+    """Mark every unread notification of ``acting_user`` read; returns how many."""
+    return Notification.objects.filter(recipient=acting_user, read_at__isnull=True).update(
+        read_at=timezone.now(), updated_at=timezone.now()
+    )

@@ -16,3 +16,6 @@ class CoreConfig(AppConfig):
         from .ratelimit import create_cache_table
 
         post_migrate.connect(create_cache_table, sender=self)
+        from . import home
+
+        home.discover()  # each app's home.py registers its to-dos, panels, landings and checks

@@ -38,7 +38,7 @@ NAVIGATION: list[tuple[str, str, str, str]] = [
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Menu entries for the current account (by role), and the node's name."""
+    """Menu entries for the current account (by role), its unread notifications, and the node's name."""
     user = getattr(request, "user", None)
     items = []
     if user is not None and user.is_authenticated:
@@ -49,4 +49,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             url = reverse(url_name)
             active = path == url if url == "/" else path.startswith(url)
             items.append({"label": _(label), "url": url, "icon": icon, "active": active})
-    return {"nav_items": items, "node_name": settings.XIETONG_NODE_NAME}
+    unread = 0
+    if user is not None and user.is_authenticated:
+        from .selectors import unread_count
+
+        unread = unread_count(user=user)  # one COUNT on an indexed column, on every page
+    return {"nav_items": items, "node_name": settings.XIETONG_NODE_NAME, "unread_notifications": unread}

@@ -56,7 +56,29 @@ def job_transition(*, job: J, to: str, message: str | None = None) -> J:
     if to in job.FINISHED:
         job.finished_at = timezone.now()
     job.save()
+    if to in job.FINISHED:
+        _announce(job)
     return job
+
+
+def _announce(job: BackgroundJob) -> None:
+    """Notify the account that started ``job`` that it ended, if its kind asks for it
+    (``core.home.notify_when_finished``); on commit, once per job and outcome."""
+    from .actions import notify
+    from .home import job_notice
+    from .models import User
+
+    notice = job_notice(job)
+    if notice is None or not job.created_by_id:
+        return
+    words = notice.done if job.status == JobStatus.DONE else notice.failed
+    notify(
+        users=User.objects.filter(pk=job.created_by_id, is_active=True),
+        kind=f"job.{job.status}",
+        target=job,
+        text=str(words) % {"job": job},
+        link=notice.link(job),
+    )
 
 
 def job_progress(

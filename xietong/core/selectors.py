@@ -17,8 +17,10 @@ from django.utils import timezone
 from xietong.lib import names, workdays
 
 from .models import (
+    Affiliation,
     AuditEvent,
     Employer,
+    Notification,
     Organization,
     Person,
     Region,
@@ -308,3 +310,49 @@ def calendar_missing_next_year(*, today: date | None = None) -> int | None:
     if (date(today.year, 12, 31) - today).days > 31:
         return None
     return None if workdays.year_is_known(today.year + 1, work_calendar()) else today.year + 1
+
+
+# Notifications (issue 12 §2) ------------------------------------------------------------------------
+
+
+def _path_and_ancestors(path: str) -> set[str]:
+    """``/1/5/12/`` → {``/1/``, ``/1/5/``, ``/1/5/12/``}: where a grant reaching ``path`` may sit."""
+    parts = [part for part in path.strip("/").split("/") if part]
+    return {"/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))}
+
+
+def users_with_perm_over(perm: str, organization: Organization | None) -> QuerySet[User]:
+    """The active accounts that hold ``perm`` over ``organization``: by a role granted at it or an
+    organisation above it, node-wide, or at a body it is affiliated to by dual management (the same
+    reach as ``permissions.scope_paths``). Without an organisation: every holder of ``perm``.
+    Serves notifications: who must hear about a record."""
+    app_label, codename = perm.split(".", 1)
+    grants = RoleAssignment.objects.filter(
+        role__permissions__content_type__app_label=app_label, role__permissions__codename=codename
+    )
+    if organization is not None:
+        paths = _path_and_ancestors(organization.path)
+        for parent_path in Affiliation.objects.filter(organization__path__in=paths).values_list(
+            "parent__path", flat=True
+        ):
+            paths |= _path_and_ancestors(parent_path)
+        grants = grants.filter(Q(organization__isnull=True) | Q(organization__path__in=paths))
+    return User.objects.filter(is_active=True, pk__in=grants.values("user_id")).order_by("pk")
+
+
+def notifications(*, user: Viewer, unread: bool = False) -> QuerySet[Notification]:
+    """The account's own notifications, newest first (``unread``: only those not read yet)."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    queryset = Notification.objects.filter(recipient=user)
+    return queryset.filter(read_at__isnull=True) if unread else queryset
+
+
+def unread_count(*, user: Viewer) -> int:
+    """How many notifications the account has not read: one COUNT, for the badge on every page."""
+    return notifications(user=user, unread=True).count()
+
+
+def access_notification(*, user: Viewer, pk: object) -> Notification:
+    """One of the account's own notifications; someone else's answers the same 404 as a missing one."""
+    return get_scoped(notifications(user=user), pk)

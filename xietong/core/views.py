@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import actions, audit, filters, pii, selectors
+from . import home as homepage
 from .forms import (
     CalendarYearForm,
     EmployerForm,
@@ -37,7 +38,7 @@ from .generic import (
     permission_required_scoped,
     public,
 )
-from .models import AuditEvent, Employer, Organization, Person, User
+from .models import AuditEvent, Employer, Notification, Organization, Person, User
 
 
 @public
@@ -48,14 +49,64 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The start page: what the account may see, in figures, with shortcuts."""
-    user = request.user
+    """The start page: what the account must act on (counts linking to the filtered lists), the key
+    figures of its scope, filled in by the domain apps through ``core.home``. An account whose only
+    role has a landing page (a service-point desk: the verification screen) goes there instead."""
+    user = acting_user(request)
+    landing = homepage.landing_for(user)
+    if landing:
+        return redirect(landing)
     figures = {
         "organizations": selectors.organization_list(user=user).count(),
         "employers": selectors.employer_list(user=user).count(),
         "people": selectors.person_list(user=user).count(),
     }
-    return render(request, "core/home.html", {"figures": figures})
+    context = {
+        "figures": figures,
+        "todos": homepage.todos_for(user),
+        "panels": homepage.panels_for(user),
+        "notifications": selectors.notifications(user=user, unread=True)[:5],
+    }
+    return render(request, "core/home.html", context)
+
+
+# Notifications -------------------------------------------------------------------------------------
+
+
+class NotificationListView(ScopedListView):
+    """The account's notification inbox, newest first (``?unread=1``: only unread ones)."""
+
+    template_name = "core/notification_list.html"
+    paginate_by = 25
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        return selectors.notifications(user=self.request.user, unread=bool(self.request.GET.get("unread")))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["unread_only"] = bool(self.request.GET.get("unread"))
+        context["breadcrumbs"] = breadcrumbs(current=_("通知"))
+        return context
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest) -> HttpResponse:
+    """Mark one notification read (its id in the form); ``open`` then goes to the record it names."""
+    notification = selectors.access_notification(user=request.user, pk=request.POST.get("pk"))
+    actions.notification_mark_read(notification=notification, acting_user=acting_user(request))
+    if request.POST.get("open") and notification.link.startswith("/"):
+        return HttpResponseRedirect(notification.link)
+    return redirect("core:notification_list")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    """Mark every notification of the account read."""
+    count = actions.notifications_mark_all_read(acting_user=acting_user(request))
+    messages.success(request, _("已将 %(count)s 条通知标为已读") % {"count": count})
+    return redirect("core:notification_list")
 
 
 # Organisations ------------------------------------------------------------------------------------

@@ -3,11 +3,13 @@ and the check of both message logs."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 
 from xietong.core import pii
 
@@ -133,3 +135,36 @@ def verify_log() -> tuple[int, list[str]]:
             problems.append(f"{where}：签名无效")
         last[channel] = (message.seq, message.hash)
     return checked, problems
+
+
+@dataclass(frozen=True)
+class StaleQueue:
+    """A peer whose oldest undelivered message is older than the operators' threshold."""
+
+    node_id: str
+    name: str
+    pending: int
+    oldest: Any  # when the oldest pending message was written (aware datetime)
+
+
+def stale_queues(*, threshold: dt.timedelta | None = None) -> list[StaleQueue]:
+    """The peers whose outgoing queue holds a message older than ``threshold`` (default: the
+    ``XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES`` setting, 30 minutes), oldest first. Node-wide: for the
+    operators' home page and notifications (issue 17 defect 7)."""
+    if threshold is None:
+        threshold = dt.timedelta(minutes=getattr(settings, "XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES", 30))
+    cutoff = timezone.now() - threshold
+    rows = (
+        ExchangeMessage.objects.filter(direction=Direction.OUT, status=MessageStatus.PENDING)
+        .values("receiver")
+        .annotate(pending=Count("id"), oldest=Min("created_at"))
+        .filter(oldest__lt=cutoff)
+        .order_by("oldest")
+    )
+    names = dict(ExchangeNode.objects.values_list("node_id", "name"))
+    return [
+        StaleQueue(
+            row["receiver"], names.get(row["receiver"], row["receiver"]), row["pending"], row["oldest"]
+        )
+        for row in rows
+    ]

@@ -20,7 +20,7 @@ class TransferFilter(ListFilterSet):
     """Transfers: by ID number, name or number; by status, ``overdue`` included."""
 
     status = django_filters.ChoiceFilter(
-        choices=[*TransferStatus.choices, ("overdue", _("逾期未办"))],
+        choices=[*TransferStatus.choices, ("overdue", _("逾期未办")), ("ours", _("待本机构办理"))],
         method="in_status",
         empty_label=_("全部状态"),
         label=_("状态"),

@@ -57,9 +57,12 @@ def transfers(
 
 
 def transfers_in_status(queryset: QuerySet[InsuranceTransfer], status: str) -> QuerySet[InsuranceTransfer]:
-    """Transfers in ``status``; ``"overdue"``: still waiting on a step whose limit has passed."""
+    """Transfers in ``status``; ``"overdue"``: still waiting on a step whose limit has passed;
+    ``"ours"``: waiting for this node's step."""
     if status == "overdue":
         return queryset.filter(status__in=WAITING, due_on__lt=timezone.localdate())
+    if status == "ours":  # the next step is this node's (as ``transfer_waits_on_this_node``)
+        return queryset.filter(Q(side="sending", status="requested") | Q(side="receiving", status="answered"))
     return queryset.filter(status=status) if status else queryset
 
 

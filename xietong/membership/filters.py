@@ -39,6 +39,12 @@ class MemberFilter(ListFilterSet):
         choices=MemberStatus.choices, empty_label=_("全部状态"), label=_("状态")
     )
     organization = organization_filter()
+    card = django_filters.ChoiceFilter(
+        choices=[("lost_week", _("本周挂失待补卡"))],
+        method="with_card",
+        empty_label=_("全部会员卡"),
+        label=_("会员卡"),
+    )
     sort = sorting(
         ("number", "number"),
         ("person__name", "name"),
@@ -48,7 +54,10 @@ class MemberFilter(ListFilterSet):
 
     class Meta:
         model = Member
-        fields = ["q", "status", "organization"]
+        fields = ["q", "status", "organization", "card"]
+
+    def with_card(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return selectors.members_with_card_lost(queryset) if value == "lost_week" else queryset
 
     def search(self, queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
         return selectors.member_search(queryset, value)

@@ -271,6 +271,18 @@ def members_without_card(queryset: QuerySet[Member]) -> QuerySet[Member]:
     return queryset.filter(status=MemberStatus.ACTIVE).exclude(pk__in=holding)
 
 
+def members_with_card_lost(queryset: QuerySet[Member], days: int = 7) -> QuerySet[Member]:
+    """The members of ``queryset`` with a card reported lost in the last ``days`` days and not yet
+    replaced (the card list's "lost this week", for the home page's to-do and the roll's filter)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    since = timezone.now() - dt.timedelta(days=days)
+    lost = MemberCard.objects.filter(status=CardStatus.LOST, updated_at__gte=since).values("member_id")
+    return queryset.filter(pk__in=lost)
+
+
 def member_search(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
     """Search by name, membership number, employer, or resident ID number (exact, by blind index)."""
     q = q.strip()

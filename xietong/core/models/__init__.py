@@ -4,6 +4,7 @@ from .accounts import Role, RoleAssignment, User
 from .audit import AuditEvent
 from .base import BackgroundJob, BaseModel, RestrictedQuerySet
 from .calendar import WorkCalendarYear
+from .notifications import Notification
 from .organizations import Affiliation, Employer, Organization
 from .people import Person
 from .regions import Region
@@ -14,6 +15,7 @@ __all__ = [
     "BackgroundJob",
     "BaseModel",
     "Employer",
+    "Notification",
     "Organization",
     "Person",
     "Region",

@@ -9,6 +9,9 @@ from xietong.core.testing import SignInRequiredTests
 class TestCoreRoutesNeedAnAccount(SignInRequiredTests):
     route_names = (
         "core:home",
+        "core:notification_list",
+        "core:notification_read",
+        "core:notifications_read_all",
         "core:employer_create",
         "core:person_create",
         "core:person_lookup",
@@ -21,4 +24,14 @@ class TestCoreRoutesNeedAnAccount(SignInRequiredTests):
     )
     route_args = {"region-detail": ("110000",)}
     # Reference data and the API's index: any signed-in account.
-    open_to_any_account = ("core:home", "api-root", "region-list", "region-detail", "schema", "swagger-ui")
+    open_to_any_account = (
+        "core:home",
+        "core:notification_list",
+        "core:notification_read",
+        "core:notifications_read_all",
+        "api-root",
+        "region-list",
+        "region-detail",
+        "schema",
+        "swagger-ui",
+    )

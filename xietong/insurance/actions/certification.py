@@ -12,11 +12,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xietong import exchange
 from xietong.core import audit, pii
+from xietong.core.actions import notify
 from xietong.core.choices import AuditAction, JobStatus
 from xietong.core.jobs import job_enqueue, job_progress, job_transition
 from xietong.core.models import Organization, User
@@ -396,6 +398,16 @@ def certification_findings_apply(body: dict[str, Any], sender: ExchangeNode) -> 
     if run.stage == RunStage.WAITING and all(r.complete for r in run.requests.all()):
         run.stage = RunStage.COMPLETE
         run.save(update_fields=["stage", "updated_at"])
+    if created:  # the officers of the run's office hear once per run and partner (issue 12 §2)
+        notify(
+            kind="insurance.findings",
+            key=f"insurance.eligibilitycheck:{run.pk}:{sender.node_id}",
+            perm="insurance.change_certificationfinding",
+            organization=run.organization,
+            text=_("认证批次 %(run)s 收到%(partner)s的比对发现，请核实")
+            % {"run": run.uid, "partner": sender.name},
+            link=reverse("insurance:run_detail", args=[run.pk]) + "?status=open",
+        )
     audit.record(
         AuditAction.RECEIVE, target=run, detail={"from": sender.node_id, "chunk": chunk, "findings": created}
     )

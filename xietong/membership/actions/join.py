@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from xietong.core import actions as core_actions
 from xietong.core import audit, pii
@@ -106,6 +108,14 @@ def join_application_submit(
         return JoinReceipt(receipt, None)
     application.save()
     audit.record(AuditAction.SUBMIT, target=application, after=application.snapshot())
+    core_actions.notify(
+        kind="membership.application",
+        target=application,
+        perm="membership.change_joinapplication",
+        organization=organization,
+        text=_("%(union)s收到%(name)s的入会申请") % {"union": organization.name, "name": application.name},
+        link=reverse("membership:application_list") + "?status=submitted",
+    )
     return JoinReceipt(receipt, application)
 
 

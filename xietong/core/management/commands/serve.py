@@ -1,6 +1,6 @@
 """``xietong serve``: run the node under gunicorn (static files by WhiteNoise) and, unless told not
-to, the background task worker (``db_worker``) and the exchange worker (``exchange deliver --loop``)
-beside it; stopping the server stops them."""
+to, the background task worker (``db_worker``), the exchange worker (``exchange deliver --loop``) and
+the reminders (``notify_due --loop``) beside it; stopping the server stops them."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ class Command(BaseCommand):
         if not no_task_worker:
             worker = [sys.executable, "-m", "xietong.cli", "db_worker", "--interval", "0.5"]
             children.append(subprocess.Popen(worker))
+            # Reminders (a transfer step due, an exchange queue stalled): every five minutes.
+            reminders = [sys.executable, "-m", "xietong.cli", "notify_due", "--loop", "300"]
+            children.append(subprocess.Popen(reminders))
             if node_setup_problem(os.environ, settings.BASE_DIR / "var") is None:
                 exchange = [sys.executable, "-m", "xietong.cli", "exchange", "deliver", "--loop"]
                 children.append(subprocess.Popen(exchange))
