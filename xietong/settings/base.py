@@ -284,6 +284,8 @@ XIETONG_GROUP_KEY_FILE = Path(os.environ.get("XIETONG_GROUP_KEY_FILE", KEY_DIR /
 XIETONG_CERTIFICATION_CHUNK = int(os.environ.get("XIETONG_CERTIFICATION_CHUNK", "500"))
 # Working days each step of a social-insurance transfer may take (国办发〔2009〕66号: 15).
 XIETONG_TRANSFER_STEP_WORKING_DAYS = int(os.environ.get("XIETONG_TRANSFER_STEP_WORKING_DAYS", "15"))
+# Operators are told (home page, notifications) when a peer's outgoing queue is older than this.
+XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES = int(os.environ.get("XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES", "30"))
 # 12351 service requests: attachments to a request's thread (issue 14 §2).
 XIETONG_SERVICES_ATTACHMENT_MAX_MB = int(os.environ.get("XIETONG_SERVICES_ATTACHMENT_MAX_MB", "10"))
 XIETONG_SERVICES_ATTACHMENT_TYPES = (

@@ -75,7 +75,7 @@ def test_the_inbox_marks_read_and_the_badge_counts_unread(scope: Scope) -> None:
     assert page.status_code == 200
     assert page.context["unread_notifications"] == 3
     assert page.content.decode().count('data-testid="notification"') == 3
-    first = Notification.objects.filter(recipient=officer).first()
+    first = Notification.objects.filter(recipient=officer).earliest("pk")
     opened = client.post(reverse("core:notification_read"), {"pk": first.pk, "open": "1"})
     assert opened.status_code == 302 and opened["Location"] == "/people/"
     first.refresh_from_db()
