@@ -51,7 +51,9 @@ class TransferRequestSerializer(serializers.Serializer):
 
 
 class TransferAnswerSerializer(serializers.Serializer):
-    periods = serializers.CharField(help_text="每行一段：起始年月,截止年月,月缴费基数")
+    periods = serializers.CharField(
+        help_text="每行一段：起始年月,截止年月,月缴费基数（也可为从 Excel 复制的制表符分隔行）"
+    )
     personal_account = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
