@@ -118,7 +118,9 @@ def _read_line(line: str) -> Period:
 def parse_periods(text: str) -> list[Period]:
     """Read contribution periods, one a line (the forms in the module's docstring). ``InvalidPeriods``
     names every bad line by its number in the text; nothing is half-read."""
-    periods, errors, faulty = [], [], []
+    periods: list[Period] = []
+    errors: list[str] = []
+    faulty: list[int] = []
     lines = to_simplified(text).translate(_FULL_WIDTH).splitlines()
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
@@ -151,7 +153,8 @@ def check_periods(periods: Sequence[Period], *, on: dt.date, since: dt.date) -> 
     """Refuse a record that cannot be right on ``on`` (the answer's date): months after ``on``'s month,
     months before the scheme began (``since``), and periods that overlap an earlier line (those months
     would be counted twice). ``InvalidPeriods`` names each line at fault."""
-    errors, faulty = [], []
+    errors: list[str] = []
+    faulty: list[int] = []
     last = dt.date(on.year, on.month, 1)
     first = dt.date(since.year, since.month, 1)
     for index, period in enumerate(periods):
