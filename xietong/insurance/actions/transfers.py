@@ -270,6 +270,13 @@ def transfer_assign(
     return transfer
 
 
+def _date(value: object) -> dt.date | None:
+    """A date from a message body: validated bodies carry dates, direct callers ISO strings."""
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)) if value else None
+
+
 def _peer_transfer(body: dict[str, Any], sender: ExchangeNode, *, side: str) -> InsuranceTransfer:
     transfer = InsuranceTransfer.objects.filter(uid=str(body["uid"]), side=side).first()
     peer_field = "sending_node" if side == TransferSide.RECEIVING else "receiving_node"
@@ -297,15 +304,15 @@ def transfer_apply_remote(kind: str, body: dict[str, Any], sender: ExchangeNode)
         transfer.personal_account = body["personal_account"]
         transfer.pooled_amount = body["pooled_amount"]
         transfer.fund_transfer_amount = transfer.personal_account + transfer.pooled_amount
-        transfer.answered_on = body["answered_on"]
+        transfer.answered_on = _date(body["answered_on"])
         transfer.funds_received_on = today
         to = TransferStatus.ANSWERED
     elif kind == "insurance.transfer_refused":
         transfer.refusal_reason = body["reason"][:300]
         to = TransferStatus.REFUSED
     else:
-        transfer.completed_on = body["completed_on"]
-        transfer.funds_received_on = body.get("funds_received_on") or transfer.funds_received_on
+        transfer.completed_on = _date(body["completed_on"])
+        transfer.funds_received_on = _date(body.get("funds_received_on")) or transfer.funds_received_on
         to = TransferStatus.COMPLETED
     _count_deadlines(transfer, status=to)
     move_audited(
@@ -327,7 +334,8 @@ def _letter_received(body: dict[str, Any], sender: ExchangeNode, today: dt.date)
 
     if InsuranceTransfer.objects.filter(uid=body["uid"]).exists():
         raise Refused("转移申请已存在")
-    if body["applied_on"] > today + dt.timedelta(days=1):  # a day's grace for the clocks
+    applied_on = _date(body["applied_on"]) or today
+    if applied_on > today + dt.timedelta(days=1):  # a day's grace for the clocks
         raise Refused("申请日期晚于今天")
     transfer = InsuranceTransfer(
         uid=body["uid"],
@@ -337,8 +345,8 @@ def _letter_received(body: dict[str, Any], sender: ExchangeNode, today: dt.date)
         sending_node=_me(),
         scheme=Scheme(body["scheme"]),
         name=body["name"],
-        applied_on=body["applied_on"],
-        letter_sent_on=body.get("sent_on") or body["applied_on"],
+        applied_on=applied_on,
+        letter_sent_on=_date(body.get("sent_on")) or applied_on,
         letter_received_on=today,
         peer_office=str(body.get("authority", ""))[:200],
         due_on=today,
@@ -367,7 +375,7 @@ def _receipt_received(body: dict[str, Any], sender: ExchangeNode) -> InsuranceTr
     """The sending region has the letter: the date its limit runs from, and the office that took it."""
     transfer = _peer_transfer(body, sender, side=TransferSide.RECEIVING)
     before = transfer.snapshot()
-    transfer.letter_received_on = body["received_on"]
+    transfer.letter_received_on = _date(body["received_on"])
     transfer.peer_office = str(body.get("office") or transfer.peer_office)[:200]
     _count_deadlines(transfer)
     transfer.save()
