@@ -18,7 +18,7 @@ class TransferSide(models.TextChoices):
 
 
 class TransferStatus(models.TextChoices):
-    REQUESTED = "requested", _("已发联系函，待转出地答复")
+    REQUESTED = "requested", _("已受理，待转出地答复")
     ANSWERED = "answered", _("转出地已转出，待转入地接续")
     REFUSED = "refused", _("转出地不予转移")
     COMPLETED = "completed", _("已接续，办结")

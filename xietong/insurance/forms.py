@@ -51,8 +51,17 @@ class TransferAnswerForm(BootstrapFormMixin, forms.Form):
 
     periods = forms.CharField(
         label=_("缴费记录"),
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "2012-03,2019-12,6200"}),
-        help_text=_("每行一段：起始年月,截止年月,月缴费基数。统筹基金按1998年起各月缴费基数的12%计算。"),
+        strip=False,
+        widget=forms.Textarea(
+            attrs={"rows": 8, "placeholder": "2012-03,2019-12,6200", "spellcheck": "false"}
+        ),
+        help_text=_(
+            "每行一段：起始年月、截止年月、月缴费基数。可直接从 Excel 复制粘贴（制表符分隔），"
+            "可接受的写法如：2010-01,2015-12,4000；2010-01⇥2015-12⇥4000；2010.01-2015.12⇥4000；"
+            "201001⇥201512⇥4,000.00（⇥ 表示 Excel 的列分隔），首行表头会被跳过。"
+            "各段不得重叠，不得晚于答复当月，不得早于该险种开始缴费的年月。"
+            "统筹基金按1998年起各月缴费基数的12%计算，每月只计一次。"
+        ),
     )
     personal_account = forms.DecimalField(label=_("个人账户储存额（元）"), max_digits=14, decimal_places=2)
 

@@ -1,6 +1,7 @@
 """The message kinds the insurance app receives through the exchange (ADR 012): the four steps of an
-insurance transfer, and a partner's certification request and its findings. Kind strings are the
-ones on the wire since the exchange began; do not rename them (a node not yet upgraded sends them).
+insurance transfer and the receipt of its contact letter, and a partner's certification request and
+its findings. Kind strings are the ones on the wire since the exchange began; do not rename them (a
+node not yet upgraded sends them).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class TransferRequestedBodySerializer(serializers.Serializer[Any]):
     id_number = serializers.CharField(max_length=32)
     scheme = serializers.ChoiceField(choices=Scheme.choices)
     applied_on = serializers.DateField()
+    sent_on = serializers.DateField(required=False, allow_null=True, default=None)
     authority = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     office = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default="",
@@ -57,14 +59,29 @@ class TransferRefusedBodySerializer(serializers.Serializer[Any]):
     reason = serializers.CharField()
 
 
+class TransferReceivedBodySerializer(serializers.Serializer[Any]):
+    """The sending region's receipt of the contact letter: the day its limit runs from, and the
+    office that took the transfer (the worker's page names it)."""
+
+    uid = serializers.CharField(max_length=32)
+    received_on = serializers.DateField()
+    office = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
 class TransferCompletedBodySerializer(serializers.Serializer[Any]):
     uid = serializers.CharField(max_length=32)
     completed_on = serializers.DateField()
+    funds_received_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 @handles("insurance.transfer_requested", body=TransferRequestedBodySerializer)
 def transfer_requested(data: dict[str, Any], sender: ExchangeNode) -> object:
     return actions.transfer_apply_remote("insurance.transfer_requested", data, sender)
+
+
+@handles("insurance.transfer_received", body=TransferReceivedBodySerializer)
+def transfer_received(data: dict[str, Any], sender: ExchangeNode) -> object:
+    return actions.transfer_apply_remote("insurance.transfer_received", data, sender)
 
 
 @handles("insurance.transfer_answered", body=TransferAnsweredBodySerializer)

@@ -4,18 +4,22 @@ findings, figures)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from xietong.core import pii
 from xietong.core.choices import JobStatus, OrganizationKind
-from xietong.core.models import Organization
-from xietong.core.selectors import get_scoped, organizations_for
+from xietong.core.models import Organization, Region
+from xietong.core.selectors import get_scoped, organizations_for, work_calendar
 from xietong.exchange.choices import Direction, MessageStatus
-from xietong.exchange.models import ExchangeMessage
+from xietong.exchange.models import ExchangeMessage, ExchangeNode
+from xietong.lib import workdays
 from xietong.lib.names import to_simplified
 
 from .choices import FindingStatus, RosterKind, RunStage
@@ -57,10 +61,12 @@ def transfers(
 
 
 def transfers_in_status(queryset: QuerySet[InsuranceTransfer], status: str) -> QuerySet[InsuranceTransfer]:
-    """Transfers in ``status``; ``"overdue"``: still waiting on a step whose limit has passed;
-    ``"ours"``: waiting for this node's step."""
+    """Transfers in ``status``; ``"overdue"``: still open, and the current limit has passed or a step
+    finished after its limit; ``"ours"``: waiting for this node's step."""
     if status == "overdue":
-        return queryset.filter(status__in=WAITING, due_on__lt=timezone.localdate())
+        return queryset.filter(status__in=WAITING).filter(
+            Q(due_on__lt=timezone.localdate()) | Q(step_late=True)
+        )
     if status == "ours":  # the next step is this node's (as ``transfer_waits_on_this_node``)
         return queryset.filter(Q(side="sending", status="requested") | Q(side="receiving", status="answered"))
     return queryset.filter(status=status) if status else queryset
@@ -90,8 +96,156 @@ def transfer_for_worker(token: str) -> InsuranceTransfer | None:
 
 
 def transfer_is_overdue(transfer: InsuranceTransfer) -> bool:
-    """Still waiting on a step whose working-day limit has passed."""
-    return transfer.status in WAITING and transfer.due_on < timezone.localdate()
+    """Still open, and the current step's limit has passed or an earlier step finished late."""
+    return transfer.status in WAITING and (transfer.due_on < timezone.localdate() or transfer.step_late)
+
+
+@dataclass
+class TransferStep:
+    """One step of a transfer as the law counts it: the date its limit runs from, the limit, when
+    it finished, and whether late (finished after the limit, or still open past it)."""
+
+    title: str
+    counts_from: str
+    starts_on: date | None
+    due_on: date | None
+    finished_on: date | None
+    current: bool
+    late: bool
+    provisional: bool
+
+
+@dataclass
+class TransferTimeline:
+    """A transfer's three steps, its end-to-end limit, and the limit the current step must meet."""
+
+    steps: list[TransferStep]
+    total_due: date
+    due_on: date
+    late: bool
+    total_days: int
+
+
+def transfer_timeline(transfer: InsuranceTransfer, *, status: str | None = None) -> TransferTimeline:
+    """The steps of 国办发〔2009〕66号, each counted in working days from the date it names, with the
+    entered calendar (``xietong.core.selectors.work_calendar``). A step whose starting date is not
+    known yet (the letter has not arrived) has no limit of its own; the end-to-end limit holds."""
+    entered = work_calendar()
+    days, today = settings.XIETONG_TRANSFER_STEP_WORKING_DAYS, timezone.localdate()
+
+    def limit(start: date | None, count: int = days) -> workdays.Deadline | None:
+        return workdays.deadline(start, count, entered) if start else None
+
+    total = workdays.deadline(
+        transfer.applied_on, settings.XIETONG_TRANSFER_TOTAL_WORKING_DAYS, entered
+    )  # 全程
+    current = {"requested": 1, "answered": 2}.get(status or transfer.status, -1)
+    rows = (
+        (_("转入地受理申请，发出联系函"), _("受理申请之日"), transfer.applied_on, transfer.letter_sent_on),
+        (
+            _("转出地核对，转出信息表和基金"),
+            _("收到联系函之日"),
+            transfer.letter_received_on,
+            transfer.answered_on,
+        ),
+        (_("转入地核对并接续"), _("收到信息表和基金之日"), transfer.funds_received_on, transfer.completed_on),
+    )
+    steps = []
+    for index, (title, counts_from, start, finished) in enumerate(rows):
+        due = limit(start)
+        late = due is not None and (finished or (today if index == current else None) or due.due) > due.due
+        steps.append(
+            TransferStep(
+                title=str(title), counts_from=str(counts_from), starts_on=start,
+                due_on=due.due if due else None, finished_on=finished, current=index == current,
+                late=late, provisional=bool(due and due.provisional),
+            )
+        )  # fmt: skip
+    step_due = steps[current].due_on if current >= 0 else None
+    due_on = min(step_due, total.due) if step_due else total.due
+    finished_late = any(step.late and step.finished_on for step in steps)
+    closed_late = transfer.completed_on is not None and transfer.completed_on > total.due
+    total_days = settings.XIETONG_TRANSFER_TOTAL_WORKING_DAYS
+    return TransferTimeline(steps, total.due, due_on, finished_late or closed_late, total_days)
+
+
+_CARRIES = {
+    "insurance.transfer_requested": _lazy("联系函"),
+    "insurance.transfer_answered": _lazy("信息表和基金转移"),
+    "insurance.transfer_refused": _lazy("不予转移通知"),
+    "insurance.transfer_completed": _lazy("办结通知"),
+}
+
+
+@dataclass
+class TransferDelivery:
+    """This node's latest message about a transfer as the exchange knows it: ``state`` is pending
+    (待发送: the peer has not taken it yet), refused, delivered (已送达) or accepted (对方已受理)."""
+
+    state: str
+    label: str
+    reason: str = ""
+
+
+def transfer_delivery(transfer: InsuranceTransfer) -> TransferDelivery | None:
+    """Whether this node's last step has reached the other region: the outgoing message's status,
+    and for the contact letter the peer's receipt (or its answer) as acceptance. None before this
+    node has sent anything (the sending region before it answers)."""
+    message = (
+        ExchangeMessage.objects.filter(
+            direction=Direction.OUT, kind__in=list(_CARRIES), idempotency_key__endswith=f":{transfer.uid}"
+        )
+        .order_by("-seq")
+        .first()
+    )
+    if message is None:
+        return None
+    what = str(_CARRIES[message.kind])
+    if message.status == MessageStatus.PENDING:
+        return TransferDelivery(
+            "pending", _("%(what)s待发送（对方地区系统暂未接收，恢复后自动送达）") % {"what": what}
+        )
+    if message.status == MessageStatus.REFUSED:
+        return TransferDelivery("refused", _("%(what)s被对方地区拒收") % {"what": what}, message.reason)
+    accepted = message.kind == "insurance.transfer_requested" and (
+        transfer.letter_received_on is not None or transfer.status != "requested"
+    )
+    if accepted:
+        return TransferDelivery("accepted", _("%(what)s已送达，对方已受理") % {"what": what})
+    return TransferDelivery("delivered", _("%(what)s已送达") % {"what": what})
+
+
+@dataclass
+class TransferParties:
+    """The two regions and offices of a transfer, named as a worker reads them (never node ids)."""
+
+    sending_region: str
+    receiving_region: str
+    sending_office: str
+    receiving_office: str
+
+
+def _region_name(node_id: str) -> str:
+    node = ExchangeNode.objects.filter(node_id=node_id).first()
+    if node is None:
+        own = node_id == settings.XIETONG_NODE_ID
+        return str(settings.XIETONG_NODE_NAME).removesuffix("节点") if own else _("对方地区")
+    region = Region.objects.filter(code=node.region_code).first() if node.region_code else None
+    return region.name if region else node.name.removesuffix("节点")
+
+
+def transfer_parties(transfer: InsuranceTransfer) -> TransferParties:
+    """Regions by their administrative names (the node's region code), offices by name: this node's
+    owning office, and the other region's office as its receipt or letter named it."""
+    ours = transfer.organization.name if transfer.organization else ""
+    theirs = transfer.peer_office or _("由对方地区人社部门分派")
+    receiving = transfer.side == "receiving"
+    return TransferParties(
+        sending_region=_region_name(transfer.sending_node),
+        receiving_region=_region_name(transfer.receiving_node),
+        sending_office=theirs if receiving else ours,
+        receiving_office=ours if receiving else theirs,
+    )
 
 
 def transfer_waits_on_this_node(transfer: InsuranceTransfer) -> bool:

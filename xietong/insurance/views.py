@@ -20,6 +20,7 @@ from xietong.core.generic import (
     ScopedDetailView,
     ScopedListView,
     acting_user,
+    attach_errors,
     export_response,
     perform_action,
     permission_required_scoped,
@@ -39,7 +40,6 @@ from .forms import (
     TransferRefuseForm,
     TransferRequestForm,
 )
-from .periods import parse_periods
 
 
 class TransferListView(ScopedListView):
@@ -100,6 +100,7 @@ class TransferDetailView(ScopedDetailView):
     permission = "insurance.view_insurancetransfer"
     template_name = "insurance/transfer_detail.html"
     access = selectors.access_transfer
+    answer_form: TransferAnswerForm | None = None  # a refused answer, shown again as typed
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -107,10 +108,14 @@ class TransferDetailView(ScopedDetailView):
         ours = selectors.transfer_waits_on_this_node(transfer)
         may = selectors.may_change_transfer(user=self.request.user, transfer=transfer)
         offices = _assignable_offices(self.request, transfer) if may else None
+        answering = ours and may and transfer.side == "sending"
         context.update(
             assign_form=TransferAssignForm(organizations=offices) if offices else None,
             overdue=selectors.transfer_is_overdue(transfer),
-            answer_form=TransferAnswerForm() if ours and may and transfer.side == "sending" else None,
+            timeline=selectors.transfer_timeline(transfer),
+            delivery=selectors.transfer_delivery(transfer),
+            parties=selectors.transfer_parties(transfer),
+            answer_form=(self.answer_form or TransferAnswerForm()) if answering else None,
             refuse_form=TransferRefuseForm() if ours and may and transfer.side == "sending" else None,
             can_complete=ours and may and transfer.side == "receiving",
             status_url=self.request.build_absolute_uri(
@@ -160,21 +165,8 @@ def transfer_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     transfer = selectors.access_transfer(user=request.user, pk=pk, action="change")
     done = _("已办理，已通知对方节点")
     if step == "answer":
-        form = TransferAnswerForm(request.POST)
-        if form.is_valid():
-            perform_action(
-                request,
-                lambda: actions.transfer_answer(
-                    transfer=transfer,
-                    periods=parse_periods(form.cleaned_data["periods"]),
-                    personal_account=form.cleaned_data["personal_account"],
-                    acting_user=acting_user(request),
-                ),
-                lambda _result: done,
-            )
-        else:
-            messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
-    elif step == "refuse":
+        return _transfer_answer(request, transfer, done)
+    if step == "refuse":
         reason = request.POST.get("reason", "")
         user = acting_user(request)
         perform_action(
@@ -193,6 +185,29 @@ def transfer_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     return redirect("insurance:transfer_detail", pk=transfer.pk)
 
 
+def _transfer_answer(request: HttpRequest, transfer: Any, done: str) -> HttpResponse:
+    """The sending region's answer. A refused one comes back on the transfer's page as typed, each
+    line at fault named beside the record (nothing is lost to retype)."""
+    form = TransferAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.transfer_answer(
+                transfer=transfer,
+                periods=form.cleaned_data["periods"],
+                personal_account=form.cleaned_data["personal_account"],
+                acting_user=acting_user(request),
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("insurance:transfer_detail", pk=transfer.pk)
+    page = TransferDetailView(answer_form=form)
+    page.setup(request, pk=transfer.pk)
+    page.object = transfer
+    return page.render_to_response(page.get_context_data(object=transfer))
+
+
 @public
 def transfer_status(request: HttpRequest, token: str) -> HttpResponse:
     """The worker's view of their transfer (the link on the receipt): steps and dates, no account."""
@@ -202,7 +217,13 @@ def transfer_status(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "insurance/transfer_status.html",
-        {"transfer": transfer, "overdue": selectors.transfer_is_overdue(transfer)},
+        {
+            "transfer": transfer,
+            "overdue": selectors.transfer_is_overdue(transfer),
+            "timeline": selectors.transfer_timeline(transfer),
+            "delivery": selectors.transfer_delivery(transfer),
+            "parties": selectors.transfer_parties(transfer),
+        },
     )
 
 

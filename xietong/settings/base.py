@@ -286,6 +286,16 @@ XIETONG_CERTIFICATION_CHUNK = int(os.environ.get("XIETONG_CERTIFICATION_CHUNK", 
 XIETONG_TRANSFER_STEP_WORKING_DAYS = int(os.environ.get("XIETONG_TRANSFER_STEP_WORKING_DAYS", "15"))
 # Operators are told (home page, notifications) when a peer's outgoing queue is older than this.
 XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES = int(os.environ.get("XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES", "30"))
+# ... and at most end to end (国办发〔2009〕66号: 45).
+XIETONG_TRANSFER_TOTAL_WORKING_DAYS = int(os.environ.get("XIETONG_TRANSFER_TOTAL_WORKING_DAYS", "45"))
+# The first month a transfer's contribution record may hold, per scheme (unverified: the national
+# reforms that began individual contributions: pension 国发〔1991〕33号, unemployment 国发〔1986〕77号,
+# medical 国发〔1998〕44号; local schemes may have begun later). Earlier lines are refused.
+XIETONG_TRANSFER_SCHEME_SINCE = {
+    "pension": os.environ.get("XIETONG_TRANSFER_PENSION_SINCE", "1991-07"),
+    "unemployment": os.environ.get("XIETONG_TRANSFER_UNEMPLOYMENT_SINCE", "1986-10"),
+    "medical": os.environ.get("XIETONG_TRANSFER_MEDICAL_SINCE", "1998-12"),
+}
 # 12351 service requests: attachments to a request's thread (issue 14 §2).
 XIETONG_SERVICES_ATTACHMENT_MAX_MB = int(os.environ.get("XIETONG_SERVICES_ATTACHMENT_MAX_MB", "10"))
 XIETONG_SERVICES_ATTACHMENT_TYPES = (

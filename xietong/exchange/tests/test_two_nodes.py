@@ -160,8 +160,9 @@ from xietong.core.models import Organization, Region
 from xietong.insurance import actions
 org, _ = Organization.objects.get_or_create(code="bj-rsj", defaults=dict(name="北京市人力资源和社会保障局",
     kind="hrss_bureau", region=Region.objects.get(code="110000")))
+applied = datetime.date.today() - datetime.timedelta(days=100)  # the worker applied long ago
 print(actions.transfer_request(organization=org, name="张三", id_number="{id_number}", sending_node="tj",
-    applied_on=datetime.date(2026, 11, 23), acting_user=None).uid)
+    applied_on=applied, acting_user=None).uid)
 """
 
 BUREAU = """
@@ -172,12 +173,14 @@ Organization.objects.get_or_create(code="tj-rsj", defaults=dict(name="天津市�
 
 ANSWER = """
 from decimal import Decimal
+from django.core.exceptions import ValidationError
 from xietong.insurance import actions
-from xietong.insurance.periods import parse_periods
 from xietong.insurance.models import InsuranceTransfer
-actions.transfer_answer(transfer=InsuranceTransfer.objects.get(uid="{uid}"),
-    periods=parse_periods("2010-01,2019-12,5000"), personal_account=Decimal("48000"),
-    acting_user=None)
+try:
+    actions.transfer_answer(transfer=InsuranceTransfer.objects.get(uid="{uid}"),
+        periods={periods!r}, personal_account=Decimal("48000"), acting_user=None)
+except ValidationError as exc:
+    print("\\n".join(exc.message_dict["periods"]))
 """
 
 COMPLETE = """
@@ -201,8 +204,23 @@ def test_an_insurance_transfer_runs_between_the_two_regions(nodes: tuple[LocalNo
             "SELECT side, status, fund_transfer_amount FROM exchange_insurancetransfer WHERE uid = ?", (uid,)
         )
 
+    def dates(node: LocalNode) -> tuple[Any, ...]:
+        return node.query(
+            "SELECT letter_received_on, peer_office, step_late FROM exchange_insurancetransfer WHERE uid = ?",
+            (uid,),
+        )[0]
+
     assert wait_for(lambda: state(tj)) == [("sending", "requested", None)]
-    tj.shell(ANSWER.format(uid=uid))
+    # Applied 100 days ago, the letter left late: both regions see the transfer overdue; tj's receipt
+    # tells bj the day its limit runs from and the office that took it.
+    assert dates(tj)[2] == 1
+    received = wait_for(lambda: dates(bj)[0] and dates(bj))
+    assert received[1:] == ("天津市人力资源和社会保障局", 1)
+    refused = tj.shell(ANSWER.format(uid=uid, periods="2010-01,2015-12,5000\n2014-01,2019-12,5000"))
+    assert refused.startswith("第2行（2014-01至2019-12）：与第1行（2010-01至2015-12）重叠")
+    assert "共24个月" in refused
+    assert state(tj)[0][1] == "requested"
+    assert tj.shell(ANSWER.format(uid=uid, periods="2010-01,2019-12,5000")) == ""
     # 120 months × 5000 × 12 % = 72000 pooled, plus the personal account 48000
     assert wait_for(lambda: state(bj)[0][1] == "answered" and state(bj))[0][2] in (
         120000,

@@ -20,6 +20,7 @@ from .transfers import (
     transfer_apply_remote,
     transfer_assign,
     transfer_complete,
+    transfer_periods_read,
     transfer_refuse,
     transfer_request,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "transfer_apply_remote",
     "transfer_assign",
     "transfer_complete",
+    "transfer_periods_read",
     "transfer_refuse",
     "transfer_request",
 ]

@@ -26,6 +26,11 @@ class InsuranceTransferSerializer(serializers.ModelSerializer):
             "status",
             "status_display",
             "due_on",
+            "step_late",
+            "letter_sent_on",
+            "letter_received_on",
+            "funds_received_on",
+            "peer_office",
             "periods",
             "personal_account",
             "pooled_amount",
@@ -51,7 +56,9 @@ class TransferRequestSerializer(serializers.Serializer):
 
 
 class TransferAnswerSerializer(serializers.Serializer):
-    periods = serializers.CharField(help_text="每行一段：起始年月,截止年月,月缴费基数")
+    periods = serializers.CharField(
+        help_text="每行一段：起始年月,截止年月,月缴费基数（也可为从 Excel 复制的制表符分隔行）"
+    )
     personal_account = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 

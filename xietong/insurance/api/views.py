@@ -19,7 +19,6 @@ from xietong.core.selectors import organizations_for
 
 from .. import actions, filters, selectors
 from ..models import CertificationFinding, EligibilityCheck, InsuranceTransfer
-from ..periods import parse_periods
 from .serializers import (
     CertificationFindingSerializer,
     EligibilityCheckSerializer,
@@ -75,7 +74,7 @@ class InsuranceTransferViewSet(
         return self._done(
             lambda: actions.transfer_answer(
                 transfer=transfer,
-                periods=parse_periods(data.validated_data["periods"]),
+                periods=data.validated_data["periods"],
                 personal_account=data.validated_data["personal_account"],
                 acting_user=acting_user(request),
             )

@@ -23,7 +23,11 @@ class InsuranceTransfer(BaseModel):
     The receiving region (转入地, where the worker now works) accepts the application and sends the
     contact letter; the sending region (转出地) answers with the contribution record and the fund
     transfer amount, or refuses with a reason; the receiving region continues the record and closes.
-    Each step has a deadline in working days (DOMAIN-RULES.md), set when the step starts.
+    Each step's limit counts in working days from the date the law names (DOMAIN-RULES.md): the
+    acceptance of the application (``applied_on``), the sending region's receipt of the contact letter
+    (``letter_received_on``), the receiving region's receipt of the record and funds
+    (``funds_received_on``); ``due_on`` is the current step's limit, never later than the end-to-end
+    one, and ``step_late`` says a step finished after its limit.
     """
 
     TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -53,6 +57,11 @@ class InsuranceTransfer(BaseModel):
         _("状态"), max_length=10, choices=TransferStatus.choices, default=TransferStatus.REQUESTED
     )
     due_on = models.DateField(_("本步办理时限"))
+    letter_sent_on = models.DateField(_("联系函发出日期"), null=True, blank=True)
+    letter_received_on = models.DateField(_("转出地收到联系函日期"), null=True, blank=True)
+    funds_received_on = models.DateField(_("转入地收到信息表和基金日期"), null=True, blank=True)
+    peer_office = models.CharField(_("对方经办机构"), max_length=200, blank=True)
+    step_late = models.BooleanField(_("有步骤逾期"), default=False)
     periods = models.JSONField(_("缴费记录"), default=list, blank=True)
     personal_account = models.DecimalField(
         _("个人账户储存额（元）"), max_digits=14, decimal_places=2, null=True, blank=True

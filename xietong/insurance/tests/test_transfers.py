@@ -20,7 +20,7 @@ from xietong.lib import idnumber
 from .. import actions, selectors
 from ..choices import TransferStatus
 from ..models import InsuranceTransfer
-from ..periods import parse_periods
+from ..periods import InvalidPeriods, parse_periods
 from .conftest import Peer
 
 HRSS = [
@@ -114,9 +114,9 @@ def test_the_sending_region_answers_with_the_pooled_fund_computed(peer: Peer) ->
 
 
 def test_bad_contribution_lines_are_named_and_nothing_is_read() -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(InvalidPeriods) as caught:
         parse_periods("2019-01,2018-12,6000\n2019-13,2019-12,6000\n2019-01,2019-12")
-    assert caught.value.message_dict["periods"] == [
+    assert caught.value.errors == [
         "第1行“2019-01,2018-12,6000”：截止年月早于起始年月",
         "第2行“2019-13,2019-12,6000”：年月应写作 2019-12，基数为数字",
         "第3行“2019-01,2019-12”：应为 起始年月,截止年月,月缴费基数 三项",
@@ -154,7 +154,7 @@ def test_overdue_transfers_are_flagged_and_the_worker_sees_the_state(peer: Peer)
     page = officer.get(reverse("insurance:transfer_list"), {"status": "overdue"}).content.decode()
     assert "张三" in page and 'data-testid="overdue"' in page
     status = Client().get(reverse("insurance:transfer_status", args=[transfer.status_token])).content.decode()
-    assert "已发联系函，待转出地答复" in status and ID not in status
+    assert "已受理，待转出地答复" in status and "联系函待发送" in status and ID not in status
 
 
 def test_the_counter_page_accepts_an_application(peer: Peer) -> None:
