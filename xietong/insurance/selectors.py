@@ -172,7 +172,7 @@ def findings(
 ) -> QuerySet[CertificationFinding]:  # fmt: skip
     """Findings the user may see (or decide, with ``action="change"``), open ones first."""
     queryset = CertificationFinding.objects.restrict(user, action).select_related(
-        "entry", "entry__roster", "run", "run__organization"
+        "entry", "entry__roster", "run", "run__organization", "decided_by", "decided_in", "decided_in__roster"
     )
     if run is not None:
         queryset = queryset.filter(run=run)
@@ -190,6 +190,34 @@ def search_findings(queryset: QuerySet[CertificationFinding], q: str) -> QuerySe
     index = pii.id_number_lookup(q)
     return queryset.filter(
         Q(entry__id_number_index=index) if index else Q(entry__name__icontains=to_simplified(q.strip()))
+    )
+
+
+def same_person_findings(finding: CertificationFinding) -> QuerySet[CertificationFinding]:
+    """Every finding, in any run of the same office, about the same person (the roster entry's ID
+    blind index, or its record number when it has no valid ID), from the same partner and of the same
+    kind: the findings one decision holds for (``finding`` included). Unscoped: the actions call it
+    for a finding the user was already allowed to decide; pages use ``other_run_decisions``."""
+    entry = finding.entry
+    person = (
+        Q(entry__id_number_index=entry.id_number_index)
+        if entry.id_number_index
+        else Q(entry__id_number_index="", entry__record_id=entry.record_id)
+    )
+    return CertificationFinding.objects.filter(
+        person, partner=finding.partner, kind=finding.kind, run__organization_id=finding.run.organization_id
+    ).select_related("entry", "run", "run__roster", "decided_by", "decided_in", "decided_in__roster")
+
+
+def other_run_decisions(*, user: Viewer, finding: CertificationFinding) -> list[CertificationFinding]:
+    """The same person's findings from the same partner in the user's other runs, with their
+    decisions (who, when, in which run): what the finding page shows beside its own decision."""
+    visible = CertificationFinding.objects.restrict(user, "view").values("pk")
+    return list(
+        same_person_findings(finding)
+        .exclude(pk=finding.pk)
+        .filter(pk__in=visible)
+        .order_by("-run__created_at")
     )
 
 

@@ -369,7 +369,7 @@ def findings_bulk(request: HttpRequest, pk: int) -> HttpResponse:
     picked = list(selectors.findings(user=request.user, run=run, action="change").filter(pk__in=chosen))
     form = FindingDecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("请选择确认或排除"))
+        messages.error(request, "；".join(m for errors in form.errors.values() for m in errors))
     else:
         perform_action(
             request,
@@ -377,6 +377,7 @@ def findings_bulk(request: HttpRequest, pk: int) -> HttpResponse:
                 findings=picked,
                 decision=form.cleaned_data["decision"],
                 note=form.cleaned_data["note"],
+                override_reason=form.cleaned_data["override_reason"],
                 acting_user=acting_user(request),
             ),
             lambda count: _("已处理 %(count)d 条发现") % {"count": count},
@@ -394,8 +395,9 @@ class FindingDetailView(ScopedDetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         may = selectors.may_change_finding(user=self.request.user, finding=self.object)
-        open_ = self.object.status == FindingStatus.OPEN
-        context["decision_form"] = FindingDecisionForm() if may and open_ else None
+        # A decided finding still offers the form: a contrary decision, as an override with a reason.
+        context["decision_form"] = FindingDecisionForm() if may else None
+        context["other_runs"] = selectors.other_run_decisions(user=self.request.user, finding=self.object)
         return context
 
 
@@ -410,11 +412,14 @@ def finding_decide(request: HttpRequest, pk: int) -> HttpResponse:
         decide = actions.finding_confirm if confirm else actions.finding_dismiss
         perform_action(
             request,
-            lambda: decide(finding=finding, note=form.cleaned_data["note"], acting_user=acting_user(request)),
+            lambda: decide(
+                finding=finding, note=form.cleaned_data["note"],
+                override_reason=form.cleaned_data["override_reason"], acting_user=acting_user(request),
+            ),
             lambda result: _("已处理：%(status)s") % {"status": result.get_status_display()},
-        )
+        )  # fmt: skip
     else:
-        messages.error(request, _("请选择确认或排除"))
+        messages.error(request, "；".join(m for errors in form.errors.values() for m in errors))
     return redirect("insurance:finding_detail", pk=finding.pk)
 
 

@@ -222,3 +222,32 @@ def test_the_run_page_polls_with_the_shared_partial_until_every_partner_has_answ
     findings_from_tj(peer, run, 1, [])
     complete = officer.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert "比对完成" in complete and "hx-get" not in complete and "刷新页面查看结果" in complete
+
+
+def test_the_finding_page_shows_the_decision_made_in_another_run_and_asks_for_an_override(
+    peer: Peer,
+) -> None:
+    from .test_certification import two_runs_with_zhang
+
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    user = make_user("officer", perms=OFFICER, organization=bureau)
+    user.display_name = "赵敏"
+    user.save()
+    officer = client_for(user)
+    first, second = two_runs_with_zhang(bureau, peer)
+    officer.post(
+        reverse("insurance:finding_decide", args=[second.pk]), {"decision": "dismiss", "note": "同名不同人"}
+    )
+    page = officer.get(reverse("insurance:finding_detail", args=[first.pk])).content.decode()
+    assert "已排除" in page and "赵敏" in page and second.run.roster.title in page
+    run_page = officer.get(reverse("insurance:run_detail", args=[first.run.pk])).content.decode()
+    assert "随其他批次" in run_page
+    officer.post(reverse("insurance:finding_decide", args=[first.pk]), {"decision": "confirm", "note": ""})
+    first.refresh_from_db()
+    assert first.status == FindingStatus.DISMISSED  # refused: a contrary decision needs an override
+    officer.post(
+        reverse("insurance:finding_decide", args=[first.pk]),
+        {"decision": "confirm", "note": "", "override": "on", "override_reason": "对方提供新证据"},
+    )
+    first.refresh_from_db()
+    assert (first.status, first.override_reason) == (FindingStatus.CONFIRMED, "对方提供新证据")
