@@ -571,21 +571,10 @@ def findings_decide_bulk(
 
 def finding_letter(*, finding: CertificationFinding, acting_user: User) -> bytes:
     """The PDF letter telling a recipient that payment is suspended and how to be certified again."""
-    from ..printing import SuspensionLetter, suspension_letter
+    from ..printing import suspension_letter
+    from ..selectors import suspension_letter as letter_content
 
     if finding.status != FindingStatus.CONFIRMED:
         raise ValidationError("只有已确认的发现可以打印告知书")
-    entry = finding.entry
     audit.record(AuditAction.EXPORT, target=finding, acting_user=acting_user, detail={"letter": True})
-    return suspension_letter(
-        SuspensionLetter(
-            office=finding.run.organization.name,
-            name=entry.name,
-            id_masked=entry.id_number_masked,
-            benefit=str(BENEFIT_NAMES[finding.run.roster.kind]),
-            partner=finding.partner_name,
-            reason=finding.get_kind_display(),
-            suspended_on=(entry.suspended_at or timezone.now()).date(),
-            letter_no=f"{finding.run.uid[:8]}-{finding.pk}",
-        )
-    )
+    return suspension_letter(letter_content(finding))

@@ -357,9 +357,9 @@ def test_figures_count_people_checked_findings_confirmed_and_help_given(
     admin = User.objects.create_superuser("root", password="x-test-password-1")
     rows = {(f.region, f.year): f for f in selectors.certification_figures(user=admin)}
     year = run.created_at.year
-    mine = rows[("北京节点", year)]
+    mine = rows[("北京市", year)]
     assert (mine.checked, mine.findings, mine.confirmed) == (3, 1, 1)
-    assert rows[("天津节点", year)].assisted == 2
+    assert rows[("天津市", year)].assisted == 2
 
 
 def test_a_node_without_the_group_key_says_so_and_sends_nothing(
@@ -447,3 +447,38 @@ def test_a_confirmation_in_one_run_confirms_the_other_and_a_dismissal_needs_an_o
     first.refresh_from_db()
     first.entry.refresh_from_db()
     assert (first.status, first.entry.suspended_at) == (FindingStatus.DISMISSED, None)
+
+
+# Letters and figures a citizen and a director can read (issue 17, defect 9).
+
+
+def test_the_letter_names_the_partner_regions_authority_never_a_node(
+    bureau: Organization, peer: Peer
+) -> None:
+    from ..printing import letter_text
+
+    run = start_run(bureau, peer)
+    wang = entry_of(run, "P001")
+    findings_from_tj(
+        peer, run, 1, [{"ref": str(wang.pk), "kind": "fraud_suspected", "score": 1.0, "evidence": "死亡"}]
+    )
+    finding = actions.finding_confirm(finding=CertificationFinding.objects.get(), acting_user=clerk())
+    text = letter_text(selectors.suspension_letter(finding))
+    assert "经与天津市人力资源和社会保障局信息比对" in text
+    assert "节点" not in text
+    assert (selectors.hrss_authority("130000"), selectors.hrss_authority("130100")) == (
+        "河北省人力资源和社会保障厅", "河北省人力资源和社会保障厅",
+    )  # fmt: skip
+    peer.node.region_code = ""
+    peer.node.save()
+    assert "节点" not in letter_text(selectors.suspension_letter(finding))
+
+
+def test_figures_name_regions_not_nodes(bureau: Organization, peer: Peer) -> None:
+    from xietong.core.models import User
+
+    run = start_run(bureau, peer)
+    findings_from_tj(peer, run, 1, [])
+    admin = User.objects.create_superuser("root", password="x-test-password-1")
+    regions = {f.region for f in selectors.certification_figures(user=admin)}
+    assert regions == {"北京市", "天津市"}
