@@ -3,11 +3,13 @@ and the check of both message logs."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 
 from xietong.core import pii
 
@@ -23,14 +25,52 @@ def can_operate(user: Viewer) -> bool:
     return bool(user.has_perm("exchange.operate_exchange"))
 
 
+def parse_created(created: str) -> dt.datetime | None:
+    """A message's ``created`` (ISO 8601 text, as it travels and is hashed) as an aware datetime,
+    for showing in the node's time zone; ``None`` if it is not a valid timestamp."""
+    try:
+        value = dt.datetime.fromisoformat(created)
+    except (TypeError, ValueError):
+        return None
+    return value if timezone.is_aware(value) else timezone.make_aware(value, dt.UTC)
+
+
 @dataclass(frozen=True)
 class PeerState:
-    """A peer as the operator page shows it: its entry, queue and last error."""
+    """A peer as the operator page shows it: its entry, its queue (how many, since when) and its
+    delivery health (failing since …, or recovered from the last error)."""
 
     node: ExchangeNode
     pending: int
     refused: int
-    oldest: Any
+    oldest: dt.datetime | None
+
+    @property
+    def failing(self) -> bool:
+        """Deliveries to the peer fail now: the last attempt failed and none succeeded since."""
+        return self.node.failing_since is not None
+
+    @property
+    def recovered_at(self) -> dt.datetime | None:
+        """When a delivery went through after the last error (the error is then shown as past)."""
+        node = self.node
+        if self.failing or not node.last_error_at or not node.last_success_at:
+            return None
+        return node.last_success_at if node.last_success_at > node.last_error_at else None
+
+    @property
+    def age(self) -> dt.timedelta | None:
+        """How long the oldest pending message has waited."""
+        return timezone.now() - self.oldest if self.oldest else None
+
+    @property
+    def stale(self) -> bool:
+        """Whether the queue is older than ``XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES``."""
+        return self.age is not None and self.age > queue_alert_threshold()
+
+
+def queue_alert_threshold() -> dt.timedelta:
+    return dt.timedelta(minutes=settings.XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES)
 
 
 def peers(*, user: Viewer) -> list[PeerState]:
@@ -51,11 +91,23 @@ def peer_states() -> list[PeerState]:
             oldest=Min("created", filter=pending),
         )
     }
-    empty = {"pending": 0, "refused": 0, "oldest": None}
-    return [
-        PeerState(node, **{key: figures.get(node.node_id, empty)[key] for key in empty})
-        for node in ExchangeNode.objects.order_by("node_id")
-    ]
+    empty: dict[str, Any] = {"pending": 0, "refused": 0, "oldest": None}
+    states = []
+    for node in ExchangeNode.objects.order_by("node_id"):
+        row = figures.get(node.node_id, empty)
+        # ``created`` is ISO text in UTC from this node's clock, so its minimum is the oldest.
+        oldest = parse_created(row["oldest"]) if row["oldest"] else None
+        states.append(PeerState(node, pending=row["pending"], refused=row["refused"], oldest=oldest))
+    return states
+
+
+def stale_queues(*, threshold: dt.timedelta | None = None) -> list[PeerState]:
+    """Peers whose oldest pending message has waited longer than ``threshold`` (default
+    ``XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES``): what the operator page warns about and what a
+    notification for operators reads. Unscoped (node-wide, like the operator's right)."""
+    limit = threshold if threshold is not None else queue_alert_threshold()
+    now = timezone.now()
+    return [state for state in peer_states() if state.oldest is not None and now - state.oldest > limit]
 
 
 def messages(*, user: Viewer, q: str = "", status: str = "") -> QuerySet[ExchangeMessage]:
