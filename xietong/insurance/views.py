@@ -369,7 +369,7 @@ def findings_bulk(request: HttpRequest, pk: int) -> HttpResponse:
     picked = list(selectors.findings(user=request.user, run=run, action="change").filter(pk__in=chosen))
     form = FindingDecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "；".join(m for errors in form.errors.values() for m in errors))
+        messages.error(request, "；".join(str(m) for errors in form.errors.values() for m in errors))
     else:
         perform_action(
             request,
@@ -419,7 +419,7 @@ def finding_decide(request: HttpRequest, pk: int) -> HttpResponse:
             lambda result: _("已处理：%(status)s") % {"status": result.get_status_display()},
         )  # fmt: skip
     else:
-        messages.error(request, "；".join(m for errors in form.errors.values() for m in errors))
+        messages.error(request, "；".join(str(m) for errors in form.errors.values() for m in errors))
     return redirect("insurance:finding_detail", pk=finding.pk)
 
 

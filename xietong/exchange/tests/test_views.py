@@ -128,6 +128,7 @@ def test_the_operator_page_shows_local_times_a_failing_peer_and_its_recovery(pee
     ExchangeMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
     actions.deliver_due(post=down)  # a second failure: the streak still started at the first
     tj = ExchangeNode.objects.get(node_id="tj")
+    assert first_failure is not None and tj.last_error_at is not None
     assert tj.failing_since == first_failure and tj.last_error_at > first_failure
     assert [state.node.node_id for state in selectors.stale_queues()] == ["tj"]
     assert selectors.stale_queues(threshold=dt.timedelta(hours=3)) == []
