@@ -14,6 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from xietong.core import audit, pii
@@ -315,7 +317,8 @@ def _deliver_batch(
         settled.append(message)
     if len(settled) < len(sent):
         return _failed(sent[len(settled)], peer, "对方未答复此消息", now), settled
-    ExchangeNode.objects.filter(pk=peer.pk).update(last_success_at=now)
+    # A delivery that went through ends the failing streak (the page shows the error as past).
+    ExchangeNode.objects.filter(pk=peer.pk).update(last_success_at=now, failing_since=None)
     return "", settled
 
 
@@ -347,7 +350,10 @@ def _failed(message: ExchangeMessage, peer: ExchangeNode, error: str, now: dt.da
     message.last_error = error[:2000]
     message.next_attempt_at = now + _backoff(message.attempts)
     message.save(update_fields=["attempts", "last_error", "next_attempt_at", "updated_at"])
-    ExchangeNode.objects.filter(pk=peer.pk).update(last_error=error[:2000], last_error_at=now)
+    # ``failing_since`` keeps the streak's first failure: the operator reads how long the peer is down.
+    ExchangeNode.objects.filter(pk=peer.pk).update(
+        last_error=error[:2000], last_error_at=now, failing_since=Coalesce(F("failing_since"), Value(now))
+    )
     return error
 
 

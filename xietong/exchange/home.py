@@ -38,13 +38,15 @@ def notify_stale_queues() -> int:
     and oldest stalled message, so a new stall after a recovery is told again."""
     stale = selectors.stale_queues()
     for queue in stale:
+        if queue.oldest is None:
+            continue
         since = timezone.localtime(queue.oldest).strftime("%Y-%m-%d %H:%M")
         notify(
             kind="exchange.stale_queue",
-            key=f"exchange.exchangenode:{queue.node_id}:{queue.oldest.isoformat()}",
+            key=f"exchange.exchangenode:{queue.node.node_id}:{queue.oldest.isoformat()}",
             perm=OPERATE,
             text=_("发往%(name)s的消息自 %(since)s 起未能投递（%(count)s 条待投递）")
-            % {"name": queue.name, "since": since, "count": queue.pending},
+            % {"name": queue.node.name, "since": since, "count": queue.pending},
             link=reverse("exchange:operations"),
         )
     return len(stale)

@@ -25,14 +25,52 @@ def can_operate(user: Viewer) -> bool:
     return bool(user.has_perm("exchange.operate_exchange"))
 
 
+def parse_created(created: str) -> dt.datetime | None:
+    """A message's ``created`` (ISO 8601 text, as it travels and is hashed) as an aware datetime,
+    for showing in the node's time zone; ``None`` if it is not a valid timestamp."""
+    try:
+        value = dt.datetime.fromisoformat(created)
+    except (TypeError, ValueError):
+        return None
+    return value if timezone.is_aware(value) else timezone.make_aware(value, dt.UTC)
+
+
 @dataclass(frozen=True)
 class PeerState:
-    """A peer as the operator page shows it: its entry, queue and last error."""
+    """A peer as the operator page shows it: its entry, its queue (how many, since when) and its
+    delivery health (failing since …, or recovered from the last error)."""
 
     node: ExchangeNode
     pending: int
     refused: int
-    oldest: Any
+    oldest: dt.datetime | None
+
+    @property
+    def failing(self) -> bool:
+        """Deliveries to the peer fail now: the last attempt failed and none succeeded since."""
+        return self.node.failing_since is not None
+
+    @property
+    def recovered_at(self) -> dt.datetime | None:
+        """When a delivery went through after the last error (the error is then shown as past)."""
+        node = self.node
+        if self.failing or not node.last_error_at or not node.last_success_at:
+            return None
+        return node.last_success_at if node.last_success_at > node.last_error_at else None
+
+    @property
+    def age(self) -> dt.timedelta | None:
+        """How long the oldest pending message has waited."""
+        return timezone.now() - self.oldest if self.oldest else None
+
+    @property
+    def stale(self) -> bool:
+        """Whether the queue is older than ``XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES``."""
+        return self.age is not None and self.age > queue_alert_threshold()
+
+
+def queue_alert_threshold() -> dt.timedelta:
+    return dt.timedelta(minutes=settings.XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES)
 
 
 def peers(*, user: Viewer) -> list[PeerState]:
@@ -53,11 +91,23 @@ def peer_states() -> list[PeerState]:
             oldest=Min("created", filter=pending),
         )
     }
-    empty = {"pending": 0, "refused": 0, "oldest": None}
-    return [
-        PeerState(node, **{key: figures.get(node.node_id, empty)[key] for key in empty})
-        for node in ExchangeNode.objects.order_by("node_id")
-    ]
+    empty: dict[str, Any] = {"pending": 0, "refused": 0, "oldest": None}
+    states = []
+    for node in ExchangeNode.objects.order_by("node_id"):
+        row = figures.get(node.node_id, empty)
+        # ``created`` is ISO text in UTC from this node's clock, so its minimum is the oldest.
+        oldest = parse_created(row["oldest"]) if row["oldest"] else None
+        states.append(PeerState(node, pending=row["pending"], refused=row["refused"], oldest=oldest))
+    return states
+
+
+def stale_queues(*, threshold: dt.timedelta | None = None) -> list[PeerState]:
+    """Peers whose oldest pending message has waited longer than ``threshold`` (default
+    ``XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES``): what the operator page warns about and what a
+    notification for operators reads. Unscoped (node-wide, like the operator's right)."""
+    limit = threshold if threshold is not None else queue_alert_threshold()
+    now = timezone.now()
+    return [state for state in peer_states() if state.oldest is not None and now - state.oldest > limit]
 
 
 def messages(*, user: Viewer, q: str = "", status: str = "") -> QuerySet[ExchangeMessage]:
@@ -135,36 +185,3 @@ def verify_log() -> tuple[int, list[str]]:
             problems.append(f"{where}：签名无效")
         last[channel] = (message.seq, message.hash)
     return checked, problems
-
-
-@dataclass(frozen=True)
-class StaleQueue:
-    """A peer whose oldest undelivered message is older than the operators' threshold."""
-
-    node_id: str
-    name: str
-    pending: int
-    oldest: Any  # when the oldest pending message was written (aware datetime)
-
-
-def stale_queues(*, threshold: dt.timedelta | None = None) -> list[StaleQueue]:
-    """The peers whose outgoing queue holds a message older than ``threshold`` (default: the
-    ``XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES`` setting, 30 minutes), oldest first. Node-wide: for the
-    operators' home page and notifications (issue 17 defect 7)."""
-    if threshold is None:
-        threshold = dt.timedelta(minutes=getattr(settings, "XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES", 30))
-    cutoff = timezone.now() - threshold
-    rows = (
-        ExchangeMessage.objects.filter(direction=Direction.OUT, status=MessageStatus.PENDING)
-        .values("receiver")
-        .annotate(pending=Count("id"), oldest=Min("created_at"))
-        .filter(oldest__lt=cutoff)
-        .order_by("oldest")
-    )
-    names = dict(ExchangeNode.objects.values_list("node_id", "name"))
-    return [
-        StaleQueue(
-            row["receiver"], names.get(row["receiver"], row["receiver"]), row["pending"], row["oldest"]
-        )
-        for row in rows
-    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +23,7 @@ from xietong.core.generic import (
 
 from . import actions, filters, selectors
 from .forms import NodeEntryForm
+from .templatetags.exchange_times import local_created
 
 
 @public
@@ -62,8 +64,10 @@ OPERATE = "exchange.operate_exchange"
 
 @permission_required_scoped(OPERATE)
 def operations(request: HttpRequest) -> HttpResponse:
-    """The operator page: each peer's queue, failures and last error; refused deliveries; on the
-    hub, registering and revoking nodes."""
+    """The operator page: each peer's state (reachable, or failing since the streak's first failure),
+    queue and its age (a warning past ``XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES``), the last error (shown
+    as past once a later delivery succeeded); refused deliveries; on the hub, registering and
+    revoking nodes. Times in the node's time zone."""
     form = NodeEntryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         entry = form.cleaned_data["entry"]
@@ -73,9 +77,12 @@ def operations(request: HttpRequest) -> HttpResponse:
             lambda node: _("已登记节点并签发新版名册：%(node)s") % {"node": node},
         ):
             return redirect("exchange:operations")
+    peers = selectors.peers(user=request.user)
     context = {
         "node_form": form if selectors.is_hub() else None,
-        "peers": selectors.peers(user=request.user),
+        "peers": peers,
+        "stale": [peer for peer in peers if peer.stale],
+        "alert_minutes": settings.XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES,
         "refused": selectors.refused_deliveries(user=request.user)[:20],
         "registry": selectors.registry(),
     }
@@ -110,7 +117,7 @@ class MessageListView(ScopedListView):
         ("接收节点", "receiver"),
         ("类型", "kind"),
         ("状态", "get_status_display"),
-        ("生成时间", "created"),
+        ("生成时间", lambda message: local_created(message.created)),
         ("投递次数", "attempts"),
         ("拒绝原因", "reason"),
         ("最近错误", "last_error"),

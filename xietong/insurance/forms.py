@@ -154,3 +154,14 @@ class FindingDecisionForm(BootstrapFormMixin, forms.Form):
         label=_("处理"), choices=(("confirm", _("确认（暂停发放）")), ("dismiss", _("排除（不再提示）")))
     )
     note = forms.CharField(label=_("核实说明"), max_length=300, required=False)
+    override = forms.BooleanField(label=_("改判（与本批次或其他批次已作的决定相反）"), required=False)
+    override_reason = forms.CharField(label=_("改判理由"), max_length=300, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        """An override is explicit: ticked, with its reason; ``override_reason`` is blank otherwise."""
+        data = super().clean() or {}
+        if data.get("override") and not (data.get("override_reason") or "").strip():
+            self.add_error("override_reason", _("改判须说明理由"))
+        if not data.get("override"):
+            data["override_reason"] = ""
+        return data

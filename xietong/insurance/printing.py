@@ -17,10 +17,26 @@ class SuspensionLetter:
     name: str
     id_masked: str
     benefit: str
-    partner: str
+    partner: str  # the partner region's HRSS authority, never a node
     reason: str
     suspended_on: dt.date
     letter_no: str
+
+
+def letter_text(letter: SuspensionLetter) -> str:
+    """The letter's body. ``partner`` is the partner region's HRSS authority (e.g.
+    河北省人力资源和社会保障厅, ``selectors.hrss_authority``): a citizen never reads a node's name."""
+    masked = f"（身份证号码 {letter.id_masked}）" if letter.id_masked else ""
+    return (
+        f"{letter.name}{masked}：\n\n"
+        f"　　根据跨地区社会保险待遇领取资格认证合作机制，经与{letter.partner}信息比对，"
+        f"发现您领取的{letter.benefit}存在以下情况：{letter.reason}。\n\n"
+        f"　　经核实，自{letter.suspended_on:%Y年%m月%d日}起暂停发放您的{letter.benefit}。"
+        "如您对上述情况有异议，或本人仍符合领取条件，请持本人有效身份证件到我单位经办窗口"
+        "（或通过人社部门认可的其他方式）办理待遇领取资格认证；经认证符合条件的，"
+        "自暂停之月起补发暂停期间的待遇。\n\n"
+        "　　特此告知。"
+    )
 
 
 def suspension_letter(letter: SuspensionLetter) -> bytes:
@@ -35,17 +51,7 @@ def suspension_letter(letter: SuspensionLetter) -> bytes:
     pdf.cell(0, 8, f"编号：{letter.letter_no}", align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("noto", size=12)
-    masked = f"（身份证号码 {letter.id_masked}）" if letter.id_masked else ""
-    body = (
-        f"{letter.name}{masked}：\n\n"
-        f"　　根据跨地区社会保险待遇领取资格认证合作机制，经与{letter.partner}信息比对，"
-        f"发现您领取的{letter.benefit}存在以下情况：{letter.reason}。\n\n"
-        f"　　经核实，自{letter.suspended_on:%Y年%m月%d日}起暂停发放您的{letter.benefit}。"
-        "如您对上述情况有异议，或本人仍符合领取条件，请持本人有效身份证件到我单位经办窗口"
-        "（或通过人社部门认可的其他方式）办理待遇领取资格认证；经认证符合条件的，"
-        "自暂停之月起补发暂停期间的待遇。\n\n"
-        "　　特此告知。"
-    )
+    body = letter_text(letter)
     pdf.multi_cell(0, 8, body)
     pdf.ln(16)
     pdf.cell(0, 8, letter.office, align="R", new_x="LMARGIN", new_y="NEXT")

@@ -19,10 +19,10 @@ from xietong.core.models import Organization, Region
 from xietong.core.selectors import get_scoped, organizations_for, work_calendar
 from xietong.exchange.choices import Direction, MessageStatus
 from xietong.exchange.models import ExchangeMessage, ExchangeNode
-from xietong.lib import workdays
+from xietong.lib import idnumber, workdays
 from xietong.lib.names import to_simplified
 
-from .choices import FindingStatus, RosterKind, RunStage
+from .choices import BENEFIT_NAMES, FindingStatus, RosterKind, RunStage
 from .models import (
     BenefitRoster,
     CertificationAssistance,
@@ -36,6 +36,8 @@ from .models import (
 
 if TYPE_CHECKING:
     from xietong.core.typing import Viewer
+
+    from .printing import SuspensionLetter
 
 WAITING = ("requested", "answered")
 
@@ -329,7 +331,7 @@ def findings(
 ) -> QuerySet[CertificationFinding]:  # fmt: skip
     """Findings the user may see (or decide, with ``action="change"``), open ones first."""
     queryset = CertificationFinding.objects.restrict(user, action).select_related(
-        "entry", "entry__roster", "run", "run__organization"
+        "entry", "entry__roster", "run", "run__organization", "decided_by", "decided_in", "decided_in__roster"
     )
     if run is not None:
         queryset = queryset.filter(run=run)
@@ -347,6 +349,34 @@ def search_findings(queryset: QuerySet[CertificationFinding], q: str) -> QuerySe
     index = pii.id_number_lookup(q)
     return queryset.filter(
         Q(entry__id_number_index=index) if index else Q(entry__name__icontains=to_simplified(q.strip()))
+    )
+
+
+def same_person_findings(finding: CertificationFinding) -> QuerySet[CertificationFinding]:
+    """Every finding, in any run of the same office, about the same person (the roster entry's ID
+    blind index, or its record number when it has no valid ID), from the same partner and of the same
+    kind: the findings one decision holds for (``finding`` included). Unscoped: the actions call it
+    for a finding the user was already allowed to decide; pages use ``other_run_decisions``."""
+    entry = finding.entry
+    person = (
+        Q(entry__id_number_index=entry.id_number_index)
+        if entry.id_number_index
+        else Q(entry__id_number_index="", entry__record_id=entry.record_id)
+    )
+    return CertificationFinding.objects.filter(
+        person, partner=finding.partner, kind=finding.kind, run__organization_id=finding.run.organization_id
+    ).select_related("entry", "run", "run__roster", "decided_by", "decided_in", "decided_in__roster")
+
+
+def other_run_decisions(*, user: Viewer, finding: CertificationFinding) -> list[CertificationFinding]:
+    """The same person's findings from the same partner in the user's other runs, with their
+    decisions (who, when, in which run): what the finding page shows beside its own decision."""
+    visible = CertificationFinding.objects.restrict(user, "view").values("pk")
+    return list(
+        same_person_findings(finding)
+        .exclude(pk=finding.pk)
+        .filter(pk__in=visible)
+        .order_by("-run__created_at")
     )
 
 
@@ -404,6 +434,63 @@ def run_partner_problems(run: EligibilityCheck) -> list[ExchangeMessage]:
     )
 
 
+# Regions, as a citizen or a director reads them: never a node id or "…节点" -----------------------
+
+# Province-level municipalities name their HRSS authority 局; provinces and autonomous regions 厅.
+MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
+
+
+def region_name(region_code: str, fallback: str = "") -> str:
+    """The province-level region of a 6-digit code (``"130100"`` → ``"河北省"``); ``fallback``
+    without its "节点" when the code is blank or unknown (a node registered without one)."""
+    try:
+        return idnumber.region_name(region_code[:2] + "0000")[0] if region_code else ""
+    except idnumber.InvalidIdNumber:
+        pass
+    return fallback.removesuffix("节点").strip() or fallback
+
+
+def hrss_authority(region_code: str, fallback: str = "") -> str:
+    """The HRSS authority of a region (``"130000"`` → ``"河北省人力资源和社会保障厅"``), or
+    "<fallback region>人力资源和社会保障部门" when the code is unknown."""
+    region = region_name(region_code)
+    if not region:
+        return f"{region_name('', fallback) or '对方地区'}人力资源和社会保障部门"
+    return f"{region}人力资源和社会保障{'局' if region_code[:2] in MUNICIPALITIES else '厅'}"
+
+
+def node_regions() -> dict[str, tuple[str, str]]:
+    """Each registered node's region name and region code, by node id (the registry's entry)."""
+    return {
+        node.node_id: (region_name(node.region_code, node.name), node.region_code)
+        for node in ExchangeNode.objects.all()
+    }
+
+
+def own_region() -> str:
+    """This node's region (``XIETONG_REGION_CODE``), as the figures name it."""
+    return region_name(settings.XIETONG_REGION_CODE, settings.XIETONG_NODE_NAME)
+
+
+def suspension_letter(finding: CertificationFinding) -> SuspensionLetter:
+    """What the suspension letter of a confirmed finding says: the partner is named by its region's
+    HRSS authority (from the registry's region code), never by its node."""
+    from .printing import SuspensionLetter
+
+    entry = finding.entry
+    node = ExchangeNode.objects.filter(node_id=finding.partner).first()
+    return SuspensionLetter(
+        office=finding.run.organization.name,
+        name=entry.name,
+        id_masked=entry.id_number_masked,
+        benefit=str(BENEFIT_NAMES[finding.run.roster.kind]),
+        partner=hrss_authority(node.region_code if node else "", finding.partner_name),
+        reason=finding.get_kind_display(),
+        suspended_on=(entry.suspended_at or timezone.now()).date(),
+        letter_no=f"{finding.run.uid[:8]}-{finding.pk}",
+    )
+
+
 @dataclass
 class YearFigures:
     """One region's certification figures in one year."""
@@ -423,7 +510,8 @@ def certification_figures(*, user: Viewer) -> list[YearFigures]:
     people it checked for us; and the figures regions reported outside the platform."""
     from django.db.models.functions import ExtractYear
 
-    own = settings.XIETONG_NODE_NAME
+    own = own_region()
+    regions = node_regions()
     table: dict[tuple[str, int], YearFigures] = {}
 
     def row(region: str, year: int, source: str = "本平台统计") -> YearFigures:
@@ -449,11 +537,13 @@ def certification_figures(*, user: Viewer) -> list[YearFigures]:
             .annotate(n=Sum("checked")).values_list("y", "n")
         ):  # fmt: skip
             row(own, year).assisted += assisted or 0
-    for name, year, checked in (
+    for partner, name, year, checked in (
         CertificationRequest.objects.filter(run__in=runs).annotate(y=ExtractYear("run__created_at"))
-        .values("partner_name", "y").annotate(n=Sum("checked")).values_list("partner_name", "y", "n")
+        .values("partner", "partner_name", "y").annotate(n=Sum("checked"))
+        .values_list("partner", "partner_name", "y", "n")
     ):  # fmt: skip
-        row(name, year).assisted += checked or 0
+        region = regions.get(partner, (region_name("", name), ""))[0]
+        row(region, year).assisted += checked or 0
     for statistic in CertificationStatistic.objects.all():
         figures = row(statistic.region_name, statistic.year, statistic.source)
         figures.checked += statistic.checked

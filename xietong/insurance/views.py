@@ -390,7 +390,7 @@ def findings_bulk(request: HttpRequest, pk: int) -> HttpResponse:
     picked = list(selectors.findings(user=request.user, run=run, action="change").filter(pk__in=chosen))
     form = FindingDecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("请选择确认或排除"))
+        messages.error(request, "；".join(str(m) for errors in form.errors.values() for m in errors))
     else:
         perform_action(
             request,
@@ -398,6 +398,7 @@ def findings_bulk(request: HttpRequest, pk: int) -> HttpResponse:
                 findings=picked,
                 decision=form.cleaned_data["decision"],
                 note=form.cleaned_data["note"],
+                override_reason=form.cleaned_data["override_reason"],
                 acting_user=acting_user(request),
             ),
             lambda count: _("已处理 %(count)d 条发现") % {"count": count},
@@ -415,8 +416,9 @@ class FindingDetailView(ScopedDetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         may = selectors.may_change_finding(user=self.request.user, finding=self.object)
-        open_ = self.object.status == FindingStatus.OPEN
-        context["decision_form"] = FindingDecisionForm() if may and open_ else None
+        # A decided finding still offers the form: a contrary decision, as an override with a reason.
+        context["decision_form"] = FindingDecisionForm() if may else None
+        context["other_runs"] = selectors.other_run_decisions(user=self.request.user, finding=self.object)
         return context
 
 
@@ -431,11 +433,14 @@ def finding_decide(request: HttpRequest, pk: int) -> HttpResponse:
         decide = actions.finding_confirm if confirm else actions.finding_dismiss
         perform_action(
             request,
-            lambda: decide(finding=finding, note=form.cleaned_data["note"], acting_user=acting_user(request)),
+            lambda: decide(
+                finding=finding, note=form.cleaned_data["note"],
+                override_reason=form.cleaned_data["override_reason"], acting_user=acting_user(request),
+            ),
             lambda result: _("已处理：%(status)s") % {"status": result.get_status_display()},
-        )
+        )  # fmt: skip
     else:
-        messages.error(request, _("请选择确认或排除"))
+        messages.error(request, "；".join(str(m) for errors in form.errors.values() for m in errors))
     return redirect("insurance:finding_detail", pk=finding.pk)
 
 
@@ -452,27 +457,70 @@ def finding_letter(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@permission_required_scoped("insurance.view_eligibilitycheck")
-def certification_figures(request: HttpRequest) -> HttpResponse:
-    """People checked, findings, confirmed and help given, per region and year (ECharts)."""
-    rows = selectors.certification_figures(user=request.user)
-    years = sorted({row.year for row in rows})
-    regions = sorted({row.region for row in rows})
-    by_key = {(row.region, row.year): row for row in rows}
-    assisted_chart = {
-        "tooltip": {"trigger": "axis"},
-        "legend": {"data": [str(year) for year in years]},
-        "xAxis": {"type": "category", "data": regions},
-        "yAxis": {"type": "value", "minInterval": 1},
+FIGURE_COLUMNS = (
+    (_lazy("年度"), "year"),
+    (_lazy("地区"), "region"),
+    (_lazy("核查人数"), "checked"),
+    (_lazy("发现"), "findings"),
+    (_lazy("确认"), "confirmed"),
+    (_lazy("协助其他地区认证"), "assisted"),
+    (_lazy("来源"), "source"),
+)
+
+
+def _assisted_chart(rows: list[Any]) -> dict[str, Any]:
+    """One year's panel: horizontal bars (region names on the category axis, every one labelled,
+    never clipped) with each bar's value written beside it."""
+    return {
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "grid": {"left": 8, "right": 64, "top": 8, "bottom": 8, "containLabel": True},
+        "xAxis": {"type": "value", "minInterval": 1, "axisLabel": {"hideOverlap": True}},
+        "yAxis": {
+            "type": "category",
+            "inverse": True,
+            "data": [row.region for row in rows],
+            "axisLabel": {"interval": 0, "width": 120, "overflow": "break"},
+        },
         "series": [
             {
-                "name": str(year),
+                "name": str(_("协助认证人数")),
                 "type": "bar",
-                "data": [getattr(by_key.get((region, year)), "assisted", 0) for region in regions],
+                "barMaxWidth": 28,
+                "data": [row.assisted for row in rows],
+                "label": {"show": True, "position": "right"},
             }
-            for year in years
         ],
     }
-    return render(
-        request, "insurance/certification_figures.html", {"rows": rows, "assisted_chart": assisted_chart}
-    )
+
+
+@permission_required_scoped("insurance.view_eligibilitycheck")
+def certification_figures(request: HttpRequest) -> HttpResponse:
+    """People checked, findings, confirmed and help given, per region and year: the table (also as
+    Excel, ``?export=xlsx``) and one chart per year (ECharts).
+
+    Small multiples rather than one grouped chart: the figures regions report for a past year (2019:
+    over a million) would flatten this year's bars (a few hundred) to nothing on a shared axis, and a
+    log scale misleads a reader comparing bar lengths. Each year's panel has its own axis and every
+    bar carries its value, so a director reads the numbers, not the lengths, across years."""
+    from xietong.core.exports import xlsx_response
+
+    rows = selectors.certification_figures(user=request.user)
+    if request.GET.get("export") == "xlsx":
+        return xlsx_response(
+            [str(header) for header, _attr in FIGURE_COLUMNS],
+            [[getattr(row, attr) for _header, attr in FIGURE_COLUMNS] for row in rows],
+            filename=str(_("资格认证统计.xlsx")),
+        )
+    years = sorted({row.year for row in rows}, reverse=True)
+    charts = []
+    for year in years:
+        shown = [row for row in rows if row.year == year]
+        charts.append(
+            {
+                "id": f"assisted-{year}",
+                "year": year,
+                "height": 48 + 40 * len(shown),
+                "option": _assisted_chart(shown),
+            }
+        )
+    return render(request, "insurance/certification_figures.html", {"rows": rows, "charts": charts})

@@ -277,6 +277,9 @@ XIETONG_EXCHANGE_RETRY_MAX_SECONDS = int(os.environ.get("XIETONG_EXCHANGE_RETRY_
 XIETONG_EXCHANGE_BATCH = int(os.environ.get("XIETONG_EXCHANGE_BATCH", "50"))  # messages per delivery
 XIETONG_EXCHANGE_REGISTRY_SECONDS = float(os.environ.get("XIETONG_EXCHANGE_REGISTRY_SECONDS", "60"))
 XIETONG_EXCHANGE_TIMEOUT_SECONDS = float(os.environ.get("XIETONG_EXCHANGE_TIMEOUT_SECONDS", "10"))
+# The operator page warns (and `selectors.stale_queues` reports) when a peer's oldest pending message
+# is older than this.
+XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES = int(os.environ.get("XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES", "30"))
 # Eligibility certification (ADR 009): the region group's comparison key (every node of the group
 # holds the same one, nobody else), and the records per certification.request message.
 XIETONG_GROUP_KEY = os.environ.get("XIETONG_GROUP_KEY", "")
@@ -284,8 +287,6 @@ XIETONG_GROUP_KEY_FILE = Path(os.environ.get("XIETONG_GROUP_KEY_FILE", KEY_DIR /
 XIETONG_CERTIFICATION_CHUNK = int(os.environ.get("XIETONG_CERTIFICATION_CHUNK", "500"))
 # Working days each step of a social-insurance transfer may take (国办发〔2009〕66号: 15).
 XIETONG_TRANSFER_STEP_WORKING_DAYS = int(os.environ.get("XIETONG_TRANSFER_STEP_WORKING_DAYS", "15"))
-# Operators are told (home page, notifications) when a peer's outgoing queue is older than this.
-XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES = int(os.environ.get("XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES", "30"))
 # ... and at most end to end (国办发〔2009〕66号: 45).
 XIETONG_TRANSFER_TOTAL_WORKING_DAYS = int(os.environ.get("XIETONG_TRANSFER_TOTAL_WORKING_DAYS", "45"))
 # The first month a transfer's contribution record may hold, per scheme (unverified: the national

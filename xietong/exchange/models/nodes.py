@@ -16,8 +16,9 @@ GENESIS_HASH = "0" * 64
 class ExchangeNode(BaseModel):
     """A node of the region group (one region's Xietong), with its key and endpoint.
 
-    The public columns come from the hub's signed registry; the ``out_*``/``in_*`` columns are this
-    node's own bookkeeping of the message chains with that peer, and ``last_*`` its delivery health.
+        The public columns come from the hub's signed registry; the ``out_*``/``in_*`` columns are this
+        node's own bookkeeping of the message chains with that peer, and ``last_*``/``failing_since`` its
+    delivery health (written by the deliverer, ``actions.deliver_due``).
     """
 
     scope_field: ClassVar[str | None] = None
@@ -38,6 +39,8 @@ class ExchangeNode(BaseModel):
     last_success_at = models.DateTimeField(_("最近投递成功"), null=True, blank=True, editable=False)
     last_error = models.TextField(_("最近错误"), blank=True, editable=False)
     last_error_at = models.DateTimeField(_("最近出错时间"), null=True, blank=True, editable=False)
+    # The first failure of the current failing streak; cleared by the next successful delivery.
+    failing_since = models.DateTimeField(_("连续投递失败起始时间"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("交换节点")

@@ -50,7 +50,7 @@ def test_a_stale_queue_is_counted_for_operators_and_told_once(peer: Peer, settin
     ExchangeMessage.objects.update(created_at=timezone.now() - dt.timedelta(minutes=45))
     pending(2, minutes_ago=1)
     [queue] = selectors.stale_queues()
-    assert (queue.node_id, queue.name, queue.pending) == ("tj", "天津节点", 2)
+    assert (queue.node.node_id, queue.node.name, queue.pending) == ("tj", "天津节点", 2)
     todos = client_for(operator).get(reverse("core:home")).context["todos"]
     assert [(t.label, t.count, t.url) for t in todos] == [
         ("积压超过30分钟的节点队列", 1, reverse("exchange:operations"))

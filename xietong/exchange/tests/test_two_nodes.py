@@ -1,6 +1,7 @@
 """Two real nodes (two processes, two SQLite databases) on loopback: the registry, a blacklist listing
 and its removal carried end to end in both directions, a node that is down for a while, a transfer, a
-certification run, and logs that verify on both sides afterwards."""
+certification run, a decision carried across two runs, the operator page showing a stopped peer as
+failing and then recovered, and logs that verify on both sides afterwards."""
 
 from __future__ import annotations
 
@@ -302,6 +303,107 @@ def test_a_certification_run_reaches_a_partner_that_was_down_and_comes_back_with
     ]
     sent = bj.query("SELECT body FROM exchange_exchangemessage WHERE kind = 'certification.request'")
     assert all(secret not in sent[0][0] for secret in (wang, "王秀英", "李娜"))
+
+
+DECIDE = """
+from django.core.exceptions import ValidationError
+from xietong.insurance import actions
+from xietong.insurance.models import CertificationFinding
+finding = CertificationFinding.objects.get(run__uid="{uid}", entry__name="{name}")
+try:
+    actions.finding_{decision}(finding=finding, note="{note}", acting_user=None)
+    print("decided")
+except ValidationError as exc:
+    print("refused:", "；".join(exc.messages))
+"""
+
+
+def test_a_decision_in_one_run_carries_to_the_other_run(nodes: tuple[LocalNode, LocalNode]) -> None:
+    """Issue 17, defect 4: two runs of the same roster both find 周琪 dead in 天津; dismissing her in
+    run 2 dismisses her in run 1 too (who and where shown), and confirming her there is refused."""
+    from xietong.lib import idnumber
+
+    bj, tj = nodes
+    wait_for(lambda: tj.query("SELECT 1 FROM exchange_exchangenode WHERE node_id = 'bj'"))
+    zhou = "12010219550606007" + idnumber.check_digit("12010219550606007")
+    deaths = tj.shell(
+        ROSTER.format(
+            code="tj-rsj", name="天津市人力资源和社会保障局", region="120000", kind="death",
+            text=f"人员编号,姓名,身份证号码,死亡日期\nT9,周琪,{zhou},2025-06-01\n",
+        )
+    )  # fmt: skip
+    pensions = bj.shell(
+        ROSTER.format(
+            code="bj-rsj", name="北京市人力资源和社会保障局", region="110000", kind="pension",
+            text=f"人员编号,姓名,身份证号码\nP9,周琪,{zhou}\n",
+        )
+    )  # fmt: skip
+
+    def done(node: LocalNode, pk: str) -> bool:
+        return (
+            node.query("SELECT status FROM exchange_benefitroster WHERE id = ?", (int(pk),))[0][0] == "done"
+        )
+
+    wait_for(lambda: done(tj, deaths) and done(bj, pensions))
+    first, second = (bj.shell(RUN.format(pk=pensions)) for _ in range(2))
+
+    def finding(uid: str) -> list[tuple[Any, ...]]:
+        return bj.query(
+            "SELECT f.status, d.uid FROM exchange_certificationfinding f "
+            "JOIN exchange_eligibilitycheck r ON r.id = f.run_id "
+            "LEFT JOIN exchange_eligibilitycheck d ON d.id = f.decided_in_id WHERE r.uid = ?",
+            (uid,),
+        )
+
+    wait_for(lambda: finding(first) and finding(second))
+    assert bj.shell(DECIDE.format(uid=second, name="周琪", decision="dismiss", note="本人已到窗口认证")) == (
+        "decided"
+    )
+    assert finding(first) == [("dismissed", second)]  # decided in run 2, shown in run 1
+    refused = bj.shell(DECIDE.format(uid=first, name="周琪", decision="confirm", note=""))
+    assert refused.startswith("refused:") and "改判" in refused
+    assert bj.query("SELECT suspended_at FROM exchange_rosterentry WHERE record_id = 'P9'") == [(None,)]
+
+
+PAGE = """
+from django.test import Client
+from django.urls import reverse
+from xietong.core.models import User
+user = User.objects.filter(username="ops-page").first() or User.objects.create_superuser("ops-page",
+    password="x-test-password-1")
+client = Client(HTTP_HOST="127.0.0.1")
+client.force_login(user)
+html = client.get(reverse("exchange:operations")).content.decode()
+print("failing" if "投递失败" in html else "", "recovered" if "已恢复于" in html else "",
+    "reachable" if "可达" in html else "", "raw-utc" if "+00:00" in html else "")
+"""
+
+
+def test_the_exchange_page_shows_a_stopped_peer_failing_then_recovered(
+    nodes: tuple[LocalNode, LocalNode],
+) -> None:
+    """Issue 17, defect 7: the operator page of bj while tj is down, then after it is back."""
+    bj, tj = nodes
+    wait_for(lambda: tj.query("SELECT 1 FROM exchange_exchangenode WHERE node_id = 'bj'"))
+    tj.stop()
+    bj.shell(
+        LIST.format(
+            code="bj-cy-jc", authority="北京市朝阳区劳动保障监察大队", region="110105",
+            credit="91110105MA01ABCF28", employer="北京某保洁服务有限公司", amount="30000", workers=4,
+            decision="京朝人社监〔2026〕12号",
+        )
+    )  # fmt: skip
+    wait_for(lambda: bj.query("SELECT failing_since FROM exchange_exchangenode WHERE node_id = 'tj'")[0][0])
+    assert bj.shell(PAGE).split() == ["failing"]
+    tj.start()
+    wait_for(
+        lambda: (
+            not bj.query(
+                "SELECT 1 FROM exchange_exchangemessage WHERE direction = 'out' AND status = 'pending'"
+            )
+        )
+    )
+    assert bj.shell(PAGE).split() == ["recovered", "reachable"]
 
 
 def test_both_logs_verify_afterwards(nodes: tuple[LocalNode, LocalNode]) -> None:

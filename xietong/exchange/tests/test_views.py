@@ -103,3 +103,47 @@ def test_a_node_that_is_not_the_hub_cannot_register_or_revoke(peer: Peer, settin
     assert "登记并签发新版名册" not in page
     answer = operator.post(reverse("exchange:node_revoke", args=["tj"]), follow=True).content.decode()
     assert "只有枢纽节点可以吊销节点" in answer and ExchangeNode.objects.get(node_id="tj").is_trusted()
+
+
+def test_the_operator_page_shows_local_times_a_failing_peer_and_its_recovery(peer: Peer) -> None:
+    """Issue 17, defect 7: local times, a peer failing since its first failure, then recovered."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from .. import actions, selectors
+    from ..models import ExchangeMessage, ExchangeNode
+    from .test_outbox import acking, list_one
+
+    (message,) = list_one()
+    queued = timezone.now() - dt.timedelta(hours=2)
+    ExchangeMessage.objects.filter(pk=message.pk).update(created=queued.astimezone(dt.UTC).isoformat())
+    local = timezone.localtime(queued).strftime("%Y-%m-%d %H:%M:%S")
+
+    def down(url: str, body: bytes) -> tuple[int, bytes]:
+        raise ConnectionRefusedError("Connection refused")
+
+    actions.deliver_due(post=down)
+    first_failure = ExchangeNode.objects.get(node_id="tj").last_error_at
+    ExchangeMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    actions.deliver_due(post=down)  # a second failure: the streak still started at the first
+    tj = ExchangeNode.objects.get(node_id="tj")
+    assert first_failure is not None and tj.last_error_at is not None
+    assert tj.failing_since == first_failure and tj.last_error_at > first_failure
+    assert [state.node.node_id for state in selectors.stale_queues()] == ["tj"]
+    assert selectors.stale_queues(threshold=dt.timedelta(hours=3)) == []
+
+    operator = client_for(make_user("ops", perms=["exchange.operate_exchange"], node_wide=True))
+    page = operator.get(reverse("exchange:operations")).content.decode()
+    assert local in page and "+00:00" not in page
+    since = timezone.localtime(first_failure).strftime("%Y-%m-%d %H:%M:%S")
+    assert "投递失败" in page and since in page and "队列积压" in page
+    log = operator.get(reverse("exchange:message_list")).content.decode()
+    assert local in log and "+00:00" not in log
+
+    ExchangeMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    assert actions.deliver_due(post=acking(peer)).delivered == 1
+    tj.refresh_from_db()
+    assert tj.failing_since is None
+    page = operator.get(reverse("exchange:operations")).content.decode()
+    assert "可达" in page and "已恢复于" in page and "投递失败" not in page and "队列积压" not in page

@@ -39,6 +39,7 @@ from ..models import (
     FindingDismissal,
     RosterEntry,
 )
+from ..selectors import same_person_findings
 
 logger = logging.getLogger(__name__)
 
@@ -382,11 +383,13 @@ def certification_findings_apply(body: dict[str, Any], sender: ExchangeNode) -> 
         score = item["score"]
         if (entry.person_key, item["kind"]) in dismissed:
             continue
-        _finding, made = CertificationFinding.objects.get_or_create(
+        finding, made = CertificationFinding.objects.get_or_create(
             run=run, entry=entry, partner=sender.node_id, kind=item["kind"],
             defaults={"partner_name": sender.name, "evidence": item["evidence"][:300], "score": score},
         )  # fmt: skip
         created += int(made)
+        if made:
+            _adopt_confirmation(finding)
     request.answered = sorted([*request.answered, chunk])
     request.checked += checked
     request.findings += created
@@ -414,77 +417,176 @@ def certification_findings_apply(body: dict[str, Any], sender: ExchangeNode) -> 
     return request
 
 
-def _decide(finding: CertificationFinding, *, to: str, note: str, acting_user: User) -> CertificationFinding:
+def _adopt_confirmation(finding: CertificationFinding) -> None:
+    """A new finding about a person whose same finding was confirmed in another run of the office
+    arrives decided: the confirmation holds (who, when, in which run), and the entry is suspended."""
+    earlier = (
+        same_person_findings(finding).filter(status=FindingStatus.CONFIRMED).exclude(pk=finding.pk)
+        .order_by("-decided_at").first()
+    )  # fmt: skip
+    if earlier is None:
+        return
     before = finding.snapshot()
-    finding.note = note.strip()[:300]
-    finding.decided_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
-    finding.decided_at = timezone.now()
-    move_audited(finding, to=to, acting_user=acting_user, before=before)
-    entry = finding.entry
-    if to == FindingStatus.CONFIRMED and entry.suspended_at is None:
-        entry_before = entry.snapshot()
-        entry.suspended_at = timezone.now()
-        entry.save(update_fields=["suspended_at", "updated_at"])
-        audit.record(
-            AuditAction.STATUS, target=entry, acting_user=acting_user, before=entry_before,
-            after=entry.snapshot(), detail={"finding": finding.pk, "reason": finding.get_kind_display()},
+    finding.status = FindingStatus.CONFIRMED
+    finding.decided_by, finding.decided_at = earlier.decided_by, earlier.decided_at
+    finding.note = earlier.note
+    finding.decided_in = earlier.decided_in or earlier.run
+    finding.save()
+    audit.record(
+        AuditAction.STATUS, target=finding, before=before, after=finding.snapshot(),
+        detail={"finding": earlier.pk, "decided_in": finding.decided_in.uid},
+    )  # fmt: skip
+    _suspend(finding.entry, finding=finding, acting_user=None)
+
+
+def _suspend(entry: RosterEntry, *, finding: CertificationFinding, acting_user: User | None) -> None:
+    """Flag the entry's payment as suspended (once), audited with the finding that caused it."""
+    if entry.suspended_at is not None:
+        return
+    before = entry.snapshot()
+    entry.suspended_at = timezone.now()
+    entry.save(update_fields=["suspended_at", "updated_at"])
+    audit.record(
+        AuditAction.STATUS, target=entry, acting_user=acting_user, before=before, after=entry.snapshot(),
+        detail={"finding": finding.pk, "reason": finding.get_kind_display()},
+    )  # fmt: skip
+
+
+def _resume(entry: RosterEntry, *, finding: CertificationFinding, acting_user: User) -> None:
+    """Lift the suspension an overridden confirmation caused, unless another confirmed finding
+    about the entry still stands."""
+    if entry.suspended_at is None or entry.findings.filter(status=FindingStatus.CONFIRMED).exists():
+        return
+    before = entry.snapshot()
+    entry.suspended_at = None
+    entry.save(update_fields=["suspended_at", "updated_at"])
+    audit.record(
+        AuditAction.STATUS, target=entry, acting_user=acting_user, before=before, after=entry.snapshot(),
+        detail={"finding": finding.pk, "override": finding.override_reason},
+    )  # fmt: skip
+
+
+def _decide(
+    finding: CertificationFinding, *, to: str, note: str, override_reason: str, acting_user: User
+) -> CertificationFinding:
+    """Decide ``finding`` and, with it, every finding about the same person from the same partner
+    and of the same kind in the office's other runs (``selectors.same_person_findings``).
+
+    Why propagation in the action rather than a separate decision record: the findings themselves
+    are what officers, letters, exports and the API read, so each one carries the decision (who, when,
+    the note, and ``decided_in``, the run where it was made) and nothing can list a person as 待核实 in
+    one run while another run has decided. ``FindingDismissal`` stays the memory that keeps a
+    dismissed finding from being reported again by later answers. A decision contrary to one already
+    taken (in this run or another) is refused unless ``override_reason`` is given: the override is
+    stored on each finding it changes and audited (``detail.override``); overriding a confirmation
+    lifts the suspension, overriding a dismissal forgets it and suspends the payment.
+    """
+    group = list(same_person_findings(finding).select_for_update(of=("self",)).order_by("pk"))
+    override_reason = override_reason.strip()[:300]
+    contrary = [f for f in group if f.status not in (FindingStatus.OPEN, to)]
+    if finding.status == to:
+        raise ValidationError(_("该发现已是“%(status)s”") % {"status": finding.get_status_display()})
+    if contrary and not override_reason:
+        first = next((f for f in contrary if f.pk == finding.pk), contrary[0])
+        where = first.decided_in or first.run
+        raise ValidationError(
+            _(
+                "%(name)s 已在认证批次“%(run)s”由%(who)s于%(when)s%(status)s；"
+                "作出相反决定须选择“改判”并说明改判理由"
+            )
+            % {
+                "name": first.entry.name, "run": where, "who": first.decided_by or _("系统"),
+                "when": f"{timezone.localtime(first.decided_at):%Y-%m-%d %H:%M}" if first.decided_at else "",
+                "status": first.get_status_display().split("，")[0],
+            }
         )  # fmt: skip
+    now = timezone.now()
+    for item in group:
+        if item.status == to:
+            continue
+        before = item.snapshot()
+        overridden = item.status != FindingStatus.OPEN
+        item.note = note.strip()[:300]
+        item.decided_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
+        item.decided_at = now
+        item.decided_in = finding.run
+        item.override_reason = override_reason if overridden else item.override_reason
+        detail: dict[str, Any] = {"decided_in": finding.run.uid}
+        if item.pk != finding.pk:
+            detail["finding"] = finding.pk
+        if overridden:
+            detail["override"] = override_reason
+        move_audited(item, to=to, acting_user=acting_user, before=before, detail=detail)
+        if to == FindingStatus.CONFIRMED:
+            _suspend(item.entry, finding=item, acting_user=acting_user)
+        elif overridden:
+            _resume(item.entry, finding=item, acting_user=acting_user)
+    entry = finding.entry
     if to == FindingStatus.DISMISSED:
         FindingDismissal.objects.get_or_create(
             person_key=entry.person_key, partner=finding.partner, kind=finding.kind,
             defaults={"organization": finding.run.organization, "finding": finding},
         )  # fmt: skip
+    else:
+        FindingDismissal.objects.filter(
+            person_key=entry.person_key, partner=finding.partner, kind=finding.kind
+        ).delete()
+    finding.refresh_from_db()
     return finding
 
 
 @transaction.atomic
 def finding_confirm(
-    *, finding: CertificationFinding, note: str = "", acting_user: User
+    *, finding: CertificationFinding, note: str = "", override_reason: str = "", acting_user: User
 ) -> CertificationFinding:
-    """Confirm a finding: the recipient's payment is flagged as suspended (a letter can be printed)."""
-    return _decide(finding, to=FindingStatus.CONFIRMED, note=note, acting_user=acting_user)
+    """Confirm a finding, in this run and the office's other runs: the recipient's payment is flagged
+    as suspended (a letter can be printed). Against an earlier dismissal only with ``override_reason``."""
+    return _decide(
+        finding, to=FindingStatus.CONFIRMED, note=note, override_reason=override_reason,
+        acting_user=acting_user,
+    )  # fmt: skip
 
 
 @transaction.atomic
-def finding_dismiss(*, finding: CertificationFinding, note: str, acting_user: User) -> CertificationFinding:
-    """Dismiss a finding with a reason; the same person, partner and kind will not be reported again."""
+def finding_dismiss(
+    *, finding: CertificationFinding, note: str, override_reason: str = "", acting_user: User
+) -> CertificationFinding:
+    """Dismiss a finding with a reason, in this run and the office's other runs; the same person,
+    partner and kind will not be reported again. Against a confirmation only with ``override_reason``."""
     if not note.strip():
         raise ValidationError({"note": "排除须说明理由（如：本人已到窗口认证）"})
-    return _decide(finding, to=FindingStatus.DISMISSED, note=note, acting_user=acting_user)
+    return _decide(
+        finding, to=FindingStatus.DISMISSED, note=note, override_reason=override_reason,
+        acting_user=acting_user,
+    )  # fmt: skip
 
 
 @transaction.atomic
 def findings_decide_bulk(
-    *, findings: list[CertificationFinding], decision: str, note: str, acting_user: User
-) -> int:
-    """Confirm or dismiss several open findings at once (all or none); returns how many."""
+    *, findings: list[CertificationFinding], decision: str, note: str, override_reason: str = "",
+    acting_user: User,
+) -> int:  # fmt: skip
+    """Confirm or dismiss several findings at once (all or none), each as ``finding_confirm`` /
+    ``finding_dismiss`` would, in every run; returns how many."""
     decide = {"confirm": finding_confirm, "dismiss": finding_dismiss}.get(decision)
     if decide is None:
         raise ValidationError("请选择确认或排除")
     if not findings:
         raise ValidationError("请先勾选要处理的发现")
     for finding in findings:
-        decide(finding=finding, note=note, acting_user=acting_user)
+        finding.refresh_from_db()  # an earlier one of the batch may have decided it already
+        if finding.status == (FindingStatus.CONFIRMED if decision == "confirm" else FindingStatus.DISMISSED):
+            continue
+        decide(finding=finding, note=note, override_reason=override_reason, acting_user=acting_user)
     return len(findings)
 
 
 def finding_letter(*, finding: CertificationFinding, acting_user: User) -> bytes:
     """The PDF letter telling a recipient that payment is suspended and how to be certified again."""
-    from ..printing import SuspensionLetter, suspension_letter
+    from ..printing import suspension_letter
+    from ..selectors import suspension_letter as letter_content
 
     if finding.status != FindingStatus.CONFIRMED:
         raise ValidationError("只有已确认的发现可以打印告知书")
-    entry = finding.entry
     audit.record(AuditAction.EXPORT, target=finding, acting_user=acting_user, detail={"letter": True})
-    return suspension_letter(
-        SuspensionLetter(
-            office=finding.run.organization.name,
-            name=entry.name,
-            id_masked=entry.id_number_masked,
-            benefit=str(BENEFIT_NAMES[finding.run.roster.kind]),
-            partner=finding.partner_name,
-            reason=finding.get_kind_display(),
-            suspended_on=(entry.suspended_at or timezone.now()).date(),
-            letter_no=f"{finding.run.uid[:8]}-{finding.pk}",
-        )
-    )
+    return suspension_letter(letter_content(finding))

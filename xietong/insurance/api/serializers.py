@@ -113,9 +113,12 @@ class CertificationFindingSerializer(serializers.ModelSerializer):
         fields = [
             "id", "run", "name", "id_number_masked", "record_id", "partner", "partner_name", "kind",
             "kind_display", "evidence", "score", "status", "status_display", "note", "decided_at",
+            "decided_in", "override_reason",
         ]  # fmt: skip
         read_only_fields = fields
 
 
 class FindingDecisionSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    # A decision contrary to one already taken (in any run) is an override and needs its reason.
+    override_reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")

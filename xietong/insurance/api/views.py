@@ -152,8 +152,7 @@ class CertificationFindingViewSet(
         data = FindingDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # An action's ValidationError becomes a 400 in xietong.core.api.exceptions.
-        note = data.validated_data["note"]
-        finding = decide(finding=finding, note=note, acting_user=acting_user(request))
+        finding = decide(finding=finding, acting_user=acting_user(request), **data.validated_data)
         return Response(CertificationFindingSerializer(finding).data)
 
     @extend_schema(request=FindingDecisionSerializer, responses=CertificationFindingSerializer)

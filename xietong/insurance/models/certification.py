@@ -4,8 +4,9 @@ A node keeps the HRSS bureau's rosters (``BenefitRoster`` and its ``RosterEntry`
 encrypted). A certification run (``EligibilityCheck``) sends private-mode encodings of one roster to
 partner nodes, one ``CertificationRequest`` per partner; each partner compares them with its own
 rosters (``CertificationAssistance`` is its record of that help) and answers with findings
-(``CertificationFinding``), which officers confirm or dismiss. A dismissal (``FindingDismissal``) is
-remembered so the same finding does not come back in a later run.
+(``CertificationFinding``), which officers confirm or dismiss. A decision holds for the person,
+partner and kind in every run of the office (``decided_in`` names the run where it was made), and
+a dismissal (``FindingDismissal``) is remembered so the same finding does not come back later.
 """
 
 from __future__ import annotations
@@ -211,9 +212,18 @@ class CertificationFinding(BaseModel):
     )  # fmt: skip
     decided_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
     note = models.CharField(_("核实说明"), max_length=300, blank=True)
+    decided_in = models.ForeignKey(
+        EligibilityCheck, verbose_name=_("决定所在批次"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    override_reason = models.CharField(_("改判理由"), max_length=300, blank=True)
 
+    # A decided finding changes only by an explicit override with a reason (``finding_confirm`` /
+    # ``finding_dismiss`` check it): a decision holds for the person and partner in every run.
     TRANSITIONS = {
         FindingStatus.OPEN: (FindingStatus.CONFIRMED, FindingStatus.DISMISSED),
+        FindingStatus.CONFIRMED: (FindingStatus.DISMISSED,),
+        FindingStatus.DISMISSED: (FindingStatus.CONFIRMED,),
     }
 
     class Meta:
@@ -229,6 +239,11 @@ class CertificationFinding(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.entry.name} · {self.get_kind_display()}"
+
+    @property
+    def decided_elsewhere(self) -> bool:
+        """Whether the decision was made on the same person's finding in another run."""
+        return self.decided_in_id is not None and self.decided_in_id != self.run_id
 
 
 class FindingDismissal(BaseModel):

@@ -251,7 +251,7 @@ def test_a_confirmed_finding_suspends_payment_and_prints_a_letter(bureau: Organi
         "action", flat=True
     )
     assert set(events) >= {"status", "export"}
-    with pytest.raises(ValidationError, match="不能从"):
+    with pytest.raises(ValidationError, match="须选择“改判”"):
         actions.finding_dismiss(finding=finding, note="改判", acting_user=clerk())
 
 
@@ -357,9 +357,9 @@ def test_figures_count_people_checked_findings_confirmed_and_help_given(
     admin = User.objects.create_superuser("root", password="x-test-password-1")
     rows = {(f.region, f.year): f for f in selectors.certification_figures(user=admin)}
     year = run.created_at.year
-    mine = rows[("北京节点", year)]
+    mine = rows[("北京市", year)]
     assert (mine.checked, mine.findings, mine.confirmed) == (3, 1, 1)
-    assert rows[("天津节点", year)].assisted == 2
+    assert rows[("天津市", year)].assisted == 2
 
 
 def test_a_node_without_the_group_key_says_so_and_sends_nothing(
@@ -378,3 +378,107 @@ def test_a_node_without_the_group_key_says_so_and_sends_nothing(
     assert run.status == JobStatus.FAILED and "未配置区域组比对密钥" in run.message
     assert (run.stage, run.status_label) == ("", "未能发起")
     assert not ExchangeMessage.objects.filter(kind="certification.request").exists()
+
+
+# A decision in one run holds in every run (issue 17, defect 4).
+
+
+def two_runs_with_zhang(
+    bureau: Organization, peer: Peer
+) -> tuple[CertificationFinding, CertificationFinding]:
+    """Two runs (two imports of the same roster) in which Tianjin found 張建國 drawing a pension."""
+    found = []
+    for _ in range(2):
+        run = start_run(bureau, peer, checks=["duplicate"])
+        item = {"ref": str(entry_of(run, "P002").pk), "kind": "duplicate", "score": 0.97, "evidence": "同项"}
+        findings_from_tj(peer, run, 1, [item])
+        found.append(run.findings.get())
+    return found[0], found[1]
+
+
+def test_a_dismissal_in_one_run_shows_in_the_other_and_a_confirmation_there_needs_an_override(
+    bureau: Organization, peer: Peer
+) -> None:
+    first, second = two_runs_with_zhang(bureau, peer)
+    officer = clerk()
+    actions.finding_dismiss(finding=second, note="本人已到窗口认证", acting_user=officer)
+    first.refresh_from_db()
+    assert (first.status, first.decided_in, first.note) == (
+        FindingStatus.DISMISSED, second.run, "本人已到窗口认证",
+    )  # fmt: skip
+    with pytest.raises(ValidationError, match=r"已在认证批次.*排除.*改判"):
+        actions.finding_confirm(finding=first, note="", acting_user=officer)
+    first.entry.refresh_from_db()
+    assert first.entry.suspended_at is None
+    # An explicit override with a reason: both runs now say confirmed, payment suspended, audited.
+    actions.finding_confirm(
+        finding=first, note="对方复核确认", override_reason="对方地区提供了新的领取记录", acting_user=officer
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (FindingStatus.CONFIRMED, FindingStatus.CONFIRMED)
+    assert (first.override_reason, second.decided_in) == ("对方地区提供了新的领取记录", first.run)
+    second.entry.refresh_from_db()
+    assert second.entry.suspended_at is not None
+    changes = AuditEvent.objects.filter(target_type="insurance.certificationfinding").values_list(
+        "changes", flat=True
+    )
+    assert any(c.get("detail", {}).get("override") == "对方地区提供了新的领取记录" for c in changes)
+
+
+def test_a_confirmation_in_one_run_confirms_the_other_and_a_dismissal_needs_an_override(
+    bureau: Organization, peer: Peer
+) -> None:
+    first, second = two_runs_with_zhang(bureau, peer)
+    actions.finding_confirm(finding=first, note="电话核实", acting_user=clerk())
+    second.refresh_from_db()
+    second.entry.refresh_from_db()
+    assert (second.status, second.decided_in, second.entry.suspended_at is not None) == (
+        FindingStatus.CONFIRMED, first.run, True,
+    )  # fmt: skip
+    with pytest.raises(ValidationError, match="改判"):
+        actions.findings_decide_bulk(
+            findings=[second], decision="dismiss", note="同名不同人", acting_user=clerk()
+        )
+    actions.findings_decide_bulk(
+        findings=[second], decision="dismiss", note="同名不同人", override_reason="已到窗口认证本人健在",
+        acting_user=clerk(),
+    )  # fmt: skip
+    first.refresh_from_db()
+    first.entry.refresh_from_db()
+    assert (first.status, first.entry.suspended_at) == (FindingStatus.DISMISSED, None)
+
+
+# Letters and figures a citizen and a director can read (issue 17, defect 9).
+
+
+def test_the_letter_names_the_partner_regions_authority_never_a_node(
+    bureau: Organization, peer: Peer
+) -> None:
+    from ..printing import letter_text
+
+    run = start_run(bureau, peer)
+    wang = entry_of(run, "P001")
+    findings_from_tj(
+        peer, run, 1, [{"ref": str(wang.pk), "kind": "fraud_suspected", "score": 1.0, "evidence": "死亡"}]
+    )
+    finding = actions.finding_confirm(finding=CertificationFinding.objects.get(), acting_user=clerk())
+    text = letter_text(selectors.suspension_letter(finding))
+    assert "经与天津市人力资源和社会保障局信息比对" in text
+    assert "节点" not in text
+    assert (selectors.hrss_authority("130000"), selectors.hrss_authority("130100")) == (
+        "河北省人力资源和社会保障厅", "河北省人力资源和社会保障厅",
+    )  # fmt: skip
+    peer.node.region_code = ""
+    peer.node.save()
+    assert "节点" not in letter_text(selectors.suspension_letter(finding))
+
+
+def test_figures_name_regions_not_nodes(bureau: Organization, peer: Peer) -> None:
+    from xietong.core.models import User
+
+    run = start_run(bureau, peer)
+    findings_from_tj(peer, run, 1, [])
+    admin = User.objects.create_superuser("root", password="x-test-password-1")
+    regions = {f.region for f in selectors.certification_figures(user=admin)}
+    assert regions == {"北京市", "天津市"}

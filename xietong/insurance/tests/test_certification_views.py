@@ -127,7 +127,7 @@ def test_an_officer_opens_a_run_reviews_findings_in_bulk_and_prints_a_letter(pee
     export = officer.get(response["Location"], {"export": "xlsx"})
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
     figures = officer.get(reverse("insurance:certification_figures")).content.decode()
-    assert 'data-chart="assisted-chart"' in figures and "天津节点" in figures
+    assert "data-chart" in figures and "天津市" in figures and "天津节点" not in figures
 
 
 def test_findings_of_another_office_are_not_found(peer: Peer) -> None:
@@ -222,3 +222,63 @@ def test_the_run_page_polls_with_the_shared_partial_until_every_partner_has_answ
     findings_from_tj(peer, run, 1, [])
     complete = officer.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert "比对完成" in complete and "hx-get" not in complete and "刷新页面查看结果" in complete
+
+
+def test_the_finding_page_shows_the_decision_made_in_another_run_and_asks_for_an_override(
+    peer: Peer,
+) -> None:
+    from .test_certification import two_runs_with_zhang
+
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    user = make_user("officer", perms=OFFICER, organization=bureau)
+    user.display_name = "赵敏"
+    user.save()
+    officer = client_for(user)
+    first, second = two_runs_with_zhang(bureau, peer)
+    officer.post(
+        reverse("insurance:finding_decide", args=[second.pk]), {"decision": "dismiss", "note": "同名不同人"}
+    )
+    page = officer.get(reverse("insurance:finding_detail", args=[first.pk])).content.decode()
+    assert "已排除" in page and "赵敏" in page and second.run.roster.title in page
+    run_page = officer.get(reverse("insurance:run_detail", args=[first.run.pk])).content.decode()
+    assert "随其他批次" in run_page
+    officer.post(reverse("insurance:finding_decide", args=[first.pk]), {"decision": "confirm", "note": ""})
+    first.refresh_from_db()
+    assert first.status == FindingStatus.DISMISSED  # refused: a contrary decision needs an override
+    officer.post(
+        reverse("insurance:finding_decide", args=[first.pk]),
+        {"decision": "confirm", "note": "", "override": "on", "override_reason": "对方提供新证据"},
+    )
+    first.refresh_from_db()
+    assert (first.status, first.override_reason) == (FindingStatus.CONFIRMED, "对方提供新证据")
+
+
+def test_the_figures_chart_has_readable_axes_one_panel_per_year_and_its_table_as_excel(peer: Peer) -> None:
+    import json
+    import re
+
+    from ..models import CertificationStatistic
+
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
+    CertificationStatistic.objects.create(region_name="安徽省", year=2019, assisted=1_200_000, source="年报")
+    roster = import_roster(bureau, PENSIONERS)
+    run = EligibilityCheck.objects.create(
+        uid="e" * 32, organization=bureau, roster=roster, checks=["duplicate"]
+    )
+    run.requests.create(partner="tj", partner_name="天津节点", chunks=1, checked=3)
+    page = officer.get(reverse("insurance:certification_figures")).content.decode()
+    assert "天津节点" not in page and "天津市" in page
+    charts = {
+        m.group(1): json.loads(m.group(2))
+        for m in re.finditer(r'<script id="(assisted-\d+)" type="application/json">(.*?)</script>', page)
+    }
+    this_year = str(run.created_at.year)
+    assert set(charts) == {"assisted-2019", f"assisted-{this_year}"}  # each year on its own scale
+    chart = charts[f"assisted-{this_year}"]
+    assert chart["grid"]["containLabel"] is True
+    assert chart["yAxis"]["axisLabel"]["interval"] == 0 and chart["yAxis"]["data"] == ["天津市"]
+    assert chart["series"][0]["data"] == [3] and chart["series"][0]["label"]["show"] is True
+    assert 'data-chart="assisted-2019"' in page
+    export = officer.get(reverse("insurance:certification_figures"), {"export": "xlsx"})
+    assert export["Content-Type"].startswith("application/vnd.openxmlformats")

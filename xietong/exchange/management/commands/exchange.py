@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from xietong.exchange import actions, selectors
 from xietong.exchange.envelope import Refused
@@ -101,8 +102,14 @@ class Command(BaseCommand):
 
     def _status(self, **_options: Any) -> None:
         for peer in selectors.peer_states():
-            state = "已吊销" if peer.node.revoked_at else "有效"
+            if peer.node.revoked_at:
+                state = "已吊销"
+            elif peer.failing:
+                state = f"投递失败（自 {timezone.localtime(peer.node.failing_since):%Y-%m-%d %H:%M:%S} 起）"
+            else:
+                state = "可达" if peer.node.last_success_at else "尚未投递"
+            oldest = f"（最早 {timezone.localtime(peer.oldest):%Y-%m-%d %H:%M:%S}）" if peer.oldest else ""
             self.stdout.write(
-                f"{peer.node.node_id}\t{state}\t待投递 {peer.pending}\t对方拒绝 {peer.refused}\t"
+                f"{peer.node.node_id}\t{state}\t待投递 {peer.pending}{oldest}\t对方拒绝 {peer.refused}\t"
                 f"最近错误：{peer.node.last_error or '—'}"
             )
