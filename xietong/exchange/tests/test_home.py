@@ -25,7 +25,7 @@ OPERATOR = ["exchange.operate_exchange"]
 def pending(seq: int, minutes_ago: int) -> ExchangeMessage:
     message = ExchangeMessage.objects.create(
         direction=Direction.OUT, seq=seq, message_id=f"m{seq}", sender="bj", receiver="tj", kind="test.kind",
-        created=timezone.now().isoformat(), idempotency_key=f"k{seq}", prev_hash="0", hash=f"{seq}",
+        created=(timezone.now() - dt.timedelta(minutes=minutes_ago)).isoformat(), idempotency_key=f"k{seq}", prev_hash="0", hash=f"{seq}",
         signature="s", body={}, status=MessageStatus.PENDING,
     )  # fmt: skip
     ExchangeMessage.objects.filter(pk=message.pk).update(
@@ -47,7 +47,8 @@ def test_a_stale_queue_is_counted_for_operators_and_told_once(peer: Peer, settin
     assert selectors.stale_queues() == []
     notify_due()
     assert not Notification.objects.exists()
-    ExchangeMessage.objects.update(created_at=timezone.now() - dt.timedelta(minutes=45))
+    earlier = timezone.now() - dt.timedelta(minutes=45)
+    ExchangeMessage.objects.update(created_at=earlier, created=earlier.isoformat())
     pending(2, minutes_ago=1)
     [queue] = selectors.stale_queues()
     assert (queue.node.node_id, queue.node.name, queue.pending) == ("tj", "天津节点", 2)
