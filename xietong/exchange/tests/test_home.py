@@ -23,14 +23,13 @@ OPERATOR = ["exchange.operate_exchange"]
 
 
 def pending(seq: int, minutes_ago: int) -> ExchangeMessage:
+    written = timezone.now() - dt.timedelta(minutes=minutes_ago)
     message = ExchangeMessage.objects.create(
         direction=Direction.OUT, seq=seq, message_id=f"m{seq}", sender="bj", receiver="tj", kind="test.kind",
-        created=(timezone.now() - dt.timedelta(minutes=minutes_ago)).isoformat(), idempotency_key=f"k{seq}", prev_hash="0", hash=f"{seq}",
+        created=written.isoformat(), idempotency_key=f"k{seq}", prev_hash="0", hash=f"{seq}",
         signature="s", body={}, status=MessageStatus.PENDING,
     )  # fmt: skip
-    ExchangeMessage.objects.filter(pk=message.pk).update(
-        created_at=timezone.now() - dt.timedelta(minutes=minutes_ago)
-    )
+    ExchangeMessage.objects.filter(pk=message.pk).update(created_at=written)
     return message
 
 
