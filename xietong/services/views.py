@@ -571,3 +571,67 @@ def figures(request: HttpRequest) -> HttpResponse:
         "stars_chart": bar([(f"{score} ★", count) for score, count in data["stars"]], _("评价数")),
     }
     return render(request, "services/figures.html", context)
+
+
+# Universal benefits on the card (普惠服务) --------------------------------------------------------
+
+
+class BenefitListView(ScopedListView):
+    """The benefit items of the providers of the user's scope, with eligibility, limit and dates."""
+
+    permission = "services.view_benefit"
+    template_name = "services/benefit_list.html"
+    filterset_class = filters.BenefitFilter
+
+    def get_queryset(self) -> Any:
+        return selectors.benefits(user=self.request.user).prefetch_related("unions", "regions")
+
+
+class BenefitUseListView(ScopedListView):
+    """Uses of benefit items: a union sees its providers', a provider's desk its own only."""
+
+    permission = "services.view_benefituse"
+    template_name = "services/benefit_use_list.html"
+    filterset_class = filters.BenefitUseFilter
+    export_columns = (
+        (gettext_lazy("使用时间"), lambda u: u.created_at.strftime("%Y-%m-%d %H:%M")),
+        (gettext_lazy("合作单位"), "benefit.provider.name"),
+        (gettext_lazy("普惠服务项目"), "benefit.name"),
+        (gettext_lazy("会员"), "member.person.name"),
+        (gettext_lazy("所属工会"), "member.organization.name"),
+        (gettext_lazy("核验窗口"), "service_point.name"),
+    )
+    export_filename = gettext_lazy("普惠服务使用记录.xlsx")
+
+    def get_queryset(self) -> Any:
+        return selectors.benefit_uses(user=self.request.user)
+
+
+@permission_required_scoped("services.view_benefituse")
+def benefit_figures(request: HttpRequest) -> HttpResponse:
+    """Uses per benefit item and per provider (ECharts, the tables, Excel); a desk sees its own."""
+    data = selectors.benefit_figures(user=request.user)
+    if request.GET.get("export") == "xlsx":
+        rows = [
+            *((_("普惠服务项目"), name, count) for name, count in data["by_item"]),
+            *((_("合作单位"), name, count) for name, count in data["by_provider"]),
+        ]
+        audit.record(
+            AuditAction.EXPORT,
+            target_type="services.benefituse",
+            acting_user=acting_user(request),
+            detail={"filename": "benefit-figures"},
+        )
+        return xlsx_response([_("维度"), _("项目"), _("使用次数")], rows, filename=_("普惠服务统计.xlsx"))
+
+    def bar(items: list[tuple[Any, int]]) -> dict[str, Any]:
+        return {
+            "tooltip": {"trigger": "axis"},
+            "xAxis": {"type": "value", "minInterval": 1},
+            "yAxis": {"type": "category", "data": [str(label) for label, _c in items]},
+            "series": [{"name": str(_("使用次数")), "type": "bar", "data": [count for _l, count in items]}],
+            "grid": {"left": 160},
+        }
+
+    context = {**data, "item_chart": bar(data["by_item"]), "provider_chart": bar(data["by_provider"])}
+    return render(request, "services/benefit_figures.html", context)
