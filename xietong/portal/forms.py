@@ -16,7 +16,12 @@ class PhoneForm(BootstrapFormMixin, forms.Form):
         label=_("手机号码"),
         max_length=20,
         widget=forms.TextInput(
-            attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": _("请输入入会时登记的手机号"), "autofocus": True}
+            attrs={
+                "inputmode": "tel",
+                "autocomplete": "tel",
+                "placeholder": _("请输入入会时登记的手机号"),
+                "autofocus": True,
+            }
         ),
     )
 
@@ -28,7 +33,12 @@ class CodeForm(BootstrapFormMixin, forms.Form):
         label=_("短信验证码"),
         max_length=8,
         widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*", "autofocus": True}
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "pattern": "[0-9]*",
+                "autofocus": True,
+            }
         ),
     )
 

@@ -59,7 +59,11 @@ def portal_member(pk: object) -> Member | None:
 
 def membership_history(member: Member) -> QuerySet[Member]:
     """Every membership of the member's person on this node, newest first."""
-    return Member.objects.filter(person=member.person).select_related("organization").order_by("-joined_on", "-pk")
+    return (
+        Member.objects.filter(person=member.person)
+        .select_related("organization")
+        .order_by("-joined_on", "-pk")
+    )
 
 
 def my_transfers(member: Member) -> QuerySet[MembershipTransfer]:
@@ -78,7 +82,9 @@ def my_applications(member: Member) -> QuerySet[JoinApplication]:
 
 def my_requests(member: Member) -> QuerySet[ServiceRequest]:
     """Service requests filed by or for the person (any of their memberships), newest first."""
-    return ServiceRequest.objects.filter(member__person=member.person).select_related("category", "organization")
+    return ServiceRequest.objects.filter(member__person=member.person).select_related(
+        "category", "organization"
+    )
 
 
 def my_request(member: Member, pk: object) -> ServiceRequest:
@@ -111,21 +117,38 @@ def notifications(member: Member, *, limit: int = 50) -> list[dict[str, Any]]:
     """Events about the member's requests and applications, newest first: replies and answers to
     requests, decisions on join applications and transfers. Derived from the records, not stored."""
     events: list[dict[str, Any]] = []
-    for entry in RequestEntry.objects.filter(
-        request__in=my_requests(member), kind="reply"
-    ).select_related("request")[:limit]:
-        events.append({"at": entry.created_at, "kind": "reply", "text": entry.request.subject, "request": entry.request})
+    for entry in RequestEntry.objects.filter(request__in=my_requests(member), kind="reply").select_related(
+        "request"
+    )[:limit]:
+        events.append(
+            {"at": entry.created_at, "kind": "reply", "text": entry.request.subject, "request": entry.request}
+        )
     for service_request in my_requests(member).filter(Q(answered_at__isnull=False))[:limit]:
         events.append(
-            {"at": service_request.answered_at, "kind": "answered", "text": service_request.subject, "request": service_request}
+            {
+                "at": service_request.answered_at,
+                "kind": "answered",
+                "text": service_request.subject,
+                "request": service_request,
+            }
         )
     for application in my_applications(member).exclude(reviewed_at__isnull=True)[:limit]:
         events.append(
-            {"at": application.reviewed_at, "kind": "application", "text": application.get_status_display(), "application": application}
+            {
+                "at": application.reviewed_at,
+                "kind": "application",
+                "text": application.get_status_display(),
+                "application": application,
+            }
         )
     for transfer in my_transfers(member).exclude(decided_at__isnull=True)[:limit]:
         events.append(
-            {"at": transfer.decided_at, "kind": "transfer", "text": transfer.get_status_display(), "transfer": transfer}
+            {
+                "at": transfer.decided_at,
+                "kind": "transfer",
+                "text": transfer.get_status_display(),
+                "transfer": transfer,
+            }
         )
     events.sort(key=lambda event: event["at"], reverse=True)
     return events[:limit]

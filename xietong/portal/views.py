@@ -160,7 +160,9 @@ def benefits(request: HttpRequest) -> HttpResponse:
 @member_required
 def requests(request: HttpRequest) -> HttpResponse:
     """My service requests, newest first."""
-    return _page(request, "portal/requests.html", "requests", object_list=selectors.my_requests(request.member)[:100])  # type: ignore[attr-defined]
+    return _page(
+        request, "portal/requests.html", "requests", object_list=selectors.my_requests(request.member)[:100]
+    )  # type: ignore[attr-defined]
 
 
 @member_required
@@ -177,7 +179,9 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 subject=data["subject"],
                 description=data["description"],
                 requester_name=member.person.name,
-                requester_phone=pii.decrypt(member.person.phone_cipher, field="phone") if member.person.phone_cipher else "",
+                requester_phone=pii.decrypt(member.person.phone_cipher, field="phone")
+                if member.person.phone_cipher
+                else "",
                 member=member,
                 employer=member.employer,
                 acting_user=None,
@@ -188,7 +192,9 @@ def request_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已提交，受理号 %(number)s") % {"number": filed.number})
             return redirect("portal:request_detail", pk=filed.pk)
-    return _page(request, "portal/request_new.html", "requests", form=form, answers=selectors.public_answers())
+    return _page(
+        request, "portal/request_new.html", "requests", form=form, answers=selectors.public_answers()
+    )
 
 
 @member_required
@@ -235,7 +241,9 @@ def applications(request: HttpRequest) -> HttpResponse:
 @member_required
 def notifications(request: HttpRequest) -> HttpResponse:
     """Events about my requests and applications, newest first."""
-    return _page(request, "portal/notifications.html", "notifications", events=selectors.notifications(request.member))  # type: ignore[attr-defined]
+    return _page(
+        request, "portal/notifications.html", "notifications", events=selectors.notifications(request.member)
+    )  # type: ignore[attr-defined]
 
 
 # Installable web app --------------------------------------------------------------------------------------
@@ -255,7 +263,12 @@ def manifest(request: HttpRequest) -> JsonResponse:
         "theme_color": "#c8102e",
         "icons": [
             {"src": static("portal/icon-192.png"), "sizes": "192x192", "type": "image/png"},
-            {"src": static("portal/icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "any maskable"},
+            {
+                "src": static("portal/icon-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "any maskable",
+            },
         ],
     }
     response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})

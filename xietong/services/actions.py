@@ -903,8 +903,10 @@ def benefit_redeem(
         verification = card_verify(token=token, **where)
     else:
         verification = card_verify_by_number(card_number=card_number, id_last4=id_last4, **where)
-    member = Member.objects.select_for_update().select_related("organization__region").get(
-        cards__pk=verification.card.id
+    member = (
+        Member.objects.select_for_update()
+        .select_related("organization__region")
+        .get(cards__pk=verification.card.id)
     )
     reason = selectors.benefit_ineligible(benefit, member)
     if reason:

@@ -433,7 +433,9 @@ def search_benefit_uses(queryset: QuerySet[BenefitUse], q: str) -> QuerySet[Bene
     if not q:
         return queryset
     return queryset.filter(
-        Q(member__person__name__icontains=q) | Q(benefit__name__icontains=q) | Q(benefit__provider__name__icontains=q)
+        Q(member__person__name__icontains=q)
+        | Q(benefit__name__icontains=q)
+        | Q(benefit__provider__name__icontains=q)
     )
 
 

@@ -17,7 +17,8 @@ class VerifyRequestSerializer(serializers.Serializer):
     item = serializers.CharField(
         required=False,
         max_length=40,
-        help_text="普惠服务项目（如 benefit-3，见核验页面）：按项目的资格和次数上限登记；不填则只登记用卡类型",
+        help_text="普惠服务项目（如 benefit-3，见核验页面）：按项目的资格和次数上限登记；"
+        "不填则只登记用卡类型",
     )
 
 

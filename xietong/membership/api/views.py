@@ -69,7 +69,12 @@ def _verify(user: User, data: dict[str, Any]) -> dict[str, Any]:
     try:
         if hook is not None:
             redemption = hook.redeem(
-                choice=item, service_point=point, token=data["token"], card_number="", id_last4="", acting_user=user
+                choice=item,
+                service_point=point,
+                token=data["token"],
+                card_number="",
+                id_last4="",
+                acting_user=user,
             )
             verification = redemption.verification
             extra = {"item": redemption.label, "note": redemption.note}

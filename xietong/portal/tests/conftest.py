@@ -29,7 +29,11 @@ def outbox(settings: Any, tmp_path: Path) -> Path:
 def member_with_phone(organization: Organization, phone: str, name: str = "李娜") -> Member:
     person = make_person(organization, name=name, phone=phone, id_number=fresh_id_number())
     member = membership.member_create(
-        person=person, organization=organization, joined_on=date(2025, 3, 1), source=MemberSource.MANUAL, acting_user=None
+        person=person,
+        organization=organization,
+        joined_on=date(2025, 3, 1),
+        source=MemberSource.MANUAL,
+        acting_user=None,
     )
     membership.card_issue(member=member, acting_user=None)
     return member

@@ -28,7 +28,9 @@ def test_every_portal_route_is_public_on_purpose_or_guarded_by_the_portal_sessio
     """The URL walk accepts the portal's pages as ``public`` (no staff account); this test holds
     the other half: every one outside the sign-in and install routes carries the member guard."""
     portal = {name: route for name, route in routes_by_name().items() if name.startswith("portal:")}
-    guarded = {name for name, route in portal.items() if getattr(route.callback, "xietong_portal_member", False)}
+    guarded = {
+        name for name, route in portal.items() if getattr(route.callback, "xietong_portal_member", False)
+    }
     assert set(portal) - guarded == PUBLIC
     anonymous = Client()
     for name in guarded:
@@ -60,7 +62,9 @@ def test_each_screen_shows_only_my_records(two_members: Any) -> None:
     for name in ("portal:home", "portal:card", "portal:union", "portal:benefits", "portal:requests",
                  "portal:applications", "portal:notifications"):  # fmt: skip
         page = client.get(reverse(name)).content.decode()
-        assert "王强" not in page and "别人的工伤问题" not in page and theirs.organization.name not in page, name
+        assert "王强" not in page and "别人的工伤问题" not in page and theirs.organization.name not in page, (
+            name
+        )
     assert "我的欠薪问题" in client.get(reverse("portal:requests")).content.decode()
     benefits = client.get(reverse("portal:benefits")).content.decode()
     assert "还可使用11次" in benefits and "测试医院挂号窗口" in benefits
@@ -68,19 +72,29 @@ def test_each_screen_shows_only_my_records(two_members: Any) -> None:
     assert membership_selectors.active_card(mine).number in card and 'data-testid="ecard-qr"' in card
     other_request = ServiceRequest.objects.get(member=theirs)
     assert client.get(reverse("portal:request_detail", args=[other_request.pk])).status_code == 404
-    assert client.post(reverse("portal:request_detail", args=[other_request.pk]), {"satisfaction": 1}).status_code == 404
+    assert (
+        client.post(
+            reverse("portal:request_detail", args=[other_request.pk]), {"satisfaction": 1}
+        ).status_code
+        == 404
+    )
 
 
 def test_a_member_files_follows_and_rates_a_request(two_members: Any) -> None:
     mine, _theirs, client = two_members
     category = ServiceCategory.objects.get(code="legal_aid")
-    answer = client.post(reverse("portal:request_new"), {"category": category.pk, "subject": "公司拖欠加班费", "description": "已三个月"})
+    answer = client.post(
+        reverse("portal:request_new"),
+        {"category": category.pk, "subject": "公司拖欠加班费", "description": "已三个月"},
+    )
     filed = ServiceRequest.objects.get(subject="公司拖欠加班费")
     assert answer["Location"] == reverse("portal:request_detail", args=[filed.pk])
     assert filed.channel == "portal" and filed.member == mine and filed.organization == mine.organization
     assert filed.requester_phone_masked == "139****2222"
     services.request_reply(service_request=filed, text="内部：先核实", kind="note", acting_user=clerk())
-    services.request_reply(service_request=filed, text="请携带劳动合同到区职工服务中心。", final=True, acting_user=clerk())
+    services.request_reply(
+        service_request=filed, text="请携带劳动合同到区职工服务中心。", final=True, acting_user=clerk()
+    )
     page = client.get(reverse("portal:request_detail", args=[filed.pk])).content.decode()
     assert "请携带劳动合同" in page and "内部：先核实" not in page and 'data-testid="rate-form"' in page
     assert "已答复" in client.get(reverse("portal:notifications")).content.decode()

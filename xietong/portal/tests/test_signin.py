@@ -57,7 +57,10 @@ def test_an_unknown_number_gets_the_same_page_and_no_sms(scope: Scope, outbox: P
     assert token.sub("", strip(known_page)) == token.sub("", strip(unknown_page))
     assert "13700009999" not in outbox.read_text(encoding="utf-8")
     refused = unknown.post(reverse("portal:code"), {"phone": "13700009999", "code": "123456"})
-    wrong = known.post(reverse("portal:code"), {"phone": PHONE, "code": "000000" if last_code(outbox, PHONE) != "000000" else "111111"})
+    wrong = known.post(
+        reverse("portal:code"),
+        {"phone": PHONE, "code": "000000" if last_code(outbox, PHONE) != "000000" else "111111"},
+    )
     assert "验证码错误或已失效" in refused.content.decode() and "验证码错误或已失效" in wrong.content.decode()
 
 
@@ -90,9 +93,14 @@ def test_sends_and_tries_are_rate_limited_for_every_number(scope: Scope, outbox:
     client = Client()
     answers = [client.post(reverse("portal:signin"), {"phone": PHONE}).status_code for _i in range(6)]
     assert answers == [302] * 5 + [429]
-    unknown = [Client().post(reverse("portal:signin"), {"phone": "13700009999"}).status_code for _i in range(6)]
+    unknown = [
+        Client().post(reverse("portal:signin"), {"phone": "13700009999"}).status_code for _i in range(6)
+    ]
     assert unknown == [302] * 5 + [429]  # the same limit for a number that is not a member's
-    tries = [client.post(reverse("portal:code"), {"phone": PHONE, "code": "999999"}).status_code for _i in range(11)]
+    tries = [
+        client.post(reverse("portal:code"), {"phone": PHONE, "code": "999999"}).status_code
+        for _i in range(11)
+    ]
     assert tries[-1] == 429 and tries[0] == 200
 
 
@@ -108,7 +116,9 @@ def test_the_portal_session_is_not_a_staff_sign_in(scope: Scope, outbox: Path) -
     assert staff_page.status_code == 302 and "/accounts/login/" in staff_page["Location"]
     assert client.get(reverse("core:home")).status_code == 302
     # A staff account is not a portal session either.
-    officer = client_for(make_user("officer", perms=["services.view_servicerequest"], organization=scope.root))
+    officer = client_for(
+        make_user("officer", perms=["services.view_servicerequest"], organization=scope.root)
+    )
     assert officer.get(reverse("portal:home")).status_code == 302
 
 
@@ -120,9 +130,9 @@ def test_signing_out_ends_the_portal_session(scope: Scope, outbox: Path) -> None
 
 
 class _Gateway(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []  # noqa: RUF012
+    received: list[dict[str, Any]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         _Gateway.received.append({"auth": self.headers["Authorization"], **json.loads(body)})
         self.send_response(500 if "fail" in self.path else 200)

@@ -74,7 +74,9 @@ class Benefit(BaseModel):
     unions = models.ManyToManyField(
         "core.Organization", verbose_name=_("限以下工会会员"), blank=True, related_name="+"
     )
-    regions = models.ManyToManyField("core.Region", verbose_name=_("限以下地区会员"), blank=True, related_name="+")
+    regions = models.ManyToManyField(
+        "core.Region", verbose_name=_("限以下地区会员"), blank=True, related_name="+"
+    )
     limit_count = models.PositiveSmallIntegerField(_("每人次数上限"), null=True, blank=True)
     limit_period = models.CharField(
         _("上限周期"), max_length=8, choices=BenefitPeriod.choices, default=BenefitPeriod.YEAR
@@ -98,7 +100,9 @@ class BenefitUse(BaseModel):
 
     scope_field: ClassVar[str | None] = "benefit__provider__organization"
 
-    benefit = models.ForeignKey(Benefit, verbose_name=_("普惠服务项目"), on_delete=models.PROTECT, related_name="uses")
+    benefit = models.ForeignKey(
+        Benefit, verbose_name=_("普惠服务项目"), on_delete=models.PROTECT, related_name="uses"
+    )
     member = models.ForeignKey(
         "membership.Member", verbose_name=_("会员"), on_delete=models.PROTECT, related_name="benefit_uses"
     )

@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from xietong.core.testing import Scope, ScopedObjectViewTests, SignInRequiredTests, client_for, make_org, make_user
+from xietong.core.testing import (
+    Scope,
+    ScopedObjectViewTests,
+    SignInRequiredTests,
+    client_for,
+    make_org,
+    make_user,
+)
 from xietong.membership import actions as membership
 from xietong.membership import selectors as membership_selectors
 from xietong.membership.models import CardUse
@@ -41,7 +48,9 @@ def _token(member: Any) -> str:
 
 def _redeem(desk: Any, benefit: Benefit, member: Any) -> Any:
     account, point, _provider = desk
-    return actions.benefit_redeem(benefit=benefit, service_point=point, token=_token(member), acting_user=account)
+    return actions.benefit_redeem(
+        benefit=benefit, service_point=point, token=_token(member), acting_user=account
+    )
 
 
 def test_uses_count_up_to_the_limit_then_the_desk_is_refused_with_the_reason(scope: Scope, desk: Any) -> None:
@@ -97,12 +106,15 @@ def test_an_item_is_redeemed_only_at_its_providers_desks(scope: Scope, desk: Any
     benefit = make_benefit(desk[2])
     with pytest.raises(membership.CardRefused, match="不提供"):
         actions.benefit_redeem(
-            benefit=benefit, service_point=park_point, token=_token(make_member(scope.home)), acting_user=park_desk
+            benefit=benefit,
+            service_point=park_point,
+            token=_token(make_member(scope.home)),
+            acting_user=park_desk,
         )
 
 
 def test_a_provider_sees_its_own_uses_only(scope: Scope, desk: Any) -> None:
-    account, point, hospital = desk
+    account, _point, hospital = desk
     other_account = make_user("park", perms=["membership.verify_membercard", "services.view_benefituse"],
                               organization=scope.root)  # fmt: skip
     other_point = make_service_point(scope.root, other_account)
@@ -110,7 +122,9 @@ def test_a_provider_sees_its_own_uses_only(scope: Scope, desk: Any) -> None:
     member = make_member(scope.home)
     _redeem(desk, make_benefit(hospital), member)
     park_entry = make_benefit(park, name="公园免费入园", kind="free_registration")
-    actions.benefit_redeem(benefit=park_entry, service_point=other_point, token=_token(member), acting_user=other_account)
+    actions.benefit_redeem(
+        benefit=park_entry, service_point=other_point, token=_token(member), acting_user=other_account
+    )
     assert [u.benefit.name for u in selectors.benefit_uses(user=account)] == ["会员免费挂号"]
     assert [u.benefit.name for u in selectors.benefit_uses(user=other_account)] == ["公园免费入园"]
     officer = make_user("officer", perms=["services.view_benefituse"], organization=scope.root)
@@ -148,9 +162,13 @@ def test_the_verify_api_redeems_an_item(scope: Scope, desk: Any) -> None:
     member = make_member(scope.home)
     client = client_for(account)
     body = {"service_point": point.pk, "benefit": "free_registration", "item": f"benefit-{benefit.pk}"}
-    first = client.post(reverse("card-verify"), {**body, "token": _token(member)}, content_type="application/json")
+    first = client.post(
+        reverse("card-verify"), {**body, "token": _token(member)}, content_type="application/json"
+    )
     assert first.json()["ok"] and first.json()["item"] == "会员免费挂号"
-    second = client.post(reverse("card-verify"), {**body, "token": _token(member)}, content_type="application/json")
+    second = client.post(
+        reverse("card-verify"), {**body, "token": _token(member)}, content_type="application/json"
+    )
     assert not second.json()["ok"] and "已达上限1次" in second.json()["reason"]
 
 
@@ -167,11 +185,15 @@ class TestBenefitUseViews(ScopedObjectViewTests):
     list_url_name = "services:benefit_use_list"
 
     def make_object(self, organization: Any) -> BenefitUse:
-        account = make_user(f"d-{organization.code}", perms=["membership.verify_membercard"], organization=organization)
+        account = make_user(
+            f"d-{organization.code}", perms=["membership.verify_membercard"], organization=organization
+        )
         point = make_service_point(organization, account)
         benefit = make_benefit(make_provider(organization, point, name=f"{organization.code}医院"))
         member = make_member(organization)
-        actions.benefit_redeem(benefit=benefit, service_point=point, token=_token(member), acting_user=account)
+        actions.benefit_redeem(
+            benefit=benefit, service_point=point, token=_token(member), acting_user=account
+        )
         return BenefitUse.objects.get(member=member)
 
 
