@@ -50,6 +50,12 @@ def current_member(request: HttpRequest) -> Member | None:
     return selectors.portal_member(pk)
 
 
+def member_of(request: HttpRequest) -> Member:
+    """The member ``member_required`` put on the request."""
+    member: Member = request.member  # type: ignore[attr-defined]  # set by member_required
+    return member
+
+
 def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Guard a member-only page: without a portal session, go to the sign-in page (and back after).
     The view receives the member as ``request.member``."""

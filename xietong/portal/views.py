@@ -27,7 +27,7 @@ from xietong.services.choices import Channel, RequestStatus
 
 from . import actions, selectors
 from .forms import CodeForm, PhoneForm, RateForm, RequestForm
-from .session import current_member, member_required, sign_in, sign_out
+from .session import current_member, member_of, member_required, sign_in, sign_out
 
 
 def _next(request: HttpRequest) -> str:
@@ -98,13 +98,13 @@ def signout(request: HttpRequest) -> HttpResponse:
 
 
 def _page(request: HttpRequest, template: str, tab: str, **context: Any) -> HttpResponse:
-    return render(request, template, {"member": request.member, "tab": tab, **context})  # type: ignore[attr-defined]
+    return render(request, template, {"member": member_of(request), "tab": tab, **context})
 
 
 @member_required
 def home(request: HttpRequest) -> HttpResponse:
     """The portal's home: the member, shortcuts to every screen, the latest notifications."""
-    member = request.member  # type: ignore[attr-defined]
+    member = member_of(request)
     open_requests = selectors.my_requests(member).exclude(status=RequestStatus.CLOSED).count()
     return _page(
         request,
@@ -120,7 +120,7 @@ def card(request: HttpRequest) -> HttpResponse:
     """My e-card: membership's card with a fresh signed QR code (htmx refreshes it every minute)."""
     from xietong.membership.views import qr_svg
 
-    member = request.member  # type: ignore[attr-defined]
+    member = member_of(request)
     active = membership.active_card(member)
     context: dict[str, Any] = {"card": active}
     if active is not None:
@@ -134,7 +134,7 @@ def card(request: HttpRequest) -> HttpResponse:
 @member_required
 def union(request: HttpRequest) -> HttpResponse:
     """My union and my membership history (memberships and transfers)."""
-    member = request.member  # type: ignore[attr-defined]
+    member = member_of(request)
     return _page(
         request,
         "portal/union.html",
@@ -147,7 +147,7 @@ def union(request: HttpRequest) -> HttpResponse:
 @member_required
 def benefits(request: HttpRequest) -> HttpResponse:
     """The benefits I can use (with what is left of each limit) and my uses."""
-    member = request.member  # type: ignore[attr-defined]
+    member = member_of(request)
     return _page(
         request,
         "portal/benefits.html",
@@ -160,15 +160,14 @@ def benefits(request: HttpRequest) -> HttpResponse:
 @member_required
 def requests(request: HttpRequest) -> HttpResponse:
     """My service requests, newest first."""
-    return _page(
-        request, "portal/requests.html", "requests", object_list=selectors.my_requests(request.member)[:100]
-    )  # type: ignore[attr-defined]
+    mine = selectors.my_requests(member_of(request))[:100]
+    return _page(request, "portal/requests.html", "requests", object_list=mine)
 
 
 @member_required
 def request_new(request: HttpRequest) -> HttpResponse:
     """File a request (channel "portal"): routed to my union; the public Q&A first."""
-    member = request.member  # type: ignore[attr-defined]
+    member = member_of(request)
     form = RequestForm(request.POST or None, categories=selectors.request_categories())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -200,7 +199,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
 @member_required
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One of my requests: its status, the replies, the answer, and the rating once answered."""
-    service_request = selectors.my_request(request.member, pk)  # type: ignore[attr-defined]
+    service_request = selectors.my_request(member_of(request), pk)
     form = RateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -228,7 +227,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required
 def applications(request: HttpRequest) -> HttpResponse:
     """My applications: joining and transfers."""
-    member = request.member  # type: ignore[attr-defined]
+    member = member_of(request)
     return _page(
         request,
         "portal/applications.html",
@@ -241,9 +240,8 @@ def applications(request: HttpRequest) -> HttpResponse:
 @member_required
 def notifications(request: HttpRequest) -> HttpResponse:
     """Events about my requests and applications, newest first."""
-    return _page(
-        request, "portal/notifications.html", "notifications", events=selectors.notifications(request.member)
-    )  # type: ignore[attr-defined]
+    events = selectors.notifications(member_of(request))
+    return _page(request, "portal/notifications.html", "notifications", events=events)
 
 
 # Installable web app --------------------------------------------------------------------------------------

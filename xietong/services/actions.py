@@ -898,11 +898,18 @@ def benefit_redeem(
         raise CardRefused(
             _("该普惠服务项目已于%(date)s截止") % {"date": benefit.valid_until.strftime("%Y-%m-%d")}
         )
-    where = {"service_point": service_point, "benefit": benefit.kind, "acting_user": acting_user}
     if token:
-        verification = card_verify(token=token, **where)
+        verification = card_verify(
+            token=token, service_point=service_point, benefit=benefit.kind, acting_user=acting_user
+        )
     else:
-        verification = card_verify_by_number(card_number=card_number, id_last4=id_last4, **where)
+        verification = card_verify_by_number(
+            card_number=card_number,
+            id_last4=id_last4,
+            service_point=service_point,
+            benefit=benefit.kind,
+            acting_user=acting_user,
+        )
     member = (
         Member.objects.select_for_update()
         .select_related("organization__region")

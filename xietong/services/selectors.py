@@ -511,7 +511,7 @@ def benefit_ineligible(benefit: Benefit, member: Member) -> str:
         }
     region_codes = set(benefit.regions.values_list("code", flat=True))
     if region_codes:
-        region = member.organization.region
+        region: Region | None = member.organization.region
         chain = set()
         while region is not None:
             chain.add(region.code)

@@ -52,7 +52,9 @@ def two_members(scope: Scope, outbox: Path) -> Any:
     point = make_service_point(scope.root, desk)
     benefit = make_benefit(make_provider(scope.root, point), limit_count=12)
     for member in (mine, theirs):
-        token = membership_selectors.card_token(membership_selectors.active_card(member))
+        card = membership_selectors.active_card(member)
+        assert card is not None
+        token = membership_selectors.card_token(card)
         services.benefit_redeem(benefit=benefit, service_point=point, token=token, acting_user=desk)
     return mine, theirs, signed_in(outbox, "13911112222")
 
@@ -69,7 +71,8 @@ def test_each_screen_shows_only_my_records(two_members: Any) -> None:
     benefits = client.get(reverse("portal:benefits")).content.decode()
     assert "还可使用11次" in benefits and "测试医院挂号窗口" in benefits
     card = client.get(reverse("portal:card")).content.decode()
-    assert membership_selectors.active_card(mine).number in card and 'data-testid="ecard-qr"' in card
+    active = membership_selectors.active_card(mine)
+    assert active is not None and active.number in card and 'data-testid="ecard-qr"' in card
     other_request = ServiceRequest.objects.get(member=theirs)
     assert client.get(reverse("portal:request_detail", args=[other_request.pk])).status_code == 404
     assert (

@@ -94,6 +94,7 @@ def test_eligibility_unions_regions_card_and_dates(scope: Scope, desk: Any) -> N
     # A lost card is refused by membership's verification, before any benefit rule.
     member = make_member(scope.home)
     card = membership_selectors.active_card(member)
+    assert card is not None
     token = _token(member)
     membership.card_report_lost(card=card, acting_user=desk[0], reason="会员报失")
     with pytest.raises(membership.CardRefused, match="已挂失"):
