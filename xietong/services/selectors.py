@@ -403,6 +403,15 @@ def search_benefits(queryset: QuerySet[Benefit], q: str) -> QuerySet[Benefit]:
     return queryset.filter(Q(name__icontains=q) | Q(provider__name__icontains=q)) if q else queryset
 
 
+def provider_service_point_choices(*, user: Viewer) -> QuerySet[Any]:
+    """The card desks (membership's service points) of the unions where the user may register
+    providers: what a provider may be linked to."""
+    from xietong.membership.models import ServicePoint
+
+    unions = organizations_for(user=user, perm="services.add_benefitprovider")
+    return ServicePoint.objects.filter(organization__in=unions).order_by("name", "pk")
+
+
 def _desk_providers(user: Viewer) -> QuerySet[BenefitProvider] | None:
     """The providers whose desks this account staffs, or ``None`` for an account that staffs no
     desk (a union officer): a provider's desk account sees its own provider only."""

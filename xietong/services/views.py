@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xietong.core import audit
-from xietong.core.choices import AuditAction
+from xietong.core.choices import AuditAction, OrganizationKind
 from xietong.core.exports import xlsx_response
 from xietong.core.generic import (
     ActionFormView,
@@ -34,6 +34,7 @@ from xietong.core.selectors import organizations_for
 
 from . import actions, filters, selectors
 from .forms import (
+    BenefitForm,
     CloseForm,
     FollowupForm,
     HandoverForm,
@@ -41,6 +42,7 @@ from .forms import (
     LawyerForm,
     LegalAidOpenForm,
     MilestoneForm,
+    ProviderForm,
     ReassignForm,
     ReplyForm,
     RequestForm,
@@ -605,6 +607,50 @@ class BenefitUseListView(ScopedListView):
 
     def get_queryset(self) -> Any:
         return selectors.benefit_uses(user=self.request.user)
+
+
+class ProviderCreateView(ActionFormView):
+    """Register a partner provider of a union of the user's scope, with its card desks."""
+
+    permission = "services.add_benefitprovider"
+    template_name = "core/form.html"
+    extra_context = {"title": gettext_lazy("登记普惠服务合作单位")}
+
+    def get_form(self, form_class: Any = None) -> ProviderForm:
+        unions = organizations_for(user=self.request.user, perm="services.add_benefitprovider")
+        return ProviderForm(
+            self.request.POST or None,
+            organizations=unions,
+            service_points=selectors.provider_service_point_choices(user=self.request.user),
+        )
+
+    def perform(self, form: Any) -> HttpResponse:
+        actions.provider_save(acting_user=acting_user(self.request), **form.cleaned_data)
+        return redirect("services:benefit_list")
+
+
+class BenefitCreateView(ActionFormView):
+    """Offer a benefit item at a provider of the user's scope."""
+
+    permission = "services.add_benefit"
+    template_name = "core/form.html"
+    extra_context = {"title": gettext_lazy("新建普惠服务项目")}
+
+    def get_form(self, form_class: Any = None) -> BenefitForm:
+        user = self.request.user
+        return BenefitForm(
+            self.request.POST or None,
+            providers=selectors.providers(user=user, action="services.add_benefit"),
+            unions=organizations_for(user=user, perm="services.add_benefit").filter(
+                kind__in=OrganizationKind.union_kinds()
+            ),
+        )
+
+    def perform(self, form: Any) -> HttpResponse:
+        data = dict(form.cleaned_data)
+        regions = data.pop("region_codes")
+        actions.benefit_save(regions=regions, acting_user=acting_user(self.request), **data)
+        return redirect("services:benefit_list")
 
 
 @permission_required_scoped("services.view_benefituse")

@@ -6,6 +6,7 @@ desk sees its own uses only; the figures count uses per item and provider."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from xietong.membership.models import CardUse
 from xietong.membership.tests.factories import make_member, make_service_point
 
 from .. import actions, selectors
-from ..models import Benefit, BenefitUse
+from ..models import Benefit, BenefitProvider, BenefitUse
 from .factories import make_benefit, make_provider
 
 pytestmark = pytest.mark.django_db
@@ -199,4 +200,39 @@ class TestBenefitUseViews(ScopedObjectViewTests):
 
 
 class TestBenefitFiguresNeedARole(SignInRequiredTests):
-    route_names = ("services:benefit_figures",)
+    route_names = ("services:benefit_figures", "services:provider_create", "services:benefit_create")
+
+
+def test_an_officer_registers_a_provider_and_an_item_of_their_scope(scope: Scope) -> None:
+    officer = make_user(
+        "officer",
+        perms=["services.add_benefitprovider", "services.add_benefit", "services.view_benefit"],
+        organization=scope.home,
+    )
+    desk_point = make_service_point(scope.home)
+    elsewhere = make_service_point(scope.other)
+    client = client_for(officer)
+    form = client.get(reverse("services:provider_create")).content.decode()
+    boxes = re.findall(r'name="service_points" value="(\d+)"', form)
+    assert boxes == [str(desk_point.pk)] and str(elsewhere.pk) not in boxes
+    point_pk = desk_point.pk
+    client.post(
+        reverse("services:provider_create"),
+        {"organization": scope.home.pk, "name": "门头沟公园", "kind": "park", "service_points": point_pk},
+    )
+    provider = BenefitProvider.objects.get(name="门头沟公园")
+    assert list(provider.service_points.all()) == [desk_point]
+    # A provider of another union cannot be registered here (the union is not offered).
+    refused = client.post(
+        reverse("services:provider_create"), {"organization": scope.other.pk, "name": "别处", "kind": "park"}
+    )
+    assert refused.status_code == 200 and not BenefitProvider.objects.filter(name="别处").exists()
+    client.post(
+        reverse("services:benefit_create"),
+        {"provider": provider.pk, "name": "公园免费入园", "kind": "park_entry", "limit_count": 4,
+         "limit_period": "month", "valid_from": "2026-01-01", "region_codes": "110109，110101"},
+    )  # fmt: skip
+    item = Benefit.objects.get(name="公园免费入园")
+    assert item.limit_count == 4
+    assert sorted(item.regions.values_list("code", flat=True)) == ["110101", "110109"]
+    assert "公园免费入园" in client.get(reverse("services:benefit_list")).content.decode()
