@@ -910,8 +910,9 @@ def benefit_redeem(
             benefit=benefit.kind,
             acting_user=acting_user,
         )
+    # Lock the member's row only (not the union's: other members' redemptions go on).
     member = (
-        Member.objects.select_for_update()
+        Member.objects.select_for_update(of=("self",))
         .select_related("organization__region")
         .get(cards__pk=verification.card.id)
     )
