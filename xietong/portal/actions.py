@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from xietong.core import audit, pii
 from xietong.core.choices import AuditAction
@@ -29,7 +30,7 @@ from .models import SignInCode
 logger = logging.getLogger(__name__)
 
 #: The one refusal for a code that is wrong, expired, spent or was never sent.
-REFUSAL = "验证码错误或已失效，请核对或重新获取验证码"
+REFUSAL = gettext_noop("验证码错误或已失效，请核对或重新获取验证码")
 
 
 def phone_index(value: str) -> tuple[str, str]:

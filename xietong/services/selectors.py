@@ -13,6 +13,7 @@ from django.db.models import Avg, Count, Model, Q, QuerySet
 from django.db.models.functions import Length
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from xietong.core import pii
 from xietong.core.choices import OrganizationKind
@@ -511,8 +512,6 @@ def benefit_uses_in_period(benefit: Benefit, member: Member, today: dt.date) -> 
 def benefit_ineligible(benefit: Benefit, member: Member) -> str:
     """Why ``member`` may not use ``benefit`` (empty: eligible). Card and membership status are
     membership's verification; this checks the item's unions and regions."""
-    from django.utils.translation import gettext as _
-
     union_paths = [path for path in benefit.unions.values_list("path", flat=True)]
     if union_paths and not any(member.organization.path.startswith(path) for path in union_paths):
         return _("此项目仅限%(unions)s会员") % {
