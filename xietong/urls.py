@@ -48,5 +48,6 @@ urlpatterns = [
     path("", include("xietong.inspection.urls")),
     path("", include("xietong.membership.urls")),
     path("", include("xietong.services.urls")),
+    path("", include("xietong.portal.urls")),
     path("", include("xietong.core.urls")),
 ]

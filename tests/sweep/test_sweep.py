@@ -207,6 +207,8 @@ UNSWEPT: dict[str, str] = {
     "membership:ecard": "public, found by the applicant's secret token",
     "insurance:transfer_status": "public, found by the worker's secret token",
     "services:station_page": "public: an open station's page in the directory",
+    "portal:request_detail": "member portal: no staff account reaches it (portal session only); "
+    "xietong/portal/tests/test_screens.py checks another member's request is 404",
 }
 
 # Not a demo account: reads the whole node, changes in one district (see ``_wide_viewer``).

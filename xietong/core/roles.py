@@ -55,6 +55,9 @@ _VIEW_SERVICES = (
     "services.view_knowledgeanswer",
     "services.view_lawyer",
     "services.view_legalaidcase",
+    "services.view_benefitprovider",
+    "services.view_benefit",
+    "services.view_benefituse",
 )
 SERVICES_PERMISSIONS = (
     *_VIEW_SERVICES,
@@ -68,6 +71,10 @@ SERVICES_PERMISSIONS = (
     "services.change_lawyer",
     "services.add_legalaidcase",
     "services.change_legalaidcase",
+    "services.add_benefitprovider",
+    "services.change_benefitprovider",
+    "services.add_benefit",
+    "services.change_benefit",
 )
 # The 12351 operator and the station's staff: take and answer requests, read the knowledge base.
 _ANSWER_REQUESTS = (
@@ -164,7 +171,8 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
         "service_point",
         "服务点核验员",
         "在合作服务点（医院挂号窗口、公园、服务站）扫码核验会员卡并登记用卡",
-        ("membership.verify_membercard",),
+        # The desk also sees its own provider's benefit uses and figures (services.selectors).
+        ("membership.verify_membercard", "services.view_benefituse"),
     ),
     RoleSpec(
         "service_officer",

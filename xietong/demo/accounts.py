@@ -61,7 +61,7 @@ ROLE_HINTS = {
     "hrss_officer": "社保关系转移、资格认证",
     "labour_inspector": "欠薪黑名单",
     "union_officer": "会员、人员",
-    "service_point": "会员卡核验",
+    "service_point": "会员卡核验（免费挂号每年12次）",
     "hotline_operator": "12351热线来电登记",
     "service_officer": "职工服务诉求、法律援助",
 }

@@ -104,6 +104,10 @@ def summary(nodes: list[LocalNode]) -> str:
                 who = account.place or account.display_name
                 lines.append(f"      {account.username:<18} {who}：{hint}")
         lines.append("      admin              节点管理员（跨区域交换、工作日历）；auditor 审计员")
+    lines.append(
+        f"  掌上工会（会员用手机号登录）：{nodes[0].endpoint}/portal/ ；演示短信（验证码）写入 "
+        f"{nodes[0].var_dir.parent}/<节点>/sms/outbox.log"
+    )
     lines.append(f"  日志：{nodes[0].var_dir.parent}/<节点>/server.log。按 Ctrl+C 停止全部节点。")
     return "\n".join(lines)
 

@@ -108,6 +108,7 @@ def build(*, people_per_org: int = 6, node: str | None = None, stdout: Any = Non
     _build_exchange()
     _build_certification(world.get("certification_statistic", []), orgs)
     _build_services(orgs)
+    _build_benefits(orgs)
     return {
         "organizations": Organization.objects.count(),
         "employers": Employer.objects.count(),
@@ -546,6 +547,39 @@ ANSWERS = (
         False,
     ),
 )
+
+
+def _build_benefits(orgs: dict[str, Organization]) -> None:
+    """Seed 000's universal benefit: 门头沟 members register free of charge at 门头沟区医院 with the
+    card, 12 times a year, redeemed at the hospital's desk (``hospital_desk``)."""
+    from datetime import date
+
+    from xietong.membership.models import ServicePoint
+    from xietong.services import actions as services
+    from xietong.services.models import BenefitProvider
+
+    point = ServicePoint.objects.filter(name="北京市门头沟区医院挂号窗口").first()
+    if point is None or BenefitProvider.objects.exists() or "bj-mentougou" not in orgs:
+        return
+    hospital = services.provider_save(
+        organization=orgs["bj-mentougou"],
+        name="北京市门头沟区医院",
+        kind="hospital",
+        district=_region("110109"),
+        address=point.address,
+        service_points=[point],
+        acting_user=None,
+    )
+    services.benefit_save(
+        provider=hospital,
+        name="会员免费挂号",
+        kind="free_registration",
+        description="持工会会员互助服务卡（电子卡或实体卡）在挂号窗口免费挂号，每人每年12次。",
+        valid_from=date(2025, 1, 1),
+        limit_count=12,
+        limit_period="year",
+        acting_user=None,
+    )
 
 
 def _build_services(orgs: dict[str, Organization]) -> None:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.core.forms import BootstrapFormMixin, date_input, set_queryset
 from xietong.core.models import Employer, Organization
 
+from . import desk
 from .choices import Benefit
 from .models import ServicePoint
 
@@ -103,6 +104,12 @@ class VerifyForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args: Any, service_points: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_queryset(self.fields["service_point"], service_points)
+        # Benefit items another app keeps for these desks (``desk.register``) come first.
+        items = desk.choices(service_points)
+        if items:
+            field = self.fields["benefit"]
+            field.choices = [(_("普惠服务项目"), items), (_("用卡类型"), list(Benefit.choices))]  # type: ignore[attr-defined]
+            field.initial = field.initial or items[0][0]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -35,7 +35,7 @@ from xietong.core.generic import (
 )
 from xietong.core.selectors import organizations_for
 
-from . import actions, filters, selectors
+from . import actions, desk, filters, selectors
 from .choices import ApplicationStatus, Benefit, MemberStatus
 from .forms import (
     ImportForm,
@@ -499,14 +499,27 @@ def _desk_verdict(request: HttpRequest, form: VerifyForm) -> dict[str, Any]:
     """Run the check the form asks for; the verdict as the result partial shows it."""
     data, user = form.cleaned_data, acting_user(request)
     where = {"service_point": data["service_point"], "benefit": data["benefit"], "acting_user": user}
+    hook = desk.hook_for(data["benefit"])  # a benefit item another app keeps (its own limits)
     try:
         if form.by_number:
             number = data["card_number"]
-            desk = f"{data['service_point'].pk}:{user.pk}"
-            if ratelimit.exceeded(request, "desk_card_number", desk=desk, card=number):
+            desk_key = f"{data['service_point'].pk}:{user.pk}"
+            if ratelimit.exceeded(request, "desk_card_number", desk=desk_key, card=number):
                 return {"ok": False, "reason": _("手工输入卡号次数过多，请稍后再试或请会员出示电子卡")}
+        if hook is not None:
+            redemption = hook.redeem(
+                choice=data["benefit"],
+                service_point=data["service_point"],
+                token="" if form.by_number else data["token"],
+                card_number=data["card_number"] if form.by_number else "",
+                id_last4=data["id_last4"] if form.by_number else "",
+                acting_user=user,
+            )
+            card = redemption.verification.card
+            return {"ok": True, "card": card, "benefit": redemption.label, "note": redemption.note}
+        if form.by_number:
             verification = actions.card_verify_by_number(
-                card_number=number, id_last4=data["id_last4"], **where
+                card_number=data["card_number"], id_last4=data["id_last4"], **where
             )
         else:
             verification = actions.card_verify(token=data["token"], **where)

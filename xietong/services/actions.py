@@ -30,8 +30,11 @@ from xietong.lib import idnumber, phone, workdays
 from xietong.lib.names import to_simplified
 
 from . import selectors
-from .choices import DEFAULT_CATEGORIES, Channel, EntryKind, LegalAidStage, RequestStatus
+from .choices import DEFAULT_CATEGORIES, BenefitPeriod, Channel, EntryKind, LegalAidStage, RequestStatus
 from .models import (
+    Benefit,
+    BenefitProvider,
+    BenefitUse,
     KnowledgeAnswer,
     Lawyer,
     LegalAidCase,
@@ -45,7 +48,8 @@ from .models import (
 if TYPE_CHECKING:
     from xietong.core.models import User
     from xietong.exchange.models import ExchangeNode
-    from xietong.membership.models import Member
+    from xietong.membership.desk import Redemption
+    from xietong.membership.models import Member, ServicePoint
 
 
 def _me() -> str:
@@ -769,3 +773,210 @@ def categories_sync() -> list[ServiceCategory]:
         if created:
             made.append(category)
     return made
+
+
+# Universal benefits on the card (普惠服务) --------------------------------------------------------
+
+
+@transaction.atomic
+def provider_save(
+    *,
+    provider: BenefitProvider | None = None,
+    organization: Organization,
+    name: str,
+    kind: str,
+    district: Region | None = None,
+    address: str = "",
+    phone: str = "",
+    active: bool = True,
+    service_points: Iterable[ServicePoint] = (),
+    acting_user: User | None,
+) -> BenefitProvider:
+    """Register a partner provider of a union, or change one (``provider``), with the card desks
+    (service points) where its staff redeem benefits. Audited."""
+    if not organization.is_union:
+        raise ValidationError({"organization": _("普惠服务合作单位只能由工会签约")})
+    before = provider.snapshot() if provider is not None else None
+    provider = provider or BenefitProvider()
+    provider.organization, provider.name, provider.kind = organization, _text(name), kind
+    provider.district, provider.address, provider.phone = district, _text(address), phone.strip()
+    provider.active = active
+    provider.full_clean()
+    provider.save()
+    provider.service_points.set(list(service_points))
+    audit.record(
+        AuditAction.UPDATE if before else AuditAction.CREATE,
+        target=provider,
+        acting_user=acting_user,
+        before=before,
+        after=provider.snapshot(),
+        detail={"service_points": [point.name for point in provider.service_points.all()]},
+    )
+    return provider
+
+
+@transaction.atomic
+def benefit_save(
+    *,
+    benefit: Benefit | None = None,
+    provider: BenefitProvider,
+    name: str,
+    kind: str,
+    valid_from: dt.date,
+    valid_until: dt.date | None = None,
+    limit_count: int | None = None,
+    limit_period: str = BenefitPeriod.YEAR,
+    description: str = "",
+    active: bool = True,
+    unions: Iterable[Organization] = (),
+    regions: Iterable[Region] = (),
+    acting_user: User | None,
+) -> Benefit:
+    """Offer a benefit item at a provider, or change one (``benefit``): eligibility (unions,
+    regions), the limit per member per period and the validity dates. Audited."""
+    if valid_until is not None and valid_until < valid_from:
+        raise ValidationError({"valid_until": _("截止日期不能早于生效日期")})
+    if limit_count is not None and limit_count < 1:
+        raise ValidationError({"limit_count": _("次数上限至少为1次，不限次数请留空")})
+    before = benefit.snapshot() if benefit is not None else None
+    benefit = benefit or Benefit()
+    benefit.provider, benefit.name, benefit.kind = provider, _text(name), kind
+    benefit.valid_from, benefit.valid_until = valid_from, valid_until
+    benefit.limit_count, benefit.limit_period = limit_count, limit_period
+    benefit.description, benefit.active = (description or "").strip(), active
+    benefit.full_clean()
+    benefit.save()
+    benefit.unions.set(list(unions))
+    benefit.regions.set(list(regions))
+    audit.record(
+        AuditAction.UPDATE if before else AuditAction.CREATE,
+        target=benefit,
+        acting_user=acting_user,
+        before=before,
+        after=benefit.snapshot(),
+    )
+    return benefit
+
+
+def _period_label(benefit: Benefit) -> str:
+    return {
+        BenefitPeriod.DAY: _("今天"),
+        BenefitPeriod.WEEK: _("本周"),
+        BenefitPeriod.MONTH: _("本月"),
+        BenefitPeriod.YEAR: _("本年度"),
+        BenefitPeriod.TOTAL: _("累计"),
+    }[BenefitPeriod(benefit.limit_period)]
+
+
+@transaction.atomic
+def benefit_redeem(
+    *,
+    benefit: Benefit,
+    service_point: ServicePoint,
+    token: str = "",
+    card_number: str = "",
+    id_last4: str = "",
+    acting_user: User,
+) -> Redemption:
+    """Redeem a benefit item at a provider's desk: the card is verified by membership (a scanned
+    token, or a typed number with the ID's last four characters) and the card use recorded; then the
+    member's eligibility and the item's limit are checked, and the use is recorded against the item.
+    A refusal (``CardRefused`` with the reason) rolls the card use back: nothing is recorded.
+
+    The member's row is locked while the uses are counted, so two desks cannot both take the last
+    use of a period."""
+    from xietong.membership.actions import CardRefused, card_verify, card_verify_by_number
+    from xietong.membership.desk import Redemption
+    from xietong.membership.models import CardUse, Member
+
+    today = timezone.localdate()
+    if not selectors.benefit_offered_at(benefit, service_point):
+        raise CardRefused(_("本服务点不提供所选的普惠服务项目"))
+    if not benefit.active or today < benefit.valid_from:
+        raise CardRefused(_("该普惠服务项目尚未开始或已停用"))
+    if benefit.valid_until is not None and today > benefit.valid_until:
+        raise CardRefused(
+            _("该普惠服务项目已于%(date)s截止") % {"date": benefit.valid_until.strftime("%Y-%m-%d")}
+        )
+    if token:
+        verification = card_verify(
+            token=token, service_point=service_point, benefit=benefit.kind, acting_user=acting_user
+        )
+    else:
+        verification = card_verify_by_number(
+            card_number=card_number,
+            id_last4=id_last4,
+            service_point=service_point,
+            benefit=benefit.kind,
+            acting_user=acting_user,
+        )
+    # Lock the member's row only (not the union's: other members' redemptions go on).
+    member = (
+        Member.objects.select_for_update(of=("self",))
+        .select_related("organization__region")
+        .get(cards__pk=verification.card.id)
+    )
+    reason = selectors.benefit_ineligible(benefit, member)
+    if reason:
+        raise CardRefused(reason)
+    used = selectors.benefit_uses_in_period(benefit, member, today).count()
+    period = _period_label(benefit)
+    if benefit.limit_count is not None and used >= benefit.limit_count:
+        raise CardRefused(
+            _("%(period)s已使用%(used)s次，已达上限%(limit)s次，不能再使用")
+            % {"period": period, "used": used, "limit": benefit.limit_count}
+        )
+    use = BenefitUse.objects.create(
+        benefit=benefit,
+        member=member,
+        card_use=CardUse.objects.get(pk=verification.use_id),
+        service_point=service_point,
+    )
+    audit.record(
+        AuditAction.CREATE,
+        target=use,
+        acting_user=acting_user,
+        detail={"benefit": benefit.name, "service_point": service_point.name},
+    )
+    note = ""
+    if benefit.limit_count is not None:
+        note = _("%(period)s已使用%(used)s次，还可使用%(left)s次") % {
+            "period": period,
+            "used": used + 1,
+            "left": benefit.limit_count - used - 1,
+        }
+    return Redemption(verification=verification, label=benefit.name, note=note)
+
+
+class DeskBenefitItems:
+    """The services app's benefit items at membership's card desk (``membership.desk``): the items
+    of the providers a desk's service points belong to, redeemed by ``benefit_redeem``."""
+
+    prefix = "benefit-"
+
+    def choices(self, points: Any) -> list[tuple[str, str]]:
+        return [(f"{self.prefix}{item.pk}", item.name) for item in selectors.desk_benefits(points)]
+
+    def redeem(
+        self,
+        *,
+        choice: str,
+        service_point: ServicePoint,
+        token: str,
+        card_number: str,
+        id_last4: str,
+        acting_user: User,
+    ) -> Redemption:
+        from xietong.membership.actions import CardRefused
+
+        benefit = selectors.benefit_by_choice(choice.removeprefix(self.prefix))
+        if benefit is None:
+            raise CardRefused(_("本服务点不提供所选的普惠服务项目"))
+        return benefit_redeem(
+            benefit=benefit,
+            service_point=service_point,
+            token=token,
+            card_number=card_number,
+            id_last4=id_last4,
+            acting_user=acting_user,
+        )

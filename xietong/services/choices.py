@@ -71,3 +71,23 @@ class LegalAidOutcome(models.TextChoices):
     AWARD_REJECTED = "award_rejected", _("仲裁未支持")
     WITHDRAWN = "withdrawn", _("职工撤回")
     REFERRED = "referred", _("转其他机构办理")
+
+
+class ProviderKind(models.TextChoices):
+    """Kinds of partner that offer universal benefits (普惠服务) on the card."""
+
+    HOSPITAL = "hospital", _("医院")
+    PARK = "park", _("公园景区")
+    SHOP = "shop", _("商户")
+    STATION = "station", _("服务站")
+    OTHER = "other", _("其他")
+
+
+class BenefitPeriod(models.TextChoices):
+    """The period a benefit's per-member limit counts over (calendar periods)."""
+
+    DAY = "day", _("每天")
+    WEEK = "week", _("每周")
+    MONTH = "month", _("每月")
+    YEAR = "year", _("每年")
+    TOTAL = "total", _("累计")

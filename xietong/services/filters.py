@@ -9,10 +9,20 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from xietong.core.filters import ListFilterSet, organization_filter, sorting
+from xietong.membership.choices import Benefit as BenefitKind
 
 from . import selectors
 from .choices import Channel, LegalAidStage, RequestStatus, StationLevel
-from .models import KnowledgeAnswer, Lawyer, LegalAidCase, ServiceCategory, ServiceRequest, ServiceStation
+from .models import (
+    Benefit,
+    BenefitUse,
+    KnowledgeAnswer,
+    Lawyer,
+    LegalAidCase,
+    ServiceCategory,
+    ServiceRequest,
+    ServiceStation,
+)
 
 
 class StationFilter(ListFilterSet):
@@ -111,3 +121,39 @@ class CaseFilter(ListFilterSet):
 
     def search(self, queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
         return selectors.search_cases(queryset, value)
+
+
+class BenefitFilter(ListFilterSet):
+    """Benefit items (普惠服务项目): by name or provider, by kind of card use."""
+
+    kind = django_filters.ChoiceFilter(
+        choices=BenefitKind.choices, empty_label=_("全部类型"), label=_("服务类型")
+    )
+    sort = sorting(("name", "name"), ("provider__name", "provider"), ("valid_from", "valid_from"))
+
+    class Meta:
+        model = Benefit
+        fields = ["q", "kind"]
+
+    def search(self, queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
+        return selectors.search_benefits(queryset, value)
+
+
+class BenefitUseFilter(ListFilterSet):
+    """Benefit uses: by the member, the item or the provider; by item."""
+
+    benefit = django_filters.ModelChoiceFilter(
+        queryset=lambda request: (
+            selectors.used_benefits(user=request.user) if request else Benefit.objects.none()
+        ),
+        empty_label=_("全部项目"),
+        label=_("普惠服务项目"),
+    )
+    sort = sorting(("created_at", "created"), ("benefit__name", "benefit"))
+
+    class Meta:
+        model = BenefitUse
+        fields = ["q", "benefit"]
+
+    def search(self, queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
+        return selectors.search_benefit_uses(queryset, value)

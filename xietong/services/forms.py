@@ -15,9 +15,18 @@ from xietong.core.forms import (
     date_input,
     set_queryset,
 )
-from xietong.core.models import Organization
+from xietong.core.models import Organization, Region
+from xietong.membership.choices import Benefit as BenefitKind
 
-from .choices import Channel, EntryKind, LegalAidOutcome, LegalAidStage, StationLevel
+from .choices import (
+    BenefitPeriod,
+    Channel,
+    EntryKind,
+    LegalAidOutcome,
+    LegalAidStage,
+    ProviderKind,
+    StationLevel,
+)
 from .models import Lawyer, ServiceCategory
 
 
@@ -174,3 +183,70 @@ class MilestoneForm(BootstrapFormMixin, forms.Form):
     outcome = forms.ChoiceField(
         label=_("结果（结案时）"), choices=[("", "—"), *LegalAidOutcome.choices], required=False
     )
+
+
+class ProviderForm(BootstrapFormMixin, forms.Form):
+    """A partner provider of universal benefits and its card desks."""
+
+    organization = ScopedOrganizationField(label=_("签约工会"), queryset=Organization.objects.none())
+    name = forms.CharField(label=_("名称"), max_length=128)
+    kind = forms.ChoiceField(label=_("类型"), choices=ProviderKind.choices)
+    district = RegionCodeField(label=_("所在区县代码"), required=False)
+    address = forms.CharField(label=_("地址"), max_length=200, required=False)
+    phone = forms.CharField(label=_("联系电话"), max_length=32, required=False)
+    service_points = forms.ModelMultipleChoiceField(
+        label=_("核验窗口"),
+        queryset=Organization.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("合作单位工作人员核验会员卡的服务点（在“会员卡核验”中使用）"),
+    )
+
+    def __init__(self, *args: Any, organizations: Any, service_points: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["organization"], organizations)
+        self.fields["service_points"].queryset = service_points  # type: ignore[attr-defined]
+
+
+class BenefitForm(BootstrapFormMixin, forms.Form):
+    """A benefit item: who may use it, how often, from when to when."""
+
+    provider = forms.ModelChoiceField(label=_("合作单位"), queryset=Organization.objects.none())
+    name = forms.CharField(label=_("名称"), max_length=128, help_text=_("例如：会员免费挂号"))
+    kind = forms.ChoiceField(label=_("服务类型"), choices=BenefitKind.choices)
+    description = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    limit_count = forms.IntegerField(
+        label=_("每人次数上限"), min_value=1, required=False, help_text=_("不限次数请留空")
+    )
+    limit_period = forms.ChoiceField(
+        label=_("上限周期"), choices=BenefitPeriod.choices, initial=BenefitPeriod.YEAR
+    )
+    valid_from = forms.DateField(label=_("生效日期"), widget=date_input())
+    valid_until = forms.DateField(label=_("截止日期"), widget=date_input(), required=False)
+    unions = forms.ModelMultipleChoiceField(
+        label=_("限以下工会会员"),
+        queryset=Organization.objects.none(),
+        required=False,
+        help_text=_("不选则所有在册会员均可享受；选中的工会含其下级工会"),
+    )
+    region_codes = forms.CharField(
+        label=_("限以下地区会员"),
+        required=False,
+        help_text=_("6位行政区划代码，多个用逗号分隔，例如 110109；留空则不限地区"),
+    )
+
+    def __init__(self, *args: Any, providers: Any, unions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_queryset(self.fields["provider"], providers)
+        self.fields["unions"].queryset = unions  # type: ignore[attr-defined]
+        self.fields["valid_from"].initial = timezone.localdate()
+
+    def clean_region_codes(self) -> list[Region]:
+        codes = [code.strip() for code in self.cleaned_data["region_codes"].replace("，", ",").split(",")]
+        regions = []
+        for code in filter(None, codes):
+            region = Region.objects.filter(code=code).first()
+            if region is None:
+                raise forms.ValidationError(_("行政区划代码“%(code)s”不存在") % {"code": code})
+            regions.append(region)
+        return regions

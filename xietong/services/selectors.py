@@ -13,14 +13,18 @@ from django.db.models import Avg, Count, Model, Q, QuerySet
 from django.db.models.functions import Length
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from xietong.core import pii
 from xietong.core.choices import OrganizationKind
 from xietong.core.models import Organization, Region
 from xietong.core.selectors import normalize_query, organizations_for
 
-from .choices import Channel, RequestStatus
+from .choices import BenefitPeriod, Channel, RequestStatus
 from .models import (
+    Benefit,
+    BenefitProvider,
+    BenefitUse,
     KnowledgeAnswer,
     Lawyer,
     LegalAidCase,
@@ -371,3 +375,181 @@ def figures(*, user: Viewer, since: dt.date | None = None) -> dict[str, Any]:
         "stars": [(score, stars.get(score, 0)) for score in range(1, 6)],
         "overdue": queryset.filter(overdue_condition()).count(),
     }
+
+
+# Universal benefits on the card (普惠服务) -------------------------------------------------------------
+
+
+def providers(*, user: Viewer, action: str = "view") -> QuerySet[BenefitProvider]:
+    """Partner providers of the unions in the user's scope."""
+    return BenefitProvider.objects.restrict(user, action).select_related("organization", "district")
+
+
+def access_provider(*, user: Viewer, pk: object, action: str = "view") -> BenefitProvider:
+    return _access(providers(user=user, action=action), pk)
+
+
+def benefits(*, user: Viewer, action: str = "view") -> QuerySet[Benefit]:
+    """Benefit items of the providers of the unions in the user's scope."""
+    return Benefit.objects.restrict(user, action).select_related("provider__organization")
+
+
+def access_benefit(*, user: Viewer, pk: object, action: str = "view") -> Benefit:
+    return _access(benefits(user=user, action=action), pk)
+
+
+def search_benefits(queryset: QuerySet[Benefit], q: str) -> QuerySet[Benefit]:
+    """Benefit items by name or provider."""
+    q = normalize_query(q)
+    return queryset.filter(Q(name__icontains=q) | Q(provider__name__icontains=q)) if q else queryset
+
+
+def provider_service_point_choices(*, user: Viewer) -> QuerySet[Any]:
+    """The card desks (membership's service points) of the unions where the user may register
+    providers: what a provider may be linked to."""
+    from xietong.membership.models import ServicePoint
+
+    unions = organizations_for(user=user, perm="services.add_benefitprovider")
+    return ServicePoint.objects.filter(organization__in=unions).order_by("name", "pk")
+
+
+def _desk_providers(user: Viewer) -> QuerySet[BenefitProvider] | None:
+    """The providers whose desks this account staffs, or ``None`` for an account that staffs no
+    desk (a union officer): a provider's desk account sees its own provider only."""
+    if not user.is_authenticated:
+        return None
+    staffed = BenefitProvider.objects.filter(service_points__accounts=user)
+    return staffed if staffed.exists() else None
+
+
+def benefit_uses(*, user: Viewer) -> QuerySet[BenefitUse]:
+    """Uses of the benefit items in the user's scope; a provider's desk account sees only the uses of
+    its own provider (not another partner's, even under the same union)."""
+    queryset = BenefitUse.objects.restrict(user, "view").select_related(
+        "benefit__provider", "member__person", "member__organization", "service_point"
+    )
+    own = _desk_providers(user)
+    return queryset.filter(benefit__provider__in=own) if own is not None else queryset
+
+
+def used_benefits(*, user: Viewer) -> QuerySet[Benefit]:
+    """The items among the uses the user may see (the uses list's item filter)."""
+    return Benefit.objects.filter(pk__in=benefit_uses(user=user).values("benefit")).select_related("provider")
+
+
+def search_benefit_uses(queryset: QuerySet[BenefitUse], q: str) -> QuerySet[BenefitUse]:
+    """Uses by the member's name, the item or the provider."""
+    q = normalize_query(q)
+    if not q:
+        return queryset
+    return queryset.filter(
+        Q(member__person__name__icontains=q)
+        | Q(benefit__name__icontains=q)
+        | Q(benefit__provider__name__icontains=q)
+    )
+
+
+def benefit_figures(*, user: Viewer) -> dict[str, Any]:
+    """Uses per benefit item and per provider over what the user may see (a desk: its provider)."""
+    queryset = benefit_uses(user=user)
+    by_item = queryset.values("benefit__provider__name", "benefit__name").annotate(count=Count("pk"))
+    by_provider = queryset.values("benefit__provider__name").annotate(count=Count("pk"))
+    return {
+        "total": queryset.count(),
+        "members": queryset.values("member").distinct().count(),
+        "by_item": [
+            (f"{row['benefit__provider__name']} · {row['benefit__name']}", row["count"])
+            for row in by_item.order_by("-count")[:30]
+        ],
+        "by_provider": [
+            (row["benefit__provider__name"], row["count"]) for row in by_provider.order_by("-count")[:30]
+        ],
+    }
+
+
+# Benefit look-ups that serve the desk and the redemption (no user: the desk's right was checked) ---
+
+
+def benefit_offered_at(benefit: Benefit, service_point: Any) -> bool:
+    """Whether the desk ``service_point`` belongs to the provider of ``benefit``."""
+    return benefit.provider.service_points.filter(pk=service_point.pk).exists()
+
+
+def desk_benefits(points: QuerySet[Any]) -> QuerySet[Benefit]:
+    """The active items of the providers the desks ``points`` belong to (the desk's picker)."""
+    return (
+        Benefit.objects.filter(active=True, provider__active=True, provider__service_points__in=points)
+        .select_related("provider")
+        .distinct()
+    )
+
+
+def benefit_by_choice(pk: str) -> Benefit | None:
+    """A benefit item by the id the desk's picker sent."""
+    return Benefit.objects.select_related("provider").filter(pk=int(pk)).first() if pk.isdigit() else None
+
+
+def period_start(period: str, today: dt.date) -> dt.date | None:
+    """The first day of the calendar period that holds ``today`` (``None``: no period, count all)."""
+    if period == BenefitPeriod.DAY:
+        return today
+    if period == BenefitPeriod.WEEK:
+        return today - dt.timedelta(days=today.weekday())
+    if period == BenefitPeriod.MONTH:
+        return today.replace(day=1)
+    if period == BenefitPeriod.YEAR:
+        return today.replace(month=1, day=1)
+    return None
+
+
+def benefit_uses_in_period(benefit: Benefit, member: Member, today: dt.date) -> QuerySet[BenefitUse]:
+    """The member's uses of ``benefit`` in the current limit period."""
+    uses = BenefitUse.objects.filter(benefit=benefit, member=member)
+    start = period_start(benefit.limit_period, today)
+    return uses.filter(created_at__date__gte=start) if start is not None else uses
+
+
+def benefit_ineligible(benefit: Benefit, member: Member) -> str:
+    """Why ``member`` may not use ``benefit`` (empty: eligible). Card and membership status are
+    membership's verification; this checks the item's unions and regions."""
+    union_paths = [path for path in benefit.unions.values_list("path", flat=True)]
+    if union_paths and not any(member.organization.path.startswith(path) for path in union_paths):
+        return _("此项目仅限%(unions)s会员") % {
+            "unions": "、".join(benefit.unions.values_list("name", flat=True))
+        }
+    region_codes = set(benefit.regions.values_list("code", flat=True))
+    if region_codes:
+        region: Region | None = member.organization.region
+        chain = set()
+        while region is not None:
+            chain.add(region.code)
+            region = region.parent
+        if not chain & region_codes:
+            return _("此项目仅限%(regions)s的工会会员") % {
+                "regions": "、".join(benefit.regions.values_list("name", flat=True))
+            }
+    return ""
+
+
+def member_benefits(member: Member) -> list[dict[str, Any]]:
+    """The items ``member`` may use today, each with the uses left in the period (the portal's
+    "benefits I can use"). Every node-wide active item the member is eligible for."""
+    today = timezone.localdate()
+    items = (
+        Benefit.objects.filter(active=True, provider__active=True, valid_from__lte=today)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .select_related("provider", "provider__district")
+    )
+    listed = []
+    for item in items:
+        if benefit_ineligible(item, member):
+            continue
+        used = benefit_uses_in_period(item, member, today).count()
+        left = None if item.limit_count is None else max(item.limit_count - used, 0)
+        listed.append({"benefit": item, "used": used, "left": left})
+    return listed
+
+
+def member_benefit_uses(member: Member) -> QuerySet[BenefitUse]:
+    """The member's own uses (the portal's "my uses")."""
+    return BenefitUse.objects.filter(member=member).select_related("benefit__provider", "service_point")

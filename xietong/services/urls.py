@@ -32,4 +32,10 @@ urlpatterns = [
     path("services/legal-aid/", views.CaseListView.as_view(), name="case_list"),
     path("services/legal-aid/<int:pk>/", views.CaseDetailView.as_view(), name="case_detail"),
     path("services/legal-aid/<int:pk>/milestone/", views.case_milestone, name="case_milestone"),
+    # Universal benefits on the card (普惠服务)
+    path("services/benefits/", views.BenefitListView.as_view(), name="benefit_list"),
+    path("services/benefits/new/", views.BenefitCreateView.as_view(), name="benefit_create"),
+    path("services/benefits/providers/new/", views.ProviderCreateView.as_view(), name="provider_create"),
+    path("services/benefits/uses/", views.BenefitUseListView.as_view(), name="benefit_use_list"),
+    path("services/benefits/figures/", views.benefit_figures, name="benefit_figures"),
 ]

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xietong.core import audit
-from xietong.core.choices import AuditAction
+from xietong.core.choices import AuditAction, OrganizationKind
 from xietong.core.exports import xlsx_response
 from xietong.core.generic import (
     ActionFormView,
@@ -34,6 +34,7 @@ from xietong.core.selectors import organizations_for
 
 from . import actions, filters, selectors
 from .forms import (
+    BenefitForm,
     CloseForm,
     FollowupForm,
     HandoverForm,
@@ -41,6 +42,7 @@ from .forms import (
     LawyerForm,
     LegalAidOpenForm,
     MilestoneForm,
+    ProviderForm,
     ReassignForm,
     ReplyForm,
     RequestForm,
@@ -571,3 +573,111 @@ def figures(request: HttpRequest) -> HttpResponse:
         "stars_chart": bar([(f"{score} ★", count) for score, count in data["stars"]], _("评价数")),
     }
     return render(request, "services/figures.html", context)
+
+
+# Universal benefits on the card (普惠服务) --------------------------------------------------------
+
+
+class BenefitListView(ScopedListView):
+    """The benefit items of the providers of the user's scope, with eligibility, limit and dates."""
+
+    permission = "services.view_benefit"
+    template_name = "services/benefit_list.html"
+    filterset_class = filters.BenefitFilter
+
+    def get_queryset(self) -> Any:
+        return selectors.benefits(user=self.request.user).prefetch_related("unions", "regions")
+
+
+class BenefitUseListView(ScopedListView):
+    """Uses of benefit items: a union sees its providers', a provider's desk its own only."""
+
+    permission = "services.view_benefituse"
+    template_name = "services/benefit_use_list.html"
+    filterset_class = filters.BenefitUseFilter
+    export_columns = (
+        (gettext_lazy("使用时间"), lambda u: u.created_at.strftime("%Y-%m-%d %H:%M")),
+        (gettext_lazy("合作单位"), "benefit.provider.name"),
+        (gettext_lazy("普惠服务项目"), "benefit.name"),
+        (gettext_lazy("会员"), "member.person.name"),
+        (gettext_lazy("所属工会"), "member.organization.name"),
+        (gettext_lazy("核验窗口"), "service_point.name"),
+    )
+    export_filename = gettext_lazy("普惠服务使用记录.xlsx")
+
+    def get_queryset(self) -> Any:
+        return selectors.benefit_uses(user=self.request.user)
+
+
+class ProviderCreateView(ActionFormView):
+    """Register a partner provider of a union of the user's scope, with its card desks."""
+
+    permission = "services.add_benefitprovider"
+    template_name = "core/form.html"
+    extra_context = {"title": gettext_lazy("登记普惠服务合作单位")}
+
+    def get_form(self, form_class: Any = None) -> ProviderForm:
+        unions = organizations_for(user=self.request.user, perm="services.add_benefitprovider")
+        return ProviderForm(
+            self.request.POST or None,
+            organizations=unions,
+            service_points=selectors.provider_service_point_choices(user=self.request.user),
+        )
+
+    def perform(self, form: Any) -> HttpResponse:
+        actions.provider_save(acting_user=acting_user(self.request), **form.cleaned_data)
+        return redirect("services:benefit_list")
+
+
+class BenefitCreateView(ActionFormView):
+    """Offer a benefit item at a provider of the user's scope."""
+
+    permission = "services.add_benefit"
+    template_name = "core/form.html"
+    extra_context = {"title": gettext_lazy("新建普惠服务项目")}
+
+    def get_form(self, form_class: Any = None) -> BenefitForm:
+        user = self.request.user
+        return BenefitForm(
+            self.request.POST or None,
+            providers=selectors.providers(user=user, action="services.add_benefit"),
+            unions=organizations_for(user=user, perm="services.add_benefit").filter(
+                kind__in=OrganizationKind.union_kinds()
+            ),
+        )
+
+    def perform(self, form: Any) -> HttpResponse:
+        data = dict(form.cleaned_data)
+        regions = data.pop("region_codes")
+        actions.benefit_save(regions=regions, acting_user=acting_user(self.request), **data)
+        return redirect("services:benefit_list")
+
+
+@permission_required_scoped("services.view_benefituse")
+def benefit_figures(request: HttpRequest) -> HttpResponse:
+    """Uses per benefit item and per provider (ECharts, the tables, Excel); a desk sees its own."""
+    data = selectors.benefit_figures(user=request.user)
+    if request.GET.get("export") == "xlsx":
+        rows = [
+            *((_("普惠服务项目"), name, count) for name, count in data["by_item"]),
+            *((_("合作单位"), name, count) for name, count in data["by_provider"]),
+        ]
+        audit.record(
+            AuditAction.EXPORT,
+            target_type="services.benefituse",
+            acting_user=acting_user(request),
+            detail={"filename": "benefit-figures"},
+        )
+        return xlsx_response([_("维度"), _("项目"), _("使用次数")], rows, filename=_("普惠服务统计.xlsx"))
+
+    def bar(items: list[tuple[Any, int]]) -> dict[str, Any]:
+        return {
+            "tooltip": {"trigger": "axis"},
+            "xAxis": {"type": "value", "minInterval": 1},
+            "yAxis": {"type": "category", "data": [str(label) for label, _c in items]},
+            "series": [{"name": str(_("使用次数")), "type": "bar", "data": [count for _l, count in items]}],
+            "grid": {"left": 160},
+        }
+
+    context = {**data, "item_chart": bar(data["by_item"]), "provider_chart": bar(data["by_provider"])}
+    return render(request, "services/benefit_figures.html", context)

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "xietong.insurance",
     "xietong.inspection",
     "xietong.services",
+    "xietong.portal",
     "xietong.demo",
 ]
 
@@ -174,6 +175,9 @@ XIETONG_RATE_LIMITS = {
     "join_find": {"address": os.environ.get("XIETONG_RATE_JOIN_FIND", "20/h"), "id_number": "10/h"},
     "desk_card_number": {"desk": os.environ.get("XIETONG_RATE_DESK_CARD_NUMBER", "60/h"), "card": "5/h"},
     "login": {"address": os.environ.get("XIETONG_RATE_LOGIN", "30/10m"), "username": "20/10m"},
+    # The member portal's one-time codes: codes sent, and codes tried (issue 14 §4).
+    "portal_code": {"address": os.environ.get("XIETONG_RATE_PORTAL_CODE", "20/h"), "phone": "5/h"},
+    "portal_verify": {"address": os.environ.get("XIETONG_RATE_PORTAL_VERIFY", "30/h"), "phone": "10/h"},
 }
 # Behind a reverse proxy every request comes from the proxy: name the header it sets (HTTP_X_REAL_IP).
 XIETONG_CLIENT_ADDRESS_HEADER = os.environ.get("XIETONG_CLIENT_ADDRESS_HEADER", "")
@@ -312,6 +316,19 @@ XIETONG_SERVICES_ATTACHMENT_TYPES = (
 )
 # Ratings at or below this figure call for a follow-up call (回访).
 XIETONG_SERVICES_FOLLOWUP_BELOW = int(os.environ.get("XIETONG_SERVICES_FOLLOWUP_BELOW", "2"))
+# The member portal (掌上工会): sign-in by phone and a one-time code sent by SMS (issue 14 §4).
+# XIETONG_SMS_BACKEND: "xietong.portal.sms.FileSender" (writes each message to XIETONG_SMS_FILE and
+# the log: demo and tests) or "xietong.portal.sms.HttpSender" (POSTs to the SMS gateway at
+# XIETONG_SMS_URL with XIETONG_SMS_KEY as the bearer key; XIETONG_SMS_SIGNATURE heads each text).
+XIETONG_SMS_BACKEND = os.environ.get("XIETONG_SMS_BACKEND", "xietong.portal.sms.FileSender")
+XIETONG_SMS_FILE = Path(os.environ.get("XIETONG_SMS_FILE", VAR_DIR / "sms" / "outbox.log"))
+XIETONG_SMS_URL = os.environ.get("XIETONG_SMS_URL", "")
+XIETONG_SMS_KEY = os.environ.get("XIETONG_SMS_KEY", "")
+XIETONG_SMS_SIGNATURE = os.environ.get("XIETONG_SMS_SIGNATURE", "【协同工会】")
+XIETONG_SMS_TIMEOUT = float(os.environ.get("XIETONG_SMS_TIMEOUT", "5"))
+XIETONG_PORTAL_CODE_TTL = int(os.environ.get("XIETONG_PORTAL_CODE_TTL", "300"))  # seconds a code is valid
+XIETONG_PORTAL_CODE_ATTEMPTS = int(os.environ.get("XIETONG_PORTAL_CODE_ATTEMPTS", "5"))  # tries per code
+XIETONG_PORTAL_SESSION_SECONDS = int(os.environ.get("XIETONG_PORTAL_SESSION_SECONDS", str(30 * 86400)))
 XIETONG_CARD_TOKEN_TTL = int(os.environ.get("XIETONG_CARD_TOKEN_TTL", "300"))  # seconds a card QR stays valid
 
 LOGGING = {

@@ -14,6 +14,12 @@ class VerifyRequestSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=2000, help_text="会员电子卡二维码的内容（XT1.…）")
     service_point = serializers.IntegerField(help_text="服务点编号")
     benefit = serializers.ChoiceField(choices=Benefit.choices)
+    item = serializers.CharField(
+        required=False,
+        max_length=40,
+        help_text="普惠服务项目（如 benefit-3，见核验页面）：按项目的资格和次数上限登记；"
+        "不填则只登记用卡类型",
+    )
 
 
 class VerifyResultSerializer(serializers.Serializer):
@@ -26,6 +32,8 @@ class VerifyResultSerializer(serializers.Serializer):
     id_number_masked = serializers.CharField(required=False)
     union = serializers.CharField(required=False)
     use_id = serializers.IntegerField(required=False)
+    item = serializers.CharField(required=False, help_text="兑现的普惠服务项目名称")
+    note = serializers.CharField(required=False, help_text="例如本年度剩余次数")
 
 
 class MemberSerializer(serializers.ModelSerializer):

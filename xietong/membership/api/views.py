@@ -23,7 +23,7 @@ from xietong.core.api.permissions import ScopedModelPermission
 from xietong.core.generic import acting_user
 from xietong.core.models import User
 
-from .. import actions, selectors
+from .. import actions, desk, selectors
 from ..filters import MemberFilter
 from ..models import Member
 from .serializers import MemberSerializer, VerifyRequestSerializer, VerifyResultSerializer
@@ -61,10 +61,27 @@ def _verify(user: User, data: dict[str, Any]) -> dict[str, Any]:
     point = selectors.desk_service_point(user=user, point_id=data["service_point"])
     if point is None:
         raise NotFound("找不到此服务点，或此账号不属于该服务点")
+    item = data.get("item") or ""
+    hook = desk.hook_for(item) if item else None
+    if item and hook is None:
+        raise NotFound("找不到此普惠服务项目")
+    extra: dict[str, Any] = {}
     try:
-        verification = actions.card_verify(
-            token=data["token"], service_point=point, benefit=data["benefit"], acting_user=user
-        )
+        if hook is not None:
+            redemption = hook.redeem(
+                choice=item,
+                service_point=point,
+                token=data["token"],
+                card_number="",
+                id_last4="",
+                acting_user=user,
+            )
+            verification = redemption.verification
+            extra = {"item": redemption.label, "note": redemption.note}
+        else:
+            verification = actions.card_verify(
+                token=data["token"], service_point=point, benefit=data["benefit"], acting_user=user
+            )
     except actions.CardRefused as exc:
         return {"ok": False, "reason": exc.messages[0]}
     card = verification.card
@@ -75,6 +92,7 @@ def _verify(user: User, data: dict[str, Any]) -> dict[str, Any]:
         "id_number_masked": card.id_number_masked,
         "union": card.union,
         "use_id": verification.use_id,
+        **extra,
     }
 
 

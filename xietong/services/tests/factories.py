@@ -55,3 +55,30 @@ def make_lawyer(organization: Organization, name: str = "王律师") -> Lawyer:
         specialties="劳动争议",
         acting_user=clerk(),
     )
+
+
+def make_provider(organization: Organization, *points: Any, name: str = "门头沟区医院") -> Any:
+    """A partner hospital of ``organization`` whose desks are ``points``."""
+    return actions.provider_save(
+        organization=organization,
+        name=name,
+        kind="hospital",
+        address="河滩桥东街10号",
+        service_points=points,
+        acting_user=None,
+    )
+
+
+def make_benefit(provider: Any, **overrides: Any) -> Any:
+    """Free registration, 12 a year, valid from 2020 (overrides change it)."""
+    import datetime as dt
+
+    data: dict[str, Any] = {
+        "name": "会员免费挂号",
+        "kind": "free_registration",
+        "valid_from": dt.date(2020, 1, 1),
+        "limit_count": 12,
+        "limit_period": "year",
+    }
+    data.update(overrides)
+    return actions.benefit_save(provider=provider, acting_user=None, **data)

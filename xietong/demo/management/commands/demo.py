@@ -9,6 +9,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -69,5 +70,8 @@ class Command(BaseCommand):
         for account in world.demo_accounts(options["node"]):
             where = account.place or account.organization or "全节点"
             self.stdout.write(f"  {account.username:<18} {account.role:<16} {where}")
+        self.stdout.write(
+            f"掌上工会（会员用手机号登录）：/portal/ ；演示短信（验证码）写入 {settings.XIETONG_SMS_FILE}"
+        )
         if not options["no_serve"]:
             call_command("serve", bind=options["bind"])
