@@ -23,3 +23,14 @@ def test_a_transfers_nodes_are_named(peer: Peer) -> None:
         changes={"fields": {"receiving_node": [None, "bj"], "sending_node": [None, "tj"]}},
     )
     assert str(audit.describe(event)) == "转入地节点：— → 北京节点；转出地节点：— → 天津节点"
+
+
+def test_the_workers_status_page_names_the_regions_nodes(peer: Peer) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from .test_transfers import request_one
+
+    transfer = request_one()
+    page = Client().get(reverse("insurance:transfer_status", args=[transfer.status_token])).content.decode()
+    assert "北京节点" in page and "天津节点" in page
