@@ -10,7 +10,7 @@ import pytest
 
 from xietong.demo.world import DEMO_PASSWORD
 
-from .conftest import login
+from .conftest import LANGUAGES, login, tr
 
 pytestmark = [pytest.mark.e2e]
 
@@ -33,6 +33,44 @@ def test_list_an_employer_then_find_it(page: Any, demo_world: dict[str, int]) ->
     page.get_by_label("用人单位名称").fill("北京某餐饮管理有限公司")
     page.get_by_role("button", name="查询是否列入").click()
     assert "已列入欠薪黑名单" in page.get_by_test_id("check-listed").inner_text()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, indirect=True)
+def test_the_check_refuses_an_invalid_code_and_finds_part_of_a_name(
+    page: Any, tianjin: Any, lang: str
+) -> None:
+    """The blacklist look-up (issue 12 §4): "123" and a wrong check character are errors beside the
+    field, never "not listed"; part of a name in traditional characters finds Tianjin's listing,
+    named by its node's name."""
+    from xietong.exchange import kinds
+
+    kinds.apply(
+        "arrears.listed",
+        {
+            "uid": "d" * 32, "origin_node": "tj", "authority": "天津市劳动保障监察总队",
+            "credit_code": "91120116MA05J0X10Y", "employer_name": "天津惠佳丰商贸有限公司",
+            "amount_owed": "386500.00", "workers_affected": 42, "decision_no": "津人社监〔2026〕17号",
+            "listed_on": "2026-11-02", "expires_on": None, "status": "listed", "removed_on": None,
+            "removal_reason": "",
+        },
+        tianjin,
+    )  # fmt: skip
+    login(page, "inspector_bj", DEMO_PASSWORD)
+    page.goto("/exchange/arrears/")
+    assert page.locator("html").get_attribute("lang") == lang
+    check = page.get_by_test_id("arrears-check")
+    for code in ("123", "91120116MA05J0X10A"):
+        check.locator("[name=credit_code]").fill(code)
+        check.get_by_role("button", name=tr(lang, "查询是否列入")).click()
+        assert check.get_by_test_id("check-code-error").is_visible()
+        assert check.get_by_test_id("check-clear").count() == 0
+    assert "?" in page.url and "check=1" in page.url
+    check.locator("[name=credit_code]").fill("")
+    check.locator("[name=name]").fill("惠佳豐")
+    check.get_by_role("button", name=tr(lang, "查询是否列入")).click()
+    listed = check.get_by_test_id("check-listed").inner_text()
+    assert tr(lang, "已列入欠薪黑名单：").strip() in listed and "天津惠佳丰商贸有限公司" in listed
+    assert "天津节点" in listed
 
 
 def test_the_sending_region_answers_a_transfer(page: Any, tianjin: Any) -> None:

@@ -208,9 +208,9 @@ class CardRefused(ValidationError):
 
 
 REFUSAL_BY_CARD_STATUS: dict[str, str] = {
-    CardStatus.LOST: "此卡已挂失，不能使用",
-    CardStatus.SUSPENDED: "此卡已暂停使用",
-    CardStatus.REPLACED: "此卡已补换，请使用新卡",
+    CardStatus.LOST: gettext_noop("此卡已挂失，不能使用"),
+    CardStatus.SUSPENDED: gettext_noop("此卡已暂停使用"),
+    CardStatus.REPLACED: gettext_noop("此卡已补换，请使用新卡"),
 }
 
 
@@ -218,13 +218,13 @@ def card_verify(*, token: str, service_point: ServicePoint, benefit: str, acting
     """Check a scanned token (signature, expiry, card and membership status, never used before) and
     record the use. Raises ``CardRefused`` with the reason otherwise; nothing is recorded then."""
     if benefit not in service_point.benefits:
-        raise CardRefused("本服务点不提供所选的普惠服务")
+        raise CardRefused(_("本服务点不提供所选的普惠服务"))
     try:
         checked = cardtokens.check(token, public_key=pii.node_public_key())
     except cardtokens.InvalidToken as exc:
         raise CardRefused(str(exc)) from exc
     if checked.node != settings.XIETONG_NODE_ID:
-        raise CardRefused("此卡不是本节点签发的")
+        raise CardRefused(_("此卡不是本节点签发的"))
     card, use_id = _record_use(
         number=checked.card_number,
         point_id=service_point.pk,
@@ -233,13 +233,14 @@ def card_verify(*, token: str, service_point: ServicePoint, benefit: str, acting
         user_id=getattr(acting_user, "pk", None),
     )
     if card is None:
-        raise CardRefused("卡号不存在")
+        raise CardRefused(_("卡号不存在"))
     if card.status != CardStatus.ACTIVE:
-        raise CardRefused(REFUSAL_BY_CARD_STATUS.get(card.status, "此卡不能使用"))
+        raise CardRefused(_(REFUSAL_BY_CARD_STATUS.get(card.status, gettext_noop("此卡不能使用"))))
     if card.member_status != MemberStatus.ACTIVE:
-        raise CardRefused(f"会员会籍状态为“{MemberStatus(card.member_status).label}”，不能享受会员服务")
+        status = MemberStatus(card.member_status).label
+        raise CardRefused(_("会员会籍状态为“%(status)s”，不能享受会员服务") % {"status": status})
     if use_id is None:
-        raise CardRefused("此二维码已使用过（重复扫码），请会员刷新电子卡")
+        raise CardRefused(_("此二维码已使用过（重复扫码），请会员刷新电子卡"))
     return Verification(card, use_id, benefit)
 
 
