@@ -89,18 +89,22 @@ def employer_alerts(employer: Employer, user: Viewer) -> list[Alert]:
         listings = listings.filter(credit_code=employer.credit_code)
     else:
         listings = listings.filter(employer_name=to_simplified(employer.name))
-    found = list(with_node_names(listings))
     may_view = user.has_perm("inspection.view_arrearslisting")
-    return [
-        Alert(
-            message=_("该单位已列入拖欠工资失信名单（%(node)s，%(authority)s，%(date)s）。")
-            % {"node": listing.origin_node_name, "authority": listing.authority,
-               "date": listing.listed_on.isoformat()},  # type: ignore[attr-defined]
-            url=reverse("inspection:arrears_detail", args=[listing.pk]) if may_view else "",
-            link_text=_("查看名单") if may_view else "",
+    alerts = []
+    for listing in with_node_names(listings):
+        facts = {
+            "node": getattr(listing, "origin_node_name", listing.origin_node),
+            "authority": listing.authority,
+            "date": listing.listed_on.isoformat(),
+        }
+        alerts.append(
+            Alert(
+                message=_("该单位已列入拖欠工资失信名单（%(node)s，%(authority)s，%(date)s）。") % facts,
+                url=reverse("inspection:arrears_detail", args=[listing.pk]) if may_view else "",
+                link_text=_("查看名单") if may_view else "",
+            )
         )
-        for listing in found
-    ]  # fmt: skip
+    return alerts
 
 
 def arrears_editable_by(*, user: Viewer) -> QuerySet[ArrearsListing]:
