@@ -73,7 +73,8 @@ def test_the_check_refuses_an_invalid_code_and_finds_part_of_a_name(
     assert "天津节点" in listed
 
 
-def test_the_sending_region_answers_a_transfer(page: Any, tianjin: Any) -> None:
+@pytest.mark.parametrize("lang", LANGUAGES, indirect=True)
+def test_the_sending_region_answers_a_transfer(page: Any, tianjin: Any, lang: str) -> None:
     from xietong.core.tests.factories import valid_id_number
     from xietong.exchange import kinds
 
@@ -90,12 +91,14 @@ def test_the_sending_region_answers_a_transfer(page: Any, tianjin: Any) -> None:
     login(page, "hrss_bj", DEMO_PASSWORD)
     page.goto("/exchange/transfers/")
     page.get_by_role("link", name="李四").click()
-    page.get_by_label("缴费记录").fill("2010-01,2019-12,5000\n2020-01,2020-13,6000")
-    page.get_by_label("个人账户储存额（元）").fill("48000")
-    page.get_by_role("button", name="转出并通知转入地").click()
-    assert "第2行" in page.locator(".alert-danger").inner_text()
-    page.get_by_label("缴费记录").fill("2010-01,2019-12,5000")
-    page.get_by_label("个人账户储存额（元）").fill("48000")
-    page.get_by_role("button", name="转出并通知转入地").click()
+    assert "天津节点" in page.locator("main").inner_text()  # the node by its name, not "tj"
+    answer = page.get_by_role("button", name=tr(lang, "转出并通知转入地"))
+    page.locator("[name=periods]").fill("2010-01,2019-12,5000\n2020-01,2020-13,6000")
+    page.locator("[name=personal_account]").fill("48000")
+    answer.click()
+    assert "2" in page.locator(".alert-danger").inner_text()  # the line with the bad month
+    page.locator("[name=periods]").fill("2010-01,2019-12,5000")
+    page.locator("[name=personal_account]").fill("48000")
+    answer.click()
     assert "120000.00" in page.get_by_test_id("amounts").inner_text()
-    assert "转出地已转出" in page.locator("h1").inner_text()
+    assert tr(lang, "转出地已转出，待转入地接续") in page.locator("h1").inner_text()
