@@ -11,7 +11,7 @@ from xietong.core import pii
 from xietong.core.models import Person
 from xietong.demo.world import DEMO_PASSWORD
 
-from .conftest import login
+from .conftest import login, tr
 
 pytestmark = [pytest.mark.e2e]
 
@@ -50,10 +50,26 @@ def test_wrong_id_number_is_explained(page: Any, demo_world: dict[str, int]) -> 
     assert "身份证号码应为18位" in page.get_by_test_id("lookup-error").inner_text()
 
 
-def test_phone_sized_screen_has_a_menu(page: Any, demo_world: dict[str, int]) -> None:
+def test_phone_sized_screen_has_a_menu_and_the_language_menu_switches_to_english(
+    page: Any, demo_world: dict[str, int]
+) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     login(page, "bj_officer", DEMO_PASSWORD)
     page.get_by_role("button", name="菜单").click()
     page.get_by_role("link", name="组织").first.click()
     page.wait_for_url("**/orgs/")
     assert "北京市总工会" in page.get_by_test_id("org-tree").inner_text()
+
+    # The language menu names each language in its own language and posts to /i18n/setlang/.
+    menu = page.locator("select[name=language]")
+    assert menu.get_attribute("aria-label") == "语言"
+    assert menu.locator("option[value=en]").inner_text() == "English"
+    with page.expect_navigation():
+        menu.select_option("en")
+    page.wait_for_url("**/orgs/")  # back on the same page
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert menu.locator("option[value=zh-hans]").inner_text() == "简体中文"
+    assert menu.get_attribute("aria-label") == tr("en", "语言")
+    page.get_by_role("button", name=tr("en", "菜单")).click()
+    assert page.get_by_role("link", name=tr("en", "组织")).first.is_visible()
+    assert "北京市总工会" in page.get_by_test_id("org-tree").inner_text()  # names stay as registered

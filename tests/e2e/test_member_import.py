@@ -1,5 +1,5 @@
 """An officer imports a 10,000-row roll with a few bad rows in a real browser, reads the report,
-then imports the good rows."""
+then imports the good rows with a card for each new member."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from xietong.core.tests.factories import valid_id_number
 from xietong.demo.world import DEMO_PASSWORD
-from xietong.membership.models import Member
+from xietong.membership.models import Member, MemberCard
 
 from .conftest import login
 
@@ -58,6 +58,14 @@ def test_import_with_errors_then_skip_them(page: Any, demo_world: dict[str, int]
     page.get_by_label("导入到工会").select_option(label="北京市政法卫生文化工会")
     page.get_by_label("名册文件（.xlsx 或 .csv，UTF-8 或 GBK）").set_input_files(str(roll))
     page.get_by_label("跳过有误的行，只导入无误的行").check()
+    page.get_by_label("为新增会员发放互助服务卡").check()
     page.get_by_role("button", name="上传并导入").click()
     assert f"新增{10_000 - len(bad_lines)}名会员" in page.get_by_test_id("job-message").inner_text()
     assert Member.objects.count() == before + 10_000 - len(bad_lines)
+
+    # Each imported member has a card (issue 12 §3): the member's page shows it.
+    imported = Member.objects.filter(person__name="职工9999").get()
+    card = MemberCard.objects.get(member=imported, status="active")
+    page.goto(f"/membership/members/{imported.pk}/")
+    assert page.get_by_test_id("card-status").first.inner_text() == "正常"
+    assert card.number in page.get_by_test_id("card-row").first.inner_text()

@@ -136,6 +136,12 @@ TARGETS: dict[str, Target] = {
     "membership:event_detail": Target("membership.OutreachEvent"),
     "membership:import_detail": Target("membership.MemberImport"),
     "membership:import_report": Target("membership.MemberImport"),
+    "membership:card_print_job": Target(
+        "membership.CardPrintJob", view="membership.change_membercard", change="membership.change_membercard"
+    ),
+    "membership:card_print_file": Target(
+        "membership.CardPrintJob", view="membership.change_membercard", change="membership.change_membercard"
+    ),
     # services
     "services:station_detail": Target("services.ServiceStation"),
     "services:station_edit": Target("services.ServiceStation", view="change"),

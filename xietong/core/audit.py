@@ -190,6 +190,9 @@ _DETAIL_LABELS: dict[str, Any] = {
     "version": gettext_lazy("版本"),
 }
 _DETAIL_VALUES: dict[str, Callable[[Any], str]] = {}
+#: How to name the stored value of a field that holds a code (a node id) rather than a relation,
+#: keyed by (model label, field name); apps add theirs with ``register_field_value``.
+_FIELD_VALUES: dict[tuple[str, str], Callable[[Any], str]] = {}
 
 
 def register_detail(key: str, label: Any, value: Callable[[Any], str] | None = None) -> None:
@@ -198,6 +201,12 @@ def register_detail(key: str, label: Any, value: Callable[[Any], str] | None = N
     _DETAIL_LABELS[key] = label
     if value is not None:
         _DETAIL_VALUES[key] = value
+
+
+def register_field_value(model_label: str, field: str, value: Callable[[Any], str]) -> None:
+    """Name the raw values of ``field`` of ``model_label`` (``inspection.arrearslisting``) in the
+    changes an event shows, e.g. a node id by the node's name; call it from the app's ``ready()``."""
+    _FIELD_VALUES[(model_label, field)] = value
 
 
 def describe(event: AuditEvent) -> AuditDescription:
@@ -211,6 +220,10 @@ def describe(event: AuditEvent) -> AuditDescription:
         old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
         field = _field_of(model, key)
         label = str(field.verbose_name) if field is not None else key
+        resolve = _FIELD_VALUES.get((event.target_type, key))
+        if resolve is not None:
+            lines.append(AuditLine(label, _named(resolve, new), _named(resolve, old)))
+            continue
         lines.append(AuditLine(label, _field_value(field, new), _field_value(field, old)))
     for key, value in (changes.get("detail") or {}).items():
         label = _DETAIL_LABELS.get(key)
@@ -260,6 +273,10 @@ def _field_value(field: models.Field[Any, Any] | None, value: Any) -> str:
         related = field.related_model._default_manager.filter(pk=value).first()
         return str(related) if related is not None else f"#{value}"
     return _plain(value)
+
+
+def _named(resolve: Callable[[Any], str], value: Any) -> str:
+    return _plain(value) if value is None or value == "" else resolve(value)
 
 
 def _detail_value(key: str, value: Any) -> str:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from . import actions, audit, filters, pii, selectors
+from . import actions, alerts, audit, filters, pii, selectors
 from . import home as homepage
 from .forms import (
     CalendarYearForm,
@@ -198,6 +198,11 @@ class EmployerDetailView(ScopedDetailView):
     access = selectors.access_employer
     template_name = "core/employer_detail.html"
     breadcrumb_trail = ((gettext_lazy("用人单位"), "core:employer_list"),)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["alerts"] = alerts.employer_alerts(employer=self.object, user=self.request.user)
+        return context
 
 
 class EmployerFormView(ActionFormView):

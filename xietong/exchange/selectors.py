@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from xietong.core import pii
+from xietong.core import audit, pii
 
 from .choices import Direction, MessageStatus
 from .models import ExchangeMessage, ExchangeNode, NodeRegistry, RefusedDelivery
@@ -185,3 +185,10 @@ def verify_log() -> tuple[int, list[str]]:
             problems.append(f"{where}：签名无效")
         last[channel] = (message.seq, message.hash)
     return checked, problems
+
+
+def node_name(node_id: object) -> str:
+    """A node's name as the region group's registry gives it (``tj`` → 天津节点), for pages, exports
+    and audit details that staff read; this node's own name, or the id itself, when unregistered."""
+    name = ExchangeNode.objects.filter(node_id=str(node_id)).values_list("name", flat=True).first()
+    return name or audit.node_name(node_id)

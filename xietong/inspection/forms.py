@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core.forms import BootstrapFormMixin, date_input, set_queryset
 from xietong.core.models import Organization
+from xietong.lib import creditcode
 
 
 class ArrearsListingForm(BootstrapFormMixin, forms.Form):
@@ -44,8 +45,22 @@ class ArrearsCheckForm(BootstrapFormMixin, forms.Form):
     credit_code = forms.CharField(label=_("统一社会信用代码"), max_length=40, required=False)
     name = forms.CharField(label=_("用人单位名称"), max_length=200, required=False)
 
+    def clean_credit_code(self) -> str:
+        """A code that is not a valid one is an error beside the field, never a "not listed"."""
+        value = (self.cleaned_data.get("credit_code") or "").strip()
+        if not value:
+            return ""
+        try:
+            return creditcode.parse(value).code
+        except creditcode.InvalidCreditCode as exc:
+            attrs = {"class": "form-control is-invalid", "aria-invalid": "true"}
+            self.fields["credit_code"].widget.attrs.update(attrs, **{"aria-describedby": "check-code-error"})
+            raise forms.ValidationError(str(exc)) from exc
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if self.has_error("credit_code"):
+            return data
         if not data.get("credit_code") and not data.get("name"):
             raise forms.ValidationError(_("请填写统一社会信用代码或用人单位名称"))
         return data

@@ -35,7 +35,7 @@ class ArrearsListView(ScopedListView):
         ("涉及劳动者人数", "workers_affected"),
         ("决定书文号", "decision_no"),
         ("劳动保障监察机构", "authority"),
-        ("列入节点", "origin_node"),
+        ("列入节点", "origin_node_name"),
         ("列入日期", "listed_on"),
         ("届满日期", "expires_on"),
         ("状态", "get_status_display"),

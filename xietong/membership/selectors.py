@@ -25,6 +25,7 @@ from xietong.lib import phone
 from . import cardtokens
 from .choices import ApplicationStatus, CardStatus, MemberStatus
 from .models import (
+    CardPrintJob,
     CardUse,
     JoinApplication,
     Member,
@@ -464,6 +465,26 @@ def access_transfer(*, user: Viewer, pk: object, action: str = "view") -> Member
     if action == "decide":
         return _access(incoming_transfers(user=user), pk)
     return _access(transfers(user=user, action=action), pk)
+
+
+def printable_cards(*, user: Viewer, organization: Organization) -> QuerySet[MemberCard]:
+    """The active cards of ``organization``'s members (with its subtree) that ``user`` may change,
+    in print order (by union, then number)."""
+    return (
+        cards(user=user, action="change")
+        .filter(status=CardStatus.ACTIVE, member__organization__path__startswith=organization.path)
+        .order_by("member__organization__path", "number")
+    )
+
+
+def card_print_jobs(*, user: Viewer) -> QuerySet[CardPrintJob]:
+    """Print jobs of the unions where ``user`` may change cards (who may print may follow and download)."""
+    return CardPrintJob.objects.restrict(user, "membership.change_membercard").select_related("organization")
+
+
+def access_card_print_job(*, user: Viewer, pk: object) -> CardPrintJob:
+    """The print job ``pk`` if ``user`` may print cards in its union; the same 404 otherwise."""
+    return _access(card_print_jobs(user=user), pk)
 
 
 def access_card_print_organization(*, user: Viewer, pk: object) -> Organization:

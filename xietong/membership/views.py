@@ -48,7 +48,7 @@ from .forms import (
     TransferForm,
     VerifyForm,
 )
-from .models import Member, MemberImport, OutreachEvent
+from .models import CardPrintJob, Member, MemberImport, OutreachEvent
 
 
 def qr_svg(text: str, *, scale: int = 5) -> str:
@@ -743,22 +743,53 @@ def figures(request: HttpRequest) -> HttpResponse:
 
 @permission_required_scoped("membership.change_membercard")
 def card_print(request: HttpRequest) -> HttpResponse:
-    """A PDF print sheet of the active cards of an organisation's members (with its subtree)."""
+    """A PDF print sheet of the active cards of an organisation's members (with its subtree): a short
+    sheet at once; a longer one (GET shows what will be printed, POST starts it) as a job with
+    progress whose page offers the PDF once built."""
     from django.utils import timezone
 
     org = selectors.access_card_print_organization(
-        user=request.user, pk=request.GET.get("organization") or getattr(request.user, "organization_id", 0)
+        user=request.user,
+        pk=request.POST.get("organization")
+        or request.GET.get("organization")
+        or getattr(request.user, "organization_id", 0),
     )
-    cards = list(
-        selectors.cards(user=request.user, action="change")
-        .filter(status="active", member__organization__path__startswith=org.path)
-        .order_by("member__organization__path", "number")[: actions.PRINT_BATCH_LIMIT]
-    )
-    if not cards:
+    printable = selectors.printable_cards(user=request.user, organization=org)
+    count = printable.count()
+    if not count:
         messages.warning(request, _("%(org)s没有可打印的会员卡") % {"org": org.name})
         return redirect("membership:member_list")
     title = f"{org.name}互助服务卡-{timezone.localdate():%Y%m%d}"
-    pdf = actions.card_print_batch(cards=cards, acting_user=acting_user(request), title=title)
+    if count > actions.PRINT_NOW_LIMIT:
+        if request.method != "POST":
+            total = min(count, actions.PRINT_BATCH_LIMIT)
+            return render(request, "membership/card_print.html", {"organization": org, "total": total})
+        job = actions.card_print_start(organization=org, acting_user=acting_user(request), title=title)
+        return redirect("membership:card_print_job", pk=job.pk)
+    pdf = actions.card_print_batch(cards=list(printable), acting_user=acting_user(request), title=title)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(title)}.pdf"
     return response
+
+
+class CardPrintJobView(ScopedDetailView):
+    """A print job's progress (htmx polls while it builds) and, once built, the PDF to download."""
+
+    permission = "membership.change_membercard"
+    template_name = "membership/card_print_job.html"
+    breadcrumb_trail = ((gettext_lazy("会员"), "membership:member_list"),)
+    partial_template_name = "_partials/job_progress.html"
+    context_object_name = "job"  # what the shared progress partial shows
+
+    def get_object(self, queryset: Any = None) -> CardPrintJob:
+        return selectors.access_card_print_job(user=self.request.user, pk=self.kwargs["pk"])
+
+
+@permission_required_scoped("membership.change_membercard")
+def card_print_file(request: HttpRequest, pk: int) -> FileResponse:
+    """Download a built print sheet (audited: it carries every card's signed credential)."""
+    job = selectors.access_card_print_job(user=request.user, pk=pk)
+    if not job.file:
+        raise Http404(_("打印文件尚未生成"))
+    actions.card_print_downloaded(job=job, acting_user=acting_user(request))
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=f"{job.title}.pdf")

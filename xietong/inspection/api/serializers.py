@@ -9,12 +9,14 @@ from ..models import ArrearsListing
 
 class ArrearsListingSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
+    origin_node_name = serializers.CharField(read_only=True, default="")
 
     class Meta:
         model = ArrearsListing
         fields = [
             "uid",
             "origin_node",
+            "origin_node_name",
             "authority",
             "credit_code",
             "employer_name",

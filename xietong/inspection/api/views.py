@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from xietong.core.api.permissions import ScopedModelPermission
+from xietong.lib import creditcode
 
 from .. import selectors
 from ..filters import ListingFilter
@@ -34,7 +35,8 @@ class ArrearsListingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class ArrearsCheckView(APIView):
-    """Is this employer listed anywhere in the region group? By credit code and/or exact name."""
+    """Is this employer listed anywhere in the region group? By credit code (an invalid one is a 400,
+    never "not listed") and/or part of its name."""
 
     permission_classes = [ScopedModelPermission]
 
@@ -48,7 +50,10 @@ class ArrearsCheckView(APIView):
             raise ValidationError(
                 {"credit_code": "请提供统一社会信用代码（credit_code）或用人单位名称（name）"}
             )
-        listings: Any = selectors.arrears_check(credit_code=code, name=name)
+        try:
+            listings: Any = selectors.arrears_check(credit_code=code, name=name)
+        except creditcode.InvalidCreditCode as exc:
+            raise ValidationError({"credit_code": [str(exc)]}) from exc
         return Response(ArrearsCheckSerializer({"listed": bool(listings), "listings": listings}).data)
 
     def get_queryset(self) -> QuerySet[ArrearsListing]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,13 +17,15 @@ from django.utils.translation import gettext_noop
 
 from xietong.core import actions as core_actions
 from xietong.core import audit, bulk, pii
-from xietong.core.choices import AuditAction
-from xietong.core.models import User
+from xietong.core.choices import AuditAction, JobStatus
+from xietong.core.jobs import job_enqueue, job_progress, job_transition
+from xietong.core.models import Organization, User
 from xietong.core.workflows import move_audited
 
 from .. import cardtokens, selectors
 from ..choices import CardStatus, MemberStatus
 from ..models import (
+    CardPrintJob,
     CardUse,
     Member,
     MemberCard,
@@ -71,25 +75,90 @@ def cards_issue_bulk(*, members: list[Member], acting_user: User | None) -> int:
 
 
 PRINT_BATCH_LIMIT = 1000
+#: Sheets up to this many cards are built while the officer waits (under a second); longer ones run
+#: as a ``CardPrintJob`` with progress.
+PRINT_NOW_LIMIT = 100
+#: How often (in cards) a print job reports its progress.
+PRINT_PROGRESS_EVERY = 50
+
+
+def _printed(cards: list[MemberCard], on_progress: Callable[[int], None] | None = None) -> list[Any]:
+    """What each card shows, its QR code a freshly signed credential; ``on_progress(done)`` now and then."""
+    from .. import printing
+
+    key, node = pii.node_signing_key(), settings.XIETONG_NODE_ID
+    printed = []
+    for done, card in enumerate(cards[:PRINT_BATCH_LIMIT], start=1):
+        printed.append(
+            printing.PrintedCard(
+                union=card.member.organization.name,
+                name=card.member.person.name,
+                number=card.number,
+                credential=cardtokens.issue_physical(card_number=card.number, node=node, private_key=key),
+            )
+        )
+        if on_progress is not None and done % PRINT_PROGRESS_EVERY == 0:
+            on_progress(done)
+    return printed
 
 
 def card_print_batch(*, cards: list[MemberCard], acting_user: User, title: str) -> bytes:
     """The PDF print sheet of physical cards, each QR code a signed credential; audited as an export."""
     from .. import printing
 
-    key, node = pii.node_signing_key(), settings.XIETONG_NODE_ID
-    printed = [
-        printing.PrintedCard(
-            union=card.member.organization.name,
-            name=card.member.person.name,
-            number=card.number,
-            credential=cardtokens.issue_physical(card_number=card.number, node=node, private_key=key),
-        )
-        for card in cards[:PRINT_BATCH_LIMIT]
-    ]
+    printed = _printed(cards)
     audit.record(AuditAction.EXPORT, target_type="membership.membercard", acting_user=acting_user,
                  detail={"printed": len(printed), "title": title})  # fmt: skip
     return printing.card_sheet(printed, title=title)
+
+
+@transaction.atomic
+def card_print_start(*, organization: Organization, acting_user: User, title: str) -> CardPrintJob:
+    """Queue the print sheet of ``organization``'s active cards (with its subtree) as a background
+    job; the page shows its progress and offers the PDF once built."""
+    total = selectors.printable_cards(user=acting_user, organization=organization).count()
+    job = CardPrintJob.objects.create(
+        organization=organization,
+        title=title,
+        total_cards=min(total, PRINT_BATCH_LIMIT),
+        created_by=acting_user,
+    )
+    audit.record(AuditAction.CREATE, target=job, acting_user=acting_user, after=job.snapshot())
+    job_enqueue(job=job)
+    return job
+
+
+def card_print_run(*, job: CardPrintJob) -> None:
+    """Build a queued print sheet (the runner of ``CardPrintJob``): sign each card's credential with
+    progress, lay out the PDF, keep it on the job; audited as the export of the printed cards.
+
+    The cards are those the job's creator may still change when it runs, so a right withdrawn in
+    between prints nothing more than the creator could print now.
+    """
+    from django.core.files.base import ContentFile
+
+    from .. import printing
+
+    creator = job.created_by
+    if creator is None:
+        job_transition(job=job, to=JobStatus.FAILED, message=_("打印任务没有经办人，未生成"))
+        return
+    cards = list(selectors.printable_cards(user=creator, organization=job.organization)[:PRINT_BATCH_LIMIT])
+    job_progress(job=job, done=0, total=len(cards), phase=_("正在为每张卡签发二维码"))
+    printed = _printed(cards, on_progress=lambda done: job_progress(job=job, done=done))
+    job_progress(job=job, done=len(printed), phase=_("正在排版PDF"))
+    pdf = printing.card_sheet(printed, title=job.title)
+    job.file.save(f"card-print-{job.pk}.pdf", ContentFile(pdf), save=False)
+    audit.record(AuditAction.EXPORT, target_type="membership.membercard", acting_user=creator,
+                 detail={"printed": len(printed), "title": job.title})  # fmt: skip
+    job_transition(
+        job=job, to=JobStatus.DONE, message=_("已生成 %(count)s 张卡的打印文件") % {"count": len(printed)}
+    )
+
+
+def card_print_downloaded(*, job: CardPrintJob, acting_user: User) -> None:
+    """Record that someone downloaded a print sheet (it carries every card's signed credential)."""
+    audit.record(AuditAction.EXPORT, target=job, acting_user=acting_user, detail={"title": job.title})
 
 
 @transaction.atomic
@@ -139,9 +208,9 @@ class CardRefused(ValidationError):
 
 
 REFUSAL_BY_CARD_STATUS: dict[str, str] = {
-    CardStatus.LOST: "此卡已挂失，不能使用",
-    CardStatus.SUSPENDED: "此卡已暂停使用",
-    CardStatus.REPLACED: "此卡已补换，请使用新卡",
+    CardStatus.LOST: gettext_noop("此卡已挂失，不能使用"),
+    CardStatus.SUSPENDED: gettext_noop("此卡已暂停使用"),
+    CardStatus.REPLACED: gettext_noop("此卡已补换，请使用新卡"),
 }
 
 
@@ -149,13 +218,13 @@ def card_verify(*, token: str, service_point: ServicePoint, benefit: str, acting
     """Check a scanned token (signature, expiry, card and membership status, never used before) and
     record the use. Raises ``CardRefused`` with the reason otherwise; nothing is recorded then."""
     if benefit not in service_point.benefits:
-        raise CardRefused("本服务点不提供所选的普惠服务")
+        raise CardRefused(_("本服务点不提供所选的普惠服务"))
     try:
         checked = cardtokens.check(token, public_key=pii.node_public_key())
     except cardtokens.InvalidToken as exc:
         raise CardRefused(str(exc)) from exc
     if checked.node != settings.XIETONG_NODE_ID:
-        raise CardRefused("此卡不是本节点签发的")
+        raise CardRefused(_("此卡不是本节点签发的"))
     card, use_id = _record_use(
         number=checked.card_number,
         point_id=service_point.pk,
@@ -164,13 +233,14 @@ def card_verify(*, token: str, service_point: ServicePoint, benefit: str, acting
         user_id=getattr(acting_user, "pk", None),
     )
     if card is None:
-        raise CardRefused("卡号不存在")
+        raise CardRefused(_("卡号不存在"))
     if card.status != CardStatus.ACTIVE:
-        raise CardRefused(REFUSAL_BY_CARD_STATUS.get(card.status, "此卡不能使用"))
+        raise CardRefused(_(REFUSAL_BY_CARD_STATUS.get(card.status, gettext_noop("此卡不能使用"))))
     if card.member_status != MemberStatus.ACTIVE:
-        raise CardRefused(f"会员会籍状态为“{MemberStatus(card.member_status).label}”，不能享受会员服务")
+        status = MemberStatus(card.member_status).label
+        raise CardRefused(_("会员会籍状态为“%(status)s”，不能享受会员服务") % {"status": status})
     if use_id is None:
-        raise CardRefused("此二维码已使用过（重复扫码），请会员刷新电子卡")
+        raise CardRefused(_("此二维码已使用过（重复扫码），请会员刷新电子卡"))
     return Verification(card, use_id, benefit)
 
 

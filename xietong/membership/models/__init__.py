@@ -1,12 +1,13 @@
 """Models of the membership app, one module per subdomain."""
 
-from .cards import CardUse, MemberCard, ServicePoint
+from .cards import CardPrintJob, CardUse, MemberCard, ServicePoint
 from .imports import MemberImport
 from .join import JoinApplication, OutreachEvent
 from .members import Member
 from .transfers import MembershipTransfer
 
 __all__ = [
+    "CardPrintJob",
     "CardUse",
     "JoinApplication",
     "Member",

@@ -6,9 +6,11 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.models import BaseModel
+from xietong.core.models import BackgroundJob, BaseModel
 
 from ..choices import Benefit, CardStatus, ServicePointKind
 
@@ -114,3 +116,38 @@ class CardUse(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.card} @ {self.service_point}"
+
+
+class CardPrintJob(BackgroundJob):
+    """A print sheet of an organisation's active physical cards too long to build while the officer
+    waits (a thousand cards take seconds): built in the background with progress, then downloaded.
+
+    The PDF carries every card's signed credential, so it lives under ``MEDIA_ROOT/card-prints/`` and
+    is served only through the scoped, audited download. ``actions.card_print_run`` builds it.
+    """
+
+    runner = "xietong.membership.actions.card_print_run"
+    progress_fields = ("printed_cards", "total_cards")
+    progress_text = _("已生成 %(done)s / %(total)s 张")
+
+    organization = models.ForeignKey(
+        "core.Organization", verbose_name=_("工会"), on_delete=models.PROTECT, related_name="card_print_jobs"
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    total_cards = models.PositiveIntegerField(_("卡数"), default=0)
+    printed_cards = models.PositiveIntegerField(_("已生成"), default=0)
+    file = models.FileField(_("打印文件"), upload_to="card-prints/", blank=True)
+
+    class Meta(BackgroundJob.Meta):
+        verbose_name = _("实体卡打印")
+        verbose_name_plural = _("实体卡打印")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def result_links(self) -> list[tuple[str, str]]:
+        """The PDF, once built."""
+        if not self.file:
+            return []
+        label = gettext_now("下载打印文件（%(count)s 张）") % {"count": self.printed_cards}
+        return [(label, reverse("membership:card_print_file", args=[self.pk]))]
