@@ -248,6 +248,10 @@ def _extra_rows() -> None:
             organization=org[code], acting_user=None, dry_run=True,
             uploaded=SimpleUploadedFile("members.csv", "姓名,身份证号码\n".encode()),
         )  # fmt: skip
+    from xietong.membership.models import CardPrintJob
+
+    for code in ("bj-pinggu", "hebei-fed"):  # print sheets, as a union's card officer would start one
+        CardPrintJob.objects.create(organization=org[code], title=f"{code}实体卡")
     _exchange_rows(org)
     _wide_viewer(org)
 
