@@ -14,7 +14,7 @@ from django.http import Http404
 
 from xietong.lib import names
 
-from .models import AuditEvent, Employer, Organization, Person, Region, Role, RoleAssignment, User
+from .models import AuditEvent, Employer, ExportJob, Organization, Person, Region, Role, RoleAssignment, User
 
 if TYPE_CHECKING:
     from .typing import Viewer
@@ -243,3 +243,25 @@ def search_users(queryset: QuerySet[User], q: str) -> QuerySet[User]:
     """Accounts by user name or display name."""
     q = normalize_query(q)
     return queryset.filter(Q(username__icontains=q) | Q(display_name__contains=q)) if q else queryset
+
+
+def access_export(*, user: Viewer, pk: object) -> ExportJob:
+    """The background export ``pk`` if ``user`` may have it: its creator, or an officer whose scope
+    of the exported list's permission covers the creator's organisation (the rows are theirs to see
+    too). An expired one answers the same ``Http404`` as a missing one or one out of scope."""
+    try:
+        number = int(str(pk))
+    except (TypeError, ValueError):
+        raise Http404 from None
+    job = ExportJob.objects.filter(pk=number).first() if 0 < number < 2**63 else None
+    if job is None or job.expired or not user.is_authenticated:
+        raise Http404
+    if job.created_by_id == user.pk:
+        return job
+    if (
+        job.organization_id is not None
+        and user.has_perm(job.permission)
+        and Organization.objects.restrict(user, job.permission).filter(pk=job.organization_id).exists()
+    ):
+        return job
+    raise Http404

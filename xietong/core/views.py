@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import actions, audit, filters, pii, selectors
+from .choices import JobStatus
 from .forms import EmployerForm, PersonForm, PersonLookupForm, RoleGrantForm, UserCreateForm
 from .generic import (
     ActionFormView,
@@ -30,7 +31,7 @@ from .generic import (
     permission_required_scoped,
     public,
 )
-from .models import AuditEvent, Employer, Organization, Person, User
+from .models import AuditEvent, Employer, ExportJob, Organization, Person, User
 
 
 @public
@@ -398,3 +399,30 @@ def user_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
         lambda changed: _("已启用账号") if changed.is_active else _("已停用账号"),
     )
     return redirect("core:user_detail", pk=account.pk)
+
+
+# Background exports (issue 16) --------------------------------------------------------------------
+
+
+class ExportDetailView(ScopedDetailView):
+    """A large export's progress (htmx polls while it is written), then its download link until it
+    expires. Only its creator, or an officer whose scope covers the creator's organisation, sees it."""
+
+    template_name = "core/export_detail.html"
+    partial_template_name = "_partials/job_progress.html"
+    context_object_name = "job"  # what the shared progress partial shows
+
+    def get_object(self, queryset: Any = None) -> ExportJob:
+        actions.export_jobs_purge()  # clean-up on access, besides ``xietong exports purge``
+        return selectors.access_export(user=self.request.user, pk=self.kwargs["pk"])
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The workbook of a finished export; every download is audited like an immediate export."""
+    actions.export_jobs_purge()
+    job = selectors.access_export(user=request.user, pk=pk)
+    if job.status != JobStatus.DONE or not job.file:
+        raise Http404(_("导出文件尚未生成"))
+    actions.export_download(job=job, acting_user=acting_user(request))
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename)

@@ -211,6 +211,10 @@ MEDIA_ROOT = VAR_DIR / "media"
 # which ``xietong serve`` starts beside the web server on an embedded node.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 XIETONG_MAX_UPLOAD_MB = int(os.environ.get("XIETONG_MAX_UPLOAD_MB", "200"))
+# Exports (issue 16): a list of more rows than this is written by a background job with progress,
+# offered for download for XIETONG_EXPORT_KEEP_HOURS, then removed.
+XIETONG_EXPORT_SYNC_ROWS = int(os.environ.get("XIETONG_EXPORT_SYNC_ROWS", "5000"))
+XIETONG_EXPORT_KEEP_HOURS = int(os.environ.get("XIETONG_EXPORT_KEEP_HOURS", "24"))
 
 # Content Security Policy: scripts and styles only from this site.
 CONTENT_SECURITY_POLICY = {

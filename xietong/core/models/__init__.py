@@ -3,6 +3,7 @@
 from .accounts import Role, RoleAssignment, User
 from .audit import AuditEvent
 from .base import BackgroundJob, BaseModel, RestrictedQuerySet
+from .exports import ExportJob
 from .organizations import Affiliation, Employer, Organization
 from .people import Person
 from .regions import Region
@@ -13,6 +14,7 @@ __all__ = [
     "BackgroundJob",
     "BaseModel",
     "Employer",
+    "ExportJob",
     "Organization",
     "Person",
     "Region",

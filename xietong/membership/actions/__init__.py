@@ -19,6 +19,7 @@ from .cards import (
     cards_issue_bulk,
 )
 from .events import outreach_event_create
+from .figures import figures_rebuild, figures_recount
 from .imports import IMPORT_CHUNK, member_import_run, member_import_start
 from .join import (
     BulkOutcome,
@@ -47,6 +48,8 @@ __all__ = [
     "card_suspend",
     "card_verify",
     "cards_issue_bulk",
+    "figures_rebuild",
+    "figures_recount",
     "join_application_approve",
     "join_application_reject",
     "join_application_submit",

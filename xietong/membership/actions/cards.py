@@ -24,13 +24,16 @@ from ..models import (
     ServicePoint,
 )
 from ..numbers import card_number, card_numbers
+from .figures import figures_card_moved, figures_cards_issued
 
 
 @transaction.atomic
 def card_issue(*, member: Member, acting_user: User | None, replaces: MemberCard | None = None) -> MemberCard:
     """Issue a member's card (the e-card at once; a physical card is printed from the same number)."""
     card = MemberCard(member=member, number=card_number(), issued_on=timezone.localdate(), replaces=replaces)
-    return core_actions.save_with_audit(card, acting_user=acting_user)
+    core_actions.save_with_audit(card, acting_user=acting_user)
+    figures_card_moved(organization_id=member.organization_id, before=None, after=card.status)
+    return card
 
 
 @transaction.atomic
@@ -52,6 +55,7 @@ def cards_issue_bulk(*, members: list[Member], acting_user: User | None) -> int:
     }] if size else [])  # fmt: skip
     audit.record(AuditAction.CREATE, target_type="membership.membercard", acting_user=acting_user,
                  detail={"issued": issued})  # fmt: skip
+    figures_cards_issued(organization_ids=[member.organization_id for member in todo])
     return issued
 
 
@@ -80,29 +84,34 @@ def card_print_batch(*, cards: list[MemberCard], acting_user: User, title: str) 
 @transaction.atomic
 def card_report_lost(*, card: MemberCard, acting_user: User) -> MemberCard:
     """Mark the card lost; its tokens stop verifying at once."""
-    move_audited(card, to=CardStatus.LOST, acting_user=acting_user)
-    return card
+    return _move_card(card, to=CardStatus.LOST, acting_user=acting_user)
 
 
 @transaction.atomic
 def card_suspend(*, card: MemberCard, acting_user: User) -> MemberCard:
     """Suspend the card (e.g. while a membership question is settled)."""
-    move_audited(card, to=CardStatus.SUSPENDED, acting_user=acting_user)
-    return card
+    return _move_card(card, to=CardStatus.SUSPENDED, acting_user=acting_user)
 
 
 @transaction.atomic
 def card_resume(*, card: MemberCard, acting_user: User) -> MemberCard:
     """Put a suspended card back into use."""
-    move_audited(card, to=CardStatus.ACTIVE, acting_user=acting_user)
-    return card
+    return _move_card(card, to=CardStatus.ACTIVE, acting_user=acting_user)
 
 
 @transaction.atomic
 def card_replace(*, card: MemberCard, acting_user: User) -> MemberCard:
     """Replace a card (lost, damaged): the old one is retired at once, a new number is issued."""
-    move_audited(card, to=CardStatus.REPLACED, acting_user=acting_user)
+    _move_card(card, to=CardStatus.REPLACED, acting_user=acting_user)
     return card_issue(member=card.member, acting_user=acting_user, replaces=card)
+
+
+def _move_card(card: MemberCard, *, to: str, acting_user: User) -> MemberCard:
+    """Move the card through its workflow (audited) and shift the figures' cards in use."""
+    before = card.status
+    move_audited(card, to=to, acting_user=acting_user)
+    figures_card_moved(organization_id=card.member.organization_id, before=before, after=card.status)
+    return card
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from ..models import (
     MemberImport,
 )
 from ..numbers import member_numbers
+from .figures import figures_recount
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ def member_import_run(
     try:
         with transaction.atomic():
             created, updated = _write_members(job, rows, laps)
+            figures_recount(organization_ids=[job.organization_id])  # the figures page's aggregates
             job.created_count, job.updated_count = created, updated
             skipped = f"，跳过有误的{job.invalid_rows}行" if job.invalid_rows else ""
             unchanged = len(good) - created - updated

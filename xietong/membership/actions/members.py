@@ -17,6 +17,7 @@ from ..models import (
     Member,
 )
 from ..numbers import member_number
+from .figures import figures_member_changed, member_state
 
 # Members ------------------------------------------------------------------------------------------
 
@@ -45,9 +46,11 @@ def member_create(
     )
     try:
         with transaction.atomic():
-            return core_actions.save_with_audit(member, acting_user=acting_user)
+            core_actions.save_with_audit(member, acting_user=acting_user)
     except IntegrityError as exc:  # a concurrent enrolment of the same person
         raise ValidationError(f"{person.name}已是会员，不能重复入会") from exc
+    figures_member_changed(before=None, after=member_state(member, cards=0))
+    return member
 
 
 @transaction.atomic
@@ -55,7 +58,9 @@ def member_set_status(
     *, member: Member, status: str, acting_user: User, left_on: date | None = None
 ) -> Member:
     """Suspend, reinstate, record leaving or death; cards stop verifying unless the member is active."""
+    before = member_state(member, cards=0)  # cards stay as they are
     if status in (MemberStatus.LEFT, MemberStatus.DECEASED):
         member.left_on = left_on or timezone.localdate()
     move_audited(member, to=status, acting_user=acting_user)
+    figures_member_changed(before=before, after=member_state(member, cards=0))
     return member

@@ -1,6 +1,7 @@
 """Models of the membership app, one module per subdomain."""
 
 from .cards import CardUse, MemberCard, ServicePoint
+from .figures import JoinDay, OrganizationFigures
 from .imports import MemberImport
 from .join import JoinApplication, OutreachEvent
 from .members import Member
@@ -9,10 +10,12 @@ from .transfers import MembershipTransfer
 __all__ = [
     "CardUse",
     "JoinApplication",
+    "JoinDay",
     "Member",
     "MemberCard",
     "MemberImport",
     "MembershipTransfer",
+    "OrganizationFigures",
     "OutreachEvent",
     "ServicePoint",
 ]
