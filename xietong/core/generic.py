@@ -266,8 +266,10 @@ class UserColumn:
     """An export column whose value depends on who exports (personal data shown by permission):
     ``("出生日期", UserColumn(lambda person, user: pii.birth_shown(user, person)))``."""
 
-    def __init__(self, value: Callable[[Any, User], Any]) -> None:
+    def __init__(self, value: Callable[[Any, User], Any], *, related: Sequence[str] = ()) -> None:
         self.value = value
+        #: What ``value`` reads through relations (``select_related`` lookups), read with the rows.
+        self.related = tuple(related)
 
 
 def export_response(
@@ -297,11 +299,38 @@ def export_rows(
 ) -> Iterator[list[Any]]:
     """The rows of an export: each record's ``columns`` as ``user`` may see them, read from the
     database a chunk at a time so that memory does not grow with the list."""
+    related = [
+        lookup for _header, getter in columns if isinstance(getter, UserColumn) for lookup in getter.related
+    ]
+    if related and isinstance(queryset, QuerySet):
+        queryset = queryset.select_related(*related)
+    cells = [_cell_reader(getter, user) for _header, getter in columns]
     for obj in queryset.iterator(chunk_size=EXPORT_CHUNK):
-        yield [
-            getter.value(obj, user) if isinstance(getter, UserColumn) else _resolve(obj, getter)
-            for _header, getter in columns
-        ]
+        yield [cell(obj) for cell in cells]
+
+
+def _cell_reader(getter: Any, user: User) -> Callable[[Any], Any]:
+    """How one export column reads its cell from a record. A ``get_<field>_display`` path remembers
+    each value's label for the export (Django rebuilds the choices on every call: a tenth of the time
+    of a large export)."""
+    if isinstance(getter, UserColumn):
+        return lambda obj: getter.value(obj, user)
+    if callable(getter) or not getter.endswith("_display"):
+        return lambda obj: _resolve(obj, getter)
+    *path, method = getter.split(".")
+    field = method.removeprefix("get_").removesuffix("_display")
+    labels: dict[tuple[type, Any], Any] = {}
+
+    def display(obj: Any) -> Any:
+        target = _resolve(obj, ".".join(path)) if path else obj
+        if target in ("", None):
+            return ""
+        key = (type(target), getattr(target, field, None))
+        if key not in labels:
+            labels[key] = getattr(target, method)()
+        return labels[key]
+
+    return display
 
 
 #: Rows an export reads from the database at a time.

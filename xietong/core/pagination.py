@@ -191,7 +191,7 @@ class SeekPaginator(Paginator):
             return int(cached)
         total = queryset.count()
         if total >= COUNT_CACHE_FROM:
-            cache.set(key, total, getattr(settings, "XIETONG_LIST_COUNT_SECONDS", 30))
+            cache.set(key, total, settings.XIETONG_LIST_COUNT_SECONDS)
         return total
 
     def page(self, number: Any) -> SeekPage:

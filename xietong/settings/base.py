@@ -215,6 +215,8 @@ XIETONG_MAX_UPLOAD_MB = int(os.environ.get("XIETONG_MAX_UPLOAD_MB", "200"))
 # offered for download for XIETONG_EXPORT_KEEP_HOURS, then removed.
 XIETONG_EXPORT_SYNC_ROWS = int(os.environ.get("XIETONG_EXPORT_SYNC_ROWS", "5000"))
 XIETONG_EXPORT_KEEP_HOURS = int(os.environ.get("XIETONG_EXPORT_KEEP_HOURS", "24"))
+# A long list's total is counted once per filter and kept this many seconds (core.pagination).
+XIETONG_LIST_COUNT_SECONDS = int(os.environ.get("XIETONG_LIST_COUNT_SECONDS", "30"))
 
 # Content Security Policy: scripts and styles only from this site.
 CONTENT_SECURITY_POLICY = {
