@@ -190,7 +190,9 @@ class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
             return self.export()
         return self.render_to_response(self.get_context_data())
 
-    def get_paginator(self, queryset: Any, per_page: int, orphans: int = 0, **kwargs: Any) -> SeekPaginator:
+    def get_paginator(  # type: ignore[override]  # returns the subclass, which takes a cursor too
+        self, queryset: Any, per_page: int, orphans: int = 0, **kwargs: Any
+    ) -> SeekPaginator:
         """Pages that cost what the first page costs (``core.pagination``): the link's ``cursor``
         says where to seek from."""
         cursor = self.request.GET.get(CURSOR_PARAM, "")
@@ -199,7 +201,7 @@ class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
     def export_params(self) -> dict[str, str]:
         """The query string's filters, as an export records them (no paging, no ``export``)."""
         skip = {"export", "page", CURSOR_PARAM, "per_page"}
-        return {key: value for key, value in self.request.GET.items() if key not in skip}
+        return {key: str(value) for key, value in self.request.GET.items() if key not in skip}
 
     def export(self) -> HttpResponse:
         """The workbook of what the filters select: at once when it is small, otherwise an
@@ -224,7 +226,7 @@ class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
             permission=self.required_permission(),
             params=self.export_params(),
             filename=str(self.export_filename),
-            target_type=self.object_list.model._meta.label_lower,
+            target_type=self.object_list.model._meta.label_lower,  # type: ignore[attr-defined]  # a QuerySet
             total_rows=total,
             acting_user=acting_user(self.request),
         )

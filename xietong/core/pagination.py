@@ -43,7 +43,9 @@ def ordering_of(queryset: QuerySet[Any]) -> list[tuple[str, bool]] | None:
     """The queryset's ordering as (lookup, descending) pairs ending with the primary key, or
     ``None`` when it uses expressions a keyset cannot follow (those lists page by offset)."""
     query = queryset.query
-    names: Sequence[Any] = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+    names: Sequence[Any] = (
+        query.order_by or (query.get_meta().ordering if query.default_ordering else ()) or ()
+    )
     keys: list[tuple[str, bool]] = []
     for name in names:
         if not isinstance(name, str) or name == "?":
