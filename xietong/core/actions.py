@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import Permission
@@ -19,6 +19,7 @@ from . import audit, pii
 from .choices import AuditAction
 from .models import (
     Employer,
+    ExportJob,
     Notification,
     Organization,
     Person,
@@ -613,3 +614,95 @@ def notifications_mark_all_read(*, acting_user: User) -> int:
     return Notification.objects.filter(recipient=acting_user, read_at__isnull=True).update(
         read_at=timezone.now(), updated_at=timezone.now()
     )
+
+
+# Exports written in the background (issue 16) ----------------------------------------------------
+
+
+def export_job_start(
+    *, view: str, list_path: str, permission: str, params: dict[str, str], filename: str,
+    target_type: str, total_rows: int, acting_user: User,
+) -> ExportJob:  # fmt: skip
+    """Queue the export of a list too long for a request: ``view`` is the dotted path of its
+    ``ScopedListView``, ``params`` the query string's filters. Not audited here: the download is
+    (``export_download``), as an immediate export is. Expired exports are purged on the way."""
+    from .jobs import job_enqueue
+
+    export_jobs_purge()
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            view=view,
+            list_path=list_path,
+            permission=permission,
+            params=params,
+            filename=filename,
+            target_type=target_type,
+            total_rows=total_rows,
+            organization=acting_user.organization,
+            created_by=acting_user,
+            message=_("排队等待导出"),
+        )
+        job_enqueue(job=job)
+    return job
+
+
+def export_job_run(*, job: ExportJob) -> ExportJob:
+    """The runner of ``ExportJob``: read the list again as its creator with the saved filters and
+    write the workbook a row at a time (openpyxl write-only, rows from ``.iterator``), so memory stays
+    the same for a thousand rows or a million; progress every few thousand rows."""
+    import tempfile
+
+    from django.conf import settings
+    from django.core.files import File
+    from django.utils.module_loading import import_string
+
+    from .exports import write_workbook
+    from .jobs import job_progress, job_transition
+
+    if job.created_by is None:
+        return job_transition(job=job, to="failed", message=_("导出任务没有经办人，无法按其权限读取数据"))
+    view_class: Any = import_string(job.view)
+    headers, rows, total = view_class.export_source(
+        user=job.created_by, params=job.params, path=job.list_path
+    )
+    job_progress(job=job, done=0, total=total, phase=_("正在写入导出文件"))
+    with tempfile.TemporaryFile(suffix=".xlsx") as handle:
+        written = write_workbook(
+            handle, headers, rows, title=job.filename.rsplit(".", 1)[0],
+            progress=lambda done: job_progress(job=job, done=done),
+        )  # fmt: skip
+        handle.seek(0)
+        job.file.save(f"{job.pk}-{timezone.now():%Y%m%d%H%M%S}.xlsx", File(handle), save=False)
+    job.written_rows = written
+    job.total_rows = max(total, written)
+    job.expires_at = timezone.now() + timedelta(hours=settings.XIETONG_EXPORT_KEEP_HOURS)
+    return job_transition(
+        job=job,
+        to="done",
+        message=_("导出完成：共 %(rows)s 行，保留至 %(until)s")
+        % {"rows": written, "until": timezone.localtime(job.expires_at).strftime("%Y-%m-%d %H:%M")},
+    )
+
+
+def export_download(*, job: ExportJob, acting_user: User) -> ExportJob:
+    """Record that ``acting_user`` downloads the export ``job``: one ``export`` event with the list's
+    filters and the file name, the same event an immediate export writes."""
+    audit.record(
+        AuditAction.EXPORT,
+        target_type=job.target_type,
+        acting_user=acting_user,
+        detail={**job.params, "filename": job.filename, "export_job": job.pk, "rows": job.written_rows},
+    )
+    return job
+
+
+def export_jobs_purge(*, now: Any = None) -> int:
+    """Remove the exports past their keeping time, files and rows; returns how many. Called whenever
+    an export starts or is looked at, and by ``xietong exports purge`` (for a cron job)."""
+    now = now or timezone.now()
+    expired = list(ExportJob.objects.filter(expires_at__lte=now))
+    for job in expired:
+        if job.file:
+            job.file.delete(save=False)
+    ExportJob.objects.filter(pk__in=[job.pk for job in expired]).delete()
+    return len(expired)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from django.http import HttpResponse
@@ -30,17 +31,37 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def workbook_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str = "Sheet1") -> bytes:
-    """Build an .xlsx file (write-only mode, so large exports stay small in memory)."""
+def write_workbook(
+    target: str | Path | BinaryIO,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    title: str = "Sheet1",
+    progress: Callable[[int], None] | None = None,
+    every: int = 5000,
+) -> int:
+    """Write an .xlsx of ``rows`` to ``target`` (a path or a binary file) in openpyxl's write-only
+    mode: rows go to a temporary file as they come, so memory stays constant however many there are.
+    ``progress(written)`` is called every ``every`` rows. Returns the number of rows written."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31])
     for index, header in enumerate(headers, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(10, len(header) * 2 + 4)
     sheet.append(list(headers))
+    written = 0
     for row in rows:
         sheet.append([safe_cell(value) for value in row])
+        written += 1
+        if progress is not None and written % every == 0:
+            progress(written)
+    book.save(target)
+    return written
+
+
+def workbook_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str = "Sheet1") -> bytes:
+    """Build an .xlsx file in memory (small exports; large ones go through ``write_workbook``)."""
     buffer = io.BytesIO()
-    book.save(buffer)
+    write_workbook(buffer, headers, rows, title=title)
     return buffer.getvalue()
 
 

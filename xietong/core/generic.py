@@ -6,7 +6,7 @@ they read through a selector and write through an action.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -25,6 +25,7 @@ from .choices import AuditAction
 from .exports import xlsx_response
 from .filters import ListFilterSet
 from .models import User
+from .pagination import CURSOR_PARAM, SeekPaginator
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -150,14 +151,14 @@ class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
     Subclasses set ``permission``, implement ``get_queryset`` through a selector (scoped, unfiltered)
     and name their ``filterset_class`` (a ``core.filters.ListFilterSet``, the same one the API uses);
     for export they list ``export_columns`` as (header, callable or attribute path) and an
-    ``export_filename``.
+    ``export_filename``. An export of more than ``XIETONG_EXPORT_SYNC_ROWS`` rows becomes an
+    ``ExportJob`` written in the background (issue 16); pages are read by ``core.pagination``.
     """
 
     paginate_by = 25
     filterset_class: ClassVar[type[ListFilterSet] | None] = None
     export_columns: ClassVar[Sequence[tuple[StrOrPromise, Any]]] = ()
     export_filename: ClassVar[StrOrPromise] = "export.xlsx"
-    export_limit: ClassVar[int] = 100_000
     #: Filter values a page opens with when the query string has none (``?status=`` shows all).
     filter_defaults: ClassVar[dict[str, str]] = {}
     filterset: ListFilterSet | None = None
@@ -189,19 +190,73 @@ class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
             return self.export()
         return self.render_to_response(self.get_context_data())
 
+    def get_paginator(  # type: ignore[override]  # returns the subclass, which takes a cursor too
+        self, queryset: Any, per_page: int, orphans: int = 0, **kwargs: Any
+    ) -> SeekPaginator:
+        """Pages that cost what the first page costs (``core.pagination``): the link's ``cursor``
+        says where to seek from."""
+        cursor = self.request.GET.get(CURSOR_PARAM, "")
+        return SeekPaginator(queryset, per_page, orphans=orphans, cursor=cursor, **kwargs)
+
+    def export_params(self) -> dict[str, str]:
+        """The query string's filters, as an export records them (no paging, no ``export``)."""
+        skip = {"export", "page", CURSOR_PARAM, "per_page"}
+        return {key: str(value) for key, value in self.request.GET.items() if key not in skip}
+
     def export(self) -> HttpResponse:
-        return export_response(
-            self.request,
-            self.object_list[: self.export_limit],
-            self.export_columns,
-            filename=self.export_filename,
-            detail={key: value for key, value in self.request.GET.items() if key != "export"},
+        """The workbook of what the filters select: at once when it is small, otherwise an
+        ``ExportJob`` written in the background, whose page shows its progress and offers the file."""
+        from django.conf import settings
+        from django.shortcuts import redirect
+
+        total = self.get_paginator(self.object_list, 1).count
+        if total <= settings.XIETONG_EXPORT_SYNC_ROWS:
+            return export_response(
+                self.request,
+                self.object_list,
+                self.export_columns,
+                filename=self.export_filename,
+                detail=self.export_params(),
+            )
+        from .actions import export_job_start
+
+        job = export_job_start(
+            view=f"{type(self).__module__}.{type(self).__qualname__}",
+            list_path=self.request.path,
+            permission=self.required_permission(),
+            params=self.export_params(),
+            filename=str(self.export_filename),
+            target_type=self.object_list.model._meta.label_lower,  # type: ignore[attr-defined]  # a QuerySet
+            total_rows=total,
+            acting_user=acting_user(self.request),
+        )
+        return redirect("core:export_detail", pk=job.pk)
+
+    @classmethod
+    def export_source(
+        cls, *, user: User, params: dict[str, str], path: str
+    ) -> tuple[list[str], Iterator[list[Any]], int]:
+        """What a background export writes (``core.actions.export_job_run``): the headers, the rows
+        (read with ``.iterator``, a chunk at a time) and their number, of this list as ``user`` sees
+        it with the filters ``params``, exactly as the page would have exported them."""
+        from django.test import RequestFactory
+
+        request = RequestFactory().get(path, params)
+        request.user = user
+        view = cls()
+        view.setup(request)
+        queryset = view.filtered(view.get_queryset())
+        return (
+            [str(header) for header, _getter in cls.export_columns],
+            export_rows(queryset, cls.export_columns, user),
+            queryset.count(),
         )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         params = self.request.GET.copy()
         params.pop("page", None)
+        params.pop(CURSOR_PARAM, None)
         context["q"] = self.q
         context["querystring"] = params.urlencode()
         context["export_enabled"] = bool(self.export_columns)
@@ -213,8 +268,10 @@ class UserColumn:
     """An export column whose value depends on who exports (personal data shown by permission):
     ``("出生日期", UserColumn(lambda person, user: pii.birth_shown(user, person)))``."""
 
-    def __init__(self, value: Callable[[Any, User], Any]) -> None:
+    def __init__(self, value: Callable[[Any, User], Any], *, related: Sequence[str] = ()) -> None:
         self.value = value
+        #: What ``value`` reads through relations (``select_related`` lookups), read with the rows.
+        self.related = tuple(related)
 
 
 def export_response(
@@ -229,13 +286,7 @@ def export_response(
     headers = [str(header) for header, _getter in columns]  # headers and name may be lazy translations
     filename = str(filename)
     user = acting_user(request)
-    rows = (
-        [
-            getter.value(obj, user) if isinstance(getter, UserColumn) else _resolve(obj, getter)
-            for _header, getter in columns
-        ]
-        for obj in queryset.iterator()
-    )
+    rows = export_rows(queryset, columns, user)
     audit.record(
         AuditAction.EXPORT,
         target_type=queryset.model._meta.label_lower,
@@ -243,6 +294,49 @@ def export_response(
         detail={**(detail or {}), "filename": filename},
     )
     return xlsx_response(headers, rows, filename=filename)
+
+
+def export_rows(
+    queryset: Any, columns: Sequence[tuple[StrOrPromise, Any]], user: User
+) -> Iterator[list[Any]]:
+    """The rows of an export: each record's ``columns`` as ``user`` may see them, read from the
+    database a chunk at a time so that memory does not grow with the list."""
+    related = [
+        lookup for _header, getter in columns if isinstance(getter, UserColumn) for lookup in getter.related
+    ]
+    if related and isinstance(queryset, QuerySet):
+        queryset = queryset.select_related(*related)
+    cells = [_cell_reader(getter, user) for _header, getter in columns]
+    for obj in queryset.iterator(chunk_size=EXPORT_CHUNK):
+        yield [cell(obj) for cell in cells]
+
+
+def _cell_reader(getter: Any, user: User) -> Callable[[Any], Any]:
+    """How one export column reads its cell from a record. A ``get_<field>_display`` path remembers
+    each value's label for the export (Django rebuilds the choices on every call: a tenth of the time
+    of a large export)."""
+    if isinstance(getter, UserColumn):
+        return lambda obj: getter.value(obj, user)
+    if callable(getter) or not getter.endswith("_display"):
+        return lambda obj: _resolve(obj, getter)
+    *path, method = getter.split(".")
+    field = method.removeprefix("get_").removesuffix("_display")
+    labels: dict[tuple[type, Any], Any] = {}
+
+    def display(obj: Any) -> Any:
+        target = _resolve(obj, ".".join(path)) if path else obj
+        if target in ("", None):
+            return ""
+        key = (type(target), getattr(target, field, None))
+        if key not in labels:
+            labels[key] = getattr(target, method)()
+        return labels[key]
+
+    return display
+
+
+#: Rows an export reads from the database at a time.
+EXPORT_CHUNK = 2000
 
 
 def _resolve(obj: Any, getter: Any) -> Any:

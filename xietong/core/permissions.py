@@ -89,7 +89,7 @@ def has_scoped_perm(user: Viewer, perm: str, obj: Any = None) -> bool:
     paths = scope_paths(user, perm)
     if paths is NODE_WIDE:
         return True
-    if obj is None:
+    if obj is None or not paths:  # held nowhere: no need to load where ``obj`` belongs
         return bool(paths)
     obj_path = obj.scope_path() if hasattr(obj, "scope_path") else None
     return obj_path is not None and any(obj_path.startswith(p) for p in paths)

@@ -183,7 +183,9 @@ def birth_column(path: str = "") -> Any:
             person = getattr(person, part)
         return birth_shown(user, person)
 
-    return UserColumn(value)
+    # Deciding needs the person's organisation: read it with the rows, not one query per row.
+    organization = "__".join([*filter(None, path.split(".")), "organization"])
+    return UserColumn(value, related=(organization,))
 
 
 def reset_caches() -> None:

@@ -20,6 +20,7 @@ from .models import (
     Affiliation,
     AuditEvent,
     Employer,
+    ExportJob,
     Notification,
     Organization,
     Person,
@@ -356,3 +357,25 @@ def unread_count(*, user: Viewer) -> int:
 def access_notification(*, user: Viewer, pk: object) -> Notification:
     """One of the account's own notifications; someone else's answers the same 404 as a missing one."""
     return get_scoped(notifications(user=user), pk)
+
+
+def access_export(*, user: Viewer, pk: object) -> ExportJob:
+    """The background export ``pk`` if ``user`` may have it: its creator, or an officer whose scope
+    of the exported list's permission covers the creator's organisation (the rows are theirs to see
+    too). An expired one answers the same ``Http404`` as a missing one or one out of scope."""
+    try:
+        number = int(str(pk))
+    except (TypeError, ValueError):
+        raise Http404 from None
+    job = ExportJob.objects.filter(pk=number).first() if 0 < number < 2**63 else None
+    if job is None or job.expired or not user.is_authenticated:
+        raise Http404
+    if job.created_by_id == user.pk:
+        return job
+    if (
+        job.organization_id is not None
+        and user.has_perm(job.permission)
+        and Organization.objects.restrict(user, job.permission).filter(pk=job.organization_id).exists()
+    ):
+        return job
+    raise Http404

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from . import actions, alerts, audit, filters, pii, selectors
 from . import home as homepage
+from .choices import JobStatus
 from .forms import (
     CalendarYearForm,
     EmployerForm,
@@ -38,7 +39,7 @@ from .generic import (
     permission_required_scoped,
     public,
 )
-from .models import AuditEvent, Employer, Notification, Organization, Person, User
+from .models import AuditEvent, Employer, ExportJob, Notification, Organization, Person, User
 
 
 @public
@@ -484,3 +485,30 @@ class CalendarView(ActionFormView):
         entry = actions.calendar_year_set(acting_user=acting_user(self.request), **form.cleaned_data)
         messages.success(self.request, _("已录入 %(year)s 年工作日历") % {"year": entry.year})
         return redirect("core:calendar")
+
+
+# Background exports (issue 16) --------------------------------------------------------------------
+
+
+class ExportDetailView(ScopedDetailView):
+    """A large export's progress (htmx polls while it is written), then its download link until it
+    expires. Only its creator, or an officer whose scope covers the creator's organisation, sees it."""
+
+    template_name = "core/export_detail.html"
+    partial_template_name = "_partials/job_progress.html"
+    context_object_name = "job"  # what the shared progress partial shows
+
+    def get_object(self, queryset: Any = None) -> ExportJob:
+        actions.export_jobs_purge()  # clean-up on access, besides ``xietong exports purge``
+        return selectors.access_export(user=self.request.user, pk=self.kwargs["pk"])
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The workbook of a finished export; every download is audited like an immediate export."""
+    actions.export_jobs_purge()
+    job = selectors.access_export(user=request.user, pk=pk)
+    if job.status != JobStatus.DONE or not job.file:
+        raise Http404(_("导出文件尚未生成"))
+    actions.export_download(job=job, acting_user=acting_user(request))
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename)

@@ -6,6 +6,7 @@ people and memberships a roll import must not duplicate); they take no user and 
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -28,10 +29,12 @@ from .models import (
     CardPrintJob,
     CardUse,
     JoinApplication,
+    JoinDay,
     Member,
     MemberCard,
     MemberImport,
     MembershipTransfer,
+    OrganizationFigures,
     OutreachEvent,
     ServicePoint,
 )
@@ -284,6 +287,10 @@ def members_with_card_lost(queryset: QuerySet[Member], days: int = 7) -> QuerySe
     return queryset.filter(pk__in=lost)
 
 
+#: What a membership number looks like (``numbers.member_numbers``: HY, the year, eight digits).
+_MEMBER_NUMBER = re.compile(r"HY\d{12}")
+
+
 def member_search(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
     """Search by name, membership number, employer, or resident ID number (exact, by blind index)."""
     q = q.strip()
@@ -292,9 +299,13 @@ def member_search(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
     index = pii.id_number_lookup(q)
     if index:
         return queryset.filter(person__id_number_index=index)
-    return queryset.filter(
-        Q(person__name__icontains=q) | Q(number=q.upper()) | Q(employer__name__icontains=q)
-    )
+    if _MEMBER_NUMBER.fullmatch(q.upper()):  # a membership number: its unique index, no scan (issue 16)
+        return queryset.filter(number=q.upper())
+    # The people and employers whose name matches, each a scan of one table; the roll is then read by
+    # its person and employer indexes, not scanned with two joins per row (issue 16).
+    people = Person.objects.order_by().filter(name__icontains=q).values("pk")
+    employers = Employer.objects.order_by().filter(name__icontains=q).values("pk")
+    return queryset.filter(Q(person__in=people) | Q(number=q.upper()) | Q(employer__in=employers))
 
 
 def member_history(member: Member) -> QuerySet[AuditEvent]:
@@ -570,11 +581,14 @@ def desk_service_point(*, user: User, point_id: int) -> ServicePoint | None:
 
 
 def figures(*, user: Viewer, weeks: int = 26) -> dict[str, Any]:
-    """Members, real-name records and cards per organisation of the user's scope (each counted over
-    its whole subtree), joins per week, and card uses per service point, for the figures page."""
+    """Members (the real-name roll: active and suspended), active members and cards in use per
+    organisation of the user's scope, each over its whole subtree; joins per week; card uses per
+    service point; for the figures page.
+
+    Read from the aggregates the actions keep (``OrganizationFigures``, ``JoinDay``; issue 16): a
+    few rows per organisation, however long the roll. ``updated_at`` says how fresh they are."""
     import datetime as dt
 
-    from django.db.models.functions import TruncWeek
     from django.utils import timezone
 
     from xietong.core.selectors import organizations_for
@@ -582,31 +596,34 @@ def figures(*, user: Viewer, weeks: int = 26) -> dict[str, Any]:
     scope = organizations_for(user=user, perm="membership.view_member")
     top_depth = min(scope.values_list("depth", flat=True), default=0)
     tops = list(scope.filter(depth__in=[top_depth, top_depth + 1]).order_by("depth", "path")[:40])
-    current = Member.objects.restrict(user, "view").filter(status__in=["active", "suspended"])
-    cards_in_use = MemberCard.objects.restrict(
-        user, "membership.view_member", lookup="member__organization__path"
-    ).filter(status=CardStatus.ACTIVE)
+    own = list(
+        OrganizationFigures.objects.filter(organization__in=scope).values_list(
+            "organization__path", "active", "suspended", "cards", "updated_at"
+        )
+    )
     rows = []
     for org in tops:
-        members = current.filter(organization__path__startswith=org.path).count()
-        cards = cards_in_use.filter(member__organization__path__startswith=org.path).count()
-        rows.append({"organization": org, "members": members, "cards": cards,
+        inside = [row for row in own if row[0].startswith(org.path)]
+        active = sum(row[1] for row in inside)
+        members = active + sum(row[2] for row in inside)
+        cards = sum(row[3] for row in inside)
+        rows.append({"organization": org, "members": members, "active": active, "cards": cards,
                      "card_ratio": round(100 * cards / members, 1) if members else None})  # fmt: skip
     since = timezone.localdate() - dt.timedelta(weeks=weeks)
-    per_week = (
-        current.filter(joined_on__gte=since)
-        .annotate(week=TruncWeek("joined_on"))
-        .values("week")
-        .annotate(count=Count("pk"))
-        .order_by("week")
-    )
+    per_week: dict[dt.date, int] = {}
+    for day, count in JoinDay.objects.filter(organization__in=scope, day__gte=since).values_list(
+        "day", "joins"
+    ):
+        monday = day - dt.timedelta(days=day.weekday())
+        per_week[monday] = per_week.get(monday, 0) + count
     uses = (
         card_uses(user=user).values("service_point__name").annotate(count=Count("pk")).order_by("-count")[:20]
     )
     return {
         "rows": rows,
-        "joins": [(str(item["week"]), item["count"]) for item in per_week],
+        "joins": [(str(week), count) for week, count in sorted(per_week.items()) if count],
         "uses": [(item["service_point__name"], item["count"]) for item in uses],
+        "updated_at": max((row[4] for row in own), default=None),
     }
 
 

@@ -220,6 +220,12 @@ MEDIA_ROOT = VAR_DIR / "media"
 # which ``xietong serve`` starts beside the web server on an embedded node.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 XIETONG_MAX_UPLOAD_MB = int(os.environ.get("XIETONG_MAX_UPLOAD_MB", "200"))
+# Exports (issue 16): a list of more rows than this is written by a background job with progress,
+# offered for download for XIETONG_EXPORT_KEEP_HOURS, then removed.
+XIETONG_EXPORT_SYNC_ROWS = int(os.environ.get("XIETONG_EXPORT_SYNC_ROWS", "5000"))
+XIETONG_EXPORT_KEEP_HOURS = int(os.environ.get("XIETONG_EXPORT_KEEP_HOURS", "24"))
+# A long list's total is counted once per filter and kept this many seconds (core.pagination).
+XIETONG_LIST_COUNT_SECONDS = int(os.environ.get("XIETONG_LIST_COUNT_SECONDS", "30"))
 
 # Content Security Policy: scripts and styles only from this site.
 CONTENT_SECURITY_POLICY = {

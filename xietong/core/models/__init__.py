@@ -4,6 +4,7 @@ from .accounts import Role, RoleAssignment, User
 from .audit import AuditEvent
 from .base import BackgroundJob, BaseModel, RestrictedQuerySet
 from .calendar import WorkCalendarYear
+from .exports import ExportJob
 from .notifications import Notification
 from .organizations import Affiliation, Employer, Organization
 from .people import Person
@@ -15,6 +16,7 @@ __all__ = [
     "BackgroundJob",
     "BaseModel",
     "Employer",
+    "ExportJob",
     "Notification",
     "Organization",
     "Person",

@@ -25,6 +25,7 @@ from .cards import (
     member_card_issue,
 )
 from .events import outreach_event_create
+from .figures import figures_rebuild, figures_recount
 from .imports import IMPORT_CHUNK, member_import_run, member_import_start
 from .join import (
     BulkOutcome,
@@ -59,6 +60,8 @@ __all__ = [
     "card_verify",
     "card_verify_by_number",
     "cards_issue_bulk",
+    "figures_rebuild",
+    "figures_recount",
     "join_application_approve",
     "join_application_reject",
     "join_application_submit",

@@ -32,6 +32,7 @@ from ..models import (
     ServicePoint,
 )
 from ..numbers import card_number, card_numbers
+from .figures import figures_card_moved, figures_cards_issued
 from .members import require_reason
 
 
@@ -39,7 +40,9 @@ from .members import require_reason
 def card_issue(*, member: Member, acting_user: User | None, replaces: MemberCard | None = None) -> MemberCard:
     """Issue a member's card (the e-card at once; a physical card is printed from the same number)."""
     card = MemberCard(member=member, number=card_number(), issued_on=timezone.localdate(), replaces=replaces)
-    return core_actions.save_with_audit(card, acting_user=acting_user)
+    core_actions.save_with_audit(card, acting_user=acting_user)
+    figures_card_moved(organization_id=member.organization_id, before=None, after=card.status)
+    return card
 
 
 @transaction.atomic
@@ -56,11 +59,10 @@ def member_card_issue(*, member: Member, acting_user: User) -> MemberCard:
 def cards_issue_bulk(*, members: list[Member], acting_user: User | None) -> int:
     """Issue cards to many members at once (a print batch, a scaled demo); members that already hold
     an active card are skipped. One audit event for the batch. Returns the number issued."""
-    holding = set(
-        MemberCard.objects.filter(member__in=members, status=CardStatus.ACTIVE).values_list(
-            "member_id", flat=True
-        )
-    )
+    holding: set[int] = set()
+    active = MemberCard.objects.order_by().filter(status=CardStatus.ACTIVE)
+    for part in bulk.where_in(active, "member_id", [m.pk for m in members], sql_type="bigint"):
+        holding.update(part.values_list("member_id", flat=True))  # chunked: a million members fit
     todo = [m for m in members if m.pk not in holding and m.status == MemberStatus.ACTIVE]
     now, today = timezone.now(), timezone.localdate()
     size = len(todo)
@@ -71,6 +73,7 @@ def cards_issue_bulk(*, members: list[Member], acting_user: User | None) -> int:
     }] if size else [])  # fmt: skip
     audit.record(AuditAction.CREATE, target_type="membership.membercard", acting_user=acting_user,
                  detail={"issued": issued})  # fmt: skip
+    figures_cards_issued(organization_ids=[member.organization_id for member in todo])
     return issued
 
 
@@ -165,7 +168,7 @@ def card_print_downloaded(*, job: CardPrintJob, acting_user: User) -> None:
 def card_report_lost(*, card: MemberCard, acting_user: User, reason: str) -> MemberCard:
     """Mark the card lost; its tokens stop verifying at once. The reason is required and audited."""
     detail = {"reason": require_reason(reason)}
-    move_audited(card, to=CardStatus.LOST, acting_user=acting_user, detail=detail)
+    _move_card(card, to=CardStatus.LOST, acting_user=acting_user, detail=detail)
     return card
 
 
@@ -173,7 +176,7 @@ def card_report_lost(*, card: MemberCard, acting_user: User, reason: str) -> Mem
 def card_suspend(*, card: MemberCard, acting_user: User, reason: str) -> MemberCard:
     """Suspend the card (e.g. while a membership question is settled); the reason is required."""
     detail = {"reason": require_reason(reason)}
-    move_audited(card, to=CardStatus.SUSPENDED, acting_user=acting_user, detail=detail)
+    _move_card(card, to=CardStatus.SUSPENDED, acting_user=acting_user, detail=detail)
     return card
 
 
@@ -181,7 +184,7 @@ def card_suspend(*, card: MemberCard, acting_user: User, reason: str) -> MemberC
 def card_resume(*, card: MemberCard, acting_user: User, reason: str = "") -> MemberCard:
     """Put a suspended card back into use (a reason may be given)."""
     detail = {"reason": reason.strip()[:200]} if reason.strip() else None
-    move_audited(card, to=CardStatus.ACTIVE, acting_user=acting_user, detail=detail)
+    _move_card(card, to=CardStatus.ACTIVE, acting_user=acting_user, detail=detail)
     return card
 
 
@@ -190,8 +193,19 @@ def card_replace(*, card: MemberCard, acting_user: User, reason: str) -> MemberC
     """Replace a card (lost, damaged): the old one is retired at once, a new number is issued.
     The reason is required and audited."""
     detail = {"reason": require_reason(reason)}
-    move_audited(card, to=CardStatus.REPLACED, acting_user=acting_user, detail=detail)
+    _move_card(card, to=CardStatus.REPLACED, acting_user=acting_user, detail=detail)
     return card_issue(member=card.member, acting_user=acting_user, replaces=card)
+
+
+def _move_card(
+    card: MemberCard, *, to: str, acting_user: User, detail: dict[str, Any] | None = None
+) -> MemberCard:
+    """Move the card through its workflow (audited, with ``detail`` such as the reason) and shift the
+    figures' cards in use."""
+    before = card.status
+    move_audited(card, to=to, acting_user=acting_user, detail=detail)
+    figures_card_moved(organization_id=card.member.organization_id, before=before, after=card.status)
+    return card
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from ..models import (
 )
 from ..numbers import member_numbers
 from .cards import cards_issue_bulk
+from .figures import figures_recount
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ def member_import_run(
     try:
         with transaction.atomic():
             created, updated, new_ids = _write_members(job, rows, laps)
+            figures_recount(organization_ids=[job.organization_id])  # the figures page's aggregates
             job.created_count, job.updated_count = created, updated
             if job.issue_cards and new_ids:
                 job.cards_issued = cards_issue_bulk(

@@ -20,6 +20,7 @@ from ..models import (
     Member,
 )
 from ..numbers import member_number
+from .figures import figures_member_changed, member_state
 
 #: Moves that take a member's rights away: they need a confirmation and a stated reason.
 DESTRUCTIVE_MEMBER_MOVES = (MemberStatus.SUSPENDED, MemberStatus.LEFT, MemberStatus.DECEASED)
@@ -66,9 +67,11 @@ def member_create(
     )
     try:
         with transaction.atomic():
-            return core_actions.save_with_audit(member, acting_user=acting_user)
+            core_actions.save_with_audit(member, acting_user=acting_user)
     except IntegrityError as exc:  # a concurrent enrolment of the same person
         raise ValidationError(f"{person.name}已是会员，不能重复入会") from exc
+    figures_member_changed(before=None, after=member_state(member, cards=0))
+    return member
 
 
 @transaction.atomic
@@ -82,10 +85,12 @@ def member_set_status(
     if status in DESTRUCTIVE_MEMBER_MOVES and status in Member.TRANSITIONS.get(member.status, ()):
         reason = require_reason(reason)
     before = member.snapshot()
+    counted = member_state(member, cards=0)  # cards stay as they are
     if status in (MemberStatus.LEFT, MemberStatus.DECEASED):
         member.left_on = left_on or timezone.localdate()
     detail = {"reason": reason.strip()[:200]} if reason.strip() else None
     move_audited(member, to=status, acting_user=acting_user, before=before, detail=detail)
+    figures_member_changed(before=counted, after=member_state(member, cards=0))
     return member
 
 

@@ -17,6 +17,7 @@ from ..models import (
     Member,
     MembershipTransfer,
 )
+from .figures import figures_member_changed, member_state
 
 # Transfers ----------------------------------------------------------------------------------------
 
@@ -56,8 +57,10 @@ def transfer_accept(*, transfer: MembershipTransfer, acting_user: User) -> Membe
     member = Member.objects.select_for_update().get(pk=transfer.member_id)
     _decide(transfer, to=TransferStatus.ACCEPTED, acting_user=acting_user)
     before = member.snapshot()
+    counted = member_state(member)
     member.organization = transfer.to_organization
     member.save()
+    figures_member_changed(before=counted, after=counted._replace(organization_id=member.organization_id))
     audit.record(
         AuditAction.UPDATE,
         target=member,

@@ -58,6 +58,8 @@ class Member(BaseModel):
         verbose_name_plural = _("会员")
         # Moving a member to another union is its own right, not every member editor's.
         permissions = [("transfer_member", _("办理会员关系转接"))]
+        # The roll's default order, so its first and last pages read an index, not a sort (issue 16).
+        indexes = [models.Index(fields=["joined_on", "id"], name="member_joined_on_id")]
         constraints = [
             models.UniqueConstraint(fields=["number"], name="membership_member_number_unique"),
             models.UniqueConstraint(
