@@ -101,6 +101,12 @@ TARGETS: dict[str, Target] = {
     "core:employer_edit": Target("core.Employer"),
     "employer-detail": Target("core.Employer"),
     "core:person_detail": Target("core.Person"),
+    "core:export_detail": Target(
+        "core.ExportJob", view="membership.view_member", change="membership.view_member"
+    ),
+    "core:export_download": Target(
+        "core.ExportJob", view="membership.view_member", change="membership.view_member"
+    ),
     "core:person_reveal": Target("core.Person", view="core.reveal_person", change="core.reveal_person"),
     "person-detail": Target("core.Person"),
     "person-reveal": Target("core.Person", view="core.reveal_person", change="core.reveal_person"),
@@ -252,6 +258,14 @@ def _extra_rows() -> None:
 
     for code in ("bj-pinggu", "hebei-fed"):  # print sheets, as a union's card officer would start one
         CardPrintJob.objects.create(organization=org[code], title=f"{code}实体卡")
+    from xietong.core.models import ExportJob
+
+    for code in ("bj-pinggu", "hebei-fed"):  # a member roll exported in the background there
+        ExportJob.objects.create(
+            view="xietong.membership.views.MemberListView", list_path="/membership/members/",
+            permission="membership.view_member", params={}, filename="会员名册.xlsx",
+            target_type="membership.member", total_rows=1, organization=org[code],
+        )  # fmt: skip
     _exchange_rows(org)
     _wide_viewer(org)
 

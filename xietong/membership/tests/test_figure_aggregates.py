@@ -94,7 +94,7 @@ def test_aggregates_equal_a_full_count_after_a_mix_of_changes(scope: Scope) -> N
     actions.member_set_status(member=approved[1], status="suspended", acting_user=clerk(), reason="会员申请")
     actions.member_set_status(member=direct[0], status="left", acting_user=clerk(), reason="会员申请")
     actions.member_set_status(member=imported[1], status="deceased", acting_user=clerk(), reason="会员申请")
-    actions.member_set_status(member=direct[1], status="suspended", acting_user=clerk())
+    actions.member_set_status(member=direct[1], status="suspended", acting_user=clerk(), reason="会员申请")
     actions.member_set_status(member=direct[1], status="active", acting_user=clerk())
     # cards lost, replaced, suspended, resumed
     lost = selectors.active_card(approved[2])
