@@ -37,7 +37,9 @@ def test_no_insurance_surface_rebuilds_an_id_number_without_reveal(scope: Scope)
     surfaces: dict[str, Any] = {
         "roster page": client.get(reverse("insurance:roster_detail", args=[run.roster_id])),
         "run page": client.get(reverse("insurance:run_detail", args=[run.pk])),
-        "findings export": client.get(reverse("insurance:run_detail", args=[run.pk]), {"export": "xlsx"}),
+        "findings export": client.get(
+            reverse("insurance:run_detail", args=[run.pk]), {"export": "xlsx"}, follow=True
+        ),
         "finding page": client.get(reverse("insurance:finding_detail", args=[finding.pk])),
         "findings api": api.get(reverse("certification-finding-list")),
         "finding api": api.get(reverse("certification-finding-detail", args=[finding.pk])),

@@ -124,7 +124,7 @@ def test_an_officer_opens_a_run_reviews_findings_in_bulk_and_prints_a_letter(pee
     letter = officer.get(reverse("insurance:finding_letter", args=[wang.pk]))
     assert letter["Content-Type"] == "application/pdf" and letter.content.startswith(b"%PDF")
     assert officer.get(reverse("insurance:finding_letter", args=[li.pk])).status_code == 404
-    export = officer.get(response["Location"], {"export": "xlsx"})
+    export = officer.get(response["Location"], {"export": "xlsx"}, follow=True)
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
     figures = officer.get(reverse("insurance:certification_figures")).content.decode()
     assert "data-chart" in figures and "天津市" in figures and "天津节点" not in figures
@@ -282,3 +282,31 @@ def test_the_figures_chart_has_readable_axes_one_panel_per_year_and_its_table_as
     assert 'data-chart="assisted-2019"' in page
     export = officer.get(reverse("insurance:certification_figures"), {"export": "xlsx"})
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_a_runs_findings_export_is_the_findings_list_and_a_long_one_runs_in_the_background(
+    peer: Peer, settings: Any
+) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    roster = import_roster(bureau, PENSIONERS)
+    run = EligibilityCheck.objects.create(
+        uid="c" * 32, organization=bureau, roster=roster, checks=["duplicate"], records=3
+    )
+    run.requests.create(partner="tj", partner_name="天津节点", chunks=1)
+    findings_from_tj(
+        peer,
+        run,
+        1,
+        [{"ref": str(entry_of(run, "P001").pk), "kind": "duplicate", "score": 1, "evidence": "x"}],
+    )
+    officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
+    redirected = officer.get(reverse("insurance:run_detail", args=[run.pk]), {"export": "xlsx", "q": "王"})
+    assert redirected.status_code == 302 and f"run={run.pk}" in redirected["Location"]
+    assert "q=%E7%8E%8B" in redirected["Location"]  # the run page's filters go along
+    listed = officer.get(reverse("insurance:finding_list"), {"run": run.pk})
+    assert [f.run_id for f in listed.context["object_list"]] == [run.pk]
+    workbook = officer.get(redirected["Location"])
+    assert workbook["Content-Type"].startswith("application/vnd.openxmlformats")
+    settings.XIETONG_EXPORT_SYNC_ROWS = 0  # every export is long now: a background job
+    queued = officer.get(redirected["Location"])
+    assert queued.status_code == 302 and queued["Location"].startswith("/exports/")

@@ -150,10 +150,11 @@ class TestRunScoping(ScopedObjectViewTests):
 
 
 class TestFindingScoping(ScopedObjectViewTests):
-    """Findings have no list page of their own (the run page lists them): the API list stands in."""
+    """Findings: their list page (across runs), detail page, decisions and API."""
 
     model = CertificationFinding
-    list_url_name = "certification-finding-list"
+    list_url_name = "insurance:finding_list"
+    api_list_url_name = "certification-finding-list"
     detail_url_name = "insurance:finding_detail"
     api_detail_url_name = "certification-finding-detail"
     post_url_names = ("insurance:finding_decide",)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from xietong.core.testing import client_for, make_org, make_user
 
@@ -38,7 +39,9 @@ def test_a_refused_answer_keeps_what_was_typed_and_names_the_lines(incoming: Ins
     assert status == 200
     assert f"{typed}</textarea>" in page.replace("\r\n", "\n") and 'value="-5"' in page
     assert "第2行（2014-01至2016-12）：与第1行（2010-01至2015-12）重叠" in page
-    assert "第3行（2026-01至2027-12）：13个月晚于答复日期所在月份" in page
+    today = timezone.localdate()  # the answer's date: months after its month are not reached yet
+    later = (2027 * 12 + 12) - (today.year * 12 + today.month)
+    assert f"第3行（2026-01至2027-12）：{later}个月晚于答复日期所在月份" in page
     assert "个人账户储存额不能为负数" in page
     incoming.refresh_from_db()
     assert incoming.status == TransferStatus.REQUESTED and incoming.pooled_amount is None
