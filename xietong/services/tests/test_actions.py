@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from xietong.core import pii
 from xietong.core.models import AuditEvent, Region
@@ -51,7 +52,7 @@ def test_a_hotline_call_keeps_the_phone_encrypted_and_masked(scope: Scope) -> No
     assert PHONE not in json.dumps(list(AuditEvent.objects.values("changes")), ensure_ascii=False)
     assert actions.requester_phone(service_request) == PHONE
     assert service_request.call_seconds == 185 and service_request.call_taken_by == clerk()
-    today = service_request.created_at.date()
+    today = timezone.localdate(service_request.created_at)  # the node's day, as the action counts
     assert service_request.acknowledge_due == workdays.add_working_days(today, 1)
     assert service_request.answer_due == workdays.add_working_days(today, 5)
     assert service_request.number.startswith("12351-")
@@ -61,7 +62,7 @@ def test_a_hotline_call_keeps_the_phone_encrypted_and_masked(scope: Scope) -> No
 def test_a_category_with_its_own_limits_sets_the_dates(scope: Scope) -> None:
     ServiceCategory.objects.filter(code="complaint").update(acknowledge_days=2, answer_days=10)
     service_request = make_request(scope.home, category=category("complaint"))
-    today = service_request.created_at.date()
+    today = timezone.localdate(service_request.created_at)  # the node's day, as the action counts
     assert service_request.answer_due == workdays.add_working_days(today, 10)
 
 
