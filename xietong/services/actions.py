@@ -17,11 +17,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xietong import exchange
 from xietong.core import audit, pii
+from xietong.core.actions import notify
 from xietong.core.choices import AuditAction, OrganizationKind
 from xietong.core.models import Employer, Organization, Region
 from xietong.core.workflows import move_audited
@@ -530,8 +532,9 @@ def request_followup(*, service_request: ServiceRequest, note: str, acting_user:
 @transaction.atomic
 def requests_escalate_overdue(*, today: dt.date | None = None) -> list[ServiceRequest]:
     """Escalate every overdue request, once, to the parent of its union (督办): the parent's officers
-    see it among their overdue requests. Run by ``xietong services_escalate`` (daily) and safe to
-    run again."""
+    see it among their overdue requests and are notified. Run by ``xietong notify_due`` (the check
+    in ``home.py``, every few minutes under ``xietong serve``) or by hand with ``xietong
+    services_escalate``; safe to run again."""
     today = today or timezone.localdate()
     escalated = []
     for service_request in selectors.requests_to_escalate(today).select_for_update(of=("self",)):
@@ -549,6 +552,19 @@ def requests_escalate_overdue(*, today: dt.date | None = None) -> list[ServiceRe
             detail={"escalated_to": parent.name},
         )
         _event(service_request, _("逾期未办，已提交%(union)s督办") % {"union": parent.name}, None)
+        notify(
+            kind="services.request_escalated",
+            target=service_request,
+            perm="services.change_servicerequest",
+            organization=parent,
+            text=_("12351服务诉求 %(number)s（%(union)s）逾期未办，已提交%(parent)s督办")
+            % {
+                "number": service_request.number,
+                "union": service_request.organization.name,
+                "parent": parent.name,
+            },
+            link=reverse("services:request_detail", args=[service_request.pk]),
+        )
         escalated.append(service_request)
     return escalated
 

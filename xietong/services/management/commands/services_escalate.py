@@ -1,5 +1,6 @@
-"""``xietong services_escalate``: escalate overdue 12351 requests to the parent union (督办). Run it
-daily (cron, or the operator's scheduler); running it again escalates nothing twice."""
+"""``xietong services_escalate``: escalate overdue 12351 requests to the parent union (督办) now.
+The same escalation runs by itself as a ``xietong notify_due`` check (``services/home.py``); this is
+the manual trigger. Running it again escalates nothing twice."""
 
 from __future__ import annotations
 
