@@ -1,8 +1,9 @@
 """Every write of the member portal: sending a sign-in code and checking it. Filing and rating
 requests go through ``xietong.services.actions`` with the member as data.
 
-No member oracle: ``code_send`` answers the same whether the number belongs to a member or not (a
-code is sent only to a member), and ``code_check`` gives one refusal for a wrong, expired, spent or
+No member oracle: ``code_send`` does the same work and answers the same whether the number belongs
+to a member or not (it only queues a ``CodeRequest``; the background job sends a code only to a
+member), and ``code_check`` gives one refusal for a wrong, expired, spent or
 never-sent code."""
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from xietong.core import audit, pii
+from xietong.core import audit, jobs, pii
 from xietong.core.choices import AuditAction
 from xietong.lib import phone
 from xietong.membership.models import Member
 
 from . import selectors, sms
-from .models import SignInCode
+from .models import CodeRequest, SignInCode
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +49,36 @@ def _digest(code: str, index: str) -> str:
 
 
 @transaction.atomic
-def code_send(*, phone_number: str) -> None:
-    """Send a six-digit sign-in code to ``phone_number`` if it is a member's; the earlier codes of
-    that phone stop counting. A gateway failure is logged, not shown (the page stays the same)."""
+def code_send(*, phone_number: str) -> CodeRequest:
+    """Ask for a sign-in code for ``phone_number``: record the ask (the phone encrypted with its blind
+    index) and queue it for the background (``code_request_run``) once this transaction commits.
+
+    The same work for every well-formed number, member's or not: no member look-up, no code, no SMS
+    here, so neither the page nor how long it takes says who is a member (a timing oracle otherwise,
+    as saving a code and calling the SMS gateway take time). ``ValidationError`` if malformed."""
     number, index = phone_index(phone_number)
+    ask = CodeRequest.objects.create(phone_cipher=pii.encrypt(number, field="phone"), phone_index=index)
+    jobs.job_enqueue(job=ask)
+    return ask
+
+
+def code_request_run(*, job: CodeRequest) -> None:
+    """The runner of a ``CodeRequest``: clear the phone from the row first (it is kept no longer than
+    needed, even if the sending fails), delete the requests that have finished, then send a code if
+    the number is a member's; an unknown number gets nothing."""
+    number = pii.decrypt(job.phone_cipher, field="phone") if job.phone_cipher else ""
+    index = job.phone_index
+    job.phone_cipher = job.phone_index = ""
+    job.save(update_fields=["phone_cipher", "phone_index", "updated_at"])
+    CodeRequest.objects.filter(status__in=CodeRequest.FINISHED).delete()
+    if number:
+        _code_deliver(number, index)
+
+
+@transaction.atomic
+def _code_deliver(number: str, index: str) -> None:
+    """Send a six-digit sign-in code to ``number`` if it is a member's; the earlier codes of that phone
+    stop counting. A gateway failure is logged, not raised (the request was answered long ago)."""
     member = selectors.member_by_phone(index)
     if member is None:
         return

@@ -20,7 +20,7 @@ from xietong.core.testing import Scope, client_for, make_user
 
 from .. import sms
 from ..models import SignInCode
-from .conftest import last_code, member_with_phone, signed_in
+from .conftest import ask_code, last_code, member_with_phone, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ PHONE = "13911112222"
 
 
 def _ask_code(client: Client, phone: str) -> Any:
-    return client.post(reverse("portal:signin"), {"phone": phone}, follow=True)
+    return ask_code(client, phone, follow=True)
 
 
 def test_a_member_signs_in_with_the_code_from_the_sms_file(scope: Scope, outbox: Path) -> None:
