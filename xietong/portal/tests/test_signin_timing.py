@@ -4,11 +4,13 @@ the background, sends a code only to a member and keeps no phone once it has run
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
@@ -64,3 +66,17 @@ def test_the_job_sends_a_code_only_to_a_member_and_keeps_no_phone(scope: Scope, 
     # The finished asks keep no phone: cleared by their run, then deleted by the next one.
     left = CodeRequest.objects.get()
     assert (left.status, left.phone_cipher, left.phone_index) == (JobStatus.DONE, "", "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_a_node_the_task_worker_sends_the_code(scope: Scope, outbox: Path, settings: Any) -> None:
+    """As on a real node (and the demo): the ask waits in the database for ``db_worker``."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    member_with_phone(scope.home, MEMBER)
+    Client().post(reverse("portal:signin"), {"phone": MEMBER})
+    assert not outbox.exists()  # nothing sent by the request itself
+    call_command("db_worker", "--batch", "--interval", "0", "--no-startup-delay", stdout=io.StringIO())
+    assert last_code(outbox, MEMBER)
+    assert list(CodeRequest.objects.values_list("status", "phone_cipher", "phone_index")) == [
+        (JobStatus.DONE, "", "")
+    ]
