@@ -66,7 +66,7 @@ def membership_screens(browser: Any, officer: Any) -> None:
     """Join on a phone, review, the e-card, and the hospital desk's verification."""
     worker = browser.new_page(base_url=BASE, viewport={"width": 390, "height": 844}, locale="zh-CN")
     officer.goto("/membership/events/")
-    officer.locator("table a").first.click()
+    officer.locator("table tbody a").first.click()
     join_url = officer.locator("a[href*='/join/e/']").first.get_attribute("href")
     worker.goto(join_url)
     worker.get_by_label("姓名").fill("林晓燕")
@@ -76,6 +76,7 @@ def membership_screens(browser: Any, officer: Any) -> None:
     worker.get_by_label("我已阅读并同意上述个人信息处理规则").check()
     worker.screenshot(path=OUT / "join-phone.png")
     worker.get_by_role("button", name="提交入会申请").click()
+    worker.get_by_test_id("status-link").click()
     status_url = worker.url
     officer.goto("/membership/applications/")
     officer.screenshot(path=OUT / "join-review.png")
@@ -83,6 +84,8 @@ def membership_screens(browser: Any, officer: Any) -> None:
         "button", name="通过", exact=True
     ).click()
     worker.goto(status_url)
+    worker.locator("[name=phone_number]").fill("13911112222")
+    worker.locator("main form button[type=submit]").click()
     worker.get_by_role("link", name="打开会员电子卡").click()
     worker.screenshot(path=OUT / "ecard.png")
     token = worker.get_by_test_id("ecard-qr").get_attribute("data-token")
