@@ -151,6 +151,10 @@ class Scope:
 
 @pytest.fixture
 def scope(db: Any) -> Scope:
+    if not Region.objects.exists():  # a committing test (``transaction=True``) empties every table after it
+        from .actions import regions_load
+
+        regions_load()
     root = make_org("t-root")
     return Scope(root=root, home=make_org("t-home", parent=root), other=make_org("t-other", parent=root))
 
