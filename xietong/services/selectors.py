@@ -63,6 +63,13 @@ def categories(*, active_only: bool = True) -> QuerySet[ServiceCategory]:
     return queryset.filter(active=True) if active_only else queryset
 
 
+def access_category(*, user: Viewer, pk: object, action: str = "change") -> ServiceCategory:
+    """A request category to change. Categories are node-wide reference data: every holder of
+    ``services.change_servicecategory`` may change every one (the view checks the permission);
+    Http404 when missing."""
+    return _access(categories(active_only=False), pk)
+
+
 # The service network --------------------------------------------------------------------------------
 
 
