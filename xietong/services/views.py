@@ -642,7 +642,9 @@ class ProviderFormView(ActionFormView):
         form = ProviderForm(
             self.request.POST or None,
             organizations=organizations_for(user=self.request.user, perm=self.required_permission()),
-            service_points=selectors.provider_service_point_choices(user=self.request.user),
+            service_points=selectors.provider_service_point_choices(
+                user=self.request.user, perm=self.required_permission()
+            ),
             initial=initial,
         )
         if self.provider is not None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from xietong.core.models import AuditEvent
 from xietong.core.testing import Scope, SignInRequiredTests, client_for, covers, make_user
 from xietong.lib import workdays
+from xietong.membership.tests.factories import make_service_point
 
 from ..models import Benefit, BenefitProvider, ServiceCategory
 from .factories import category, make_benefit, make_provider, make_request
@@ -93,7 +94,8 @@ def test_the_service_officer_and_node_admin_roles_configure_categories() -> None
 
 @covers("services:provider_edit")
 def test_a_provider_is_changed_in_scope_and_not_found_outside(scope: Scope) -> None:
-    provider = make_provider(scope.home)
+    desk = make_service_point(scope.home)
+    provider = make_provider(scope.home, desk)
     perms = ["services.change_benefitprovider", "services.view_benefit"]
     outsider = client_for(make_user("outsider", perms=perms, organization=scope.other))
     url = reverse("services:provider_edit", args=[provider.pk])
@@ -101,11 +103,13 @@ def test_a_provider_is_changed_in_scope_and_not_found_outside(scope: Scope) -> N
     assert outsider.post(url, {"name": "改名", "kind": "hospital"}).status_code == 404
     insider = client_for(make_user("insider", perms=perms, organization=scope.home))
     assert provider.name in insider.get(url).content.decode()
-    response = insider.post(url, {"name": "门头沟区医院（新院区）", "kind": "hospital", "address": "新址"})
+    data: dict[str, Any] = {"name": "门头沟区医院（新院区）", "kind": "hospital", "address": "新址"}
+    data["service_points"] = [desk.pk]
+    response = insider.post(url, data)
     assert response.status_code == 302
     provider = BenefitProvider.objects.get(pk=provider.pk)
     assert (provider.name, provider.address, provider.active) == ("门头沟区医院（新院区）", "新址", False)
-    assert provider.organization == scope.home
+    assert provider.organization == scope.home and list(provider.service_points.all()) == [desk]
 
 
 def test_a_benefit_item_is_changed_in_scope_and_not_found_outside(scope: Scope) -> None:
