@@ -166,6 +166,14 @@ TARGETS: dict[str, Target] = {
         "services.RequestEntry", view="services.view_servicerequest", change="services.view_servicerequest"
     ),
     "services:knowledge_edit": Target("services.KnowledgeAnswer", view="change"),
+    "services:provider_edit": Target("services.BenefitProvider", view="change"),
+    "services:benefit_edit": Target("services.Benefit", view="change"),
+    # Node-wide reference data: every holder of the right changes every category.
+    "services:category_edit": Target(
+        "services.ServiceCategory",
+        view_everyone_with="services.change_servicecategory",
+        change_everyone_with="services.change_servicecategory",
+    ),
     "services:case_detail": Target("services.LegalAidCase"),
     "services:case_milestone": Target(
         "services.LegalAidCase", data={"stage": "consultation", "happened_on": "2026-11-02"}

@@ -27,6 +27,7 @@ NAVIGATION: list[tuple[str, str, str, str]] = [
     (N_("知识库"), "services:knowledge_list", "services.view_knowledgeanswer", "book"),
     (N_("法律援助"), "services:case_list", "services.view_legalaidcase", "briefcase"),
     (N_("服务统计"), "services:figures", "services.view_servicerequest", "graph-up"),
+    (N_("服务类别"), "services:category_list", "services.change_servicecategory", "tags"),
     (N_("普惠服务"), "services:benefit_list", "services.view_benefit", "gift"),
     (N_("普惠服务使用"), "services:benefit_use_list", "services.view_benefituse", "receipt"),
     (N_("社保关系转移"), "insurance:transfer_list", "insurance.view_insurancetransfer", "arrow-repeat"),

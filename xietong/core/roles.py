@@ -75,6 +75,7 @@ SERVICES_PERMISSIONS = (
     "services.change_benefitprovider",
     "services.add_benefit",
     "services.change_benefit",
+    "services.change_servicecategory",
 )
 # The 12351 operator and the station's staff: take and answer requests, read the knowledge base.
 _ANSWER_REQUESTS = (
@@ -105,6 +106,7 @@ DEFAULT_ROLES: tuple[RoleSpec, ...] = (
             "core.change_workcalendaryear",
             "exchange.operate_exchange",
             *_VIEW_ARREARS,
+            "services.change_servicecategory",
         ),
         grantable=(
             "union_officer",

@@ -135,6 +135,50 @@ def station_update(
     return station
 
 
+# Request categories (node-wide reference data) ---------------------------------------------------------
+
+CATEGORY_MAX_DAYS = 30
+
+
+@transaction.atomic
+def category_save(
+    *,
+    category: ServiceCategory,
+    name: str,
+    acknowledge_days: int,
+    answer_days: int,
+    legal_aid: bool,
+    active: bool,
+    order: int,
+    acting_user: User,
+) -> ServiceCategory:
+    """Change a request category: its name, its time limits in working days (1–30, acknowledge no
+    later than answer), whether it may become legal aid, whether it is offered, its place. New
+    requests take the new limits; filed ones keep their due dates. Audited."""
+    errors: dict[str, str] = {}
+    for field, days in (("acknowledge_days", acknowledge_days), ("answer_days", answer_days)):
+        if not 1 <= days <= CATEGORY_MAX_DAYS:
+            errors[field] = _("时限应为1至%(max)s个工作日") % {"max": CATEGORY_MAX_DAYS}
+    if not errors and acknowledge_days > answer_days:
+        errors["acknowledge_days"] = _("签收时限不能长于答复时限")
+    name = _text(name)
+    if not name:
+        errors["name"] = _("请填写类别名称")
+    elif ServiceCategory.objects.filter(name=name).exclude(pk=category.pk).exists():
+        errors["name"] = _("已有同名的服务类别")
+    if errors:
+        raise ValidationError(errors)
+    before = category.snapshot()
+    category.name, category.legal_aid, category.active, category.order = name, legal_aid, active, order
+    category.acknowledge_days, category.answer_days = acknowledge_days, answer_days
+    category.full_clean()
+    category.save()
+    audit.record(
+        AuditAction.UPDATE, target=category, acting_user=acting_user, before=before, after=category.snapshot()
+    )
+    return category
+
+
 # Filing and routing ------------------------------------------------------------------------------------
 
 

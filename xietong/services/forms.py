@@ -201,6 +201,7 @@ class ProviderForm(BootstrapFormMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("合作单位工作人员核验会员卡的服务点（在“会员卡核验”中使用）"),
     )
+    active = forms.BooleanField(label=_("合作中"), required=False, initial=True)
 
     def __init__(self, *args: Any, organizations: Any, service_points: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -234,6 +235,7 @@ class BenefitForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text=_("6位行政区划代码，多个用逗号分隔，例如 110109；留空则不限地区"),
     )
+    active = forms.BooleanField(label=_("启用"), required=False, initial=True)
 
     def __init__(self, *args: Any, providers: Any, unions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -250,3 +252,20 @@ class BenefitForm(BootstrapFormMixin, forms.Form):
                 raise forms.ValidationError(_("行政区划代码“%(code)s”不存在") % {"code": code})
             regions.append(region)
         return regions
+
+
+class CategoryForm(BootstrapFormMixin, forms.Form):
+    """A request category: its name, time limits in working days, legal aid, offered, place."""
+
+    name = forms.CharField(label=_("名称"), max_length=32)
+    acknowledge_days = forms.IntegerField(
+        label=_("签收时限（工作日）"), min_value=1, max_value=30, help_text=_("1至30个工作日")
+    )
+    answer_days = forms.IntegerField(
+        label=_("答复时限（工作日）"), min_value=1, max_value=30, help_text=_("1至30个工作日")
+    )
+    legal_aid = forms.BooleanField(label=_("可转法律援助"), required=False)
+    active = forms.BooleanField(
+        label=_("启用"), required=False, help_text=_("停用后不再用于新诉求，已有诉求不受影响")
+    )
+    order = forms.IntegerField(label=_("排序"), min_value=0, max_value=32767)

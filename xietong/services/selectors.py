@@ -63,6 +63,13 @@ def categories(*, active_only: bool = True) -> QuerySet[ServiceCategory]:
     return queryset.filter(active=True) if active_only else queryset
 
 
+def access_category(*, user: Viewer, pk: object, action: str = "change") -> ServiceCategory:
+    """A request category to change. Categories are node-wide reference data: every holder of
+    ``services.change_servicecategory`` may change every one (the view checks the permission);
+    Http404 when missing."""
+    return _access(categories(active_only=False), pk)
+
+
 # The service network --------------------------------------------------------------------------------
 
 
@@ -404,12 +411,14 @@ def search_benefits(queryset: QuerySet[Benefit], q: str) -> QuerySet[Benefit]:
     return queryset.filter(Q(name__icontains=q) | Q(provider__name__icontains=q)) if q else queryset
 
 
-def provider_service_point_choices(*, user: Viewer) -> QuerySet[Any]:
-    """The card desks (membership's service points) of the unions where the user may register
-    providers: what a provider may be linked to."""
+def provider_service_point_choices(
+    *, user: Viewer, perm: str = "services.add_benefitprovider"
+) -> QuerySet[Any]:
+    """The card desks (membership's service points) of the unions where the user holds ``perm``
+    (register, or change, providers): what a provider may be linked to."""
     from xietong.membership.models import ServicePoint
 
-    unions = organizations_for(user=user, perm="services.add_benefitprovider")
+    unions = organizations_for(user=user, perm=perm)
     return ServicePoint.objects.filter(organization__in=unions).order_by("name", "pk")
 
 

@@ -22,6 +22,9 @@ urlpatterns = [
     path("services/requests/<int:pk>/<slug:what>/", views.request_step, name="request_step"),
     path("services/attachments/<int:pk>/", views.attachment, name="attachment"),
     path("services/figures/", views.figures, name="figures"),
+    # Request categories and their time limits (node-wide reference data)
+    path("services/categories/", views.category_list, name="category_list"),
+    path("services/categories/<int:pk>/edit/", views.CategoryEditView.as_view(), name="category_edit"),
     # Knowledge base
     path("services/knowledge/", views.KnowledgeListView.as_view(), name="knowledge_list"),
     path("services/knowledge/new/", views.KnowledgeFormView.as_view(), name="knowledge_create"),
@@ -34,8 +37,12 @@ urlpatterns = [
     path("services/legal-aid/<int:pk>/milestone/", views.case_milestone, name="case_milestone"),
     # Universal benefits on the card (普惠服务)
     path("services/benefits/", views.BenefitListView.as_view(), name="benefit_list"),
-    path("services/benefits/new/", views.BenefitCreateView.as_view(), name="benefit_create"),
-    path("services/benefits/providers/new/", views.ProviderCreateView.as_view(), name="provider_create"),
+    path("services/benefits/new/", views.BenefitFormView.as_view(), name="benefit_create"),
+    path("services/benefits/<int:pk>/edit/", views.BenefitFormView.as_view(), name="benefit_edit"),
+    path("services/benefits/providers/new/", views.ProviderFormView.as_view(), name="provider_create"),
+    path(
+        "services/benefits/providers/<int:pk>/edit/", views.ProviderFormView.as_view(), name="provider_edit"
+    ),
     path("services/benefits/uses/", views.BenefitUseListView.as_view(), name="benefit_use_list"),
     path("services/benefits/figures/", views.benefit_figures, name="benefit_figures"),
 ]

@@ -35,6 +35,7 @@ from xietong.core.selectors import organizations_for
 from . import actions, filters, selectors
 from .forms import (
     BenefitForm,
+    CategoryForm,
     CloseForm,
     FollowupForm,
     HandoverForm,
@@ -48,7 +49,7 @@ from .forms import (
     RequestForm,
     StationForm,
 )
-from .models import LegalAidCase, ServiceRequest, ServiceStation
+from .models import Benefit, BenefitProvider, LegalAidCase, ServiceCategory, ServiceRequest, ServiceStation
 
 # Public: the directory and the Q&A --------------------------------------------------------------------
 
@@ -609,48 +610,150 @@ class BenefitUseListView(ScopedListView):
         return selectors.benefit_uses(user=self.request.user)
 
 
-class ProviderCreateView(ActionFormView):
-    """Register a partner provider of a union of the user's scope, with its card desks."""
+class ProviderFormView(ActionFormView):
+    """Register a partner provider of a union of the user's scope, with its card desks (``pk``
+    absent), or change one of the user's scope."""
 
     permission = "services.add_benefitprovider"
     template_name = "core/form.html"
-    extra_context = {"title": gettext_lazy("登记普惠服务合作单位")}
+    access = selectors.access_provider
+    provider: BenefitProvider | None = None
+
+    def required_permission(self) -> str:
+        return "services.change_benefitprovider" if "pk" in self.kwargs else self.permission
+
+    def required_action(self) -> str:
+        return "change"
 
     def get_form(self, form_class: Any = None) -> ProviderForm:
-        unions = organizations_for(user=self.request.user, perm="services.add_benefitprovider")
-        return ProviderForm(
+        initial: dict[str, Any] = {}
+        if "pk" in self.kwargs:
+            self.provider = provider = self.access_object(self.kwargs["pk"])
+            initial = {
+                "organization": provider.organization,
+                "name": provider.name,
+                "kind": provider.kind,
+                "district": provider.district.code if provider.district else "",
+                "address": provider.address,
+                "phone": provider.phone,
+                "service_points": list(provider.service_points.all()),
+                "active": provider.active,
+            }
+        form = ProviderForm(
             self.request.POST or None,
-            organizations=unions,
-            service_points=selectors.provider_service_point_choices(user=self.request.user),
+            organizations=organizations_for(user=self.request.user, perm=self.required_permission()),
+            service_points=selectors.provider_service_point_choices(
+                user=self.request.user, perm=self.required_permission()
+            ),
+            initial=initial,
         )
+        if self.provider is not None:
+            form.fields["organization"].disabled = True
+        return form
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["title"] = _("修改普惠服务合作单位") if self.provider else _("登记普惠服务合作单位")
+        return context
 
     def perform(self, form: Any) -> HttpResponse:
-        actions.provider_save(acting_user=acting_user(self.request), **form.cleaned_data)
+        data = form.cleaned_data
+        actions.provider_save(provider=self.provider, acting_user=acting_user(self.request), **data)
         return redirect("services:benefit_list")
 
 
-class BenefitCreateView(ActionFormView):
-    """Offer a benefit item at a provider of the user's scope."""
+class BenefitFormView(ActionFormView):
+    """Offer a benefit item at a provider of the user's scope (``pk`` absent), or change one."""
 
     permission = "services.add_benefit"
     template_name = "core/form.html"
-    extra_context = {"title": gettext_lazy("新建普惠服务项目")}
+    access = selectors.access_benefit
+    benefit: Benefit | None = None
+
+    def required_permission(self) -> str:
+        return "services.change_benefit" if "pk" in self.kwargs else self.permission
+
+    def required_action(self) -> str:
+        return "change"
 
     def get_form(self, form_class: Any = None) -> BenefitForm:
         user = self.request.user
+        perm = self.required_permission()
+        initial: dict[str, Any] = {}
+        if "pk" in self.kwargs:
+            self.benefit = benefit = self.access_object(self.kwargs["pk"])
+            initial = {
+                "provider": benefit.provider,
+                "name": benefit.name,
+                "kind": benefit.kind,
+                "description": benefit.description,
+                "limit_count": benefit.limit_count,
+                "limit_period": benefit.limit_period,
+                "valid_from": benefit.valid_from,
+                "valid_until": benefit.valid_until,
+                "unions": list(benefit.unions.all()),
+                "region_codes": ", ".join(region.code for region in benefit.regions.all()),
+                "active": benefit.active,
+            }
         return BenefitForm(
             self.request.POST or None,
-            providers=selectors.providers(user=user, action="services.add_benefit"),
-            unions=organizations_for(user=user, perm="services.add_benefit").filter(
-                kind__in=OrganizationKind.union_kinds()
-            ),
+            providers=selectors.providers(user=user, action=perm),
+            unions=organizations_for(user=user, perm=perm).filter(kind__in=OrganizationKind.union_kinds()),
+            initial=initial,
         )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["title"] = _("修改普惠服务项目") if self.benefit else _("新建普惠服务项目")
+        return context
 
     def perform(self, form: Any) -> HttpResponse:
         data = dict(form.cleaned_data)
         regions = data.pop("region_codes")
-        actions.benefit_save(regions=regions, acting_user=acting_user(self.request), **data)
+        actions.benefit_save(
+            benefit=self.benefit, regions=regions, acting_user=acting_user(self.request), **data
+        )
         return redirect("services:benefit_list")
+
+
+# Request categories (node-wide reference data) ---------------------------------------------------
+
+
+@permission_required_scoped("services.change_servicecategory")
+def category_list(request: HttpRequest) -> HttpResponse:
+    """Every request category of this node with its time limits, for the officers who set them."""
+    context = {"categories": selectors.categories(active_only=False)}
+    return render(request, "services/category_list.html", context)
+
+
+class CategoryEditView(ActionFormView):
+    """Change a request category's name, time limits (working days), legal aid, active and place."""
+
+    permission = "services.change_servicecategory"
+    action = "change"
+    access = selectors.access_category
+    template_name = "core/form.html"
+    extra_context = {"title": gettext_lazy("修改服务类别")}
+
+    def get_form(self, form_class: Any = None) -> CategoryForm:
+        self.category: ServiceCategory = self.access_object(self.kwargs["pk"])
+        category = self.category
+        initial = {
+            "name": category.name,
+            "acknowledge_days": category.acknowledge_days,
+            "answer_days": category.answer_days,
+            "legal_aid": category.legal_aid,
+            "active": category.active,
+            "order": category.order,
+        }
+        return CategoryForm(self.request.POST or None, initial=initial)
+
+    def perform(self, form: Any) -> HttpResponse:
+        category = actions.category_save(
+            category=self.category, acting_user=acting_user(self.request), **form.cleaned_data
+        )
+        messages.success(self.request, _("已保存服务类别“%(name)s”") % {"name": category.name})
+        return redirect("services:category_list")
 
 
 @permission_required_scoped("services.view_benefituse")

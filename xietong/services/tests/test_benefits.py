@@ -177,6 +177,8 @@ def test_the_verify_api_redeems_an_item(scope: Scope, desk: Any) -> None:
 class TestBenefitViews(ScopedObjectViewTests):
     model = Benefit
     list_url_name = "services:benefit_list"
+    post_url_names = ("services:benefit_edit",)
+    change_permissions = ("services.change_benefit",)
 
     def make_object(self, organization: Any) -> Benefit:
         return make_benefit(make_provider(organization, name=f"{organization.code}医院"))
