@@ -239,9 +239,13 @@ class ScopedListView(PermissionRequiredMixin, HtmxTemplateMixin, ListView):
         """What a background export writes (``core.actions.export_job_run``): the headers, the rows
         (read with ``.iterator``, a chunk at a time) and their number, of this list as ``user`` sees
         it with the filters ``params``, exactly as the page would have exported them."""
-        from django.test import RequestFactory
+        from urllib.parse import urlencode
 
-        request = RequestFactory().get(path, params)
+        from django.http import QueryDict
+
+        request = HttpRequest()  # the list's own request, rebuilt in the worker (no client behind it)
+        request.method, request.path = "GET", path
+        request.GET = QueryDict(urlencode(params))  # immutable, as Django makes it
         request.user = user
         view = cls()
         view.setup(request)

@@ -110,14 +110,11 @@ def stale_queues(*, threshold: dt.timedelta | None = None) -> list[PeerState]:
     return [state for state in peer_states() if state.oldest is not None and now - state.oldest > limit]
 
 
-def messages(*, user: Viewer, q: str = "", status: str = "") -> QuerySet[ExchangeMessage]:
-    """The message log, newest first (operators only)."""
+def messages(*, user: Viewer) -> QuerySet[ExchangeMessage]:
+    """The message log, newest first (operators only; the page narrows it with ``MessageFilter``)."""
     if not can_operate(user):
         return ExchangeMessage.objects.none()
-    queryset = ExchangeMessage.objects.all()
-    if status:
-        queryset = queryset.filter(status=status)
-    return search_messages(queryset, q)
+    return ExchangeMessage.objects.all()
 
 
 def search_messages(queryset: QuerySet[ExchangeMessage], q: str) -> QuerySet[ExchangeMessage]:

@@ -33,14 +33,12 @@ def deciding_authorities(*, user: Viewer) -> QuerySet[Organization]:
     )
 
 
-def arrears_listings(*, user: Viewer, q: str = "", status: str = "") -> QuerySet[ArrearsListing]:
-    """The blacklist as every node holds it: its own listings and those published by the others."""
+def arrears_listings(*, user: Viewer) -> QuerySet[ArrearsListing]:
+    """The blacklist as every node holds it: its own listings and those published by the others
+    (the list page and the API narrow it with ``filters.ListingFilter``)."""
     if not user.has_perm("inspection.view_arrearslisting"):
         return ArrearsListing.objects.none()
-    queryset = with_node_names(ArrearsListing.objects.all())
-    if status:
-        queryset = queryset.filter(status=status)
-    return search_listings(queryset, q)
+    return with_node_names(ArrearsListing.objects.all())
 
 
 def search_listings(queryset: QuerySet[ArrearsListing], q: str) -> QuerySet[ArrearsListing]:

@@ -48,9 +48,7 @@ def hrss_offices_for(*, user: Viewer, perm: str) -> QuerySet[Organization]:
     return organizations_for(user=user, perm=perm).filter(kind=OrganizationKind.HRSS_BUREAU)
 
 
-def transfers(
-    *, user: Viewer, q: str = "", status: str = "", action: str = "view"
-) -> QuerySet[InsuranceTransfer]:
+def transfers(*, user: Viewer, action: str = "view") -> QuerySet[InsuranceTransfer]:
     """Transfers this node takes part in that ``user`` may ``action`` ("view" or "change").
 
     Every transfer belongs to one office (an incoming request to the HRSS bureau it names, or the
@@ -58,8 +56,7 @@ def transfers(
     """
     if not user.has_perm(f"insurance.{action}_insurancetransfer"):
         return InsuranceTransfer.objects.none()
-    queryset = InsuranceTransfer.objects.restrict(user, action).select_related("organization")
-    return search_transfers(transfers_in_status(queryset, status), q)
+    return InsuranceTransfer.objects.restrict(user, action).select_related("organization")
 
 
 def transfers_in_status(queryset: QuerySet[InsuranceTransfer], status: str) -> QuerySet[InsuranceTransfer]:
@@ -258,12 +255,9 @@ def transfer_waits_on_this_node(transfer: InsuranceTransfer) -> bool:
 # Benefit eligibility certification ------------------------------------------------------------------
 
 
-def rosters(*, user: Viewer, q: str = "", kind: str = "", action: str = "view") -> QuerySet[BenefitRoster]:
-    """The rosters of the user's offices (newest first)."""
-    queryset = BenefitRoster.objects.restrict(user, action).select_related("organization")
-    if kind:
-        queryset = queryset.filter(kind=kind)
-    return search_rosters(queryset, q)
+def rosters(*, user: Viewer, action: str = "view") -> QuerySet[BenefitRoster]:
+    """The rosters of the user's offices (newest first); lists narrow them with ``filters.RosterFilter``."""
+    return BenefitRoster.objects.restrict(user, action).select_related("organization")
 
 
 def search_rosters(queryset: QuerySet[BenefitRoster], q: str) -> QuerySet[BenefitRoster]:
@@ -298,9 +292,9 @@ def roster_entries(*, user: Viewer, roster: BenefitRoster, q: str = "") -> Query
     return queryset
 
 
-def certification_runs(*, user: Viewer, q: str = "", status: str = "") -> QuerySet[EligibilityCheck]:
-    """Runs of the user's offices, with their finding counts."""
-    queryset = (
+def certification_runs(*, user: Viewer) -> QuerySet[EligibilityCheck]:
+    """Runs of the user's offices, with their finding counts (lists narrow them with ``RunFilter``)."""
+    return (
         EligibilityCheck.objects.restrict(user, "view")
         .select_related("organization", "roster")
         .annotate(
@@ -309,7 +303,6 @@ def certification_runs(*, user: Viewer, q: str = "", status: str = "") -> QueryS
         )
         .order_by("-created_at", "-pk")
     )
-    return search_runs(runs_in_state(queryset, status), q)
 
 
 def runs_in_state(queryset: QuerySet[EligibilityCheck], state: str) -> QuerySet[EligibilityCheck]:

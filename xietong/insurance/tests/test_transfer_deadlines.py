@@ -7,6 +7,7 @@ the letter reads 待发送 until the exchange delivered it, then 已送达, then
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -144,4 +145,5 @@ def test_the_letter_reads_pending_delivered_then_accepted_and_the_worker_sees_no
     _officer_page, worker_page = pages()
     assert "联系函已送达，对方已受理" in worker_page
     assert "天津市 → 北京市" in worker_page and "天津市人力资源和社会保障局" in worker_page
-    assert "tj" not in worker_page and "→ bj" not in worker_page
+    # No node id as a word (a random CSRF token may hold the letters "tj").
+    assert not re.search(r"(?<![\w-])(tj|bj)(?![\w-])", worker_page)
