@@ -368,6 +368,9 @@ def _settle(message: ExchangeMessage, peer: ExchangeNode, reply: Any, now: dt.da
     message.finished_at = now
     message.last_error = ""
     message.save(update_fields=["status", "reason", "finished_at", "attempts", "last_error", "updated_at"])
+    if message.status == MessageStatus.REFUSED and message.manifest:
+        # The peer will take none of its files: they are not uploaded.
+        message.transfers.update(state=FileState.FAILED, last_error=message.reason)
     return ""
 
 
@@ -566,8 +569,8 @@ def _add_transfers(message: ExchangeMessage) -> None:
 
 
 def _await_files(message: ExchangeMessage) -> None:
-    """An incoming message with files waits for them; one naming a file over this node's limit, or of
-    a kind that takes no files, is rejected at once (no upload will be accepted for it)."""
+    """An incoming message with files waits for them; one naming a file over this node's limit, of an
+    unknown kind or of a kind that takes no files is rejected at once (no upload is accepted for it)."""
     limit = blobs.max_file_bytes()
     too_big = [entry["name"] for entry in message.manifest if entry["size"] > limit]
     spec = kinds.registered().get(message.kind)
@@ -575,7 +578,9 @@ def _await_files(message: ExchangeMessage) -> None:
     if too_big:
         message.status = MessageStatus.REJECTED
         message.reason = f"文件超过本节点的上限 {limit} 字节：{'、'.join(too_big)}"
-    elif spec is not None and not spec.files:
+    elif spec is None:
+        message.status, message.reason = MessageStatus.REJECTED, f"本节点不处理此类消息：{message.kind}"
+    elif not spec.files:
         message.status, message.reason = MessageStatus.REJECTED, f"此类消息不接收文件：{message.kind}"
     if message.status == MessageStatus.REJECTED:
         message.finished_at = timezone.now()
@@ -820,6 +825,7 @@ def _write_chunk(
         if blobs.sha256_of(blobs.part_path(message, name)) != transfer.sha256:
             return restart(f"文件 {name} 的 SHA-256 与清单不符，已删除，请重传", 409)
         os.replace(blobs.part_path(message, name), blobs.file_path(message, name))
+        blobs.file_path(message, name).chmod(0o440)  # handlers read it, nobody rewrites it
         transfer.state, transfer.completed_at = FileState.COMPLETE, timezone.now()
     transfer.received, transfer.last_error = received, ""
     transfer.save()
@@ -845,7 +851,8 @@ def apply_when_ready(*, message_pk: int) -> bool:
 def files_expire(*, now: dt.datetime | None = None) -> int:
     """Reject the incoming messages whose files have not all arrived within
     ``XIETONG_EXCHANGE_FILE_WAIT_HOURS``, with the missing files as reason (logged as refused), and
-    remove what arrived of them; the number rejected. The exchange worker runs this."""
+    remove what arrived of them; the number rejected. Then sweep the blob folder of what no
+    transfer will finish (``blobs.sweep``). The exchange worker runs this on each pass."""
     now = now or timezone.now()
     limit = now - dt.timedelta(hours=settings.XIETONG_EXCHANGE_FILE_WAIT_HOURS)
     waiting = ExchangeMessage.objects.filter(
@@ -867,4 +874,5 @@ def files_expire(*, now: dt.datetime | None = None) -> int:
             )
         blobs.prune(message)
         count += 1
+    blobs.sweep()
     return count

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,3 +157,32 @@ def prune(message: ExchangeMessage) -> None:
     """Delete the files of ``message`` (complete or partial) from the blob folder; the manifest, with
     each file's hash, stays in the message log (retention, a rejected or failed message)."""
     shutil.rmtree(message_dir(message.direction, message.message_id), ignore_errors=True)
+
+
+def sweep(*, older_than_seconds: float = 3600) -> int:
+    """Remove what no transfer will finish: ``.part`` files of incoming messages that no longer wait
+    for files, and folders of messages that are not in the log (a send whose transaction rolled back
+    after its files were copied), once older than ``older_than_seconds``; the number removed."""
+    from .choices import MessageStatus
+    from .models import ExchangeMessage
+
+    cutoff, removed = time.time() - older_than_seconds, 0
+    for direction in (Direction.OUT, Direction.IN):
+        root = blob_dir() / direction
+        folders = [path for path in root.iterdir() if path.is_dir()] if root.is_dir() else []
+        states = dict(
+            ExchangeMessage.objects.filter(
+                direction=direction, message_id__in=[path.name for path in folders]
+            ).values_list("message_id", "status")
+        )
+        for folder in folders:
+            if folder.stat().st_mtime > cutoff:
+                continue
+            if folder.name not in states:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+            elif direction == Direction.IN and states[folder.name] != MessageStatus.WAITING:
+                for part in folder.glob("*.part"):
+                    part.unlink(missing_ok=True)
+                    removed += 1
+    return removed

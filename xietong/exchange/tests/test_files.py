@@ -265,9 +265,14 @@ def loopback(peer: Peer, client: Client) -> Any:
     return post, http
 
 
-def send_file(tmp_path: Path, data: bytes, name: str = "roster.parquet") -> ExchangeMessage:
+def send_source(tmp_path: Path, data: bytes = b"data") -> Path:
     source = tmp_path / "source.bin"
     source.write_bytes(data)
+    return source
+
+
+def send_file(tmp_path: Path, data: bytes, name: str = "roster.parquet") -> ExchangeMessage:
+    source = send_source(tmp_path, data)
     return exchange.send(to="tj", kind=KIND, body={"note": "名册"}, idempotency_key="k", files={name: source})
 
 
@@ -288,6 +293,29 @@ def test_a_sent_file_arrives_and_the_handler_gets_it(loopback: Any, tmp_path: Pa
     assert incoming(message.message_id).status == MessageStatus.APPLIED
     assert selectors.verify_log()[1] == []
     assert actions.deliver_due(post=post, http=http).files == 0  # nothing left
+
+
+def test_a_chunk_bigger_than_djangos_upload_limit_is_read_from_the_stream(
+    loopback: Any, tmp_path: Path, settings: Any
+) -> None:
+    post, http = loopback
+    settings.XIETONG_EXCHANGE_CHUNK_MB = 4
+    data = bytes(range(256)) * 12 * KB  # 3 MB, over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)
+    assert len(data) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    send_file(tmp_path, data)
+    assert actions.deliver_due(post=post, http=http).files == 1
+    assert RECEIVED[0]["roster.parquet"] == data and http.calls == [("GET", -1), ("POST", 0)]
+
+
+def test_a_message_the_peer_rejects_uploads_no_files(loopback: Any, tmp_path: Path, settings: Any) -> None:
+    post, http = loopback
+    message = exchange.send(
+        to="tj", kind="test.unknown", body={}, idempotency_key="u", files={"a.bin": send_source(tmp_path)}
+    )
+    actions.deliver_due(post=post, http=http)
+    message.refresh_from_db()
+    assert message.status == MessageStatus.REFUSED and "本节点不处理此类消息" in message.reason
+    assert MessageFile.objects.get(message=message).state == FileState.FAILED and http.calls == []
 
 
 def test_an_upload_broken_mid_file_resumes_where_the_receiver_stands(loopback: Any, tmp_path: Path) -> None:
@@ -361,3 +389,15 @@ def test_the_operator_page_shows_each_files_progress_and_error(peer: Peer, clien
     page = operator.get(reverse("exchange:operations")).content.decode()
     assert "a.bin" in page and "1024 / 1500" in page
     assert 'data-testid="file-error">偏移 2000 超出已收到的 1024 字节' in page
+
+
+def test_the_sweep_removes_files_no_transfer_will_finish(peer: Peer, client: Client, tmp_path: Path) -> None:
+    orphan = blobs.message_dir("out", "0" * 32)  # a send whose transaction rolled back
+    orphan.mkdir(parents=True)
+    (orphan / "a.bin").write_bytes(b"a")
+    message_id = announce(peer, client, [entry("a.bin", b"s" * 1500)])
+    upload(peer, client, message_id, "a.bin", b"s" * KB)
+    assert blobs.sweep(older_than_seconds=0) == 1  # the orphan folder
+    assert not orphan.exists() and len(parts()) == 1  # the message still waits: its part stays
+    ExchangeMessage.objects.filter(message_id=message_id).update(status=MessageStatus.REJECTED)
+    assert blobs.sweep(older_than_seconds=0) == 1 and parts() == []
