@@ -668,9 +668,12 @@ def _deliver_files(http: FileHttp, report: DeliveryReport) -> None:
         .select_related("message")
         .order_by("message__seq", "id")
     )
+    due_list = list(due)
+    if not due_list:
+        return
     peers = {node.node_id: node for node in ExchangeNode.objects.all()}
     failing: set[str] = set()
-    for transfer in due:
+    for transfer in due_list:
         receiver = transfer.message.receiver
         peer = peers.get(receiver)
         if peer is None or receiver in failing:

@@ -364,6 +364,23 @@ def test_send_refuses_a_file_over_the_limit(peer: Peer, tmp_path: Path, settings
     assert not ExchangeMessage.objects.exists() and not list(blobs.blob_dir().rglob("*"))
 
 
+def test_send_on_a_full_disk_says_so_and_leaves_nothing(peer: Peer, tmp_path: Path) -> None:
+    full = OSError(errno.ENOSPC, "No space left on device")
+    refused = pytest.raises(ValidationError, match="无法保存待发送的文件：磁盘空间不足")
+    with mock.patch("xietong.exchange.blobs.os.replace", side_effect=full), refused:
+        send_file(tmp_path, b"x" * 10)
+    assert not ExchangeMessage.objects.exists() and not list(blobs.blob_dir().rglob("*.*"))
+
+
+def test_an_oversized_upload_request_is_refused_at_the_door(peer: Peer, client: Client) -> None:
+    message_id = announce(peer, client, [entry("a.bin", b"a" * 10)])
+    url = reverse("exchange:file_transfer", args=[message_id, "a.bin"])
+    answer = client.generic(
+        "POST", url, b"a" * 10, content_type="application/octet-stream", CONTENT_LENGTH=str(65 * 1024 * KB)
+    )
+    assert answer.status_code == 400 and "上传分块过大" in reasons()[-1] and parts() == []
+
+
 def test_messages_without_files_keep_their_hash(peer: Peer) -> None:
     message = exchange.send(to="tj", kind="arrears.listed", body={"uid": "a"}, idempotency_key="a")
     assert "files" not in message.content() and message.manifest == []
