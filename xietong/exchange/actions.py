@@ -783,13 +783,31 @@ def file_receive(
         if message.status != MessageStatus.WAITING:
             blobs.discard_part(message, name)
             return refuse(f"消息已是“{message.get_status_display()}”，不再接收文件", 409)
-        held = blobs.held(message, name)
-        if method == "GET":
-            return InboxAnswer(200, {"received": held, "complete": False})
-        answer = _write_chunk(transfer, offset, data, held, headers.get("sha256", ""), refuse)
+        if _recovered(transfer):
+            answer = InboxAnswer(200, {"received": transfer.size, "complete": True})
+        elif method == "GET":
+            return InboxAnswer(200, {"received": blobs.held(message, name), "complete": False})
+        else:
+            held = blobs.held(message, name)
+            answer = _write_chunk(transfer, offset, data, held, headers.get("sha256", ""), refuse)
     if answer.payload.get("complete"):
         apply_when_ready(message_pk=message.pk)
     return answer
+
+
+def _recovered(transfer: MessageFile) -> bool:
+    """A file renamed into place by a node that stopped before it recorded the completion: complete
+    it now if it matches the manifest (else delete it, and the sender starts it again)."""
+    path = blobs.file_path(transfer.message, transfer.name)
+    if not path.exists():
+        return False
+    if blobs.sha256_of(path) != transfer.sha256:
+        path.unlink()
+        return False
+    transfer.state, transfer.received = FileState.COMPLETE, transfer.size
+    transfer.completed_at, transfer.last_error = timezone.now(), ""
+    transfer.save()
+    return True
 
 
 def _write_chunk(

@@ -139,6 +139,17 @@ def test_a_chunk_sent_again_replaces_the_bytes_from_its_offset(peer: Peer, clien
     assert RECEIVED[0]["a.bin"] == data
 
 
+def test_a_file_renamed_before_a_crash_is_recorded_when_the_sender_asks(peer: Peer, client: Client) -> None:
+    data = b"r" * 1500
+    message_id = announce(peer, client, [entry("a.bin", data)])
+    path = blobs.file_path(incoming(message_id), "a.bin")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)  # the node stopped between the rename and its commit
+    status, answer = upload(peer, client, message_id, "a.bin", method="GET")
+    assert (status, answer) == (200, {"received": 1500, "complete": True})
+    assert incoming(message_id).status == MessageStatus.APPLIED and RECEIVED[0]["a.bin"] == data
+
+
 def test_a_file_whose_hash_does_not_match_is_deleted_and_restarted(peer: Peer, client: Client) -> None:
     message_id = announce(peer, client, [entry("a.bin", b"the declared content")])
     status, answer = upload(peer, client, message_id, "a.bin", b"another content here")  # same size
