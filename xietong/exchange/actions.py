@@ -380,7 +380,12 @@ def _failed(message: ExchangeMessage, peer: ExchangeNode, error: str, now: dt.da
     message.last_error = error[:2000]
     message.next_attempt_at = now + _backoff(message.attempts)
     message.save(update_fields=["attempts", "last_error", "next_attempt_at", "updated_at"])
-    # ``failing_since`` keeps the streak's first failure: the operator reads how long the peer is down.
+    return _peer_failing(peer, error, now)
+
+
+def _peer_failing(peer: ExchangeNode, error: str, now: dt.datetime) -> str:
+    """Note the peer's last error; ``failing_since`` keeps the streak's first failure (the operator
+    reads how long the peer is down)."""
     ExchangeNode.objects.filter(pk=peer.pk).update(
         last_error=error[:2000], last_error_at=now, failing_since=Coalesce(F("failing_since"), Value(now))
     )
@@ -681,6 +686,7 @@ def _deliver_files(http: FileHttp, report: DeliveryReport) -> None:
         try:
             _upload(transfer, peer, http)
             report.files += 1
+            ExchangeNode.objects.filter(pk=peer.pk).update(last_success_at=timezone.now(), failing_since=None)
         except _FileRefused as exc:
             failing.add(receiver)
             report.failed += 1
@@ -692,14 +698,7 @@ def _deliver_files(http: FileHttp, report: DeliveryReport) -> None:
             transfer.last_error = error[:2000]
             transfer.next_attempt_at = now + _backoff(transfer.attempts + 1)
             transfer.save(update_fields=["last_error", "next_attempt_at", "updated_at"])
-            report.errors[receiver] = _failed_file_peer(peer, error, now)
-
-
-def _failed_file_peer(peer: ExchangeNode, error: str, now: dt.datetime) -> str:
-    ExchangeNode.objects.filter(pk=peer.pk).update(
-        last_error=error[:2000], last_error_at=now, failing_since=Coalesce(F("failing_since"), Value(now))
-    )
-    return error
+            report.errors[receiver] = _peer_failing(peer, error, now)
 
 
 def _file_refused(transfer: MessageFile, reason: str, received: int) -> str:
