@@ -595,8 +595,12 @@ def file_signature(
     private_key: str, *, method: str, message_id: str, name: str, offset: int, digest: str, sent_at: str
 ) -> str:
     """The signature of one upload request: which message, file, offset and chunk (its SHA-256)."""
-    text = f"{method}|{message_id}|{name}|{offset}|{digest}|{sent_at}"
-    return crypto.sign(private_key, text.encode())
+    return crypto.sign(private_key, _file_signed(method, message_id, name, offset, digest, sent_at))
+
+
+def _file_signed(method: str, message_id: str, name: str, offset: int, digest: str, sent_at: str) -> bytes:
+    """What the signature of an upload request covers."""
+    return f"{method}|{message_id}|{name}|{offset}|{digest}|{sent_at}".encode()
 
 
 def _file_headers(method: str, transfer: MessageFile, offset: int, data: bytes) -> dict[str, str]:
@@ -648,7 +652,7 @@ def _upload(transfer: MessageFile, peer: ExchangeNode, http: FileHttp) -> None:
         with path.open("rb") as handle:
             handle.seek(held)
             data = handle.read(chunk)
-        if not data:
+        if not data and held < size:  # (an empty file is sent as one empty chunk)
             raise _FileRefused(f"本地文件比清单短：{size} 字节中只有 {held} 字节", held)
         answer = _file_call(http, "POST", transfer, peer, held, data)
         transfer.received = int(answer.get("received", 0))
@@ -759,10 +763,10 @@ def file_receive(
     try:
         offset = int(offset_text)
         sent_at = dt.datetime.fromisoformat(headers.get("sent-at", ""))
-        signed = (
-            f"{method}|{message_id}|{name}|{offset}|{headers.get('sha256', '')}|{headers.get('sent-at', '')}"
+        signed = _file_signed(
+            method, message_id, name, offset, headers.get("sha256", ""), headers.get("sent-at", "")
         )
-        if not crypto.verify(peer.public_key, signed.encode(), headers.get("signature", "")):
+        if not crypto.verify(peer.public_key, signed, headers.get("signature", "")):
             raise ValueError
     except (TypeError, ValueError):
         return refuse("上传请求的签名无效", 403)

@@ -306,6 +306,13 @@ def test_a_sent_file_arrives_and_the_handler_gets_it(loopback: Any, tmp_path: Pa
     assert actions.deliver_due(post=post, http=http).files == 0  # nothing left
 
 
+def test_an_empty_file_arrives_too(loopback: Any, tmp_path: Path) -> None:
+    post, http = loopback
+    send_file(tmp_path, b"")
+    assert actions.deliver_due(post=post, http=http).files == 1
+    assert RECEIVED[0]["roster.parquet"] == b""
+
+
 def test_a_chunk_bigger_than_djangos_upload_limit_is_read_from_the_stream(
     loopback: Any, tmp_path: Path, settings: Any
 ) -> None:
