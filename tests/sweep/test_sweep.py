@@ -227,6 +227,8 @@ UNSWEPT: dict[str, str] = {
     "membership:ecard": "public, found by the applicant's secret token",
     "insurance:transfer_status": "public, found by the worker's secret token",
     "services:station_page": "public: an open station's page in the directory",
+    "exchange:file_transfer": "between nodes, no session: signed by the message's sender node; "
+    "xietong/exchange/tests/test_files.py checks unknown messages, other senders and bad signatures",
     "portal:request_detail": "member portal: no staff account reaches it (portal session only); "
     "xietong/portal/tests/test_screens.py checks another member's request is 404",
 }

@@ -8,6 +8,7 @@ package before the app registry is ready.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .kinds import handles
@@ -18,11 +19,22 @@ if TYPE_CHECKING:
 __all__ = ["broadcast", "handles", "send"]
 
 
-def send(*, to: str, kind: str, body: dict[str, Any], idempotency_key: str) -> ExchangeMessage:
-    """Put one message for node ``to`` in the outbox, in the caller's transaction (idempotent by key)."""
+def send(
+    *,
+    to: str,
+    kind: str,
+    body: dict[str, Any],
+    idempotency_key: str,
+    files: dict[str, Path] | None = None,
+) -> ExchangeMessage:
+    """Put one message for node ``to`` in the outbox, in the caller's transaction (idempotent by key).
+
+    ``files`` (name → path) are copied into the blob folder and named, with size and SHA-256, in the
+    signed message; the exchange worker uploads them after the peer accepted the message (ADR 017).
+    """
     from .actions import message_send
 
-    return message_send(receiver=to, kind=kind, body=body, idempotency_key=idempotency_key)
+    return message_send(receiver=to, kind=kind, body=body, idempotency_key=idempotency_key, files=files)
 
 
 def broadcast(*, kind: str, body: dict[str, Any], idempotency_key: str) -> list[ExchangeMessage]:

@@ -4,17 +4,20 @@ hands each message to the domain app that declared its kind (ARCHITECTURE.md §1
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -23,20 +26,25 @@ from xietong.core.choices import AuditAction
 from xietong.core.models import User
 from xietong.lib import crypto
 
-from . import envelope, kinds, selectors, transport
+from . import blobs, envelope, kinds, selectors, transport
 from .choices import (
     Direction,
+    FileState,
     MessageStatus,
 )
 from .envelope import Refused
 from .models import (
     ExchangeMessage,
     ExchangeNode,
+    MessageFile,
     NodeRegistry,
     RefusedDelivery,
 )
 
 logger = logging.getLogger(__name__)
+
+# One HTTP request of a file upload: (method, url, body, headers) → (status, body).
+FileHttp = Callable[[str, str, bytes, dict[str, str]], tuple[int, bytes]]
 
 REGISTRY_FIELDS = ("node_id", "name", "region_code", "endpoint", "public_key", "is_hub")
 
@@ -188,9 +196,17 @@ def registry_fetch() -> bool:
 # Outbox ----------------------------------------------------------------------------------------------
 
 
-def message_send(*, receiver: str, kind: str, body: dict[str, Any], idempotency_key: str) -> ExchangeMessage:
+def message_send(
+    *,
+    receiver: str,
+    kind: str,
+    body: dict[str, Any],
+    idempotency_key: str,
+    files: dict[str, Path] | None = None,
+) -> ExchangeMessage:
     """Put a message for ``receiver`` in the outbox, in the caller's transaction, chained after the
-    previous one to that peer. The same ``idempotency_key`` again returns the message already there."""
+    previous one to that peer. The same ``idempotency_key`` again returns the message already there.
+    ``files`` are copied into the blob folder and their manifest is signed with the message."""
     with transaction.atomic():
         peer = ExchangeNode.objects.select_for_update().filter(node_id=receiver).first()
         if peer is None or not peer.is_trusted():
@@ -200,10 +216,13 @@ def message_send(*, receiver: str, kind: str, body: dict[str, Any], idempotency_
         ).first()
         if existing:
             return existing
+        message_id = uuid.uuid4().hex
+        manifest = blobs.store_outgoing(message_id, files) if files else []
         message = ExchangeMessage(
             direction=Direction.OUT,
             seq=peer.out_seq + 1,
-            message_id=uuid.uuid4().hex,
+            message_id=message_id,
+            manifest=manifest,
             sender=_me(),
             receiver=receiver,
             kind=kind,
@@ -217,6 +236,7 @@ def message_send(*, receiver: str, kind: str, body: dict[str, Any], idempotency_
         message.hash = envelope.content_hash(message.content())
         message.signature = envelope.sign_hash(pii.node_signing_key(), message.hash)
         message.save()
+        _add_transfers(message)
         peer.out_seq, peer.out_last_hash = message.seq, message.hash
         peer.save(update_fields=["out_seq", "out_last_hash"])
     return message
@@ -238,6 +258,7 @@ class DeliveryReport:
     delivered: int = 0
     refused: int = 0
     failed: int = 0
+    files: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -245,10 +266,15 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(2 ** min(attempts, 20), settings.XIETONG_EXCHANGE_RETRY_MAX_SECONDS))
 
 
-def deliver_due(*, post: Callable[[str, bytes], tuple[int, bytes]] | None = None) -> DeliveryReport:
+def deliver_due(
+    *,
+    post: Callable[[str, bytes], tuple[int, bytes]] | None = None,
+    http: FileHttp | None = None,
+) -> DeliveryReport:
     """Deliver the outbox: per peer, pending messages in order, in batches of up to
     ``XIETONG_EXCHANGE_BATCH`` (and under the peer's size limit), until one fails: it is retried
-    with back-off, and the later ones wait behind it so that the peer applies them in order."""
+    with back-off, and the later ones wait behind it so that the peer applies them in order.
+    Then upload the files of the messages the peers accepted (``http``, ADR 017)."""
     post = post or transport.post
     report = DeliveryReport()
     now = timezone.now()
@@ -278,6 +304,7 @@ def deliver_due(*, post: Callable[[str, bytes], tuple[int, bytes]] | None = None
                 report.errors[receiver] = error
                 break
             after = settled[-1].seq
+    _deliver_files(http or transport.request, report)
     return report
 
 
@@ -334,13 +361,16 @@ def _settle(message: ExchangeMessage, peer: ExchangeNode, reply: Any, now: dt.da
     if not envelope.verify_document(peer.public_key, ack, str(reply.get("signature", ""))):
         return "对方回执签名无效"
     message.attempts += 1
-    message.status = (
-        MessageStatus.ACKED if ack.get("status") == MessageStatus.APPLIED else MessageStatus.REFUSED
-    )
+    # A message with files is accepted as waiting for them: delivered, its files are uploaded next.
+    accepted = ack.get("status") in {MessageStatus.APPLIED, MessageStatus.WAITING}
+    message.status = MessageStatus.ACKED if accepted else MessageStatus.REFUSED
     message.reason = str(ack.get("reason", ""))[:2000]
     message.finished_at = now
     message.last_error = ""
     message.save(update_fields=["status", "reason", "finished_at", "attempts", "last_error", "updated_at"])
+    if message.status == MessageStatus.REFUSED and message.manifest:
+        # The peer will take none of its files: they are not uploaded.
+        message.transfers.update(state=FileState.FAILED, last_error=message.reason)
     return ""
 
 
@@ -350,7 +380,12 @@ def _failed(message: ExchangeMessage, peer: ExchangeNode, error: str, now: dt.da
     message.last_error = error[:2000]
     message.next_attempt_at = now + _backoff(message.attempts)
     message.save(update_fields=["attempts", "last_error", "next_attempt_at", "updated_at"])
-    # ``failing_since`` keeps the streak's first failure: the operator reads how long the peer is down.
+    return _peer_failing(peer, error, now)
+
+
+def _peer_failing(peer: ExchangeNode, error: str, now: dt.datetime) -> str:
+    """Note the peer's last error; ``failing_since`` keeps the streak's first failure (the operator
+    reads how long the peer is down)."""
     ExchangeNode.objects.filter(pk=peer.pk).update(
         last_error=error[:2000], last_error_at=now, failing_since=Coalesce(F("failing_since"), Value(now))
     )
@@ -480,30 +515,39 @@ def _receive_one(document: Any, raw: bytes, *, remote_addr: str | None) -> Inbox
             hash=incoming.digest,
             signature=incoming.signature,
             body=content["body"],
+            manifest=content.get("files", []),
             status=MessageStatus.APPLIED,
             finished_at=timezone.now(),
         )
-        try:
-            with transaction.atomic():
-                kinds.apply(content["kind"], content["body"], peer)
-        except kinds.UnknownKind:
-            message.status, message.reason = (
-                MessageStatus.REJECTED,
-                f"本节点不处理此类消息：{content['kind']}",
-            )
-        except (ValidationError, Refused, KeyError, TypeError, ValueError) as exc:
-            message.status, message.reason = MessageStatus.REJECTED, _reason(exc)
-            logger.info(
-                "message %s (%s) from %s rejected: %s",
-                message.message_id,
-                message.kind,
-                sender,
-                message.reason,
-            )
+        if message.manifest:
+            _await_files(message)  # applied when its last file has arrived (ADR 017)
+        else:
+            _apply(message, peer)
         message.save()
+        _add_transfers(message)
         peer.in_seq, peer.in_last_hash = message.seq, message.hash
         peer.save(update_fields=["in_seq", "in_last_hash"])
     return _ack(message)
+
+
+def _apply(message: ExchangeMessage, peer: ExchangeNode, files: dict[str, Path] | None = None) -> None:
+    """Hand an incoming message to the app that declared its kind; ``rejected`` with the reason
+    when it cannot be applied (the handler's changes are then rolled back)."""
+    message.status, message.reason = MessageStatus.APPLIED, ""
+    try:
+        with transaction.atomic():
+            kinds.apply(message.kind, message.body, peer, files)
+    except kinds.UnknownKind:
+        message.status, message.reason = MessageStatus.REJECTED, f"本节点不处理此类消息：{message.kind}"
+    except (ValidationError, Refused, KeyError, TypeError, ValueError) as exc:
+        message.status, message.reason = MessageStatus.REJECTED, _reason(exc)
+        logger.info(
+            "message %s (%s) from %s rejected: %s",
+            message.message_id,
+            message.kind,
+            message.sender,
+            message.reason,
+        )
 
 
 def _reason(exc: Exception) -> str:
@@ -512,3 +556,347 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, KeyError):
         return f"消息内容缺少字段 {exc}"
     return str(exc) or exc.__class__.__name__
+
+
+# Files (ADR 017) -------------------------------------------------------------------------------------
+
+FILE_HEADERS = ("sender", "offset", "sha256", "sent-at", "signature")
+
+
+def _add_transfers(message: ExchangeMessage) -> None:
+    """One ``MessageFile`` per manifest entry, to follow each file's transfer."""
+    MessageFile.objects.bulk_create(
+        [
+            MessageFile(message=message, name=entry["name"], size=entry["size"], sha256=entry["sha256"])
+            for entry in message.manifest
+        ]
+    )
+
+
+def _await_files(message: ExchangeMessage) -> None:
+    """An incoming message with files waits for them; one naming a file over this node's limit, of an
+    unknown kind or of a kind that takes no files is rejected at once (no upload is accepted for it)."""
+    limit = blobs.max_file_bytes()
+    too_big = [entry["name"] for entry in message.manifest if entry["size"] > limit]
+    spec = kinds.registered().get(message.kind)
+    message.status, message.finished_at = MessageStatus.WAITING, None
+    if too_big:
+        message.status = MessageStatus.REJECTED
+        message.reason = f"文件超过本节点的上限 {limit} 字节：{'、'.join(too_big)}"
+    elif spec is None:
+        message.status, message.reason = MessageStatus.REJECTED, f"本节点不处理此类消息：{message.kind}"
+    elif not spec.files:
+        message.status, message.reason = MessageStatus.REJECTED, f"此类消息不接收文件：{message.kind}"
+    if message.status == MessageStatus.REJECTED:
+        message.finished_at = timezone.now()
+
+
+def file_signature(
+    private_key: str, *, method: str, message_id: str, name: str, offset: int, digest: str, sent_at: str
+) -> str:
+    """The signature of one upload request: which message, file, offset and chunk (its SHA-256)."""
+    return crypto.sign(private_key, _file_signed(method, message_id, name, offset, digest, sent_at))
+
+
+def _file_signed(method: str, message_id: str, name: str, offset: int, digest: str, sent_at: str) -> bytes:
+    """What the signature of an upload request covers."""
+    return f"{method}|{message_id}|{name}|{offset}|{digest}|{sent_at}".encode()
+
+
+def _file_headers(method: str, transfer: MessageFile, offset: int, data: bytes) -> dict[str, str]:
+    sent_at = timezone.now().isoformat()
+    digest = hashlib.sha256(data).hexdigest()
+    signature = file_signature(
+        pii.node_signing_key(),
+        method=method,
+        message_id=transfer.message.message_id,
+        name=transfer.name,
+        offset=offset,
+        digest=digest,
+        sent_at=sent_at,
+    )
+    values = (_me(), str(offset), digest, sent_at, signature)
+    return {f"X-Xietong-{header.title()}": value for header, value in zip(FILE_HEADERS, values, strict=True)}
+
+
+class _FileRefused(Exception):
+    """The peer refused an upload request; ``received`` is what it says it holds."""
+
+    def __init__(self, reason: str, received: int) -> None:
+        super().__init__(reason)
+        self.received = received
+
+
+def _file_call(
+    http: FileHttp, method: str, transfer: MessageFile, peer: ExchangeNode, offset: int, data: bytes
+) -> dict[str, Any]:
+    """One request of an upload; the peer's answer, or ``_FileRefused`` with its reason."""
+    url = f"{peer.endpoint}/exchange/files/{transfer.message.message_id}/{transfer.name}/"
+    status, raw = http(method, url, data, _file_headers(method, transfer, offset, data))
+    answer = json.loads(raw.decode("utf-8")) if raw else {}
+    if not isinstance(answer, dict):
+        raise ValueError("对方答复格式不正确")
+    if status != 200:
+        raise _FileRefused(f"HTTP {status}：{answer.get('error', '')}", int(answer.get("received", 0)))
+    return answer
+
+
+def _upload(transfer: MessageFile, peer: ExchangeNode, http: FileHttp) -> None:
+    """Upload one file from where the peer stands (it says how many bytes it holds), chunk by chunk,
+    recording the progress after each; ``_FileRefused``/``OSError``/``ValueError`` on failure."""
+    answer = _file_call(http, "GET", transfer, peer, -1, b"")
+    size, chunk = transfer.size, blobs.chunk_bytes()
+    path = blobs.file_path(transfer.message, transfer.name)
+    while not answer.get("complete"):
+        held = int(answer.get("received", 0))
+        with path.open("rb") as handle:
+            handle.seek(held)
+            data = handle.read(chunk)
+        if not data and held < size:  # (an empty file is sent as one empty chunk)
+            raise _FileRefused(f"本地文件比清单短：{size} 字节中只有 {held} 字节", held)
+        answer = _file_call(http, "POST", transfer, peer, held, data)
+        transfer.received = int(answer.get("received", 0))
+        transfer.save(update_fields=["received", "updated_at"])
+    transfer.state, transfer.received, transfer.completed_at = FileState.COMPLETE, size, timezone.now()
+    transfer.last_error, transfer.next_attempt_at = "", None
+    transfer.save(
+        update_fields=["state", "received", "completed_at", "last_error", "next_attempt_at", "updated_at"]
+    )
+
+
+def _deliver_files(http: FileHttp, report: DeliveryReport) -> None:
+    """Upload the pending files of the messages the peers accepted, in message order per peer; a
+    peer that fails is tried again after back-off. A refused file is started again, up to
+    ``XIETONG_EXCHANGE_FILE_ATTEMPTS`` times, then its message is marked failed with the reason."""
+    now = timezone.now()
+    due = (
+        MessageFile.objects.filter(
+            message__direction=Direction.OUT, message__status=MessageStatus.ACKED, state=FileState.PENDING
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .select_related("message")
+        .order_by("message__seq", "id")
+    )
+    due_list = list(due)
+    if not due_list:
+        return
+    peers = {node.node_id: node for node in ExchangeNode.objects.all()}
+    failing: set[str] = set()
+    for transfer in due_list:
+        receiver = transfer.message.receiver
+        peer = peers.get(receiver)
+        if peer is None or receiver in failing:
+            continue
+        try:
+            _upload(transfer, peer, http)
+            report.files += 1
+            ExchangeNode.objects.filter(pk=peer.pk).update(last_success_at=timezone.now(), failing_since=None)
+        except _FileRefused as exc:
+            failing.add(receiver)
+            report.failed += 1
+            report.errors[receiver] = _file_refused(transfer, str(exc), exc.received)
+        except (OSError, ValueError) as exc:
+            failing.add(receiver)
+            report.failed += 1
+            error = f"文件 {transfer.name}：{exc}"
+            transfer.last_error = error[:2000]
+            transfer.next_attempt_at = now + _backoff(transfer.attempts + 1)
+            transfer.save(update_fields=["last_error", "next_attempt_at", "updated_at"])
+            report.errors[receiver] = _peer_failing(peer, error, now)
+
+
+def _file_refused(transfer: MessageFile, reason: str, received: int) -> str:
+    """Count a refusal of a file; past the bound, the file and its message fail with the reason."""
+    now = timezone.now()
+    error = f"文件 {transfer.name} 被拒收：{reason}"
+    transfer.attempts += 1
+    transfer.received = received
+    transfer.last_error = error[:2000]
+    transfer.next_attempt_at = now + _backoff(transfer.attempts)
+    if transfer.attempts >= settings.XIETONG_EXCHANGE_FILE_ATTEMPTS:
+        transfer.state = FileState.FAILED
+        message = transfer.message
+        message.status, message.reason, message.finished_at = MessageStatus.FAILED, error[:2000], now
+        message.save(update_fields=["status", "reason", "finished_at", "updated_at"])
+    transfer.save()
+    return error
+
+
+def _refuse_file(
+    reason: str, *, status: int, sender: str, remote_addr: str | None, where: str, **extra: Any
+) -> InboxAnswer:
+    """Log an upload request refused (``RefusedDelivery``) and answer with the reason."""
+    RefusedDelivery.objects.create(
+        claimed_sender=sender[:64], remote_addr=remote_addr, reason=reason, excerpt=where[:500]
+    )
+    return InboxAnswer(status, {"error": reason, **extra})
+
+
+def file_receive(
+    *,
+    method: str,
+    message_id: str,
+    name: str,
+    headers: dict[str, str],
+    data: bytes,
+    remote_addr: str | None = None,
+) -> InboxAnswer:
+    """Answer one upload request of a peer: ``GET`` says how many bytes of the file are held,
+    ``POST`` writes one chunk at its offset. The request is signed by the message's sender. The part
+    is checked against the signed manifest once its size is reached, then renamed; when the last file
+    of a message has arrived the message is applied. Every refusal is logged with its reason; a
+    refusal that spoils the part deletes it and tells the sender to start again (``restart``)."""
+    sender, offset_text = headers.get("sender", ""), headers.get("offset", "")
+    where = f"{message_id}/{name} @ {offset_text}"
+
+    def refuse(reason: str, status: int, **extra: Any) -> InboxAnswer:
+        return _refuse_file(
+            reason, status=status, sender=sender, remote_addr=remote_addr, where=where, **extra
+        )
+
+    message = ExchangeMessage.objects.filter(direction=Direction.IN, message_id=message_id).first()
+    if message is None:
+        return refuse(f"未知消息：{message_id[:40]}", 404)
+    peer = ExchangeNode.objects.filter(node_id=sender).first()
+    if peer is None or not peer.is_trusted() or message.sender != sender:
+        return refuse(f"发送节点 {sender[:40]} 不是此消息的发送方或不受信任", 403)
+    try:
+        offset = int(offset_text)
+        sent_at = dt.datetime.fromisoformat(headers.get("sent-at", ""))
+        signed = _file_signed(
+            method, message_id, name, offset, headers.get("sha256", ""), headers.get("sent-at", "")
+        )
+        if not crypto.verify(peer.public_key, signed, headers.get("signature", "")):
+            raise ValueError
+    except (TypeError, ValueError):
+        return refuse("上传请求的签名无效", 403)
+    if (
+        sent_at.tzinfo is None
+        or abs((timezone.now() - sent_at).total_seconds()) > settings.XIETONG_EXCHANGE_SKEW_SECONDS
+    ):
+        return refuse("上传请求的时间超出允许的时钟偏差（重放或时钟不准）", 403)
+    with transaction.atomic():
+        transfer = MessageFile.objects.select_for_update().filter(message=message, name=name).first()
+        if transfer is None:
+            return refuse(f"文件 {name[:100]} 不在消息清单中", 404)
+        if transfer.state == FileState.COMPLETE:
+            if method == "GET":
+                return InboxAnswer(200, {"received": transfer.size, "complete": True})
+            return refuse(f"文件 {name} 已完整收到，不再重写", 200, received=transfer.size, complete=True)
+        if message.status != MessageStatus.WAITING:
+            blobs.discard_part(message, name)
+            return refuse(f"消息已是“{message.get_status_display()}”，不再接收文件", 409)
+        if _recovered(transfer):
+            answer = InboxAnswer(200, {"received": transfer.size, "complete": True})
+        elif method == "GET":
+            return InboxAnswer(200, {"received": blobs.held(message, name), "complete": False})
+        else:
+            held = blobs.held(message, name)
+            answer = _write_chunk(transfer, offset, data, held, headers.get("sha256", ""), refuse)
+    if answer.payload.get("complete"):
+        apply_when_ready(message_pk=message.pk)
+    return answer
+
+
+def _recovered(transfer: MessageFile) -> bool:
+    """A file renamed into place by a node that stopped before it recorded the completion: complete
+    it now if it matches the manifest (else delete it, and the sender starts it again)."""
+    path = blobs.file_path(transfer.message, transfer.name)
+    if not path.exists():
+        return False
+    if blobs.sha256_of(path) != transfer.sha256:
+        path.unlink()
+        return False
+    transfer.state, transfer.received = FileState.COMPLETE, transfer.size
+    transfer.completed_at, transfer.last_error = timezone.now(), ""
+    transfer.save()
+    return True
+
+
+def _write_chunk(
+    transfer: MessageFile,
+    offset: int,
+    data: bytes,
+    held: int,
+    digest: str,
+    refuse: Callable[..., InboxAnswer],
+) -> InboxAnswer:
+    """Write one checked chunk into the part; complete the file when its size is reached."""
+    message, name = transfer.message, transfer.name
+
+    def fail(reason: str, status: int, received: int, **extra: Any) -> InboxAnswer:
+        transfer.received, transfer.last_error = received, reason
+        transfer.save(update_fields=["received", "last_error", "updated_at"])
+        return refuse(reason, status, received=received, **extra)
+
+    def restart(reason: str, status: int) -> InboxAnswer:
+        blobs.discard_part(message, name)
+        return fail(reason, status, 0, restart=True)
+
+    if hashlib.sha256(data).hexdigest() != digest:
+        return fail("分块内容与签名的摘要不符", 400, held)
+    if offset > held:
+        return fail(f"偏移 {offset} 超出已收到的 {held} 字节", 409, held)
+    if offset + len(data) > transfer.size:
+        return restart(f"文件 {name} 超过清单声明的 {transfer.size} 字节，已删除，请重传", 409)
+    try:
+        blobs.write_chunk(blobs.part_path(message, name), offset, data)
+    except OSError as exc:
+        logger.error("file %s/%s could not be written: %s", message.message_id, name, exc)
+        return restart(f"无法写入文件 {name}：{blobs.disk_error(exc)}；已删除未完成的部分", 507)
+    received = offset + len(data)
+    if received == transfer.size:
+        if blobs.sha256_of(blobs.part_path(message, name)) != transfer.sha256:
+            return restart(f"文件 {name} 的 SHA-256 与清单不符，已删除，请重传", 409)
+        os.replace(blobs.part_path(message, name), blobs.file_path(message, name))
+        blobs.file_path(message, name).chmod(0o440)  # handlers read it, nobody rewrites it
+        transfer.state, transfer.completed_at = FileState.COMPLETE, timezone.now()
+    transfer.received, transfer.last_error = received, ""
+    transfer.save()
+    return InboxAnswer(200, {"received": received, "complete": transfer.state == FileState.COMPLETE})
+
+
+def apply_when_ready(*, message_pk: int) -> bool:
+    """Apply an incoming message that waited for its files once all have arrived and matched
+    (``blobs.files_ready``); ``True`` if it was applied or rejected now."""
+    with transaction.atomic():
+        message = ExchangeMessage.objects.select_for_update().get(pk=message_pk)
+        if message.status != MessageStatus.WAITING or not blobs.files_ready(message):
+            return False
+        peer = ExchangeNode.objects.get(node_id=message.sender)
+        _apply(message, peer, blobs.message_files(message))
+        message.finished_at = timezone.now()
+        message.save(update_fields=["status", "reason", "finished_at", "updated_at"])
+    if message.status == MessageStatus.REJECTED:
+        blobs.prune(message)
+    return True
+
+
+def files_expire(*, now: dt.datetime | None = None) -> int:
+    """Reject the incoming messages whose files have not all arrived within
+    ``XIETONG_EXCHANGE_FILE_WAIT_HOURS``, with the missing files as reason (logged as refused), and
+    remove what arrived of them; the number rejected. Then sweep the blob folder of what no
+    transfer will finish (``blobs.sweep``). The exchange worker runs this on each pass."""
+    now = now or timezone.now()
+    limit = now - dt.timedelta(hours=settings.XIETONG_EXCHANGE_FILE_WAIT_HOURS)
+    waiting = ExchangeMessage.objects.filter(
+        direction=Direction.IN, status=MessageStatus.WAITING, created_at__lt=limit
+    )
+    count = 0
+    for message in waiting:
+        with transaction.atomic():
+            missing = list(message.transfers.exclude(state=FileState.COMPLETE).values_list("name", flat=True))
+            hours = settings.XIETONG_EXCHANGE_FILE_WAIT_HOURS
+            reason = f"文件在 {hours:g} 小时内未全部到达：{'、'.join(missing)}"
+            message.status, message.reason, message.finished_at = MessageStatus.REJECTED, reason, now
+            message.save(update_fields=["status", "reason", "finished_at", "updated_at"])
+            message.transfers.exclude(state=FileState.COMPLETE).update(
+                state=FileState.FAILED, last_error=reason
+            )
+            RefusedDelivery.objects.create(
+                claimed_sender=message.sender, reason=reason, excerpt=message.message_id
+            )
+        blobs.prune(message)
+        count += 1
+    blobs.sweep()
+    return count

@@ -15,3 +15,12 @@ class MessageStatus(models.TextChoices):
     REFUSED = "refused", _("对方拒绝")
     APPLIED = "applied", _("已处理")
     REJECTED = "rejected", _("已拒绝")
+    # Incoming: accepted, waiting for the files it names; outgoing: its files could not be delivered.
+    WAITING = "waiting", _("等待文件")
+    FAILED = "failed", _("文件传送失败")
+
+
+class FileState(models.TextChoices):
+    PENDING = "pending", _("传送中")
+    COMPLETE = "complete", _("已完整")
+    FAILED = "failed", _("失败")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,15 +19,45 @@ from typing import Any
 from xietong.lib import crypto
 
 CONTENT_FIELDS = ("id", "sender", "receiver", "kind", "created", "idempotency_key", "prev_hash", "body")
+# Hashed when present: the manifest of the files a message carries (ADR 017). A message without
+# files has no such key, so the hashes of every message sent before files existed stay the same.
+OPTIONAL_FIELDS = ("files",)
+FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 class Refused(Exception):
     """A delivery or registry the receiving node will not accept; ``str()`` is the reason in Chinese."""
 
 
+def hashed(content: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a message that its hash covers (the optional ones only when present)."""
+    required = {key: content[key] for key in CONTENT_FIELDS}
+    return required | {key: content[key] for key in OPTIONAL_FIELDS if key in content}
+
+
 def content_hash(content: dict[str, Any]) -> str:
     """SHA-256 (hex) of the canonical JSON of a message's content."""
-    return hashlib.sha256(crypto.canonical_json({key: content[key] for key in CONTENT_FIELDS})).hexdigest()
+    return hashlib.sha256(crypto.canonical_json(hashed(content))).hexdigest()
+
+
+def check_manifest(files: Any) -> list[dict[str, Any]]:
+    """A message's ``files``: a non-empty list of ``{name, size, sha256}`` with distinct safe names;
+    ``Refused`` names what is wrong."""
+    if not isinstance(files, list) or not files:
+        raise Refused("消息字段 files 应为非空列表")
+    names: set[str] = set()
+    for entry in files:
+        if not isinstance(entry, dict) or set(entry) != {"name", "size", "sha256"}:
+            raise Refused("文件清单的每一项应含 name、size、sha256")
+        name, size, digest = entry["name"], entry["size"], entry["sha256"]
+        if not isinstance(name, str) or not FILE_NAME.match(name) or name in names:
+            raise Refused(f"文件名不合规或重复：{str(name)[:100]}")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise Refused(f"文件 {name} 的大小不正确")
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise Refused(f"文件 {name} 的 SHA-256 摘要格式不正确")
+        names.add(name)
+    return files
 
 
 def sign_hash(private_key: str, digest: str) -> str:
@@ -100,6 +131,8 @@ def validate(document: Any) -> dict[str, Any]:
             raise Refused(f"消息字段 {key} 格式不正确")
     if not isinstance(document["body"], dict):
         raise Refused("消息字段 body 应为 JSON 对象")
+    if "files" in document:
+        check_manifest(document["files"])
     return document
 
 
@@ -109,7 +142,7 @@ def check(
     """Check a parsed delivery against the sender's public key; ``Refused`` says what is wrong."""
     if document["receiver"] != receiver:
         raise Refused(f"消息的接收节点是 {document['receiver']}，不是本节点 {receiver}")
-    content = {key: document[key] for key in CONTENT_FIELDS}
+    content = hashed(document)
     digest = content_hash(content)
     if digest != document["hash"]:
         raise Refused("消息内容与摘要不符（内容被改动）")

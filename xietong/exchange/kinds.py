@@ -6,7 +6,9 @@ A domain app declares, in its own ``messages.py``, each kind of message it recei
     def listing_received(data: dict[str, Any], sender: ExchangeNode) -> object: ...
 
 The inbox looks the kind up here, validates the body with the serializer and calls the handler with
-the validated data and the sending node. The exchange itself imports no domain app: each domain
+the validated data and the sending node. A kind declared with ``files=True`` receives messages that
+carry files (ADR 017): its handler is called as ``handler(data, sender, files)`` with ``files`` the
+read-only paths of the arrived files by name. The exchange itself imports no domain app: each domain
 app's ``AppConfig.ready()`` imports its ``messages`` module, which fills this registry.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
 
     from .models import ExchangeNode
 
-Handler = Callable[[Any, "ExchangeNode"], object]
+Handler = Callable[..., object]
 
 
 @dataclass(frozen=True)
@@ -33,13 +36,17 @@ class MessageKind:
     kind: str
     body: type[BaseSerializer[Any]]
     handler: Handler
+    files: bool = False
 
 
 _KINDS: dict[str, MessageKind] = {}
 
 
-def handles(kind: str, *, body: type[BaseSerializer[Any]]) -> Callable[[Handler], Handler]:
+def handles(
+    kind: str, *, body: type[BaseSerializer[Any]], files: bool = False
+) -> Callable[[Handler], Handler]:
     """Declare ``handler(data, sender)`` as what applies messages of ``kind``; ``body`` validates them.
+    With ``files=True`` the handler is ``handler(data, sender, files)`` (the message's files by name).
 
     A kind has one handler on a node: declaring it twice is a programming error (two apps would
     disagree about what the message means), raised at start-up.
@@ -49,7 +56,7 @@ def handles(kind: str, *, body: type[BaseSerializer[Any]]) -> Callable[[Handler]
         known = _KINDS.get(kind)
         if known is not None and known.handler is not handler:
             raise ImproperlyConfigured(f"消息类型 {kind} 已由 {known.handler.__module__} 处理")
-        _KINDS[kind] = MessageKind(kind=kind, body=body, handler=handler)
+        _KINDS[kind] = MessageKind(kind=kind, body=body, handler=handler, files=files)
         return handler
 
     return register
@@ -78,16 +85,22 @@ class UnknownKind(Exception):
     """No app of this node receives messages of this kind."""
 
 
-def apply(kind: str, body: Any, sender: ExchangeNode) -> object:
-    """Validate ``body`` with the kind's serializer and hand it to the kind's handler.
+def apply(kind: str, body: Any, sender: ExchangeNode, files: dict[str, Path] | None = None) -> object:
+    """Validate ``body`` with the kind's serializer and hand it to the kind's handler (with
+    ``files`` when the kind takes files).
 
     ``UnknownKind`` when no app declared the kind; ``ValidationError`` (the serializer's errors,
-    in Chinese) when the body is invalid; whatever the handler raises otherwise.
+    in Chinese) when the body is invalid or files come to a kind that takes none; whatever the
+    handler raises otherwise.
     """
     spec = _KINDS.get(kind)
     if spec is None:
         raise UnknownKind(kind)
+    if files and not spec.files:
+        raise ValidationError(f"此类消息不接收文件：{kind}")
     serializer = spec.body(data=body, context={"sender": sender})
     if not serializer.is_valid():
         raise ValidationError(_errors(serializer.errors) or ["消息内容无效"])
+    if spec.files:
+        return spec.handler(serializer.validated_data, sender, dict(files or {}))
     return spec.handler(serializer.validated_data, sender)

@@ -57,8 +57,8 @@ class LocalNode:
             DJANGO_SETTINGS_MODULE="xietong.settings.base",
             XIETONG_VAR_DIR=str(self.var_dir),
             XIETONG_ALLOWED_HOSTS="127.0.0.1,localhost",
-            **self.extra_env,
         )
+        env.update(self.extra_env)  # may name other settings (a test's own message kinds)
         return env
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from xietong.core import audit, pii
 
 from .choices import Direction, MessageStatus
-from .models import ExchangeMessage, ExchangeNode, NodeRegistry, RefusedDelivery
+from .models import ExchangeMessage, ExchangeNode, MessageFile, NodeRegistry, RefusedDelivery
 
 if TYPE_CHECKING:
     from xietong.core.typing import Viewer
@@ -131,6 +131,14 @@ def refused_deliveries(*, user: Viewer) -> QuerySet[RefusedDelivery]:
     if not can_operate(user):
         return RefusedDelivery.objects.none()
     return RefusedDelivery.objects.all()
+
+
+def file_transfers(*, user: Viewer) -> QuerySet[MessageFile]:
+    """The files of messages in both directions, newest first, with their message (operators only):
+    the operator page shows each one's progress and last error (ADR 017)."""
+    if not can_operate(user):
+        return MessageFile.objects.none()
+    return MessageFile.objects.select_related("message").order_by("-id")
 
 
 def is_hub() -> bool:

@@ -29,3 +29,15 @@ def post(url: str, body: bytes) -> tuple[int, bytes]:
 def get(url: str) -> tuple[int, bytes]:
     """GET a JSON document; ``OSError`` when the peer cannot be reached."""
     return _open(urllib.request.Request(url, headers={"Accept": "application/json"}))  # noqa: S310 - _open admits http(s) only
+
+
+def request(method: str, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """One request of a file upload (a chunk, or asking how much the peer holds); ``OSError`` when
+    the peer cannot be reached."""
+    request = urllib.request.Request(  # noqa: S310 - _open admits http(s) only
+        url,
+        data=body if method == "POST" else None,
+        method=method,
+        headers={"Content-Type": "application/octet-stream", "Accept": "application/json", **headers},
+    )
+    return _open(request)

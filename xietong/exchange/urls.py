@@ -8,6 +8,7 @@ urlpatterns = [
     # Between nodes (signed, no session)
     path("exchange/inbox/", views.inbox, name="inbox"),
     path("exchange/registry/", views.registry, name="registry"),
+    path("exchange/files/<slug:message_id>/<str:name>/", views.file_transfer, name="file_transfer"),
     # Staff console
     path("exchange/", views.operations, name="operations"),
     path("exchange/messages/", views.MessageListView.as_view(), name="message_list"),

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xietong.core.generic import (
     ScopedListView,
@@ -40,6 +40,40 @@ def inbox(request: HttpRequest) -> JsonResponse:
         )
         return JsonResponse(answer.payload, status=answer.status, json_dumps_params={"ensure_ascii": False})
     answer = actions.receive(raw, remote_addr=request.META.get("REMOTE_ADDR"))
+    return JsonResponse(answer.payload, status=answer.status, json_dumps_params={"ensure_ascii": False})
+
+
+# The largest upload request a peer may send (a chunk is ``XIETONG_EXCHANGE_CHUNK_MB``, 8 MB by default).
+MAX_CHUNK_BYTES = 64 * 1024 * 1024
+
+
+@public
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def file_transfer(request: HttpRequest, message_id: str, name: str) -> JsonResponse:
+    """Where a peer uploads the files of a message it sent here, chunk by chunk (signed by the node
+    key, not by session): ``GET`` answers how many bytes are held, ``POST`` writes one chunk (ADR 017)."""
+    headers = {key: request.headers.get(f"X-Xietong-{key.title()}", "") for key in actions.FILE_HEADERS}
+    size = int(request.META.get("CONTENT_LENGTH") or 0)
+    if size > MAX_CHUNK_BYTES:
+        answer = actions.refuse_delivery(
+            b"",
+            _("上传分块过大：%(size)s 字节，上限 %(limit)s 字节") % {"size": size, "limit": MAX_CHUNK_BYTES},
+            status=400,
+            sender=headers["sender"],
+            remote_addr=request.META.get("REMOTE_ADDR"),
+        )
+    else:
+        # Read from the stream: ``request.body`` stops at DATA_UPLOAD_MAX_MEMORY_SIZE.
+        data = request.read(size) if request.method == "POST" else b""
+        answer = actions.file_receive(
+            method=str(request.method),
+            message_id=message_id,
+            name=name,
+            headers=headers,
+            data=data,
+            remote_addr=request.META.get("REMOTE_ADDR"),
+        )
     return JsonResponse(answer.payload, status=answer.status, json_dumps_params={"ensure_ascii": False})
 
 
@@ -84,6 +118,7 @@ def operations(request: HttpRequest) -> HttpResponse:
         "stale": [peer for peer in peers if peer.stale],
         "alert_minutes": settings.XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES,
         "refused": selectors.refused_deliveries(user=request.user)[:20],
+        "transfers": selectors.file_transfers(user=request.user)[:20],
         "registry": selectors.registry(),
     }
     template = (

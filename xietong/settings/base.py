@@ -287,6 +287,14 @@ XIETONG_EXCHANGE_RETRY_MAX_SECONDS = int(os.environ.get("XIETONG_EXCHANGE_RETRY_
 XIETONG_EXCHANGE_BATCH = int(os.environ.get("XIETONG_EXCHANGE_BATCH", "50"))  # messages per delivery
 XIETONG_EXCHANGE_REGISTRY_SECONDS = float(os.environ.get("XIETONG_EXCHANGE_REGISTRY_SECONDS", "60"))
 XIETONG_EXCHANGE_TIMEOUT_SECONDS = float(os.environ.get("XIETONG_EXCHANGE_TIMEOUT_SECONDS", "10"))
+# Files carried by exchange messages (ADR 017): where they are kept, the largest one this node sends
+# or accepts, the chunk size of an upload, how often a file is restarted after a refusal, and how
+# long a received message waits for its files before it is rejected.
+XIETONG_EXCHANGE_BLOB_DIR = Path(os.environ.get("XIETONG_EXCHANGE_BLOB_DIR", VAR_DIR / "exchange" / "blobs"))
+XIETONG_EXCHANGE_MAX_FILE_MB = float(os.environ.get("XIETONG_EXCHANGE_MAX_FILE_MB", "2048"))
+XIETONG_EXCHANGE_CHUNK_MB = float(os.environ.get("XIETONG_EXCHANGE_CHUNK_MB", "8"))
+XIETONG_EXCHANGE_FILE_ATTEMPTS = int(os.environ.get("XIETONG_EXCHANGE_FILE_ATTEMPTS", "5"))
+XIETONG_EXCHANGE_FILE_WAIT_HOURS = float(os.environ.get("XIETONG_EXCHANGE_FILE_WAIT_HOURS", "72"))
 # The operator page warns (and `selectors.stale_queues` reports) when a peer's oldest pending message
 # is older than this.
 XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES = int(os.environ.get("XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES", "30"))

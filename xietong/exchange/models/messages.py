@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.core.models.base import BaseModel
 
-from ..choices import Direction, MessageStatus
+from ..choices import Direction, FileState, MessageStatus
 
 
 class ExchangeMessage(BaseModel):
@@ -41,6 +41,8 @@ class ExchangeMessage(BaseModel):
     last_error = models.TextField(_("最近错误"), blank=True)
     reason = models.TextField(_("拒绝原因"), blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # The files the message carries, as hashed and signed: [{"name", "size", "sha256"}, …] (ADR 017).
+    manifest = models.JSONField(_("文件清单"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("交换消息")
@@ -71,7 +73,41 @@ class ExchangeMessage(BaseModel):
             "idempotency_key": self.idempotency_key,
             "prev_hash": self.prev_hash,
             "body": self.body,
+            # Only messages with files name them, so every message without keeps its hash.
+            **({"files": self.manifest} if self.manifest else {}),
         }
+
+
+class MessageFile(BaseModel):
+    """One file a message carries, in either direction (ADR 017): its manifest entry and how far its
+    transfer got. Outgoing, ``received`` is what the peer said it holds; incoming, what is on disk."""
+
+    scope_field: ClassVar[str | None] = None
+
+    message = models.ForeignKey(ExchangeMessage, on_delete=models.CASCADE, related_name="transfers")
+    name = models.CharField(_("文件名"), max_length=100)
+    size = models.PositiveBigIntegerField(_("字节数"))
+    sha256 = models.CharField(max_length=64)
+    received = models.PositiveBigIntegerField(_("已传字节数"), default=0)
+    state = models.CharField(_("状态"), max_length=10, choices=FileState.choices, default=FileState.PENDING)
+    attempts = models.PositiveIntegerField(_("重传次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次传送"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("消息文件")
+        verbose_name_plural = _("消息文件")
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["message", "name"], name="exchange_file_name")]
+
+    def __str__(self) -> str:
+        return f"{self.message.message_id}/{self.name}"
+
+    @property
+    def percent(self) -> int:
+        """How much of the file has moved, for the operator page."""
+        return 100 if not self.size else int(self.received * 100 / self.size)
 
 
 class RefusedDelivery(BaseModel):

@@ -79,9 +79,13 @@ class Command(BaseCommand):
                 except (OSError, ValueError, Refused) as exc:
                     self.stderr.write(f"获取节点名册失败：{exc}")
             report = actions.deliver_due()
+            expired = actions.files_expire()
+            if expired:
+                self.stdout.write(f"{expired} 条消息的文件未按时到达，已拒绝")
             if report.delivered or report.refused or report.failed or not loop:
                 self.stdout.write(
-                    f"已送达 {report.delivered}，对方拒绝 {report.refused}，失败 {report.failed}"
+                    f"已送达 {report.delivered}，对方拒绝 {report.refused}，失败 {report.failed}，"
+                    f"文件 {report.files}"
                     + "".join(f"；{peer}：{error}" for peer, error in report.errors.items())
                 )
             if not loop:

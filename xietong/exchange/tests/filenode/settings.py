@@ -1,0 +1,6 @@
+"""A node's settings plus the test kind ``test.files`` (the two-node file test only)."""
+
+from xietong.settings.base import *  # noqa: F403
+from xietong.settings.base import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "xietong.exchange.tests.filenode.apps.FileNodeConfig"]
