@@ -228,9 +228,9 @@ def test_backup_lose_the_node_import_keys_restore_and_everything_verifies(
     refused = xietong(node, "restore", "--from", str(archive), "--key-file", str(wrong), check=False)
     assert refused.returncode != 0 and "备份密钥不正确或备份文件已损坏" in refused.stderr
     tampered = tmp_path / "tampered.xtbackup"
-    data = bytearray(archive.read_bytes())
-    data[len(data) // 2] ^= 1
-    tampered.write_bytes(bytes(data))
+    changed = bytearray(archive.read_bytes())
+    changed[len(changed) // 2] ^= 1
+    tampered.write_bytes(bytes(changed))
     refused = xietong(node, "restore", "--from", str(tampered), check=False)
     assert refused.returncode != 0 and "备份密钥不正确或备份文件已损坏" in refused.stderr
     assert listing(node.var_dir) == before and tables(node) == 0, "a refused restore changes nothing"
@@ -272,7 +272,7 @@ def test_the_archive_holds_no_key(tmp_path: Path, database_env: dict[str, str]) 
     key = crypto.load_key((node.var_dir / "keys" / "backup.key").read_text())
     plain = io.BytesIO()
     with archive.open("rb") as handle:
-        sealed.unseal(handle, plain, key)  # type: ignore[arg-type]
+        sealed.unseal(handle, plain, key)
     with tarfile.open(fileobj=io.BytesIO(plain.getvalue()), mode="r:gz") as tar:
         contents = b"".join(tar.extractfile(m).read() for m in tar.getmembers() if m.isfile())  # type: ignore[union-attr]
         names = tar.getnames()
