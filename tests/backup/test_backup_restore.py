@@ -9,6 +9,7 @@ node runs on its own database of that server; on SQLite in its own folder.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -70,24 +71,33 @@ def test_keys_are_not_exported_into_the_node_data_folder(node_dirs: Path) -> Non
 def test_keys_export_every_key_owner_only_and_import_puts_them_back(
     node_dirs: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("XIETONG_SMS_KEY", "sms-bearer-key")  # a key given by environment
+    monkeypatch.setenv("XIETONG_SMS_KEY", "sms-bearer-key")  # keys given by environment
+    pii_from_env = crypto.generate_key()
+    monkeypatch.setenv("XIETONG_PII_KEY", pii_from_env)  # wins over var/keys/pii.key
     out = node_dirs / "offline" / "keys"
     call_command("keys", "export", "--to", str(out))
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert files == [
-        "env/XIETONG_SMS_KEY", "keys.json", "keys/group-match.key", "keys/node-signing.key",
-        "keys/pii-k2.key", "keys/pii.key",
+        "env/XIETONG_PII_KEY", "env/XIETONG_SMS_KEY", "keys.json", "keys/group-match.key",
+        "keys/node-signing.key", "keys/pii-k2.key", "keys/pii.key",
     ]  # fmt: skip
     assert all(stat.S_IMODE((out / name).stat().st_mode) == 0o600 for name in files)
 
     original = node_dirs / "var" / "keys"
-    point_at(settings, node_dirs / "new")  # another machine
-    call_command("keys", "import", "--from", str(out))
+    point_at(settings, node_dirs / "new")  # another machine, its keys not in the environment
+    monkeypatch.delenv("XIETONG_SMS_KEY")
+    monkeypatch.delenv("XIETONG_PII_KEY")
+    said = io.StringIO()
+    call_command("keys", "import", "--from", str(out), stdout=said)
     for path in original.iterdir():
         copy = node_dirs / "new" / "keys" / path.name
-        assert copy.read_bytes() == path.read_bytes()
+        if path.name != "pii.key":
+            assert copy.read_bytes() == path.read_bytes()
         assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    # The PII key in effect was the environment's: it is the one the new node gets.
+    assert (node_dirs / "new" / "keys" / "pii.key").read_text().strip() == pii_from_env
+    assert "请在本节点的环境中设置 XIETONG_SMS_KEY" in said.getvalue()
     call_command("keys", "import", "--from", str(out))  # again: nothing to do
 
     (node_dirs / "new" / "keys" / "pii-k2.key").unlink()
@@ -98,6 +108,8 @@ def test_keys_export_every_key_owner_only_and_import_puts_them_back(
 
 
 # --- the operator's round trip, as real processes ------------------------------------------------
+
+BUILD = "from xietong.demo import world; world.build(people_per_org=1, node='bj')"
 
 BEFORE = """
 import json
@@ -197,7 +209,8 @@ def test_backup_lose_the_node_import_keys_restore_and_everything_verifies(
 ) -> None:
     node = LocalNode("bj", "北京节点", "110000", free_port(), tmp_path / "bj", extra_env=database_env)
     node.init(None)
-    xietong(node, "demo", "--no-serve", "--node", "bj", "--people-per-org", "1")
+    xietong(node, "migrate")  # and the demo world (``xietong demo`` without collectstatic and serve)
+    xietong(node, "shell", "--no-imports", "-c", BUILD)
     peer_key = crypto.generate_signing_key()[0]
     peer = {"node_id": "tj", "name": "天津节点", "region_code": "120000",
             "endpoint": "http://127.0.0.1:9", "public_key": crypto.public_key_of(peer_key)}  # fmt: skip
@@ -221,6 +234,10 @@ def test_backup_lose_the_node_import_keys_restore_and_everything_verifies(
 
     destroy(node)
     node.var_dir = tmp_path / "new-machine"
+    backup_key = str(keys_out / "keys" / "backup.key")
+    refused = xietong(node, "restore", "--from", str(archive), "--key-file", backup_key, check=False)
+    assert "个人信息加密密钥缺失" in refused.stderr and "xietong keys import" in refused.stderr
+    assert tables(node) == 0 and not (node.var_dir / "media").exists()
     xietong(node, "keys", "import", "--from", str(keys_out))
     wrong = tmp_path / "wrong.key"
     wrong.write_text(crypto.generate_key())
@@ -255,14 +272,16 @@ def test_backup_lose_the_node_import_keys_restore_and_everything_verifies(
 
 
 def test_the_archive_holds_no_key(tmp_path: Path, database_env: dict[str, str]) -> None:
-    """Open an archive with its backup key and look for every key of the node in it."""
-    import io
+    """Open an archive with its backup key and look for every key of the node in it, and for a
+    secret the operator put in node.env."""
     import tarfile
 
     from xietong.lib import sealed
 
     node = LocalNode("bj", "北京节点", "110000", free_port(), tmp_path / "bj", extra_env=database_env)
     node.init(None)
+    with (node.var_dir / "node.env").open("a") as env:  # an operator's secret beside the identity
+        env.write("XIETONG_SMS_KEY=sms-secret-0123456789\n")
     xietong(node, "migrate")
     xietong(
         node, "shell", "--no-imports", "-c", "from xietong.core import pii; pii.master_key()"
@@ -274,10 +293,15 @@ def test_the_archive_holds_no_key(tmp_path: Path, database_env: dict[str, str]) 
     with archive.open("rb") as handle:
         sealed.unseal(handle, plain, key)
     with tarfile.open(fileobj=io.BytesIO(plain.getvalue()), mode="r:gz") as tar:
-        contents = b"".join(tar.extractfile(m).read() for m in tar.getmembers() if m.isfile())  # type: ignore[union-attr]
-        names = tar.getnames()
-    assert "manifest.json" in names and "settings/node.env" in names
-    for path in (node.var_dir / "keys").iterdir():
+        parts = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+    assert {"manifest.json", "settings/node.env", "settings/node-entry.json"} <= set(parts)
+    assert b"XIETONG_NODE_ID=bj" in parts["settings/node.env"]
+    assert json.loads(parts["manifest.json"])["omitted_settings"] == ["XIETONG_SMS_KEY"]
+    contents = b"".join(parts.values())
+    assert b"sms-secret-0123456789" not in contents
+    keys = list((node.var_dir / "keys").iterdir())
+    assert {p.name for p in keys} == {"pii.key", "node-signing.key", "group-match.key", "backup.key"}
+    for path in keys:
         text = path.read_text().strip()
         assert text.encode() not in contents, path.name
-        assert crypto.load_key(text) not in plain.getvalue(), path.name  # nor the raw bytes
+        assert crypto.load_key(text) not in contents, path.name  # nor its raw bytes

@@ -261,13 +261,20 @@ def keys_import(*, source: Path) -> list[str]:
         raise BackupError(
             _("%(path)s 不是 xietong keys export 导出的目录：%(error)s") % {"path": source, "error": exc}
         ) from exc
-    plan: list[tuple[Path, bytes]] = []
+    plan: list[tuple[Path, bytes, str]] = []  # where, what, a note for the operator
     lines: list[str] = []
     same = 0
+    # A key the exported node had from its environment won over its key file: that file is not put back.
+    shadowed = {
+        ENV_KEY_FILES[item.target]().resolve()
+        for item in items
+        if item.kind == "env" and item.target in ENV_KEY_FILES
+    }
     for item in items:
         data = (source / item.file).read_bytes() if (source / item.file).is_file() else b""
         if hashlib.sha256(data).hexdigest() != item.sha256:
             raise BackupError(_("密钥文件 %(file)s 缺失或已改动，未导入任何密钥") % {"file": item.file})
+        note = ""
         if item.kind == "env":
             current = os.environ.get(item.target, "")
             if current:
@@ -284,16 +291,18 @@ def keys_import(*, source: Path) -> list[str]:
                 )
                 continue
             destination = ENV_KEY_FILES[item.target]()
-            lines.append(
-                _("%(name)s 已写入密钥文件 %(path)s；生产环境请把环境变量 %(name)s 设为其内容")
-                % {"name": item.target, "path": destination}
-            )
+            note = _("%(name)s 已写入密钥文件 %(path)s；生产环境请把环境变量 %(name)s 设为其内容") % {
+                "name": item.target,
+                "path": destination,
+            }
         elif item.kind == "group_key_file":
             destination = Path(settings.XIETONG_GROUP_KEY_FILE)
         else:
             destination = key_dir() / item.target
             if not _inside(destination, key_dir()):
                 raise BackupError(_("密钥清单中的路径无效：%(path)s") % {"path": item.target})
+            if destination.resolve() in shadowed:
+                continue
         if destination.exists():
             if destination.read_bytes().strip() != data.strip():
                 raise BackupError(
@@ -302,9 +311,11 @@ def keys_import(*, source: Path) -> list[str]:
                 )
             same += 1
             continue
-        plan.append((destination, data))
-    for destination, data in plan:
+        plan.append((destination, data, note))
+    for destination, data, note in plan:
         _write_private(destination, data)
+        if note:
+            lines.append(note)
     lines.insert(
         0,
         _("已导入 %(count)d 个密钥文件（%(same)d 个本节点已有且相同）") % {"count": len(plan), "same": same},
