@@ -24,7 +24,7 @@ from django.core.management import CommandError, call_command
 
 from xietong.core import backup
 from xietong.exchange.localnodes import LocalNode, free_port
-from xietong.lib import crypto
+from xietong.lib import crypto, sealed
 
 # --- keys export/import, in process ----------------------------------------------------------------
 
@@ -75,7 +75,11 @@ def test_keys_export_every_key_owner_only_and_import_puts_them_back(
     pii_from_env = crypto.generate_key()
     monkeypatch.setenv("XIETONG_PII_KEY", pii_from_env)  # wins over var/keys/pii.key
     out = node_dirs / "offline" / "keys"
-    call_command("keys", "export", "--to", str(out))
+    out.parent.mkdir()
+    (out.parent / "bj.xtbackup").write_bytes(sealed.MAGIC + b"an archive")
+    said = io.StringIO()
+    call_command("keys", "export", "--to", str(out), stdout=said)
+    assert "警告" in said.getvalue() and "bj.xtbackup" in said.getvalue(), "keys beside an archive"
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert files == [
@@ -275,8 +279,6 @@ def test_the_archive_holds_no_key(tmp_path: Path, database_env: dict[str, str]) 
     """Open an archive with its backup key and look for every key of the node in it, and for a
     secret the operator put in node.env."""
     import tarfile
-
-    from xietong.lib import sealed
 
     node = LocalNode("bj", "北京节点", "110000", free_port(), tmp_path / "bj", extra_env=database_env)
     node.init(None)

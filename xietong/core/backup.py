@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
@@ -376,8 +376,10 @@ def _dump_database(folder: Path) -> str:
         target = folder / PG_PART
         _run([_pg_tool("pg_dump"), "-Fc", "--no-owner", "--no-privileges", "-f", str(target)], env=_pg_env())
         return PG_PART
-    target = folder / SQLITE_PART
-    source = sqlite3.connect(str(_database()["NAME"]))
+    target, name = folder / SQLITE_PART, Path(str(_database()["NAME"]))
+    if not name.is_file():  # sqlite3.connect would create an empty one and back that up
+        raise BackupError(_("数据库文件 %(path)s 不存在：本节点没有可备份的数据") % {"path": name})
+    source = sqlite3.connect(str(name))
     try:
         copy = sqlite3.connect(str(target))
         with copy:
@@ -556,8 +558,14 @@ def _database_tables() -> list[str]:
     """The tables of the configured database (none for a SQLite file that does not exist yet)."""
     if not _is_postgres() and not Path(str(_database()["NAME"])).exists():
         return []
-    with connection.cursor() as cursor:
-        return list(connection.introspection.table_names(cursor))
+    try:
+        with connection.cursor() as cursor:
+            return list(connection.introspection.table_names(cursor))
+    except DatabaseError as exc:
+        raise BackupError(
+            _("无法连接数据库 %(name)s：%(error)s（PostgreSQL 请先用 createdb 建立空库）")
+            % {"name": _database()["NAME"], "error": exc}
+        ) from exc
 
 
 def _not_empty(folder: Path) -> bool:
