@@ -61,6 +61,34 @@ def test_secret_settings_stay_out_of_archives() -> None:
         assert not backup.is_secret_setting(name), name
 
 
+def test_restore_refuses_an_archive_that_does_not_fit_this_node(node_dirs: Path, settings: Any) -> None:
+    """Another database kind, a newer program, another node's id, other keys: each said, with what to do."""
+    settings.XIETONG_PII_KEY = settings.XIETONG_NODE_SIGNING_KEY = settings.XIETONG_GROUP_KEY = ""
+    (node_dirs / "var" / "node.env").write_text("XIETONG_NODE_ID=bj\n")
+    settings.XIETONG_NODE_ID = "bj"
+    engine = "postgresql" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "sqlite"
+    checks = backup.key_checks()
+    assert all(checks.values())
+    fits: dict[str, Any] = {
+        "database": {"engine": engine},
+        "migrations": [["core", "0001_initial"]],
+        "node": {"node_id": "bj"},
+        "keys": checks,
+    }
+    assert backup._compatibility_problems(fits) == []
+    misfit: dict[str, Any] = {
+        "database": {"engine": "sqlite" if engine == "postgresql" else "postgresql"},
+        "migrations": [["core", "0001_initial"], ["core", "9999_from_the_future"]],
+        "node": {"node_id": "tj"},
+        "keys": {**checks, "pii_key": "0123456789abcdef"},
+    }
+    problems = "；".join(backup._compatibility_problems(misfit))
+    assert "数据库类型" in problems
+    assert "core.9999_from_the_future" in problems and "请先升级程序" in problems
+    assert "本节点编号为 bj，备份来自节点 tj" in problems
+    assert "个人信息加密密钥与备份时不同" in problems and "keys import" in problems
+
+
 def test_keys_are_not_exported_into_the_node_data_folder(node_dirs: Path) -> None:
     for target in (node_dirs / "var" / "keys-copy", node_dirs / "var" / "keys" / "copy"):
         with pytest.raises(CommandError, match="密钥不能导出到"):
