@@ -65,8 +65,8 @@ def media_dir() -> Path:
 
 
 def blob_dir() -> Path:
-    """The exchange's blob folder (``XIETONG_EXCHANGE_BLOB_DIR`` when the exchange defines it)."""
-    return Path(getattr(settings, "XIETONG_EXCHANGE_BLOB_DIR", Path(settings.VAR_DIR) / "exchange" / "blobs"))
+    """The exchange's blob folder (``XIETONG_EXCHANGE_BLOB_DIR``)."""
+    return Path(settings.XIETONG_EXCHANGE_BLOB_DIR)
 
 
 def default_backup_key_file() -> Path:
