@@ -2,7 +2,8 @@
 
 Domain apps send with ``exchange.send(...)``/``exchange.broadcast(...)`` inside their own
 transaction and declare what they receive with ``@exchange.handles(kind, body=Serializer)`` in
-their ``messages.py``. The functions here import lazily so that a domain module can import this
+their ``messages.py`` (and, for what they send, ``@exchange.on_refused(kind)``: what to do when a peer
+refuses it). The functions here import lazily so that a domain module can import this
 package before the app registry is ready.
 """
 
@@ -11,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .kinds import handles
+from .kinds import handles, on_refused
 
 if TYPE_CHECKING:
     from .models import ExchangeMessage
 
-__all__ = ["broadcast", "handles", "send"]
+__all__ = ["broadcast", "handles", "on_refused", "send"]
 
 
 def send(

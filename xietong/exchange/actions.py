@@ -361,17 +361,32 @@ def _settle(message: ExchangeMessage, peer: ExchangeNode, reply: Any, now: dt.da
     if not envelope.verify_document(peer.public_key, ack, str(reply.get("signature", ""))):
         return "对方回执签名无效"
     message.attempts += 1
-    # A message with files is accepted as waiting for them: delivered, its files are uploaded next.
-    accepted = ack.get("status") in {MessageStatus.APPLIED, MessageStatus.WAITING}
-    message.status = MessageStatus.ACKED if accepted else MessageStatus.REFUSED
-    message.reason = str(ack.get("reason", ""))[:2000]
     message.finished_at = now
     message.last_error = ""
-    message.save(update_fields=["status", "reason", "finished_at", "attempts", "last_error", "updated_at"])
-    if message.status == MessageStatus.REFUSED and message.manifest:
-        # The peer will take none of its files: they are not uploaded.
-        message.transfers.update(state=FileState.FAILED, last_error=message.reason)
+    # The peer stores a message and applies it later (``waiting``; a node not yet upgraded applies
+    # it at once and answers ``applied``): either way it is delivered, and its files go next.
+    if ack.get("status") in {MessageStatus.APPLIED, MessageStatus.WAITING}:
+        message.status, message.reason = MessageStatus.ACKED, ""
+        message.save(
+            update_fields=["status", "reason", "finished_at", "attempts", "last_error", "updated_at"]
+        )
+    else:
+        _refused_by_peer(message, str(ack.get("reason", "")))
     return ""
+
+
+def _refused_by_peer(message: ExchangeMessage, reason: str) -> None:
+    """A peer refused one of our messages (in its ack, or later in an ``exchange.rejected`` notice):
+    the message is ``refused`` with the reason, its files are not uploaded, and the app that sent it
+    hears (``kinds.on_refused``)."""
+    message.status, message.reason = MessageStatus.REFUSED, reason[:2000]
+    message.finished_at = message.finished_at or timezone.now()
+    message.save()
+    if message.manifest:
+        message.transfers.exclude(state=FileState.COMPLETE).update(
+            state=FileState.FAILED, last_error=message.reason
+        )
+    kinds.refused(message.kind, message.body, message.reason, message.receiver)
 
 
 def _failed(message: ExchangeMessage, peer: ExchangeNode, error: str, now: dt.datetime) -> str:
@@ -455,7 +470,7 @@ def receive(raw: bytes, *, remote_addr: str | None = None) -> InboxAnswer:
 
 
 def _receive_one(document: Any, raw: bytes, *, remote_addr: str | None) -> InboxAnswer:
-    """Check one message of a delivery and apply it once (see ``receive``)."""
+    """Check one message of a delivery and store it, to be applied by the worker (see ``receive``)."""
     try:
         document = envelope.validate(document)
     except Refused as exc:
@@ -516,13 +531,10 @@ def _receive_one(document: Any, raw: bytes, *, remote_addr: str | None) -> Inbox
             signature=incoming.signature,
             body=content["body"],
             manifest=content.get("files", []),
-            status=MessageStatus.APPLIED,
-            finished_at=timezone.now(),
+            status=MessageStatus.WAITING,
         )
         if message.manifest:
-            _await_files(message)  # applied when its last file has arrived (ADR 017)
-        else:
-            _apply(message, peer)
+            _check_manifest(message)
         message.save()
         _add_transfers(message)
         peer.in_seq, peer.in_last_hash = message.seq, message.hash
@@ -573,13 +585,12 @@ def _add_transfers(message: ExchangeMessage) -> None:
     )
 
 
-def _await_files(message: ExchangeMessage) -> None:
+def _check_manifest(message: ExchangeMessage) -> None:
     """An incoming message with files waits for them; one naming a file over this node's limit, of an
     unknown kind or of a kind that takes no files is rejected at once (no upload is accepted for it)."""
     limit = blobs.max_file_bytes()
     too_big = [entry["name"] for entry in message.manifest if entry["size"] > limit]
     spec = kinds.registered().get(message.kind)
-    message.status, message.finished_at = MessageStatus.WAITING, None
     if too_big:
         message.status = MessageStatus.REJECTED
         message.reason = f"文件超过本节点的上限 {limit} 字节：{'、'.join(too_big)}"
@@ -743,9 +754,10 @@ def file_receive(
 ) -> InboxAnswer:
     """Answer one upload request of a peer: ``GET`` says how many bytes of the file are held,
     ``POST`` writes one chunk at its offset. The request is signed by the message's sender. The part
-    is checked against the signed manifest once its size is reached, then renamed; when the last file
-    of a message has arrived the message is applied. Every refusal is logged with its reason; a
-    refusal that spoils the part deletes it and tells the sender to start again (``restart``)."""
+    is checked against the signed manifest once its size is reached, then renamed; once the last file
+    of a message has arrived the exchange worker applies the message (``apply_due``). Every refusal
+    is logged with its reason; a refusal that spoils the part deletes it and tells the sender to
+    start again (``restart``)."""
     sender, offset_text = headers.get("sender", ""), headers.get("offset", "")
     where = f"{message_id}/{name} @ {offset_text}"
 
@@ -793,8 +805,6 @@ def file_receive(
         else:
             held = blobs.held(message, name)
             answer = _write_chunk(transfer, offset, data, held, headers.get("sha256", ""), refuse)
-    if answer.payload.get("complete"):
-        apply_when_ready(message_pk=message.pk)
     return answer
 
 
@@ -856,20 +866,101 @@ def _write_chunk(
     return InboxAnswer(200, {"received": received, "complete": transfer.state == FileState.COMPLETE})
 
 
-def apply_when_ready(*, message_pk: int) -> bool:
-    """Apply an incoming message that waited for its files once all have arrived and matched
-    (``blobs.files_ready``); ``True`` if it was applied or rejected now."""
-    with transaction.atomic():
-        message = ExchangeMessage.objects.select_for_update().get(pk=message_pk)
-        if message.status != MessageStatus.WAITING or not blobs.files_ready(message):
-            return False
-        peer = ExchangeNode.objects.get(node_id=message.sender)
-        _apply(message, peer, blobs.message_files(message))
-        message.finished_at = timezone.now()
-        message.save(update_fields=["status", "reason", "finished_at", "updated_at"])
-    if message.status == MessageStatus.REJECTED:
+@dataclass
+class ApplyReport:
+    """What one pass of ``apply_due`` did."""
+
+    applied: int = 0
+    rejected: int = 0
+    failed: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def apply_due(*, now: dt.datetime | None = None) -> ApplyReport:
+    """Apply the stored incoming messages (the exchange worker's second half, ADR 016): per sender in
+    the order sent, each in its own transaction, a message with files once they have all arrived
+    (``blobs.files_ready``). A content error rejects the message and tells its sender
+    (``exchange.rejected``); any other failure (the database, a bug) leaves it waiting with the error
+    and a back-off, and holds back that sender's later messages only."""
+    now = now or timezone.now()
+    report = ApplyReport()
+    waiting = ExchangeMessage.objects.filter(direction=Direction.IN, status=MessageStatus.WAITING)
+    for sender in list(waiting.values_list("sender", flat=True).distinct()):
+        for pk in waiting.filter(sender=sender).order_by("seq").values_list("pk", flat=True):
+            outcome = _apply_stored(pk, now)
+            if outcome is None:
+                break  # not due yet, its files not all here, or failed: the later ones wait behind
+            if isinstance(outcome, str):
+                report.failed += 1
+                report.errors[sender] = outcome
+                break
+            if outcome.status == MessageStatus.REJECTED:
+                report.rejected += 1
+            else:
+                report.applied += 1
+    return report
+
+
+def _apply_stored(pk: int, now: dt.datetime) -> ExchangeMessage | str | None:
+    """Apply one stored message: the message once applied or rejected; ``None`` when it must wait
+    (back-off, files); the error in words when applying failed for a reason other than its content."""
+    try:
+        with transaction.atomic():
+            message = ExchangeMessage.objects.select_for_update().get(pk=pk)
+            if message.status != MessageStatus.WAITING:
+                return message  # another worker got there first
+            if (message.next_attempt_at and message.next_attempt_at > now) or not blobs.files_ready(message):
+                return None
+            peer = ExchangeNode.objects.get(node_id=message.sender)
+            _apply(message, peer, blobs.message_files(message) if message.manifest else None)
+            message.attempts += 1
+            message.finished_at, message.last_error, message.next_attempt_at = timezone.now(), "", None
+            message.save()
+            if message.status == MessageStatus.REJECTED:
+                _tell_sender(message)
+    except Exception as exc:
+        logger.exception("applying message %s failed", pk)
+        error = f"{exc.__class__.__name__}：{exc}"[:2000]
+        attempts = ExchangeMessage.objects.filter(pk=pk).values_list("attempts", flat=True).first() or 0
+        ExchangeMessage.objects.filter(pk=pk).update(
+            attempts=attempts + 1, last_error=error, next_attempt_at=now + _backoff(attempts + 1)
+        )
+        return error
+    if message.status == MessageStatus.REJECTED and message.manifest:
         blobs.prune(message)
-    return True
+    return message
+
+
+REJECTED_KIND = "exchange.rejected"
+
+
+def _tell_sender(message: ExchangeMessage) -> None:
+    """Send the sender of a rejected message the reason (a notice is never answered by a notice)."""
+    peer = ExchangeNode.objects.filter(node_id=message.sender).first()
+    if message.kind == REJECTED_KIND or peer is None or not peer.is_trusted():
+        return
+    message_send(
+        receiver=message.sender,
+        kind=REJECTED_KIND,
+        body={"id": message.message_id, "kind": message.kind, "reason": message.reason},
+        idempotency_key=f"{REJECTED_KIND}:{message.message_id}",
+    )
+
+
+def rejection_received(*, message_id: str, reason: str, sender: ExchangeNode) -> ExchangeMessage:
+    """A peer's notice that it rejected one of our messages when applying it: the message becomes
+    ``refused`` with the reason (``_refused_by_peer``); a notice about a message we did not send to
+    that peer is a content error."""
+    message = (
+        ExchangeMessage.objects.select_for_update()
+        .filter(direction=Direction.OUT, message_id=message_id, receiver=sender.node_id)
+        .first()
+    )
+    if message is None:
+        raise ValidationError(f"本节点没有发给 {sender.node_id} 的消息 {message_id}")
+    if message.status != MessageStatus.REFUSED:
+        _refused_by_peer(message, reason)
+    return message
 
 
 def files_expire(*, now: dt.datetime | None = None) -> int:

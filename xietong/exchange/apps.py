@@ -13,6 +13,7 @@ class ExchangeConfig(AppConfig):
     def ready(self) -> None:
         from xietong.core.audit import register_detail
 
+        from . import messages  # noqa: F401 - the kind the exchange receives itself (exchange.rejected)
         from .selectors import node_name
 
         # Audit details keep the peer's node id; staff read the node's name from the registry.

@@ -15,8 +15,9 @@ class MessageStatus(models.TextChoices):
     REFUSED = "refused", _("对方拒绝")
     APPLIED = "applied", _("已处理")
     REJECTED = "rejected", _("已拒绝")
-    # Incoming: accepted, waiting for the files it names; outgoing: its files could not be delivered.
-    WAITING = "waiting", _("等待文件")
+    # Incoming: stored and acknowledged, applied by the exchange worker (once the files it names have
+    # arrived); outgoing: its files could not be delivered (FAILED).
+    WAITING = "waiting", _("已接收，待处理")
     FAILED = "failed", _("文件传送失败")
 
 

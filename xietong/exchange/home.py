@@ -1,6 +1,7 @@
 """What the exchange puts on its operators' home page and in their notifications (issue 17 defect 7),
 through ``xietong.core.home``: the peers whose outgoing queue is older than the threshold
-(``XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES``); ``xietong notify_due`` notifies the operators once per
+(``XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES``) and the received messages whose application fails and is
+retried (ADR 016); ``xietong notify_due`` notifies the operators once per
 peer and stalled message."""
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ def _stale(user: User) -> list[TodoItem]:
     return [TodoItem(label, len(stale), reverse("exchange:operations"), "diagram-2", urgent=True)]
 
 
+def _failing_inbox(user: User) -> list[TodoItem]:
+    count = selectors.inbox_failing().count()
+    if not count:  # shown only while there is trouble
+        return []
+    label = _("收到后处理失败、正在重试的消息")
+    return [TodoItem(label, count, reverse("exchange:operations"), "inbox", urgent=True)]
+
+
 def notify_stale_queues() -> int:
     """Notify every operator of each peer whose queue is older than the threshold: once per peer
     and oldest stalled message, so a new stall after a recovery is told again."""
@@ -53,4 +62,5 @@ def notify_stale_queues() -> int:
 
 
 todo(key="exchange.stale_queues", perm=OPERATE, items=_stale, order=50)
+todo(key="exchange.failing_inbox", perm=OPERATE, items=_failing_inbox, order=51)
 register_check(key="exchange.stale_queues", run=notify_stale_queues)

@@ -81,6 +81,30 @@ def _errors(detail: Any, prefix: str = "") -> list[str]:
     return [f"{field}：{detail}" if field else str(detail)]
 
 
+RefusedCallback = Callable[[Any, str, str], object]
+_ON_REFUSED: dict[str, list[RefusedCallback]] = {}
+
+
+def on_refused(kind: str) -> Callable[[RefusedCallback], RefusedCallback]:
+    """Declare ``callback(body, reason, receiver)`` as what this node does when a peer refuses a
+    message of ``kind`` that this node sent (a content error the peer found when applying it), so the
+    app that sent it can end what waits for an answer (ADR 016)."""
+
+    def register(callback: RefusedCallback) -> RefusedCallback:
+        callbacks = _ON_REFUSED.setdefault(kind, [])
+        if callback not in callbacks:
+            callbacks.append(callback)
+        return callback
+
+    return register
+
+
+def refused(kind: str, body: Any, reason: str, receiver: str) -> None:
+    """Tell the apps that declared ``on_refused(kind)`` that ``receiver`` refused such a message."""
+    for callback in _ON_REFUSED.get(kind, []):
+        callback(body, reason, receiver)
+
+
 class UnknownKind(Exception):
     """No app of this node receives messages of this kind."""
 

@@ -110,6 +110,24 @@ def stale_queues(*, threshold: dt.timedelta | None = None) -> list[PeerState]:
     return [state for state in peer_states() if state.oldest is not None and now - state.oldest > limit]
 
 
+def inbox_queue(*, user: Viewer) -> QuerySet[ExchangeMessage]:
+    """Messages received and not yet applied, per sender in order (operators only): those waiting for
+    their files or for the worker, and those whose application failed (``last_error``, retried at
+    ``next_attempt_at``), which hold back their sender's later messages (ADR 016)."""
+    if not can_operate(user):
+        return ExchangeMessage.objects.none()
+    return ExchangeMessage.objects.filter(direction=Direction.IN, status=MessageStatus.WAITING).order_by(
+        "sender", "seq"
+    )
+
+
+def inbox_failing() -> QuerySet[ExchangeMessage]:
+    """Received messages whose application failed and is being retried (node-wide, for the alert)."""
+    return ExchangeMessage.objects.filter(
+        direction=Direction.IN, status=MessageStatus.WAITING, attempts__gt=0
+    ).exclude(last_error="")
+
+
 def messages(*, user: Viewer) -> QuerySet[ExchangeMessage]:
     """The message log, newest first (operators only; the page narrows it with ``MessageFilter``)."""
     if not can_operate(user):

@@ -77,3 +77,34 @@ def peer(db: Any, node_settings: Any) -> Peer:
         region_code="120000", acting_user=None,
     )  # fmt: skip
     return Peer(node, private)
+
+
+def post_inbox(raw: bytes) -> Any:
+    """POST ``raw`` to this node's inbox as the peer would, then run the exchange worker's apply pass
+    (ADR 016: the inbox stores and acknowledges, the worker applies): the inbox's HTTP response."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from . import actions
+
+    response = Client().post(reverse("exchange:inbox"), raw, content_type="application/json")
+    actions.apply_due()
+    return response
+
+
+def outcome(response: Any) -> dict[str, str]:
+    """What became of the message a delivery stored once the worker applied it: its status
+    (``applied``/``rejected``, or ``waiting``) and the reason."""
+    from .models import ExchangeMessage
+
+    message = ExchangeMessage.objects.get(direction="in", message_id=response.json()["ack"]["id"])
+    return {"status": message.status, "reason": message.reason}
+
+
+def receive_and_apply(raw: bytes) -> Any:
+    """``actions.receive`` then the worker's apply pass, in process: the inbox's answer."""
+    from . import actions
+
+    answer = actions.receive(raw)
+    actions.apply_due()
+    return answer

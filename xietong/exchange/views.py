@@ -100,8 +100,9 @@ OPERATE = "exchange.operate_exchange"
 def operations(request: HttpRequest) -> HttpResponse:
     """The operator page: each peer's state (reachable, or failing since the streak's first failure),
     queue and its age (a warning past ``XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES``), the last error (shown
-    as past once a later delivery succeeded); refused deliveries; on the hub, registering and
-    revoking nodes. Times in the node's time zone."""
+    as past once a later delivery succeeded); messages received and not yet applied (with the error
+    of a failed application); refused deliveries; on the hub, registering and revoking nodes. Times
+    in the node's time zone."""
     form = NodeEntryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         entry = form.cleaned_data["entry"]
@@ -119,6 +120,7 @@ def operations(request: HttpRequest) -> HttpResponse:
         "alert_minutes": settings.XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES,
         "refused": selectors.refused_deliveries(user=request.user)[:20],
         "transfers": selectors.file_transfers(user=request.user)[:20],
+        "inbox": selectors.inbox_queue(user=request.user)[:50],
         "registry": selectors.registry(),
     }
     template = (

@@ -57,7 +57,11 @@ class ExchangeMessage(BaseModel):
                 fields=["direction", "sender", "receiver", "idempotency_key"], name="exchange_msg_idem"
             ),
         ]
-        indexes = [models.Index(fields=["direction", "status", "receiver", "seq"])]
+        indexes = [
+            models.Index(fields=["direction", "status", "receiver", "seq"]),
+            # The inbox queue: stored messages per sender in order (``actions.apply_due``).
+            models.Index(fields=["direction", "status", "sender", "seq"], name="exchange_in_queue"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sender}→{self.receiver} #{self.seq} {self.kind}"

@@ -77,6 +77,7 @@ def announce(peer: Peer, client: Client, files: list[dict[str, Any]], kind: str 
         reverse("exchange:inbox"), peer.deliver_bytes(content), content_type="application/json"
     )
     assert answer.status_code == 200, answer.content
+    actions.apply_due()  # the worker's pass: a message waiting for files stays waiting
     return str(content["id"])
 
 
@@ -98,6 +99,7 @@ def upload(
     }  # fmt: skip
     url = reverse("exchange:file_transfer", args=[message_id, name])
     answer = client.generic(method, url, data, content_type="application/octet-stream", headers=headers)
+    actions.apply_due()  # the worker's pass after each request: applies once every file is here
     return answer.status_code, json.loads(answer.content)
 
 
@@ -261,6 +263,7 @@ def loopback(peer: Peer, client: Client) -> Any:
     def post(url: str, body: bytes) -> tuple[int, bytes]:
         with override_settings(XIETONG_NODE_ID="tj"):
             answer = client.post(url.removeprefix("http://tj.test"), body, content_type="application/json")
+            actions.apply_due()  # "tj"'s worker
         return answer.status_code, answer.content
 
     def http(method: str, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
@@ -270,6 +273,7 @@ def loopback(peer: Peer, client: Client) -> Any:
                 method, url.removeprefix("http://tj.test"), body, content_type="application/octet-stream",
                 headers=headers,
             )  # fmt: skip
+            actions.apply_due()  # "tj"'s worker
         return answer.status_code, answer.content
 
     http.calls = calls  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from .. import kinds
 from ..choices import MessageStatus
 from ..models import ExchangeMessage
+from ..testing import outcome, post_inbox
 from .conftest import Peer
 
 
@@ -36,10 +37,9 @@ def ping(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, str]]:
 
 
 def _deliver(peer: Peer, kind: str, body: dict[str, Any]) -> dict[str, Any]:
-    raw = peer.deliver_bytes(peer.message(kind, body))
-    answer = Client().post(reverse("exchange:inbox"), raw, content_type="application/json")
+    answer = post_inbox(peer.deliver_bytes(peer.message(kind, body)))
     assert answer.status_code == 200
-    return dict(answer.json()["ack"])
+    return outcome(answer)
 
 
 def test_a_valid_body_reaches_the_handler_validated_with_the_sender(peer: Peer, ping: list[Any]) -> None:

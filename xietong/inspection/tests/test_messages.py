@@ -7,12 +7,11 @@ import datetime as dt
 import json
 from typing import Any
 
-from django.test import Client
-from django.urls import reverse
 from django.utils import timezone
 
 from xietong.exchange.choices import MessageStatus
 from xietong.exchange.models import ExchangeMessage, RefusedDelivery
+from xietong.exchange.testing import outcome, post_inbox
 
 from ..models import ArrearsListing
 from .conftest import Peer
@@ -39,18 +38,20 @@ def listing_body(uid: str = "a" * 32, code: str = TJ_CODE, status: str = "listed
 
 
 def post(raw: bytes) -> Any:
-    return Client().post(reverse("exchange:inbox"), raw, content_type="application/json")
+    return post_inbox(raw)
 
 
 def test_a_listing_from_a_peer_is_applied_once_and_acknowledged(peer: Peer) -> None:
     raw = peer.deliver_bytes(peer.message("arrears.listed", listing_body()))
     first = post(raw)
     assert first.status_code == 200
-    assert first.json()["ack"]["status"] == MessageStatus.APPLIED
+    assert first.json()["ack"]["status"] == MessageStatus.WAITING  # stored; the worker applies it
+    assert outcome(first)["status"] == MessageStatus.APPLIED
     listing = ArrearsListing.objects.get(uid="a" * 32)
     assert listing.employer_name == "天津某建筑劳务有限公司" and listing.origin_node == "tj"
     again = post(raw)  # the sender did not see the answer and delivers again
-    assert again.json()["ack"] == first.json()["ack"]
+    assert again.json()["ack"]["id"] == first.json()["ack"]["id"]
+    assert again.json()["ack"]["status"] == MessageStatus.APPLIED
     assert ArrearsListing.objects.count() == 1
     assert ExchangeMessage.objects.filter(direction="in").count() == 1
 
@@ -121,19 +122,19 @@ def test_a_message_out_of_order_waits_for_the_one_before(peer: Peer) -> None:
 
 def test_a_listing_with_an_invalid_credit_code_is_rejected_with_the_reason(peer: Peer) -> None:
     answer = post(peer.deliver_bytes(peer.message("arrears.listed", listing_body(code="91120116MA05J0X10A"))))
-    ack = answer.json()["ack"]
+    ack = outcome(answer)
     assert ack["status"] == MessageStatus.REJECTED and "第18位校验码应为Y" in ack["reason"]
     assert not ArrearsListing.objects.exists()
     # the chain moved on: the next message from the peer is accepted
     assert (
-        post(peer.deliver_bytes(peer.message("arrears.listed", listing_body()))).json()["ack"]["status"]
+        outcome(post(peer.deliver_bytes(peer.message("arrears.listed", listing_body()))))["status"]
         == "applied"
     )
 
 
 def test_a_peer_cannot_publish_another_nodes_listing(peer: Peer) -> None:
     body = {**listing_body(), "origin_node": "hb"}
-    ack = post(peer.deliver_bytes(peer.message("arrears.listed", body))).json()["ack"]
+    ack = outcome(post(peer.deliver_bytes(peer.message("arrears.listed", body))))
     assert ack["status"] == MessageStatus.REJECTED and "只能发布本节点列入的名单" in ack["reason"]
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from xietong.core.models import Organization, Role, RoleAssignment, User
 from xietong.core.testing import client_for, make_org, make_user
+from xietong.exchange.testing import outcome
 
 from ..choices import TransferStatus
 from ..models import InsuranceTransfer
@@ -38,7 +39,7 @@ def _answered_here(peer: Peer) -> InsuranceTransfer:
         "answered_on": "2026-11-30",
     }
     assert (
-        post(peer.deliver_bytes(peer.message("insurance.transfer_answered", body))).json()["ack"]["status"]
+        outcome(post(peer.deliver_bytes(peer.message("insurance.transfer_answered", body))))["status"]
         == "applied"
     )
     transfer.refresh_from_db()
@@ -76,7 +77,7 @@ def test_a_missing_transfer_answers_the_same_404(peer: Peer) -> None:
 def _incoming(peer: Peer, **extra: Any) -> InsuranceTransfer:
     body = {**REQUESTED_FROM_TJ, **extra}
     assert (
-        post(peer.deliver_bytes(peer.message("insurance.transfer_requested", body))).json()["ack"]["status"]
+        outcome(post(peer.deliver_bytes(peer.message("insurance.transfer_requested", body))))["status"]
         == "applied"
     )
     return InsuranceTransfer.objects.get(uid=body["uid"])

@@ -14,9 +14,9 @@ from django.test import TestCase
 from xietong.core.choices import JobStatus
 from xietong.core.models import AuditEvent, Organization
 from xietong.core.testing import clerk, make_org
-from xietong.exchange import actions as exchange_actions
 from xietong.exchange.choices import MessageStatus
 from xietong.exchange.models import ExchangeMessage
+from xietong.exchange.testing import receive_and_apply
 from xietong.lib import idnumber
 
 from .. import actions, encodings, selectors
@@ -183,7 +183,7 @@ def findings_from_tj(peer: Peer, run: EligibilityCheck, chunk: int, items: list[
             },
         )
     )
-    return exchange_actions.receive(raw)
+    return receive_and_apply(raw)
 
 
 def entry_of(run: EligibilityCheck, record_id: str) -> RosterEntry:
@@ -228,7 +228,7 @@ def test_findings_for_an_unknown_run_or_record_are_rejected_and_change_nothing(
     raw = peer.deliver_bytes(
         peer.message("certification.findings", {"run": "f" * 32, "chunk": 1, "checked": 0, "findings": []})
     )
-    exchange_actions.receive(raw)
+    receive_and_apply(raw)
     latest = ExchangeMessage.objects.filter(kind="certification.findings").latest("seq")
     assert "没有认证批次" in latest.reason
 
@@ -305,7 +305,7 @@ def request_from_tj(peer: Peer, records: list[dict[str, Any]], *, key: str | Non
         "roster_kind": "pension", "key": key or encodings.key_fingerprint(), "records": records,
     }  # fmt: skip
     with TestCase.captureOnCommitCallbacks(execute=True):  # the comparison is queued on commit
-        return exchange_actions.receive(peer.deliver_bytes(peer.message("certification.request", body)))
+        return receive_and_apply(peer.deliver_bytes(peer.message("certification.request", body)))
 
 
 def test_as_partner_we_compare_and_answer_with_findings_and_count_the_help(peer: Peer) -> None:

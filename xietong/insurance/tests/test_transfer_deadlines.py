@@ -21,6 +21,7 @@ from django.utils import timezone
 from xietong.core.testing import clerk, client_for, make_org, make_user
 from xietong.exchange.choices import MessageStatus
 from xietong.exchange.models import ExchangeMessage
+from xietong.exchange.testing import outcome
 
 from .. import actions, selectors
 from ..models import InsuranceTransfer
@@ -76,7 +77,7 @@ def test_a_recent_application_is_on_time_and_the_receipt_starts_the_sending_regi
         "office": "天津市滨海新区人力资源和社会保障局",
     }
     assert (
-        post(peer.deliver_bytes(peer.message("insurance.transfer_received", receipt))).json()["ack"]["status"]
+        outcome(post(peer.deliver_bytes(peer.message("insurance.transfer_received", receipt))))["status"]
         == "applied"
     )
     transfer.refresh_from_db()
@@ -90,7 +91,7 @@ def test_a_future_application_is_refused(peer: Peer, today: Callable[[dt.date], 
         request(dt.date(2027, 3, 1))
     assert caught.value.message_dict["applied_on"] == ["申请日期不能晚于今天"]
     future = {**REQUESTED_FROM_TJ, "applied_on": "2027-03-01"}
-    ack = post(peer.deliver_bytes(peer.message("insurance.transfer_requested", future))).json()["ack"]
+    ack = outcome(post(peer.deliver_bytes(peer.message("insurance.transfer_requested", future))))
     assert ack["status"] == "rejected" and ack["reason"] == "申请日期晚于今天"
 
 

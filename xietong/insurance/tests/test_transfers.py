@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from xietong.core.testing import clerk, client_for, make_org, make_user
 from xietong.exchange.models import ExchangeMessage
+from xietong.exchange.testing import outcome, post_inbox
 from xietong.lib import idnumber
 
 from .. import actions, selectors
@@ -56,7 +57,7 @@ def request_one() -> InsuranceTransfer:
 
 
 def post(raw: bytes) -> Any:
-    return Client().post(reverse("exchange:inbox"), raw, content_type="application/json")
+    return post_inbox(raw)
 
 
 def test_the_request_is_kept_masked_and_sent_with_the_id_number(peer: Peer) -> None:
@@ -77,7 +78,7 @@ def test_the_answer_from_the_sending_region_moves_the_transfer_on(peer: Peer) ->
         "pooled_amount": "72000.00",
         "answered_on": "2026-11-30",
     }
-    ack = post(peer.deliver_bytes(peer.message("insurance.transfer_answered", body))).json()["ack"]
+    ack = outcome(post(peer.deliver_bytes(peer.message("insurance.transfer_answered", body))))
     assert ack["status"] == "applied"
     transfer.refresh_from_db()
     assert transfer.status == TransferStatus.ANSWERED and transfer.fund_transfer_amount == Decimal(
@@ -89,7 +90,7 @@ def test_the_answer_from_the_sending_region_moves_the_transfer_on(peer: Peer) ->
 
 def test_an_answer_for_a_request_that_does_not_exist_is_rejected(peer: Peer) -> None:
     body = {"uid": "f" * 32, "reason": "无此人参保记录"}
-    ack = post(peer.deliver_bytes(peer.message("insurance.transfer_refused", body))).json()["ack"]
+    ack = outcome(post(peer.deliver_bytes(peer.message("insurance.transfer_refused", body))))
     assert ack["status"] == "rejected" and ack["reason"] == f"转移申请 {'f' * 32} 不存在"
 
 
@@ -97,7 +98,7 @@ def test_the_sending_region_answers_with_the_pooled_fund_computed(peer: Peer) ->
     make_org("bj-rs", kind="hrss_bureau")  # the office an incoming request goes to
     body = REQUESTED_FROM_TJ
     assert (
-        post(peer.deliver_bytes(peer.message("insurance.transfer_requested", body))).json()["ack"]["status"]
+        outcome(post(peer.deliver_bytes(peer.message("insurance.transfer_requested", body))))["status"]
         == "applied"
     )
     transfer = InsuranceTransfer.objects.get(uid="e" * 32)

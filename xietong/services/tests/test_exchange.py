@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
-from django.urls import reverse
 from django.utils import timezone
 
 from xietong.core.testing import Scope, clerk, make_org
@@ -19,6 +17,7 @@ from xietong.exchange import actions as exchange_actions
 from xietong.exchange import envelope
 from xietong.exchange.choices import MessageStatus
 from xietong.exchange.models import ExchangeMessage
+from xietong.exchange.testing import outcome, post_inbox
 
 from .. import actions
 from ..choices import RequestStatus
@@ -28,7 +27,7 @@ from .factories import make_request
 
 
 def post(raw: bytes) -> Any:
-    return Client().post(reverse("exchange:inbox"), raw, content_type="application/json")
+    return post_inbox(raw)
 
 
 def acking(peer: Peer) -> Any:
@@ -77,7 +76,7 @@ def test_the_acknowledgement_and_the_answer_travel_back(peer: Peer, scope: Scope
     actions.request_handover(service_request=service_request, to_node="tj", acting_user=clerk())
     now = timezone.now().isoformat()
     ack = peer.message("services.request.acknowledged", {"uid": service_request.uid, "acknowledged_at": now})
-    assert post(peer.deliver_bytes(ack)).json()["ack"]["status"] == "applied"
+    assert outcome(post(peer.deliver_bytes(ack)))["status"] == "applied"
     body = {
         "uid": service_request.uid,
         "answer": "已联系用人单位补发工资",
@@ -85,7 +84,7 @@ def test_the_acknowledgement_and_the_answer_travel_back(peer: Peer, scope: Scope
         "union": "天津市总工会",
     }
     assert (
-        post(peer.deliver_bytes(peer.message("services.request.answered", body))).json()["ack"]["status"]
+        outcome(post(peer.deliver_bytes(peer.message("services.request.answered", body))))["status"]
         == "applied"
     )
     service_request.refresh_from_db()
@@ -100,7 +99,7 @@ def test_the_acknowledgement_and_the_answer_travel_back(peer: Peer, scope: Scope
 def test_an_answer_for_a_request_not_handed_to_that_node_is_rejected(peer: Peer, scope: Scope) -> None:
     service_request = make_request(scope.home)  # not handed over
     body = {"uid": service_request.uid, "answer": "x", "answered_at": timezone.now().isoformat()}
-    ack = post(peer.deliver_bytes(peer.message("services.request.answered", body))).json()["ack"]
+    ack = outcome(post(peer.deliver_bytes(peer.message("services.request.answered", body))))
     assert ack["status"] == "rejected" and ack["reason"] == f"诉求 {service_request.uid} 不存在"
     service_request.refresh_from_db()
     assert service_request.status == RequestStatus.NEW
@@ -123,7 +122,7 @@ HANDED_FROM_TJ = {
 
 def test_a_request_handed_here_is_routed_and_answered_back(peer: Peer, scope: Scope) -> None:
     daxing = make_org("t-daxing", parent=scope.root, region="110115")
-    ack = post(peer.deliver_bytes(peer.message("services.request.handover", HANDED_FROM_TJ))).json()["ack"]
+    ack = outcome(post(peer.deliver_bytes(peer.message("services.request.handover", HANDED_FROM_TJ))))
     assert ack["status"] == "applied"
     service_request = ServiceRequest.objects.get(uid="c" * 32)
     assert service_request.organization == daxing and service_request.origin_node == "tj"
@@ -144,7 +143,7 @@ def test_a_request_handed_here_is_routed_and_answered_back(peer: Peer, scope: Sc
     service_request.status = RequestStatus.ACKNOWLEDGED
     with pytest.raises(ValidationError, match="不能再转出"):
         actions.request_handover(service_request=service_request, to_node="tj", acting_user=clerk())
-    again = post(peer.deliver_bytes(peer.message("services.request.handover", HANDED_FROM_TJ))).json()["ack"]
+    again = outcome(post(peer.deliver_bytes(peer.message("services.request.handover", HANDED_FROM_TJ))))
     assert again["status"] == "rejected" and again["reason"] == "诉求已存在"
 
 

@@ -1,5 +1,6 @@
-"""``xietong exchange …``: register and revoke nodes (hub), fetch the registry, deliver the outbox
-(``deliver --loop`` is the exchange worker that ``xietong serve`` starts), verify the logs."""
+"""``xietong exchange …``: register and revoke nodes (hub), fetch the registry, deliver the outbox and
+apply the messages received (``deliver --loop`` is the exchange worker that ``xietong serve``
+starts: both halves on each pass), verify the logs."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         deliver = sub.add_parser("deliver", help="投递发件箱；--loop 持续运行（交换进程）")
         deliver.add_argument("--loop", action="store_true")
         deliver.add_argument("--interval", type=float, default=1.0)
+        sub.add_parser("apply", help="处理已接收的消息（交换进程每轮都做）")
         sub.add_parser("verify", help="校验收发消息日志（哈希链、签名）")
         sub.add_parser("status", help="各节点的待投递消息和最近错误")
 
@@ -79,6 +81,7 @@ class Command(BaseCommand):
                 except (OSError, ValueError, Refused) as exc:
                     self.stderr.write(f"获取节点名册失败：{exc}")
             report = actions.deliver_due()
+            self._apply(quiet=loop)
             expired = actions.files_expire()
             if expired:
                 self.stdout.write(f"{expired} 条消息的文件未按时到达，已拒绝")
@@ -91,6 +94,14 @@ class Command(BaseCommand):
             if not loop:
                 return
             time.sleep(interval)
+
+    def _apply(self, quiet: bool = False, **_options: Any) -> None:
+        report = actions.apply_due()
+        if report.applied or report.rejected or report.failed or not quiet:
+            self.stdout.write(
+                f"已处理 {report.applied}，已拒绝 {report.rejected}，处理失败 {report.failed}"
+                + "".join(f"；{peer}：{error}" for peer, error in report.errors.items())
+            )
 
     def _verify(self, **_options: Any) -> None:
         checked, problems = selectors.verify_log()
