@@ -13,28 +13,19 @@ It takes the place of django-tasks-db's command of the same name (``xietong.core
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, connections
 from django_tasks_db.management.commands import db_worker as base
 
 from xietong.core import jobs
+from xietong.core.outage import DATABASE_DOWN, Backoff, close_connections
 
 logger = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 10.0
-BACKOFF_MAX_SECONDS = 30.0
-
-
-def close_connections() -> None:
-    """Drop this thread's database connections, even broken ones, so that the next query reconnects."""
-    for connection in connections.all(initialized_only=True):
-        with contextlib.suppress(Exception):
-            connection.close()
 
 
 def sweep(*, also: str | None = None) -> None:
@@ -44,7 +35,7 @@ def sweep(*, also: str | None = None) -> None:
         count = jobs.jobs_fail_abandoned(also=also)
         if count:
             logger.warning("已将 %s 个因后台进程中断而未完成的任务标记为失败", count)
-    except (OperationalError, InterfaceError) as exc:
+    except DATABASE_DOWN as exc:
         logger.warning("检查中断的任务时数据库不可用：%s", exc)
     finally:
         close_connections()
@@ -58,20 +49,20 @@ class Worker(base.Worker):
         stop = threading.Event()
         sweeper = threading.Thread(target=self._sweep_every, args=(stop,), name="job-sweep", daemon=True)
         sweeper.start()
-        delay = 1.0
+        backoff = Backoff()
         try:
             while self.running:
                 started = time.monotonic()
                 try:
                     super().run()
                     return
-                except (OperationalError, InterfaceError) as exc:
+                except DATABASE_DOWN as exc:
                     if time.monotonic() - started > 60:
-                        delay = 1.0  # it had been working: a fresh outage
+                        backoff.reset()  # it had been working: a fresh outage
+                    delay = backoff.next()
                     logger.warning("数据库不可用（%s），%.0f 秒后重试", str(exc).strip(), delay)
                     close_connections()
                     time.sleep(delay)
-                    delay = min(delay * 2, BACKOFF_MAX_SECONDS)
                     sweep(also=self.worker_id)
         finally:
             stop.set()

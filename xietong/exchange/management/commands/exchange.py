@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from xietong.core.outage import DATABASE_DOWN, Backoff, close_connections
 from xietong.exchange import actions, selectors
 from xietong.exchange.envelope import Refused
 from xietong.exchange.models import ExchangeNode
@@ -70,23 +71,44 @@ class Command(BaseCommand):
         )
 
     def _deliver(self, loop: bool, interval: float, **_options: Any) -> None:
+        """One delivery pass, or (``--loop``) the exchange worker: a pass every ``interval`` seconds
+        and the registry now and then. A database that goes away does not end the loop: it drops
+        its connections, waits and tries again (a message whose acknowledgement was not yet stored
+        goes again, and the peer answers it with the same acknowledgement: nothing applies twice)."""
         fetched_at = 0.0
+        backoff = Backoff()
         while True:
-            if loop and time.monotonic() - fetched_at > settings.XIETONG_EXCHANGE_REGISTRY_SECONDS:
-                fetched_at = time.monotonic()
-                try:
-                    actions.registry_fetch()
-                except (OSError, ValueError, Refused) as exc:
-                    self.stderr.write(f"获取节点名册失败：{exc}")
-            report = actions.deliver_due()
-            if report.delivered or report.refused or report.failed or not loop:
-                self.stdout.write(
-                    f"已送达 {report.delivered}，对方拒绝 {report.refused}，失败 {report.failed}"
-                    + "".join(f"；{peer}：{error}" for peer, error in report.errors.items())
-                )
+            try:
+                fetched_at = self._deliver_pass(loop, fetched_at)
+            except DATABASE_DOWN as exc:
+                if not loop:
+                    raise
+                delay = backoff.next()
+                self.stderr.write(f"数据库不可用（{str(exc).strip()}），{delay:.0f} 秒后重试")
+                close_connections()
+                time.sleep(delay)
+                continue
+            backoff.reset()
             if not loop:
                 return
             time.sleep(interval)
+
+    def _deliver_pass(self, loop: bool, fetched_at: float) -> float:
+        """Fetch the registry if it is time to (``--loop``), deliver what is due, say what came of it;
+        returns when the registry was last fetched."""
+        if loop and time.monotonic() - fetched_at > settings.XIETONG_EXCHANGE_REGISTRY_SECONDS:
+            fetched_at = time.monotonic()
+            try:
+                actions.registry_fetch()
+            except (OSError, ValueError, Refused) as exc:
+                self.stderr.write(f"获取节点名册失败：{exc}")
+        report = actions.deliver_due()
+        if report.delivered or report.refused or report.failed or not loop:
+            self.stdout.write(
+                f"已送达 {report.delivered}，对方拒绝 {report.refused}，失败 {report.failed}"
+                + "".join(f"；{peer}：{error}" for peer, error in report.errors.items())
+            )
+        return fetched_at
 
     def _verify(self, **_options: Any) -> None:
         checked, problems = selectors.verify_log()
