@@ -17,7 +17,7 @@ from .conftest import Server
 
 pytestmark = pytest.mark.nodes
 
-COUNT = 200
+COUNT = 120
 
 LIST_MANY = """
 import datetime
@@ -47,7 +47,7 @@ def group(tmp_path: Path, postgres: Server) -> Iterator[tuple[LocalNode, LocalNo
     fast = {
         "XIETONG_EXCHANGE_RETRY_MAX_SECONDS": "2",
         "XIETONG_EXCHANGE_REGISTRY_SECONDS": "2",
-        "XIETONG_EXCHANGE_BATCH": "2",  # many small deliveries: the restart falls among them
+        "XIETONG_EXCHANGE_BATCH": "1",  # many small deliveries: the restart falls among them
     }
     bj, tj = region_group(
         tmp_path, count=2, extra_env=fast, node_env={"bj": {"DATABASE_URL": postgres.create("bj")}}
@@ -90,10 +90,13 @@ def test_deliveries_resume_after_postgresql_restarts_and_nothing_is_applied_twic
             )[0][0]
         )
 
+    tj.stop()  # a queue to deliver: bj's work while tj was away
     bj.shell(LIST_MANY.format(count=COUNT))
+    assert pending() == COUNT
+    tj.start(tmp_path / "tj.log")
     wait_for(lambda: applied() >= 10, seconds=40, every=0.05)
     waiting = pending()
-    postgres.restart()
+    postgres.restart()  # while bj's exchange worker is in the middle of the queue
     assert waiting > 0, "the queue had drained before the restart: nothing was tested"
     wait_for(lambda: applied() == COUNT and pending() == 0, seconds=60, every=0.5)
 
