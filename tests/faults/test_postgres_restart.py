@@ -5,6 +5,7 @@ receiver (天津) applies every message exactly once and in order, and both logs
 from __future__ import annotations
 
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,14 @@ def group(tmp_path: Path, postgres: Server) -> Iterator[tuple[LocalNode, LocalNo
         tj.stop()
 
 
+def web_answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
 def children(node: LocalNode) -> str:
     """The command lines of the node's processes (``xietong serve`` and what it started)."""
     assert node.server is not None
@@ -112,5 +121,7 @@ def test_deliveries_resume_after_postgresql_restarts_and_nothing_is_applied_twic
     running = children(bj)
     for process in ("db_worker", "exchange deliver --loop", "notify_due"):
         assert process in running, f"{process} ended with the database:\n{running}"
+    # The web server answers pages that read the database again (its pool reconnects).
+    wait_for(lambda: web_answers(bj.endpoint + "/exchange/registry/"), seconds=20)
     log = (tmp_path / "bj.log").read_text(encoding="utf-8", errors="replace")
     assert "数据库不可用" in log  # it noticed, waited and carried on

@@ -28,14 +28,21 @@ def test_the_loop_waits_and_carries_on_when_the_database_goes_away(monkeypatch: 
 
     monkeypatch.setattr(library.Worker, "run", run)
     monkeypatch.setattr(db_worker.time, "sleep", sleeps.append)
-    monkeypatch.setattr(db_worker, "sweep", lambda *, also=None: sweeps.append(also))
+    answers = [True, False, True, True]  # the database is not back at the first try after the outage
+
+    def sweep(*, also: str | None = None) -> bool:
+        sweeps.append(also)
+        return answers.pop(0)
+
+    monkeypatch.setattr(db_worker, "sweep", sweep)
     worker = db_worker.Worker(
         queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
         max_tasks=None, worker_id="host:1:ab", excluded_queue_names=[],
     )  # fmt: skip
     worker.run()
-    assert len(runs) == 3 and sleeps == [1.0, 2.0]  # backs off, then runs on
-    assert sweeps == [None, "host:1:ab", "host:1:ab"]  # and fails what it was running when it lost it
+    assert len(runs) == 3 and sleeps == [1.0, 2.0, 4.0]  # backs off, then runs on
+    # and before it takes new work, fails what it was running when it lost the database
+    assert sweeps == [None, "host:1:ab", "host:1:ab", "host:1:ab"]
 
 
 def test_its_id_names_the_machine_and_the_process() -> None:

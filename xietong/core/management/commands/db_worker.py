@@ -18,6 +18,7 @@ import threading
 import time
 from typing import Any
 
+from django.db import OperationalError
 from django_tasks_db.management.commands import db_worker as base
 
 from xietong.core import jobs
@@ -28,17 +29,19 @@ logger = logging.getLogger(__name__)
 SWEEP_SECONDS = 10.0
 
 
-def sweep(*, also: str | None = None) -> None:
+def sweep(*, also: str | None = None) -> bool:
     """Fail what dead workers left running (and what worker ``also`` left, when it lost the database
-    in the middle of a task); a database that does not answer is tried again next time."""
+    in the middle of a task); ``False`` when the database did not answer (try again later)."""
     try:
         count = jobs.jobs_fail_abandoned(also=also)
-        if count:
-            logger.warning("已将 %s 个因后台进程中断而未完成的任务标记为失败", count)
     except DATABASE_DOWN as exc:
-        logger.warning("检查中断的任务时数据库不可用：%s", exc)
+        logger.warning("检查中断的任务时数据库不可用：%s", str(exc).strip())
+        return False
     finally:
         close_connections()
+    if count:
+        logger.warning("已将 %s 个因后台进程中断而未完成的任务标记为失败", count)
+    return True
 
 
 class Worker(base.Worker):
@@ -50,10 +53,15 @@ class Worker(base.Worker):
         sweeper = threading.Thread(target=self._sweep_every, args=(stop,), name="job-sweep", daemon=True)
         sweeper.start()
         backoff = Backoff()
+        lost = False  # the database went while this worker may have been running a task
         try:
             while self.running:
                 started = time.monotonic()
                 try:
+                    # Before taking new work, fail the task the outage cut short (its job says why).
+                    if lost and not sweep(also=self.worker_id):
+                        raise OperationalError("the database does not answer yet")
+                    lost = False
                     super().run()
                     return
                 except DATABASE_DOWN as exc:
@@ -63,7 +71,7 @@ class Worker(base.Worker):
                     logger.warning("数据库不可用（%s），%.0f 秒后重试", str(exc).strip(), delay)
                     close_connections()
                     time.sleep(delay)
-                    sweep(also=self.worker_id)
+                    lost = True
         finally:
             stop.set()
 
