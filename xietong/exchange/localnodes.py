@@ -150,7 +150,7 @@ class LocalNode:
             import psycopg
 
             with psycopg.connect(url, autocommit=True) as pg:
-                return pg.execute(sql.replace("?", "%s"), params).fetchall()  # type: ignore[arg-type]
+                return pg.execute(sql.replace("?", "%s"), params).fetchall()
         with sqlite3.connect(f"file:{self.var_dir / 'xietong.sqlite3'}?mode=ro", uri=True, timeout=10) as db:
             return db.execute(sql, params).fetchall()
 
