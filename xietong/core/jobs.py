@@ -7,11 +7,20 @@ the job moves to ``running``, its ``runner`` action does the work and reports wi
 ``job_progress``, and the job ends ``done`` or ``failed`` through ``job_transition``, the one place
 that moves a job's status. A runner that raises leaves the job ``failed`` with a Chinese message and
 the error in the log, never ``running``.
+
+A worker that dies in the middle of a job (``kill -9``, out of memory, the machine going down) cannot
+mark it: ``jobs_fail_abandoned``, which the worker runs when it starts and every few seconds after,
+finds the tasks that a dead worker of this machine left running and fails them and their jobs with
+the job's ``interrupted_message``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.apps import apps
@@ -128,3 +137,70 @@ def job_run(*, label: str, pk: int) -> BackgroundJob | None:
     if not job.finished:
         job_transition(job=job, to=JobStatus.DONE)
     return job
+
+
+# Workers that died ------------------------------------------------------------------------------------
+
+
+def worker_id() -> str:
+    """A task worker's id that says where it runs: ``host:pid:random`` (at most 64 characters, as
+    django-tasks-db allows), so that ``jobs_fail_abandoned`` can tell whether that worker still runs."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def worker_gone(worker: str) -> bool:
+    """Whether the worker ``worker`` (an id from ``worker_id``) ran on this machine and its process has
+    ended (or is a zombie nobody reaped). A worker of another machine, or an id of another form, is
+    never taken for gone: only its own machine can tell."""
+    host, _, rest = worker.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname()[:40] or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # a process of another user: not ours, so not the worker that died
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:  # "pid (name) Z ...": a dead child its parent has not waited for
+        return stat.read_text().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+class WorkerLost(Exception):
+    """The task's worker ended before the task did (what the task result records as its error)."""
+
+
+def jobs_fail_abandoned(*, also: str | None = None) -> int:
+    """Fail every task that a dead worker of this machine left ``running``, and the job it ran, with
+    the job's ``interrupted_message``; returns how many tasks. ``also`` names a live worker whose
+    running tasks count as abandoned too (it lost the database in the middle of one). Whatever the
+    job wrote in an open transaction was rolled back by the database when the worker's connection
+    went; a job that had already finished is left as it is."""
+    from django_tasks_db.models import DBTaskResult
+
+    failed = 0
+    for result in DBTaskResult.objects.running():
+        last = str(result.worker_ids[-1]) if result.worker_ids else ""
+        if not last or (last != also and not worker_gone(last)):
+            continue
+        with transaction.atomic():
+            locked = DBTaskResult.objects.select_for_update().filter(pk=result.pk).running().first()
+            if locked is None:
+                continue
+            locked.set_failed(WorkerLost(f"worker {last} ended during the task"))
+            failed += 1
+            args = locked.args_kwargs.get("args", [])
+            if locked.task_path != "xietong.core.tasks.run_job" or len(args) != 2:
+                continue
+            model: type[BackgroundJob] = apps.get_model(args[0])
+            job = model.objects.select_for_update().filter(pk=args[1]).first()
+            logger.error("job %s %s: its worker %s ended; marked failed", args[0], args[1], last)
+            if job is not None and not job.finished:
+                job_transition(job=job, to=JobStatus.FAILED, message=str(job.interrupted_message))
+    return failed

@@ -142,7 +142,15 @@ class LocalNode:
         self.server = None
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """Read this node's own database directly (the test's view of what the node holds)."""
+        """Read this node's own database directly (the test's view of what the node holds): its
+        SQLite file, or its PostgreSQL database when it has a ``DATABASE_URL`` (``?`` placeholders
+        either way)."""
+        url = self.extra_env.get("DATABASE_URL")
+        if url:
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as pg:
+                return pg.execute(sql.replace("?", "%s"), params).fetchall()
         with sqlite3.connect(f"file:{self.var_dir / 'xietong.sqlite3'}?mode=ro", uri=True, timeout=10) as db:
             return db.execute(sql, params).fetchall()
 
@@ -154,14 +162,16 @@ def region_group(
     count: int = 3,
     extra_env: dict[str, str] | None = None,
     ids: tuple[str, ...] = (),
+    node_env: dict[str, dict[str, str]] | None = None,
 ) -> list[LocalNode]:
     """Set up ``count`` nodes of 京津冀 under ``base`` (the first is the hub), or the nodes ``ids``
     of it (``("bj", "hb")``: a test that needs only those two): keys, settings, databases, and the
-    hub's registry of all of them. Nothing is started."""
+    hub's registry of all of them. ``node_env`` adds settings to one node (``{"bj": {"DATABASE_URL":
+    …}}``: that node on PostgreSQL). Nothing is started."""
     members = [row for row in REGION_GROUP if row[0] in ids] if ids else list(REGION_GROUP[:count])
     nodes = [
         LocalNode(node_id, name, region, first_port + i if first_port else free_port(), base / node_id,
-                  dict(extra_env or {}))
+                  {**(extra_env or {}), **(node_env or {}).get(node_id, {})})
         for i, (node_id, name, region) in enumerate(members)
     ]  # fmt: skip
     hub = nodes[0]

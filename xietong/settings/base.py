@@ -60,8 +60,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
-    "django_tasks",
-    "django_tasks_db",
     "xietong.core",
     "xietong.membership",
     "xietong.exchange",
@@ -70,6 +68,10 @@ INSTALLED_APPS = [
     "xietong.services",
     "xietong.portal",
     "xietong.demo",
+    # After xietong.core, whose ``db_worker`` (the worker that survives a database restart and fails
+    # the jobs of a worker that died) takes the place of django-tasks-db's command of that name.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

@@ -159,6 +159,11 @@ class BackgroundJob(BaseModel):
     progress_fields: ClassVar[tuple[str, str] | None] = None
     progress_text: ClassVar[Any] = _("已处理 %(done)s / %(total)s")
     detail_template: ClassVar[str] = ""  # shown under the bar by the progress partial, if any
+    # What a job says when the worker running it died (killed, out of memory, the machine went
+    # down): ``jobs.jobs_fail_abandoned`` marks it failed with these words.
+    interrupted_message: ClassVar[Any] = _(
+        "后台处理进程意外中断，任务未完成（未提交的写入已撤销），可重新提交"
+    )
 
     status = models.CharField(_("状态"), max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED)
     message = models.TextField(_("说明"), blank=True)

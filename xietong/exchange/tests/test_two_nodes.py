@@ -54,7 +54,11 @@ def wait_for(check: Callable[[], Any], *, seconds: float = 40) -> Any:
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalNode, LocalNode]]:
     base: Path = tmp_path_factory.mktemp("nodes")
-    fast = {"XIETONG_EXCHANGE_RETRY_MAX_SECONDS": "2", "XIETONG_EXCHANGE_REGISTRY_SECONDS": "2"}
+    fast = {
+        "XIETONG_EXCHANGE_RETRY_MAX_SECONDS": "2",
+        "XIETONG_EXCHANGE_REGISTRY_SECONDS": "2",
+        "XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES": "0",  # a queue is "stalled" as soon as a message waits
+    }
     bj, tj = region_group(base, count=2, extra_env=fast)
     try:
         bj.start()
@@ -112,9 +116,39 @@ def test_a_listing_and_its_removal_reach_the_other_node_in_both_directions(
     assert wait_for(lambda: listing_on(bj, back)) == [("天津某建筑劳务有限公司", "listed", "tj")]
 
 
+LIST_SOME = """
+import datetime
+from xietong.core.models import Organization, Region
+from xietong.inspection import actions
+org, _ = Organization.objects.get_or_create(code="bj-xc-jc", defaults=dict(
+    name="北京市西城区劳动保障监察大队", kind="labour_inspection", region=Region.objects.get(code="110102")))
+for i in range({first}, {first} + {count}):
+    actions.arrears_list(organization=org, credit_code="91110102MA01ABCG31",
+        employer_name=f"北京某商贸公司{{i}}", amount_owed="8000", workers_affected=2,
+        decision_no=f"京西人社监〔2026〕{{i}}号", listed_on=datetime.date(2026, 11, 20), acting_user=None)
+"""
+
+ALERT = """
+from django.test import Client
+from django.urls import reverse
+from xietong.core.models import User
+user = User.objects.filter(username="ops-page").first() or User.objects.create_superuser("ops-page",
+    password="x-test-password-1")
+client = Client(HTTP_HOST="127.0.0.1")
+client.force_login(user)
+html = client.get(reverse("exchange:operations")).content.decode()
+alert = html.partition('data-testid="stale-queues"')[2].partition("</div>")[0]
+print("队列积压" in alert and "天津节点" in alert)
+"""
+
+
 def test_a_node_that_was_down_gets_everything_once_and_in_order(nodes: tuple[LocalNode, LocalNode]) -> None:
+    """Issue 15 §5, a peer stopped under load: bj keeps queuing while tj is down (retrying with
+    back-off, the queue alert on its exchange page), then tj returns and the queue drains in order,
+    nothing lost and nothing applied twice."""
     bj, tj = nodes
     wait_for(lambda: tj.query("SELECT 1 FROM exchange_exchangenode WHERE node_id = 'bj'"))
+    before = bj.query("SELECT out_seq FROM exchange_exchangenode WHERE node_id = 'tj'")[0][0]
     tj.stop()
     uid = bj.shell(
         LIST.format(
@@ -139,6 +173,17 @@ def test_a_node_that_was_down_gets_everything_once_and_in_order(nodes: tuple[Loc
         )
     )
     assert waiting  # bj keeps the messages and records why they wait
+    for first in (0, 20, 40):  # work goes on at bj while tj is away: the queue grows
+        bj.shell(LIST_SOME.format(first=first, count=20))
+    queued = bj.query(
+        "SELECT seq, message_id FROM exchange_exchangemessage WHERE direction = 'out' AND receiver = 'tj' "
+        "AND seq > ? ORDER BY seq",
+        (before,),
+    )
+    assert len(queued) == 62
+    tries = "SELECT max(attempts) FROM exchange_exchangemessage WHERE direction = 'out' AND receiver = 'tj'"
+    wait_for(lambda: bj.query(tries)[0][0] >= 3)  # tried again and again (back-off: 2 s here, 300 s in use)
+    assert bj.shell(ALERT) == "True"  # the exchange page warns of tj's stalled queue
     tj.start()
     wait_for(lambda: listing_on(tj, uid) and listing_on(tj, uid)[0][1] == "removed")
     received = tj.query(
@@ -153,6 +198,18 @@ def test_a_node_that_was_down_gets_everything_once_and_in_order(nodes: tuple[Loc
             )
         )
     )
+    # Every message of the queue arrived once, and tj applied them in bj's order (its rows' ids follow
+    # the sequence numbers).
+    arrived = tj.query(
+        "SELECT seq, message_id FROM exchange_exchangemessage WHERE direction = 'in' AND sender = 'bj' "
+        "AND seq > ? ORDER BY id",
+        (before,),
+    )
+    assert arrived == queued
+    assert tj.query(
+        "SELECT count(*) FROM exchange_arrearslisting WHERE employer_name LIKE '北京某商贸公司%'"
+    ) == [(60,)]
+    assert bj.shell(ALERT) == "False"
 
 
 TRANSFER = """
@@ -374,6 +431,8 @@ user = User.objects.filter(username="ops-page").first() or User.objects.create_s
 client = Client(HTTP_HOST="127.0.0.1")
 client.force_login(user)
 html = client.get(reverse("exchange:operations")).content.decode()
+head, _, alert = html.partition('data-testid="stale-queues"')  # the queue alert says "可达" too
+html = head + alert.partition("</div>")[2]
 print("failing" if "投递失败" in html else "", "recovered" if "已恢复于" in html else "",
     "reachable" if "可达" in html else "", "raw-utc" if "+00:00" in html else "")
 """

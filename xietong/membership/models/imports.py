@@ -22,6 +22,8 @@ class MemberImport(BackgroundJob):
 
     runner = "xietong.membership.actions.member_import_run"
     progress_fields = ("checked_rows", "total_rows")
+    # Writing is one transaction: a worker that dies mid-way leaves nothing of the import behind.
+    interrupted_message = _("后台进程中断，导入未完成，未写入任何数据，可重新开始")
     progress_text = _("已校验 %(done)s / %(total)s 行")
 
     organization = models.ForeignKey(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from typing import Any
 
 import pytest
@@ -138,6 +139,50 @@ def test_illegal_moves_are_refused_and_a_finished_job_is_not_run_again(union: Or
     jobs.job_run(label="membership.MemberImport", pk=job.pk)  # a task delivered twice
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and Member.objects.count() == 3
+
+
+def _claimed_by(worker: str, job: MemberImport) -> DBTaskResult:
+    """The job's task as a worker ``worker`` left it: claimed, the job running."""
+    task = DBTaskResult.objects.get()
+    task.claim(worker)
+    jobs.job_transition(job=job, to=JobStatus.RUNNING)
+    return task
+
+
+def test_a_job_whose_worker_died_is_failed_with_the_reason_and_others_are_left_alone(
+    union: Organization,
+) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    dead_pid = int(ended.stdout)
+    here = socket.gethostname()[:40]
+    job = _start(union)
+    task = _claimed_by(f"{here}:{dead_pid}:abcd", job)
+    assert jobs.worker_gone(f"{here}:{dead_pid}:abcd")
+    assert not jobs.worker_gone(f"other-host:{dead_pid}:abcd")  # only its own machine can tell
+    assert not jobs.worker_gone(f"{here}:{os.getppid()}:abcd")  # a process that runs
+    assert not jobs.worker_gone("a-random-library-id")
+
+    assert jobs.jobs_fail_abandoned() == 1
+    job.refresh_from_db()
+    task.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.finished_at is not None
+    assert job.message == "后台进程中断，导入未完成，未写入任何数据，可重新开始"
+    assert task.status == "FAILED" and task.exception_class_path == "xietong.core.jobs.WorkerLost"
+    assert jobs.jobs_fail_abandoned() == 0  # once
+
+
+def test_a_worker_that_lost_the_database_fails_what_it_was_running(union: Organization) -> None:
+    job = _start(union)
+    _claimed_by(f"{jobs.worker_id()}", job)
+    assert jobs.jobs_fail_abandoned() == 0  # a live worker's job is its own
+    mine = DBTaskResult.objects.get().worker_ids[-1]
+    assert jobs.jobs_fail_abandoned(also=mine) == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
 
 
 def test_the_migration_keeps_every_import_and_maps_its_status(union: Organization) -> None:

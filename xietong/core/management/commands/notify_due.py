@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from ... import home
+from ...outage import DATABASE_DOWN, close_connections
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,10 @@ class Command(BaseCommand):
             for check in home.checks():
                 try:
                     count = check.run()
+                except DATABASE_DOWN as exc:  # PostgreSQL restarted: reconnect on the next round
+                    self.stderr.write(f"{check.key}：数据库不可用（{str(exc).strip()}），下一轮再试")
+                    close_connections()
+                    continue
                 except Exception:  # one source failing must not stop the others
                     logger.exception("notification check %s failed", check.key)
                     self.stderr.write(f"{check.key}：出错，已记录日志")

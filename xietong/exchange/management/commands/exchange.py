@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from xietong.core.outage import DATABASE_DOWN, Backoff, close_connections
 from xietong.exchange import actions, selectors
 from xietong.exchange.envelope import Refused
 from xietong.exchange.models import ExchangeNode
@@ -72,28 +73,50 @@ class Command(BaseCommand):
         )
 
     def _deliver(self, loop: bool, interval: float, **_options: Any) -> None:
+        """One delivery pass, or (``--loop``) the exchange worker: a pass every ``interval`` seconds
+        and the registry now and then. A database that goes away does not end the loop: it drops
+        its connections, waits and tries again (a message whose acknowledgement was not yet stored
+        goes again, and the peer answers it with the same acknowledgement: nothing applies twice)."""
         fetched_at = 0.0
+        backoff = Backoff()
         while True:
-            if loop and time.monotonic() - fetched_at > settings.XIETONG_EXCHANGE_REGISTRY_SECONDS:
-                fetched_at = time.monotonic()
-                try:
-                    actions.registry_fetch()
-                except (OSError, ValueError, Refused) as exc:
-                    self.stderr.write(f"获取节点名册失败：{exc}")
-            report = actions.deliver_due()
-            self._apply(quiet=loop)
-            expired = actions.files_expire()
-            if expired:
-                self.stdout.write(f"{expired} 条消息的文件未按时到达，已拒绝")
-            if report.delivered or report.refused or report.failed or not loop:
-                self.stdout.write(
-                    f"已送达 {report.delivered}，对方拒绝 {report.refused}，失败 {report.failed}，"
-                    f"文件 {report.files}"
-                    + "".join(f"；{peer}：{error}" for peer, error in report.errors.items())
-                )
+            try:
+                fetched_at = self._deliver_pass(loop, fetched_at)
+            except DATABASE_DOWN as exc:
+                if not loop:
+                    raise
+                delay = backoff.next()
+                self.stderr.write(f"数据库不可用（{str(exc).strip()}），{delay:.0f} 秒后重试")
+                close_connections()
+                time.sleep(delay)
+                continue
+            backoff.reset()
             if not loop:
                 return
             time.sleep(interval)
+
+    def _deliver_pass(self, loop: bool, fetched_at: float) -> float:
+        """Fetch the registry if it is time to (``--loop``), deliver what is due, apply what was
+        received (ADR 016), expire files that never came; say what came of it; returns when the
+        registry was last fetched."""
+        if loop and time.monotonic() - fetched_at > settings.XIETONG_EXCHANGE_REGISTRY_SECONDS:
+            fetched_at = time.monotonic()
+            try:
+                actions.registry_fetch()
+            except (OSError, ValueError, Refused) as exc:
+                self.stderr.write(f"获取节点名册失败：{exc}")
+        report = actions.deliver_due()
+        if report.delivered or report.refused or report.failed or not loop:
+            self.stdout.write(
+                f"已送达 {report.delivered}，对方拒绝 {report.refused}，失败 {report.failed}，"
+                f"文件 {report.files}"
+                + "".join(f"；{peer}：{error}" for peer, error in report.errors.items())
+            )
+        self._apply(quiet=loop)
+        expired = actions.files_expire()
+        if expired:
+            self.stdout.write(f"{expired} 条消息的文件未按时到达，已拒绝")
+        return fetched_at
 
     def _apply(self, quiet: bool = False, **_options: Any) -> None:
         report = actions.apply_due()
