@@ -41,6 +41,8 @@ def test_the_loop_waits_out_a_database_outage_and_delivers_again(monkeypatch: py
 
     monkeypatch.setattr(actions, "deliver_due", deliver_due)
     monkeypatch.setattr(actions, "registry_fetch", lambda: False)
+    monkeypatch.setattr(actions, "apply_due", actions.ApplyReport)  # the inbox half: nothing stored
+    monkeypatch.setattr(actions, "files_expire", lambda: 0)
     monkeypatch.setattr(exchange.time, "sleep", sleep)
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(Stop):
