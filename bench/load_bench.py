@@ -14,8 +14,8 @@ an earlier run with ``--var``). Steps:
    terms of the roll, card numbers with the last four ID characters, members' phones (decrypted
    here, for the portal sign-in), the join QR code's union, the demo accounts' password;
 3. starts the node with production settings (``xietong.settings.production``: secrets and keys in
-   the environment, ``DEBUG`` off): gunicorn with ``--workers`` workers and the task worker
-   (``xietong db_worker``) as separate processes, the SMS backend writing to a file the scenario
+   the environment, ``DEBUG`` off): gunicorn with ``--workers`` workers and ``--task-workers``
+   task workers (``xietong db_worker``) as separate processes, the SMS backend writing to a file the scenario
    reads (``FileSender``: no test hook in the application);
 4. runs ``locust`` headless (``bench/load/locustfile.py``) for ``--minutes`` with ``--users``, and
    samples every process's resident memory every 10 s;
@@ -127,17 +127,22 @@ def prepare(out: Path, samples: int) -> None:
     out.write_text(json.dumps(data, ensure_ascii=False))
 
 
-def _processes(server: subprocess.Popen[bytes], worker: subprocess.Popen[bytes]) -> dict[str, Any]:
+def _processes(server: subprocess.Popen[bytes], workers: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
     import psutil
 
-    found = {"gunicorn master": psutil.Process(server.pid), "db_worker": psutil.Process(worker.pid)}
+    found = {"gunicorn master": psutil.Process(server.pid)}
     for index, child in enumerate(sorted(found["gunicorn master"].children(), key=lambda p: p.pid)):
         found[f"gunicorn worker {index + 1}"] = child
+    for index, worker in enumerate(workers):
+        found[f"db_worker {index + 1}"] = psutil.Process(worker.pid)
     return found
 
 
 def _sample_memory(
-    server: subprocess.Popen[bytes], worker: subprocess.Popen[bytes], stop: threading.Event, into: list[Any]
+    server: subprocess.Popen[bytes],
+    workers: list[subprocess.Popen[bytes]],
+    stop: threading.Event,
+    into: list[Any],
 ) -> None:
     """Every SAMPLE_SECONDS: (seconds since start, {process: RSS in MB})."""
     import psutil
@@ -145,7 +150,7 @@ def _sample_memory(
     started = time.monotonic()
     while not stop.is_set():
         row = {}
-        for name, process in _processes(server, worker).items():
+        for name, process in _processes(server, workers).items():
             try:
                 row[name] = round(process.memory_info().rss / 2**20, 1)
             except psutil.NoSuchProcess:
@@ -214,6 +219,12 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=30, help="simulated people at once")
     parser.add_argument("--spawn-rate", type=float, default=5)
     parser.add_argument("--workers", type=int, default=int(os.environ.get("XIETONG_WORKERS", "4")))
+    parser.add_argument(
+        "--task-workers",
+        type=int,
+        default=2,
+        help="task worker processes (one alone holds sign-in codes behind a whole-roll export)",
+    )
     parser.add_argument("--warm-up", type=int, default=60, help="seconds before memory counts as warm")
     parser.add_argument("--var", type=Path, help="the node's var folder (kept); default: a temporary one")
     parser.add_argument("--samples", type=int, default=3000, help="members the scenario draws from")
@@ -230,12 +241,9 @@ def main() -> int:
     var.mkdir(parents=True, exist_ok=True)
     embedded = {**os.environ, "XIETONG_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "xietong.settings.base"}
     print(f"==> building xietong demo --scale {args.scale} in {var}", flush=True)
-    build_seconds = _run(
-        [PYTHON, "-m", "xietong.cli", "demo", "--scale", str(args.scale), "--no-serve"], embedded
-    )
-    tasks_seconds = _run(
-        [PYTHON, "-m", "xietong.cli", "db_worker", "--batch", "--no-startup-delay"], embedded
-    )
+    cli = [PYTHON, "-m", "xietong.cli"]
+    build_seconds = _run([*cli, "demo", "--scale", str(args.scale), "--no-serve"], embedded)
+    tasks_seconds = _run([*cli, "db_worker", "--batch", "--no-startup-delay"], embedded)
     data_file = var / "load-data.json"
     _run([PYTHON, __file__, "--prepare", str(data_file), "--samples", str(args.samples)], embedded)
     data = json.loads(data_file.read_text(encoding="utf-8"))
@@ -268,16 +276,17 @@ def main() -> int:
          "--workers", str(args.workers), "--log-level", "warning"],
         cwd=ROOT, env=production,
     )  # fmt: skip
-    worker = subprocess.Popen(
-        [PYTHON, "-m", "xietong.cli", "db_worker", "--interval", "0.5"], cwd=ROOT, env=production
-    )
+    workers = [
+        subprocess.Popen([*cli, "db_worker", "--interval", "0.5"], cwd=ROOT, env=production)
+        for _ in range(args.task_workers)
+    ]
     samples: list[Any] = []
     stop = threading.Event()
     out = Path(tempfile.mkdtemp(prefix="xietong-locust-"))
     try:
         _wait_until_served(f"http://127.0.0.1:{port}/healthz")
         time.sleep(2)  # every worker has loaded Django
-        sampler = threading.Thread(target=_sample_memory, args=(server, worker, stop, samples), daemon=True)
+        sampler = threading.Thread(target=_sample_memory, args=(server, workers, stop, samples), daemon=True)
         sampler.start()
         seconds = int(args.minutes * 60)
         print(
@@ -294,10 +303,10 @@ def main() -> int:
         )  # fmt: skip
     finally:
         stop.set()
-        server.terminate()
-        worker.terminate()
-        server.wait(timeout=30)
-        worker.wait(timeout=30)
+        for process in (server, *workers):
+            process.terminate()
+        for process in (server, *workers):
+            process.wait(timeout=30)
 
     stats, failures, summary = _stats_table(out / "load_stats.csv", seconds)
     memory, flat = _memory_table(samples, args.warm_up)

@@ -3,7 +3,7 @@
 Four kinds of people, weighted as on a working day at 北京市政法卫生文化工会 (12.15万 members):
 
 - officers (``zfws_officer``, ``zfws_clerk``) browse the member roll (first page, the next pages by
-  their links, the last page, a page number typed), search it by name, membership number and ID
+  their links, the last page), search it by name, membership number and ID
   number, open members and people, look at the figures page, and now and then export the whole roll
   (a background job: the page polls until the file is ready, then downloads it);
 - workers join through the public join form of a union (a fresh, valid ID number each time);
@@ -137,11 +137,6 @@ class Officer(HttpUser):
     @task(1)
     def last_page(self) -> None:
         self.client.get(MEMBERS, params={"page": "last"}, name="member list: last page")
-
-    @task(1)
-    def typed_page(self) -> None:
-        pages = max(1, DATA["members_in_roll"] // 50)
-        self.client.get(MEMBERS, params={"page": random.randint(2, pages)}, name="member list: page typed")
 
     @task(2)
     def search_name(self) -> None:

@@ -302,9 +302,13 @@ def member_search(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
     if _MEMBER_NUMBER.fullmatch(q.upper()):  # a membership number: its unique index, no scan (issue 16)
         return queryset.filter(number=q.upper())
     # The people and employers whose name matches, each a scan of one table; the roll is then read by
-    # its person and employer indexes, not scanned with two joins per row (issue 16).
-    people = Person.objects.order_by().filter(name__icontains=q).values("pk")
-    employers = Employer.objects.order_by().filter(name__icontains=q).values("pk")
+    # its person and employer indexes, not scanned with two joins per row (issue 16). A term without
+    # letters that have a case (Chinese) is matched as typed: PostgreSQL then reads the name index
+    # instead of folding every name with UPPER() (issue 15 §4: five times faster at 12万 people).
+    name = normalize_query(q)
+    contains = "name__icontains" if name.upper() != name.lower() else "name__contains"
+    people = Person.objects.order_by().filter(**{contains: name}).values("pk")
+    employers = Employer.objects.order_by().filter(**{contains: name}).values("pk")
     return queryset.filter(Q(person__in=people) | Q(number=q.upper()) | Q(employer__in=employers))
 
 
