@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -44,3 +46,26 @@ def test_the_name_search_still_folds_case_and_traditional_characters(scope: Scop
     other.person.name = "王芳"
     other.person.save(update_fields=["name"])
     assert other.pk not in _found("张伟")
+
+
+def test_the_roll_reads_the_people_table_once_per_name_search(scope: Scope) -> None:
+    """The list counts its rows, then reads its page: with the names matched in a subquery each of
+    the two scanned every person of the node (issue 15 §4, the slowest list under load)."""
+    from django.urls import reverse
+
+    from xietong.core.testing import client_for, make_user
+
+    make_member(scope.home)
+    officer = client_for(make_user("o", perms=["membership.view_member"], organization=scope.home))
+    with CaptureQueriesContext(connection) as queries:
+        response = officer.get(reverse("membership:member_list"), {"q": "张伟"})
+    assert response.status_code == 200 and "张伟" in response.content.decode()
+    person_scan = re.compile(r'FROM "core_person"( U\d)? WHERE .*"name"(::text)? LIKE')
+    scans = [query["sql"] for query in queries.captured_queries if person_scan.search(query["sql"])]
+    assert len(scans) == 1, scans
+
+
+def test_a_very_common_term_keeps_the_subquery(scope: Scope, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(selectors, "SEARCH_IDS_INLINE", 1)
+    members = {make_member(scope.home).pk for _ in range(3)}
+    assert _found("张") == members
