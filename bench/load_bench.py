@@ -158,6 +158,7 @@ def _sample_memory(
                 row[name] = round(process.memory_info().rss / 2**20, 1)
             except psutil.NoSuchProcess:
                 row[name] = None
+        row["load average (1 min)"] = round(os.getloadavg()[0], 2)  # the machine's, for context
         into.append((round(time.monotonic() - started), row))
         stop.wait(SAMPLE_SECONDS)
 
@@ -184,6 +185,8 @@ def _memory_table(samples: list[Any], warm_up: int) -> tuple[list[str], bool]:
     ]
     flat = True
     for name in names:
+        if name.startswith("load average"):
+            continue
         values = [(t, row.get(name)) for t, row in samples if row.get(name) is not None]
         if not values:
             continue
@@ -193,6 +196,12 @@ def _memory_table(samples: list[Any], warm_up: int) -> tuple[list[str], bool]:
         ratio = end / after if after else 1.0
         flat = flat and ratio <= 1.10
         lines.append(f"| {name} | {values[0][1]} | {after} | {end} | {peak} | {ratio:.2f} |")
+    loads = [row["load average (1 min)"] for _t, row in samples if "load average (1 min)" in row]
+    if loads:
+        lines.append(
+            f"\nmachine load average (1 min) during the run: min {min(loads)}, "
+            f"median {statistics.median(loads)}, max {max(loads)} on {os.cpu_count()} CPUs"
+        )
     return lines, flat
 
 
@@ -249,19 +258,14 @@ def main() -> int:
     embedded = {**os.environ, "XIETONG_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "xietong.settings.base"}
     print(f"==> building xietong demo --scale {args.scale} in {var}", flush=True)
     cli = [PYTHON, "-m", "xietong.cli"]
-    logs = var / "load-logs"
-    logs.mkdir(exist_ok=True)
-    print(f"    logs of every process: {logs}", flush=True)
-    build_seconds = _run(
-        [*cli, "demo", "--scale", str(args.scale), "--no-serve"], embedded, logs / "build.log"
-    )
-    tasks_seconds = _run([*cli, "db_worker", "--batch", "--no-startup-delay"], embedded, logs / "build.log")
+    logs = Path(tempfile.mkdtemp(prefix="xietong-load-logs-"))  # kept after the run
+    print(f"    the output of every process goes to {logs}", flush=True)
+    build_log = logs / "build.log"
+    build_seconds = _run([*cli, "demo", "--scale", str(args.scale), "--no-serve"], embedded, build_log)
+    tasks_seconds = _run([*cli, "db_worker", "--batch", "--no-startup-delay"], embedded, build_log)
     data_file = var / "load-data.json"
-    _run(
-        [PYTHON, __file__, "--prepare", str(data_file), "--samples", str(args.samples)],
-        embedded,
-        logs / "build.log",
-    )
+    prepare_command = [PYTHON, __file__, "--prepare", str(data_file), "--samples", str(args.samples)]
+    _run(prepare_command, embedded, build_log)
     data = json.loads(data_file.read_text(encoding="utf-8"))
     print(
         f"    built in {build_seconds} s, queued tasks run in {tasks_seconds} s; "
