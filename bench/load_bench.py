@@ -175,9 +175,9 @@ def _wait_until_served(url: str) -> None:
 
 
 def _memory_table(samples: list[Any], warm_up: int) -> tuple[list[str], bool]:
-    """Start, after the warm-up (the median of the samples after ``warm_up`` seconds: a task worker
-    that picks its first job late grows then, which is not a leak), end and maximum of each process;
-    flat when the end is within 10 % of the post-warm-up value."""
+    """Start, after the warm-up (the median of the samples after ``warm_up`` seconds, or after the
+    process first grew by 10 % if that came later), end and maximum of each process; flat when the
+    end is within 10 % of the post-warm-up value."""
     names = list(samples[0][1]) if samples else []
     lines = [
         "| process | start MB | after warm-up MB (median) | end MB | max MB | end / after warm-up |",
@@ -190,7 +190,11 @@ def _memory_table(samples: list[Any], warm_up: int) -> tuple[list[str], bool]:
         values = [(t, row.get(name)) for t, row in samples if row.get(name) is not None]
         if not values:
             continue
-        later = [v for t, v in values if t >= warm_up] or [values[-1][1]]
+        # Warm from ``warm_up`` seconds, or later for a process that did its first work later (a
+        # task worker idle until its first job grows then by loading what the job needs).
+        start = values[0][1]
+        grew = next((t for t, v in values if v >= 1.1 * start), 0)
+        later = [v for t, v in values if t >= max(warm_up, grew)] or [values[-1][1]]
         after = statistics.median(later)
         end, peak = values[-1][1], max(v for _t, v in values)
         ratio = end / after if after else 1.0
