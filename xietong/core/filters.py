@@ -59,6 +59,27 @@ class ListFilterSet(django_filters.FilterSet):
         return queryset
 
 
+#: The largest row id a database holds (a 64-bit signed ``bigint``, Django's ``BigAutoField``).
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A row id in the query (``?run=12``): a whole number from 1 to ``MAX_ID``.
+
+    django-filter's ``NumberFilter`` reads a decimal: a fraction or a number beyond the database's
+    integers reached the query and answered 500 (issue 15 §6, found by the API fuzz run). Out of
+    range, the page ignores the value and the API answers 400 naming the parameter.
+    """
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        kwargs.setdefault("widget", forms.HiddenInput)
+        super().__init__(*args, **kwargs)
+
+
 def in_organization(queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
     """Rows of the organisation with primary key ``value`` and of its whole subtree (an organisation
     outside the caller's scope finds nothing, since ``queryset`` is already scoped)."""
@@ -66,9 +87,9 @@ def in_organization(queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[
     return queryset.filter(organization__path__startswith=path) if path else queryset.none()
 
 
-def organization_filter() -> django_filters.NumberFilter:
+def organization_filter() -> IdFilter:
     """``?organization=<id>``: that organisation's subtree (a hidden field on the page)."""
-    return django_filters.NumberFilter(method=in_organization, label=_("组织"), widget=forms.HiddenInput)
+    return IdFilter(method=in_organization, label=_("组织"))
 
 
 def sorting(*fields: tuple[str, str]) -> django_filters.OrderingFilter:
@@ -85,7 +106,7 @@ class OrganizationFilter(ListFilterSet):
     kind = django_filters.ChoiceFilter(
         choices=OrganizationKind.choices, empty_label=_("全部类别"), label=_("类别")
     )
-    parent = django_filters.NumberFilter(field_name="parent", label=_("上级组织"), widget=forms.HiddenInput)
+    parent = IdFilter(field_name="parent", label=_("上级组织"))
     sort = sorting(("code", "code"), ("name", "name"), ("kind", "kind"))
 
     class Meta:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from xietong.core.filters import ListFilterSet, sorting
+from xietong.core.filters import IdFilter, ListFilterSet, sorting
 
 from . import selectors
 from .choices import RUN_STATES, FindingKind, FindingStatus, RosterKind, TransferStatus
@@ -82,7 +81,7 @@ class FindingFilter(ListFilterSet):
     kind = django_filters.ChoiceFilter(
         choices=FindingKind.choices, empty_label=_("全部类别"), label=_("类别")
     )
-    run = django_filters.NumberFilter(field_name="run", label=_("认证批次"), widget=forms.HiddenInput)
+    run = IdFilter(field_name="run", label=_("认证批次"))
     sort = sorting(("entry__name", "name"), ("score", "score"), ("status", "status"))
 
     class Meta:

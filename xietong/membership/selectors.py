@@ -291,6 +291,10 @@ def members_with_card_lost(queryset: QuerySet[Member], days: int = 7) -> QuerySe
 _MEMBER_NUMBER = re.compile(r"HY\d{12}")
 
 
+#: A name search sends up to this many matching ids to the roll's queries as a list (issue 15 §4).
+SEARCH_IDS_INLINE = 2000
+
+
 def member_search(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
     """Search by name, membership number, employer, or resident ID number (exact, by blind index)."""
     q = q.strip()
@@ -302,9 +306,22 @@ def member_search(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
     if _MEMBER_NUMBER.fullmatch(q.upper()):  # a membership number: its unique index, no scan (issue 16)
         return queryset.filter(number=q.upper())
     # The people and employers whose name matches, each a scan of one table; the roll is then read by
-    # its person and employer indexes, not scanned with two joins per row (issue 16).
-    people = Person.objects.order_by().filter(name__icontains=q).values("pk")
-    employers = Employer.objects.order_by().filter(name__icontains=q).values("pk")
+    # its person and employer indexes, not scanned with two joins per row (issue 16). A term without
+    # letters that have a case (Chinese) is matched as typed: PostgreSQL then reads the name index
+    # instead of folding every name with UPPER() (issue 15 §4: five times faster at 12万 people).
+    name = normalize_query(q)
+    contains = "name__icontains" if name.upper() != name.lower() else "name__contains"
+    people: Any = Person.objects.order_by().filter(**{contains: name}).values_list("pk", flat=True)
+    employers: Any = Employer.objects.order_by().filter(**{contains: name}).values_list("pk", flat=True)
+    # The matching ids are read once, here: the list counts its rows and then reads its page, and
+    # a subquery would scan the people table in both (issue 15 §4). A very common term keeps the
+    # subquery rather than sending tens of thousands of ids.
+    found = list(people[: SEARCH_IDS_INLINE + 1])
+    if len(found) <= SEARCH_IDS_INLINE:
+        people = found
+    found = list(employers[: SEARCH_IDS_INLINE + 1])
+    if len(found) <= SEARCH_IDS_INLINE:
+        employers = found
     return queryset.filter(Q(person__in=people) | Q(number=q.upper()) | Q(employer__in=employers))
 
 
