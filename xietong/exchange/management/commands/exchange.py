@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from xietong.core import processes
 from xietong.exchange import actions, selectors
 from xietong.exchange.envelope import Refused
 from xietong.exchange.models import ExchangeNode
@@ -71,7 +72,11 @@ class Command(BaseCommand):
 
     def _deliver(self, loop: bool, interval: float, **_options: Any) -> None:
         fetched_at = 0.0
+        if loop:
+            processes.set_name(processes.EXCHANGE)
         while True:
+            if loop:  # the exchange worker is alive: one beat a pass (at most every few seconds)
+                processes.heartbeat(processes.EXCHANGE)
             if loop and time.monotonic() - fetched_at > settings.XIETONG_EXCHANGE_REGISTRY_SECONDS:
                 fetched_at = time.monotonic()
                 try:
