@@ -138,6 +138,33 @@ def health(names: Sequence[str] | None = None) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class ProcessRow:
+    """A process as the operator page shows it: its record (``None`` before its first report),
+    whether ``/health/`` counts it, and its health there."""
+
+    name: str
+    state: ProcessState | None
+    expected: bool
+    ok: bool
+    beat_seconds_ago: float | None
+
+
+def overview() -> list[ProcessRow]:
+    """Every known or expected process with its health, in the order web, worker, exchange."""
+    now = timezone.now()
+    states = {state.name: state for state in ProcessState.objects.all()}
+    wanted = expected()
+    rows = []
+    for name in [*NAMES, *sorted(set(states) - set(NAMES))]:
+        if name not in states and name not in wanted and name != WEB:
+            continue
+        answer = describe(states.get(name), name, now)
+        age = answer.get("beat_seconds_ago")
+        rows.append(ProcessRow(name, states.get(name), name in wanted, answer["ok"], age))
+    return rows
+
+
 # The supervisor -------------------------------------------------------------------------------------
 
 

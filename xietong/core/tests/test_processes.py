@@ -199,3 +199,16 @@ def test_metrics_refuse_other_addresses_unless_the_bearer_token_is_given() -> No
 def test_metrics_read_the_client_address_the_proxy_sets() -> None:
     assert Client().get(reverse("core:metrics"), HTTP_X_REAL_IP="10.9.9.9").status_code == 200
     assert Client().get(reverse("core:metrics"), HTTP_X_REAL_IP="192.0.2.1").status_code == 403
+
+
+@BOTH
+def test_the_operator_page_shows_each_process_with_its_restarts_and_last_exit() -> None:
+    from xietong.core.testing import client_for, make_user
+
+    _beat("worker", 2, restarts=2, last_exit="信号 SIGKILL", last_error="Traceback: worker died")
+    operator = client_for(make_user("ops", perms=["exchange.operate_exchange"], node_wide=True))
+    page = operator.get(reverse("exchange:operations")).content.decode()
+    assert 'data-testid="process-worker"' in page and "信号 SIGKILL" in page and "worker died" in page
+    assert 'data-testid="process-exchange"' in page and "未运行" in page  # expected, never reported
+    clerk = client_for(make_user("clerk", perms=["core.view_person"], node_wide=True))
+    assert clerk.get(reverse("exchange:operations")).status_code == 403
