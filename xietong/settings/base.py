@@ -374,6 +374,7 @@ def logging_config(log_format: str) -> dict[str, object]:
         "()": "pythonjsonlogger.json.JsonFormatter",
         "fmt": "{asctime}{levelname}{name}{message}{process_name}{request_id}",
         "style": "{",
+        "datefmt": "%Y-%m-%dT%H:%M:%S%z",
         "rename_fields": {
             "asctime": "time",
             "levelname": "level",

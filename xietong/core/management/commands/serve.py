@@ -21,6 +21,14 @@ from xietong.lib.nodesetup import node_setup_problem
 
 from ... import processes
 
+# gunicorn's access log line as JSON (its atoms: t time, r request line, s status, B bytes, M
+# milliseconds, {header}i a request header, {header}o a response header: the request id answered).
+ACCESS_JSON = (
+    '{"time": "%(t)s", "level": "INFO", "logger": "gunicorn.access", "process": "web", '
+    '"message": "%(r)s", "status": %(s)s, "bytes": %(B)s, "duration_ms": %(M)s, '
+    '"client": "%({x-real-ip}i)s", "request_id": "%({x-request-id}o)s"}'
+)
+
 
 class Command(BaseCommand):
     help = "以 gunicorn 启动本节点（默认 127.0.0.1:8000），并启动和看护后台任务进程与交换进程"
@@ -39,6 +47,8 @@ class Command(BaseCommand):
             sys.executable, "-m", "gunicorn", "xietong.wsgi:application",
             "--bind", bind, "--workers", str(workers), "--access-logfile", "-",
         ]  # fmt: skip
+        if settings.XIETONG_LOG_FORMAT == "json":  # gunicorn's access log as JSON lines too
+            web += ["--access-logformat", ACCESS_JSON]
         if no_task_worker:  # gunicorn becomes this process: the service manager sees it and signals it
             processes.set_name(processes.WEB)
             sys.stdout.flush()
