@@ -35,10 +35,11 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = _client_ip.set(request.META.get("REMOTE_ADDR") or None)
         given = request.META.get("HTTP_X_REQUEST_ID", "")
-        id_token = _request_id.set(given if REQUEST_ID.match(given) else uuid.uuid4().hex)
+        request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        id_token = _request_id.set(request_id)
         try:
             response = self.get_response(request)
-            response["X-Request-ID"] = _request_id.get()
+            response["X-Request-ID"] = request_id
             return response
         finally:
             _client_ip.reset(token)

@@ -51,13 +51,14 @@ def heartbeat(name: str, *, force: bool = False) -> None:
     if not force and now - _last_beat.get(name, -1e9) < settings.XIETONG_HEARTBEAT_SECONDS:
         return
     _last_beat[name] = now
-    fields = {"beat_at": timezone.now(), "pid": os.getpid(), "host": socket.gethostname()}
+    beat_at = timezone.now()
+    fields: dict[str, Any] = {"beat_at": beat_at, "pid": os.getpid(), "host": socket.gethostname()}
     try:
         if not ProcessState.objects.filter(name=name, pid=os.getpid()).update(**fields):
             # A new process (or the first beat): it runs since now.
             ProcessState.objects.update_or_create(
                 name=name,
-                defaults={**fields, "state": ProcessState.State.RUNNING, "since": fields["beat_at"]},
+                defaults={**fields, "state": ProcessState.State.RUNNING, "since": beat_at},
             )
     except DatabaseError:
         logger.exception("心跳写入失败：%s", name)

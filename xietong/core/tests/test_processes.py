@@ -79,7 +79,8 @@ def test_heartbeat_creates_the_row_then_updates_at_most_every_few_seconds() -> N
     assert ProcessState.objects.get(name="worker").beat_at == first.beat_at
     processes.heartbeat("worker", force=True)
     again = ProcessState.objects.get(name="worker")
-    assert again.beat_at > first.beat_at and again.since == first.since
+    assert again.beat_at and first.beat_at and again.beat_at > first.beat_at
+    assert again.since == first.since
 
 
 def _crashing(code: int) -> list[str]:

@@ -33,7 +33,8 @@ from typing import Any
 import pytest
 
 from xietong.core.tests.factories import valid_id_number
-from xietong.exchange.localnodes import LocalNode, free_port
+
+from ..localnodes import LocalNode, free_port
 
 pytestmark = [pytest.mark.nodes, pytest.mark.postgres]
 

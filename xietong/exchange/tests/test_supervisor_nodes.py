@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from xietong.exchange.localnodes import LocalNode, region_group
+from ..localnodes import LocalNode, region_group
 
 pytestmark = pytest.mark.nodes
 
