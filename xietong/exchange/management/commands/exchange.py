@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -83,7 +84,9 @@ class Command(BaseCommand):
                     actions.registry_fetch()
                 except (OSError, ValueError, Refused) as exc:
                     self.stderr.write(f"获取节点名册失败：{exc}")
-            report = actions.deliver_due()
+            # A pass carrying large files may take minutes: beat from a thread meanwhile.
+            with processes.Ticker(processes.EXCHANGE) if loop else contextlib.nullcontext():
+                report = actions.deliver_due()
             expired = actions.files_expire()
             if expired:
                 self.stdout.write(f"{expired} 条消息的文件未按时到达，已拒绝")
