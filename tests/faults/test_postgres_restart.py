@@ -119,8 +119,11 @@ def test_deliveries_resume_after_postgresql_restarts_and_nothing_is_applied_twic
     assert bj.run("exchange", "verify", check=False).returncode == 0
     assert tj.run("exchange", "verify", check=False).returncode == 0
     running = children(bj)
-    for process in ("db_worker", "exchange deliver --loop", "notify_due"):
+    for process in ("xietong.cli worker", "exchange deliver --loop"):
         assert process in running, f"{process} ended with the database:\n{running}"
+    # … and not by dying and being restarted by the supervisor: each outlived the outage.
+    restarts = dict(bj.query("SELECT name, restarts FROM core_processstate"))
+    assert restarts.get("worker", 0) == 0 and restarts.get("exchange", 0) == 0, restarts
     # The web server answers pages that read the database again (its pool reconnects).
     wait_for(lambda: web_answers(bj.endpoint + "/exchange/registry/"), seconds=20)
     log = (tmp_path / "bj.log").read_text(encoding="utf-8", errors="replace")

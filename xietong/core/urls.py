@@ -1,12 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import metrics, views
 
 app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("health/", views.health, name="health"),
+    path("health/<slug:name>/", views.health_process, name="health_process"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("notifications/", views.NotificationListView.as_view(), name="notification_list"),
     path("notifications/read/", views.notification_read, name="notification_read"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),

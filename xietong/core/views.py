@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from . import actions, alerts, audit, filters, pii, selectors
+from . import actions, alerts, audit, filters, pii, processes, selectors
 from . import home as homepage
 from .choices import JobStatus
 from .forms import (
@@ -46,6 +46,28 @@ from .models import AuditEvent, Employer, ExportJob, Notification, Organization,
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness for load balancers and monitoring: answers without touching the database."""
     return JsonResponse({"status": "ok", "node": settings.XIETONG_NODE_ID})
+
+
+@public
+def health(request: HttpRequest) -> JsonResponse:
+    """Readiness of the whole node for monitoring (no personal data): 200 when the database answers
+    and every expected process beat within ``XIETONG_HEALTH_STALE_SECONDS``, else 503 naming which.
+    Answering it is the web process's own heartbeat."""
+    answer = processes.health()
+    if answer["database"] == "ok":
+        processes.heartbeat(processes.WEB)
+    return JsonResponse(answer, status=200 if answer["status"] == "ok" else 503)
+
+
+@public
+def health_process(request: HttpRequest, name: str) -> JsonResponse:
+    """The health of one process (``web``, ``worker``, ``exchange``), as in ``health``."""
+    if name not in processes.NAMES:
+        raise Http404
+    answer = processes.health([name])
+    if name == processes.WEB and answer["database"] == "ok":
+        processes.heartbeat(processes.WEB)
+    return JsonResponse(answer, status=200 if answer["status"] == "ok" else 503)
 
 
 @login_required

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from xietong.core import audit, pii
+from xietong.core import audit, pii, processes
 
 from .choices import Direction, MessageStatus
 from .models import ExchangeMessage, ExchangeNode, MessageFile, NodeRegistry, RefusedDelivery
@@ -215,3 +215,11 @@ def node_name(node_id: object) -> str:
     and audit details that staff read; this node's own name, or the id itself, when unregistered."""
     name = ExchangeNode.objects.filter(node_id=str(node_id)).values_list("name", flat=True).first()
     return name or audit.node_name(node_id)
+
+
+def node_processes(*, user: Viewer) -> list[processes.ProcessRow]:
+    """This node's processes (web, task worker, exchange worker) with their heartbeats and restarts,
+    for the operator page (node-wide, like the operator's right; nothing without it)."""
+    if not can_operate(user):
+        return []
+    return processes.overview()

@@ -116,6 +116,7 @@ def operations(request: HttpRequest) -> HttpResponse:
     context = {
         "node_form": form if selectors.is_hub() else None,
         "peers": peers,
+        "processes": selectors.node_processes(user=request.user),
         "stale": [peer for peer in peers if peer.stale],
         "alert_minutes": settings.XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES,
         "refused": selectors.refused_deliveries(user=request.user)[:20],

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "django_prometheus",
     "xietong.core",
     "xietong.membership",
     "xietong.exchange",
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -88,6 +90,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "xietong.core.middleware.RequestContextMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "xietong.urls"
@@ -347,13 +350,60 @@ XIETONG_PORTAL_CODE_ATTEMPTS = int(os.environ.get("XIETONG_PORTAL_CODE_ATTEMPTS"
 XIETONG_PORTAL_SESSION_SECONDS = int(os.environ.get("XIETONG_PORTAL_SESSION_SECONDS", str(30 * 86400)))
 XIETONG_CARD_TOKEN_TTL = int(os.environ.get("XIETONG_CARD_TOKEN_TTL", "300"))  # seconds a card QR stays valid
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("XIETONG_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+# The node's processes (issue 15 §1, xietong.core.processes): each beats at most every
+# XIETONG_HEARTBEAT_SECONDS; /health/ answers 503 when one of XIETONG_HEALTH_PROCESSES (default: the
+# task worker, and the exchange worker on a region group's node) has not beaten for
+# XIETONG_HEALTH_STALE_SECONDS. The embedded supervisor waits at most this long between restarts.
+XIETONG_HEARTBEAT_SECONDS = float(os.environ.get("XIETONG_HEARTBEAT_SECONDS", "5"))
+XIETONG_HEALTH_STALE_SECONDS = float(os.environ.get("XIETONG_HEALTH_STALE_SECONDS", "60"))
+XIETONG_HEALTH_PROCESSES = env_list("XIETONG_HEALTH_PROCESSES")
+XIETONG_SUPERVISOR_MAX_BACKOFF = float(os.environ.get("XIETONG_SUPERVISOR_MAX_BACKOFF", "60"))
+# Prometheus metrics at /metrics (xietong.core.metrics): only for the addresses or networks listed
+# here, or with "Authorization: Bearer XIETONG_METRICS_TOKEN"; nobody when both are empty.
+XIETONG_METRICS_ALLOWED = env_list("XIETONG_METRICS_ALLOWED", "127.0.0.1,::1")
+XIETONG_METRICS_TOKEN = os.environ.get("XIETONG_METRICS_TOKEN", "")
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# Logs go to the console (the service manager keeps them): plain text, or one JSON object a line
+# when XIETONG_LOG_FORMAT=json (the production default) with the time, level, logger, message,
+# process role and request id.
+XIETONG_LOG_FORMAT = os.environ.get("XIETONG_LOG_FORMAT", "text")
+
+
+def logging_config(log_format: str) -> dict[str, object]:
+    """The LOGGING setting for ``log_format`` ("text" or "json")."""
+    json_formatter = {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "{asctime}{levelname}{name}{message}{process_name}{request_id}",
+        "style": "{",
+        "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+        "rename_fields": {
+            "asctime": "time",
+            "levelname": "level",
+            "name": "logger",
+            "process_name": "process",
+        },
+        "json_ensure_ascii": False,
+    }
+    text_formatter = {"format": "%(asctime)s %(levelname)s [%(process_name)s] %(name)s: %(message)s"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "xietong.core.logs.ContextFilter"}},
+        "formatters": {"json": json_formatter, "text": text_formatter},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "filters": ["context"],
+                "formatter": "json" if log_format == "json" else "text",
+            }
+        },
+        "root": {"handlers": ["console"], "level": os.environ.get("XIETONG_LOG_LEVEL", "INFO")},
+        "loggers": {"axes": {"level": "WARNING"}},
+    }
+
+
+LOGGING = logging_config(XIETONG_LOG_FORMAT)
 
 # Lock-out is per account (the issue: "locks the account"); per-address rate limiting belongs to the proxy.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

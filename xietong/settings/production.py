@@ -27,3 +27,6 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_HSTS_SECONDS = int(os.environ.get("XIETONG_HSTS_SECONDS", "0"))
+# One JSON object a line for the log collector, unless XIETONG_LOG_FORMAT says otherwise.
+XIETONG_LOG_FORMAT = os.environ.get("XIETONG_LOG_FORMAT", "json")
+LOGGING = logging_config(XIETONG_LOG_FORMAT)  # noqa: F405

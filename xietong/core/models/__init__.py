@@ -8,6 +8,7 @@ from .exports import ExportJob
 from .notifications import Notification
 from .organizations import Affiliation, Employer, Organization
 from .people import Person
+from .processes import ProcessState
 from .regions import Region
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Notification",
     "Organization",
     "Person",
+    "ProcessState",
     "Region",
     "RestrictedQuerySet",
     "Role",

@@ -4,6 +4,7 @@ longer each time, and delivers again once the database answers (the real Postgre
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import pytest
@@ -43,6 +44,8 @@ def test_the_loop_waits_out_a_database_outage_and_delivers_again(monkeypatch: py
     monkeypatch.setattr(actions, "registry_fetch", lambda: False)
     monkeypatch.setattr(actions, "apply_due", actions.ApplyReport)  # the inbox half: nothing stored
     monkeypatch.setattr(actions, "files_expire", lambda: 0)
+    monkeypatch.setattr(exchange.processes, "heartbeat", lambda name: None)  # the beats: no database here
+    monkeypatch.setattr(exchange.processes, "Ticker", lambda name: contextlib.nullcontext())
     monkeypatch.setattr(exchange.time, "sleep", sleep)
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(Stop):

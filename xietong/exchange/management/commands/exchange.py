@@ -4,6 +4,7 @@ starts: both halves on each pass), verify the logs."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from xietong.core import processes
 from xietong.core.outage import DATABASE_DOWN, Backoff, close_connections
 from xietong.exchange import actions, selectors
 from xietong.exchange.envelope import Refused
@@ -78,6 +80,8 @@ class Command(BaseCommand):
         its connections, waits and tries again (a message whose acknowledgement was not yet stored
         goes again, and the peer answers it with the same acknowledgement: nothing applies twice)."""
         fetched_at = 0.0
+        if loop:
+            processes.set_name(processes.EXCHANGE)
         backoff = Backoff()
         while True:
             try:
@@ -99,13 +103,17 @@ class Command(BaseCommand):
         """Fetch the registry if it is time to (``--loop``), deliver what is due, apply what was
         received (ADR 016), expire files that never came; say what came of it; returns when the
         registry was last fetched."""
+        if loop:  # the exchange worker is alive: one beat a pass (at most every few seconds)
+            processes.heartbeat(processes.EXCHANGE)
         if loop and time.monotonic() - fetched_at > settings.XIETONG_EXCHANGE_REGISTRY_SECONDS:
             fetched_at = time.monotonic()
             try:
                 actions.registry_fetch()
             except (OSError, ValueError, Refused) as exc:
                 self.stderr.write(f"获取节点名册失败：{exc}")
-        report = actions.deliver_due()
+        # A pass carrying large files may take minutes: beat from a thread meanwhile.
+        with processes.Ticker(processes.EXCHANGE) if loop else contextlib.nullcontext():
+            report = actions.deliver_due()
         if report.delivered or report.refused or report.failed or not loop:
             self.stdout.write(
                 f"已送达 {report.delivered}，对方拒绝 {report.refused}，失败 {report.failed}，"
