@@ -108,13 +108,18 @@ def _key_path(key_id: str) -> Path:
     return Path(settings.KEY_DIR) / f"pii-{key_id}.key"
 
 
-def _state_stamp() -> int:
-    """When the key state file last changed (0 if there is none): cached rings are keyed by it, so a
-    rotation made by another process is seen at the next call."""
+Stamp = tuple[int, int]
+
+
+def _state_stamp() -> Stamp:
+    """Which version of the key state file is there: its inode (a new one at each replacement) and
+    change time, ``(0, 0)`` if there is none. Cached rings are keyed by it, so a rotation made by
+    another process is seen at the next call."""
     try:
-        return _state_path().stat().st_mtime_ns
+        found = _state_path().stat()
     except FileNotFoundError:
-        return 0
+        return (0, 0)
+    return (found.st_ino, found.st_mtime_ns)
 
 
 @dataclass(frozen=True)
@@ -128,8 +133,8 @@ class KeyRing:
 
 
 @functools.cache
-def _ring_at(stamp: int) -> KeyRing:
-    state = json.loads(_state_path().read_text()) if stamp else {}
+def _ring_at(stamp: Stamp) -> KeyRing:
+    state = json.loads(_state_path().read_text()) if any(stamp) else {}
     current = state.get("current", KEY_ID)
     retired = set(state.get("retired", []))
     masters = {KEY_ID: master_key()}
@@ -148,7 +153,7 @@ def key_ring() -> KeyRing:
 
 
 @functools.cache
-def _cipher_at(stamp: int) -> crypto.FieldCipher:
+def _cipher_at(stamp: Stamp) -> crypto.FieldCipher:
     ring = _ring_at(stamp)
     keys = {kid: crypto.derive_key(master, "field-encryption") for kid, master in ring.masters.items()}
     return crypto.FieldCipher(keys=keys, current=ring.current)
@@ -159,7 +164,7 @@ def _cipher() -> crypto.FieldCipher:
 
 
 @functools.cache
-def _index_key_of(key_id: str, purpose: str, stamp: int) -> bytes:
+def _index_key_of(key_id: str, purpose: str, stamp: Stamp) -> bytes:
     return crypto.derive_key(_ring_at(stamp).masters[key_id], f"blind-index:{purpose}")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import TestCase
 from django.urls import reverse
 
@@ -140,3 +140,12 @@ def test_every_encrypted_column_is_in_the_rotation_list() -> None:
         if field.name.endswith("_cipher")
     }
     assert present == listed
+
+
+def test_the_command_starts_one_rotation_at_a_time(keydir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+        call_command("keys", "rotate-pii")
+    assert "新密钥 k2 已启用" in capsys.readouterr().out and len(queued) == 1
+    assert pii.key_ring().current == "k2" and pii.key_ring().lookup == ("k2", "k1")
+    with pytest.raises(CommandError, match="尚未完成"):
+        call_command("keys", "rotate-pii")
