@@ -805,6 +805,7 @@ def pii_key_rotation_resume(*, acting_user: User | None) -> PiiKeyRotation | Non
     if job is None:
         return None
     if job.status != JobStatus.QUEUED:
+        job.finished_at = None
         job_transition(job=job, to=JobStatus.QUEUED, message=_("已重新排队，将从中断处继续"))
     audit.record(AuditAction.KEY_ROTATE, target=job, acting_user=acting_user, detail={"resume": job.key_id})
     jobs.job_enqueue(job=job)
@@ -812,19 +813,23 @@ def pii_key_rotation_resume(*, acting_user: User | None) -> PiiKeyRotation | Non
 
 
 def _pii_rewrite(row: models.Model, fields: tuple[tuple[str, str, str, str], ...]) -> list[str]:
-    """Re-encrypt ``row``'s tokens made with an older key and recompute their blind indexes; the
-    names of the fields changed."""
+    """Re-encrypt ``row``'s tokens made with an older key and set their blind indexes to the current
+    key's; the names of the fields changed. The index is checked even when the token is current: a
+    value written in the instant of the switch may have been indexed with the old key."""
     changed: list[str] = []
     for cipher_field, aad, index_field, purpose in fields:
         token = getattr(row, cipher_field)
-        if not pii.needs_rotation(token):
+        if not token:
             continue
         plain = pii.decrypt(token, field=aad)
-        setattr(row, cipher_field, pii.encrypt(plain, field=aad))
-        changed.append(cipher_field)
+        if pii.needs_rotation(token):
+            setattr(row, cipher_field, pii.encrypt(plain, field=aad))
+            changed.append(cipher_field)
         if index_field and getattr(row, index_field):
-            setattr(row, index_field, pii.blind_index(plain, purpose=purpose))
-            changed.append(index_field)
+            index = pii.blind_index(plain, purpose=purpose)
+            if index != getattr(row, index_field):
+                setattr(row, index_field, index)
+                changed.append(index_field)
     return changed
 
 

@@ -149,3 +149,20 @@ def test_the_command_starts_one_rotation_at_a_time(keydir: Path, capsys: pytest.
     assert pii.key_ring().current == "k2" and pii.key_ring().lookup == ("k2", "k1")
     with pytest.raises(CommandError, match="尚未完成"):
         call_command("keys", "rotate-pii")
+
+
+def test_a_value_indexed_with_the_old_key_in_the_instant_of_the_switch_is_reindexed(
+    scope: Scope, keydir: Path
+) -> None:
+    member = member_with_phone(scope.home, "13933330000")
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        job = actions.pii_key_rotate(acting_user=None)
+    person = Person.objects.get(pk=member.person_id)
+    # Encrypted just after the switch (k2) but indexed just before it (k1).
+    Person.objects.filter(pk=person.pk).update(
+        id_number_cipher=pii.encrypt(_number(person), field="id_number")
+    )
+    jobs.job_run(label=job._meta.label, pk=job.pk)
+    person.refresh_from_db()
+    assert person.id_number_index == pii.blind_index(_number(person), purpose="id_number")
+    assert list(member_search(Member.objects.all(), _number(person))) == [member]
