@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xietong.lib import idnumber, names, phone
+from xietong.lib import crypto, idnumber, names, phone
 
-from . import audit, pii
-from .choices import AuditAction
+from . import audit, jobs, pii
+from .choices import AuditAction, JobStatus
+from .jobs import job_progress, job_transition
 from .models import (
     Employer,
     ExportJob,
     Notification,
     Organization,
     Person,
+    PiiKeyRotation,
     Region,
     Role,
     RoleAssignment,
@@ -142,7 +149,9 @@ def person_create(
     """
     parsed = parse_id_number(id_number)
     index = _id_index(parsed.number)
-    if Person.objects.filter(id_number_index=index).exists():
+    if Person.objects.filter(
+        id_number_index__in=pii.lookup_indexes(parsed.number, purpose="id_number")
+    ).exists():
         raise ValidationError({"id_number": f"身份证号码为{parsed.masked()}的人员已登记，请勿重复登记"})
     _refuse_control_characters(name=name)
     normalized = names.normalize_name(name)
@@ -217,7 +226,9 @@ def person_lookup(*, queryset: models.QuerySet[Person], id_number: str, acting_u
     log keeps only the masked number. Raises ``ValidationError`` for an invalid number.
     """
     parsed = parse_id_number(id_number)
-    person = queryset.filter(id_number_index=_id_index(parsed.number)).first()
+    person = queryset.filter(
+        id_number_index__in=pii.lookup_indexes(parsed.number, purpose="id_number")
+    ).first()
     audit.record(
         AuditAction.LOOKUP,
         target=person,
@@ -706,3 +717,160 @@ def export_jobs_purge(*, now: Any = None) -> int:
             job.file.delete(save=False)
     ExportJob.objects.filter(pk__in=[job.pk for job in expired]).delete()
     return len(expired)
+
+
+# PII key rotation ---------------------------------------------------------------------------------
+
+#: Every encrypted column of the node: (model label, ((cipher field, field bound in as associated
+#: data, blind index field or "", index purpose or ""), …)). The rotation job walks them in this
+#: order; a new encrypted column must be listed here (its test checks the list against the models).
+PII_TABLES: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...] = (
+    (
+        "core.Person",
+        (
+            ("id_number_cipher", "id_number", "id_number_index", "id_number"),
+            ("phone_cipher", "phone", "phone_index", "phone"),
+        ),
+    ),
+    (
+        "membership.JoinApplication",
+        (
+            ("id_number_cipher", "id_number", "id_number_index", "id_number"),
+            ("phone_cipher", "phone", "", ""),
+        ),
+    ),
+    ("insurance.InsuranceTransfer", (("id_number_cipher", "id_number", "id_number_index", "id_number"),)),
+    ("insurance.RosterEntry", (("id_number_cipher", "id_number", "id_number_index", "id_number"),)),
+    ("services.ServiceRequest", (("requester_phone_cipher", "phone", "requester_phone_index", "phone"),)),
+    ("portal.CodeRequest", (("phone_cipher", "phone", "phone_index", "phone"),)),
+)
+
+
+def _pii_write_state(state: dict[str, Any]) -> None:
+    """Replace the key state file in one step (every process reads it by its change time)."""
+    path = Path(settings.KEY_DIR) / pii.STATE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(state, ensure_ascii=False) + "\n")
+    os.replace(temporary, path)
+
+
+def _pii_state() -> dict[str, Any]:
+    path = Path(settings.KEY_DIR) / pii.STATE_FILE
+    return (
+        json.loads(path.read_text()) if path.exists() else {"keys": [], "current": pii.KEY_ID, "retired": []}
+    )
+
+
+@transaction.atomic
+def pii_key_rotate(*, acting_user: User | None) -> PiiKeyRotation:
+    """Make a new PII key current (``xietong keys rotate-pii``) and queue the job that re-encrypts and
+    re-indexes the existing rows. New values use the new key from this moment on, in every process;
+    the old keys stay in the ring for reading and, until the job ends, for look-ups. Refused while an
+    earlier rotation is unfinished."""
+    unfinished = PiiKeyRotation.objects.exclude(status=JobStatus.DONE).first()
+    if unfinished is not None:
+        raise ValidationError(
+            _("上一次密钥轮换（%(key)s）尚未完成：请先用 keys rotate-pii --resume 继续")
+            % {"key": unfinished.key_id}
+        )
+    state = _pii_state()
+    ring = pii.key_ring()
+    number = 1 + max(int(key_id[1:]) for key_id in ring.masters if key_id[1:].isdigit())
+    key_id = f"k{number}"
+    path = Path(settings.KEY_DIR) / f"pii-{key_id}.key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(crypto.generate_key() + "\n")
+    job = PiiKeyRotation.objects.create(
+        key_id=key_id, old_key_ids=list(ring.masters), created_by=acting_user, message=_("排队等待重新加密")
+    )
+    _pii_write_state({**state, "keys": [*state.get("keys", []), key_id], "current": key_id})
+    audit.record(
+        AuditAction.KEY_ROTATE,
+        target=job,
+        acting_user=acting_user,
+        detail={"key": key_id, "replaces": ring.current},
+    )
+    jobs.job_enqueue(job=job)
+    return job
+
+
+@transaction.atomic
+def pii_key_rotation_resume(*, acting_user: User | None) -> PiiKeyRotation | None:
+    """Queue again the unfinished rotation (its worker was killed, or it failed): it continues from the
+    table and primary key it had reached. ``None`` if every rotation has finished."""
+    job = PiiKeyRotation.objects.select_for_update().exclude(status=JobStatus.DONE).first()
+    if job is None:
+        return None
+    if job.status != JobStatus.QUEUED:
+        job.finished_at = None
+        job_transition(job=job, to=JobStatus.QUEUED, message=_("已重新排队，将从中断处继续"))
+    audit.record(AuditAction.KEY_ROTATE, target=job, acting_user=acting_user, detail={"resume": job.key_id})
+    jobs.job_enqueue(job=job)
+    return job
+
+
+def _pii_rewrite(row: models.Model, fields: tuple[tuple[str, str, str, str], ...]) -> list[str]:
+    """Re-encrypt ``row``'s tokens made with an older key and set their blind indexes to the current
+    key's; the names of the fields changed. The index is checked even when the token is current: a
+    value written in the instant of the switch may have been indexed with the old key."""
+    changed: list[str] = []
+    for cipher_field, aad, index_field, purpose in fields:
+        token = getattr(row, cipher_field)
+        if not token:
+            continue
+        plain = pii.decrypt(token, field=aad)
+        if pii.needs_rotation(token):
+            setattr(row, cipher_field, pii.encrypt(plain, field=aad))
+            changed.append(cipher_field)
+        if index_field and getattr(row, index_field):
+            index = pii.blind_index(plain, purpose=purpose)
+            if index != getattr(row, index_field):
+                setattr(row, index_field, index)
+                changed.append(index_field)
+    return changed
+
+
+def pii_key_rotation_run(*, job: PiiKeyRotation) -> PiiKeyRotation:
+    """The runner of a ``PiiKeyRotation``: table by table, batches keyset by primary key, each batch
+    locked, rewritten and saved with the job's position in one short transaction, so the node keeps
+    serving and a restart continues after the last batch saved. At the end the old keys are retired
+    for look-ups (kept for reading older backups)."""
+    batch = getattr(settings, "XIETONG_PII_ROTATION_BATCH", 1000)
+    if not job.total_rows:
+        job.total_rows = sum(apps.get_model(label)._base_manager.count() for label, _fields in PII_TABLES)
+        job.save(update_fields=["total_rows", "updated_at"])
+    while job.table < len(PII_TABLES):
+        label, fields = PII_TABLES[job.table]
+        model = apps.get_model(label)
+        job_progress(job=job, phase=_("正在重新加密：%(table)s") % {"table": model._meta.verbose_name})
+        while True:
+            with transaction.atomic():
+                rows = list(
+                    model._base_manager.select_for_update().filter(pk__gt=job.last_pk).order_by("pk")[:batch]
+                )
+                changed = [(row, _pii_rewrite(row, fields)) for row in rows]
+                names = sorted({name for _row, names in changed for name in names})
+                if names:
+                    model._base_manager.bulk_update([row for row, done in changed if done], names)
+                if rows:
+                    job.last_pk, job.done_rows = rows[-1].pk, min(job.done_rows + len(rows), job.total_rows)
+                else:
+                    job.table, job.last_pk = job.table + 1, 0
+                job.save(update_fields=["table", "last_pk", "done_rows", "updated_at"])
+            if not rows:
+                break
+    state = _pii_state()
+    _pii_write_state(
+        {**state, "retired": sorted({*state.get("retired", []), *job.old_key_ids} - {job.key_id})}
+    )
+    audit.record(AuditAction.KEY_ROTATE, target=job, acting_user=None, detail={"finished": job.key_id})
+    job.done_rows = job.total_rows
+    return job_transition(
+        job=job,
+        to=JobStatus.DONE,
+        message=_("已用密钥 %(key)s 重新加密 %(rows)s 行；旧密钥已停用于查询，仅保留用于解密旧备份")
+        % {"key": job.key_id, "rows": job.total_rows},
+    )

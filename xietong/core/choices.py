@@ -63,6 +63,7 @@ class AuditAction(models.TextChoices):
     STATUS = "status", _("状态变更")
     IMPORT = "import", _("批量导入")
     RECEIVE = "receive", _("收到其他节点的数据")
+    KEY_ROTATE = "key_rotate", _("密钥轮换")
 
 
 class JobStatus(models.TextChoices):

@@ -3,13 +3,22 @@
 One master key (``XIETONG_PII_KEY``, or a key file in ``XIETONG_KEY_DIR`` on an embedded node) is
 stretched with HKDF into separate keys for encryption and for each blind index, so a leaked index
 key does not decrypt anything. The master key never enters the database.
+
+Key rotation (``xietong keys rotate-pii``, operator guide 密钥轮换): the first key is ``k1``; each
+rotation adds a master key file ``KEY_DIR/pii-k<N>.key`` and names it current in
+``KEY_DIR/pii-keys.json``. New values are encrypted and indexed with the current key at once (every
+process notices the state file change); tokens carry their key id, so every key of the ring still
+decrypts. Until the re-encryption job has rewritten every row, look-ups search with the index of
+every key not yet retired (``lookup_indexes``); the job then retires the old keys for look-ups.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +33,8 @@ if TYPE_CHECKING:
     from .models import Person
     from .typing import Viewer
 
-KEY_ID = "k1"
+KEY_ID = "k1"  # the first key: XIETONG_PII_KEY or XIETONG_PII_KEY_FILE
+STATE_FILE = "pii-keys.json"
 
 
 def _key_text(value: str, path: Path, *, autocreate: bool, make: Callable[[], str], missing: str) -> str:
@@ -90,20 +100,81 @@ def group_key() -> bytes:
     return crypto.load_key(text)
 
 
+def _state_path() -> Path:
+    return Path(settings.KEY_DIR) / STATE_FILE
+
+
+def _key_path(key_id: str) -> Path:
+    return Path(settings.KEY_DIR) / f"pii-{key_id}.key"
+
+
+Stamp = tuple[int, int]
+
+
+def _state_stamp() -> Stamp:
+    """Which version of the key state file is there: its inode (a new one at each replacement) and
+    change time, ``(0, 0)`` if there is none. Cached rings are keyed by it, so a rotation made by
+    another process is seen at the next call."""
+    try:
+        found = _state_path().stat()
+    except FileNotFoundError:
+        return (0, 0)
+    return (found.st_ino, found.st_mtime_ns)
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The PII master keys this node holds: ``current`` encrypts and indexes new values; ``lookup`` are
+    the ids whose indexes look-ups search (current first, then keys not yet retired)."""
+
+    masters: dict[str, bytes]
+    current: str
+    lookup: tuple[str, ...]
+
+
 @functools.cache
+def _ring_at(stamp: Stamp) -> KeyRing:
+    state = json.loads(_state_path().read_text()) if any(stamp) else {}
+    current = state.get("current", KEY_ID)
+    retired = set(state.get("retired", []))
+    masters = {KEY_ID: master_key()}
+    for key_id in state.get("keys", []):
+        if key_id != KEY_ID:
+            masters[key_id] = crypto.load_key(_key_path(key_id).read_text())
+    if current not in masters:
+        raise ImproperlyConfigured(_("个人信息加密密钥“%(key)s”的密钥文件缺失") % {"key": current})
+    lookup = (current, *(k for k in masters if k != current and k not in retired))
+    return KeyRing(masters=masters, current=current, lookup=lookup)
+
+
+def key_ring() -> KeyRing:
+    """The node's PII key ring as the key state file says now."""
+    return _ring_at(_state_stamp())
+
+
+@functools.cache
+def _cipher_at(stamp: Stamp) -> crypto.FieldCipher:
+    ring = _ring_at(stamp)
+    keys = {kid: crypto.derive_key(master, "field-encryption") for kid, master in ring.masters.items()}
+    return crypto.FieldCipher(keys=keys, current=ring.current)
+
+
 def _cipher() -> crypto.FieldCipher:
-    return crypto.FieldCipher(
-        keys={KEY_ID: crypto.derive_key(master_key(), "field-encryption")}, current=KEY_ID
-    )
+    return _cipher_at(_state_stamp())
 
 
 @functools.cache
-def _index_key(purpose: str) -> bytes:
-    return crypto.derive_key(master_key(), f"blind-index:{purpose}")
+def _index_key_of(key_id: str, purpose: str, stamp: Stamp) -> bytes:
+    return crypto.derive_key(_ring_at(stamp).masters[key_id], f"blind-index:{purpose}")
+
+
+def _index_key(purpose: str, key_id: str | None = None) -> bytes:
+    stamp = _state_stamp()
+    return _index_key_of(key_id or _ring_at(stamp).current, purpose, stamp)
 
 
 def encrypt(value: str, *, field: str) -> str:
-    """Encrypt one field value; ``field`` is bound in as associated data."""
+    """Encrypt one field value with the current key; ``field`` is bound in as associated data."""
     return _cipher().encrypt(value, aad=field.encode())
 
 
@@ -113,12 +184,19 @@ def encrypt_many(values: Sequence[str], *, field: str) -> list[str]:
 
 
 def decrypt(token: str, *, field: str) -> str:
-    """Decrypt a value written by ``encrypt`` for the same field."""
+    """Decrypt a value written by ``encrypt`` for the same field, with the key its token names."""
     return _cipher().decrypt(token, aad=field.encode())
 
 
+def needs_rotation(token: str) -> bool:
+    """Whether ``token`` was encrypted with a key other than the current one."""
+    return bool(token) and _cipher().needs_rotation(token)
+
+
 def blind_index(value: str, *, purpose: str) -> str:
-    """The keyed exact-match index of a normalised value (e.g. purpose ``"id_number"``)."""
+    """The keyed exact-match index of a normalised value (e.g. purpose ``"id_number"``) under the
+    current key: what is stored. Search with ``lookup_indexes``, which also covers rows not yet
+    re-indexed during a key rotation."""
     return crypto.blind_index(value, _index_key(purpose), purpose=purpose)
 
 
@@ -127,15 +205,36 @@ def blind_indexes(values: Iterable[str], *, purpose: str) -> list[str]:
     return crypto.blind_indexes(values, _index_key(purpose), purpose=purpose)
 
 
-def id_number_lookup(text: str) -> str | None:
-    """The blind index to search by when ``text`` is a valid ID number (15 or 18 digits, full-width
-    and spaced forms accepted), else ``None``: search boxes accept names and ID numbers alike."""
+def lookup_indexes(value: str, *, purpose: str) -> list[str]:
+    """The indexes a stored row of ``value`` may carry: the current key's first, then those of keys
+    not yet retired (a rotation in progress). Filter with ``<field>__in``."""
+    return [
+        crypto.blind_index(value, _index_key(purpose, key_id), purpose=purpose)
+        for key_id in key_ring().lookup
+    ]
+
+
+def old_lookup_indexes(values: Sequence[str], current: Sequence[str], *, purpose: str) -> dict[str, str]:
+    """For many values and their ``current`` indexes (``blind_indexes``): each index a row not yet
+    re-indexed may carry → the current index of the same value, so that rows found under an old key
+    map back to what callers computed. Empty when no rotation is in progress."""
+    found: dict[str, str] = {}
+    for key_id in key_ring().lookup[1:]:
+        old = crypto.blind_indexes(values, _index_key(purpose, key_id), purpose=purpose)
+        found.update(zip(old, current, strict=True))
+    return found
+
+
+def id_number_lookup(text: str) -> list[str]:
+    """The blind indexes to search by (``id_number_index__in``) when ``text`` is a valid ID number
+    (15 or 18 digits, full-width and spaced forms accepted), else ``[]``: search boxes accept names
+    and ID numbers alike. More than one during a key rotation (``lookup_indexes``)."""
     from xietong.lib import idnumber
 
     try:
-        return blind_index(idnumber.parse(text.strip()).number, purpose="id_number")
+        return lookup_indexes(idnumber.parse(text.strip()).number, purpose="id_number")
     except idnumber.InvalidIdNumber:
-        return None
+        return []
 
 
 def mask_phone(phone: str) -> str:
@@ -194,5 +293,6 @@ def reset_caches() -> None:
     node_signing_key.cache_clear()
     node_public_key.cache_clear()
     group_key.cache_clear()
-    _cipher.cache_clear()
-    _index_key.cache_clear()
+    _ring_at.cache_clear()
+    _cipher_at.cache_clear()
+    _index_key_of.cache_clear()

@@ -24,6 +24,7 @@ from .models import (
     Notification,
     Organization,
     Person,
+    PiiKeyRotation,
     Region,
     Role,
     RoleAssignment,
@@ -379,3 +380,8 @@ def access_export(*, user: Viewer, pk: object) -> ExportJob:
     ):
         return job
     raise Http404
+
+
+def pii_key_rotation_latest() -> PiiKeyRotation | None:
+    """The newest PII key rotation (node-wide; the operator page shows its progress), if any."""
+    return PiiKeyRotation.objects.order_by("-created_at", "-pk").first()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from xietong.core import selectors as core_selectors
 from xietong.core.generic import (
     ScopedListView,
     acting_user,
@@ -98,7 +99,8 @@ OPERATE = "exchange.operate_exchange"
 
 @permission_required_scoped(OPERATE)
 def operations(request: HttpRequest) -> HttpResponse:
-    """The operator page: each peer's state (reachable, or failing since the streak's first failure),
+    """The operator page: the PII key rotation's progress (``keys rotate-pii``); each peer's state
+    (reachable, or failing since the streak's first failure),
     queue and its age (a warning past ``XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES``), the last error (shown
     as past once a later delivery succeeded); messages received and not yet applied (with the error
     of a failed application); refused deliveries; on the hub, registering and revoking nodes. Times
@@ -112,8 +114,13 @@ def operations(request: HttpRequest) -> HttpResponse:
             lambda node: _("已登记节点并签发新版名册：%(node)s") % {"node": node},
         ):
             return redirect("exchange:operations")
+    rotation = core_selectors.pii_key_rotation_latest()
+    htmx = getattr(request, "htmx", None)
+    if htmx and htmx.target == "job-progress" and rotation is not None:  # the key rotation's bar polls
+        return render(request, "_partials/job_progress.html", {"job": rotation})
     peers = selectors.peers(user=request.user)
     context = {
+        "key_rotation": rotation,
         "node_form": form if selectors.is_hub() else None,
         "peers": peers,
         "processes": selectors.node_processes(user=request.user),

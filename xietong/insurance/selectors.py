@@ -78,7 +78,7 @@ def search_transfers(queryset: QuerySet[InsuranceTransfer], q: str) -> QuerySet[
     index = pii.id_number_lookup(q)
     text = q.strip()
     return queryset.filter(
-        Q(id_number_index=index) if index else Q(name__icontains=to_simplified(text)) | Q(uid=text)
+        Q(id_number_index__in=index) if index else Q(name__icontains=to_simplified(text)) | Q(uid=text)
     )
 
 
@@ -285,7 +285,7 @@ def roster_entries(*, user: Viewer, roster: BenefitRoster, q: str = "") -> Query
     if q:
         index = pii.id_number_lookup(q)
         queryset = queryset.filter(
-            Q(id_number_index=index)
+            Q(id_number_index__in=index)
             if index
             else Q(name__icontains=to_simplified(q.strip())) | Q(record_id=q)
         )
@@ -341,7 +341,7 @@ def search_findings(queryset: QuerySet[CertificationFinding], q: str) -> QuerySe
         return queryset
     index = pii.id_number_lookup(q)
     return queryset.filter(
-        Q(entry__id_number_index=index) if index else Q(entry__name__icontains=to_simplified(q.strip()))
+        Q(entry__id_number_index__in=index) if index else Q(entry__name__icontains=to_simplified(q.strip()))
     )
 
 

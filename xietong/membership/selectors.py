@@ -122,15 +122,17 @@ def join_status_subject(token: str) -> tuple[Organization, str] | None:
     return (organization, str(index)) if organization else None
 
 
-def join_number_state(*, organization: Organization, id_number_index: str) -> str:
-    """What the union already knows of an ID number: ``"member"``, ``"pending"`` or ``""``.
-    Node-internal: the join action uses it and never shows it on the public form."""
+def join_number_state(*, organization: Organization, id_number_indexes: list[str]) -> str:
+    """What the union already knows of an ID number (any of its ``pii.lookup_indexes``): ``"member"``,
+    ``"pending"`` or ``""``. Node-internal: the join action uses it and never shows it on the public form."""
     if Member.objects.filter(
-        person__id_number_index=id_number_index, organization=organization, status__in=MemberStatus.current()
+        person__id_number_index__in=id_number_indexes,
+        organization=organization,
+        status__in=MemberStatus.current(),
     ).exists():
         return "member"
     if JoinApplication.objects.filter(
-        organization=organization, id_number_index=id_number_index, status=ApplicationStatus.SUBMITTED
+        organization=organization, id_number_index__in=id_number_indexes, status=ApplicationStatus.SUBMITTED
     ).exists():
         return "pending"
     return ""
@@ -156,7 +158,7 @@ def join_outcome(*, token: str, phone_number: str) -> JoinOutcome | None:
     if subject is None:
         return None
     organization, index = subject
-    return _outcome(index=index, number=number, organization=organization)
+    return _outcome(indexes=[index], number=number, organization=organization)
 
 
 def join_find(*, id_number: str, phone_number: str) -> JoinOutcome | None:
@@ -172,17 +174,18 @@ def join_find(*, id_number: str, phone_number: str) -> JoinOutcome | None:
         number = phone.parse(phone_number)
     except phone.InvalidPhone:
         return None
-    index = pii.blind_index(parsed.number, purpose="id_number")
-    return _outcome(index=index, number=number, organization=None)
+    indexes = pii.lookup_indexes(parsed.number, purpose="id_number")
+    return _outcome(indexes=indexes, number=number, organization=None)
 
 
-def _outcome(*, index: str, number: str, organization: Organization | None) -> JoinOutcome | None:
-    """What an ID blind index and a phone number that matches it may see, within ``organization``
-    (a status link's union) or node-wide (``None``: the look-up by ID number and phone)."""
-    applications = JoinApplication.objects.filter(id_number_index=index).select_related(
+def _outcome(*, indexes: list[str], number: str, organization: Organization | None) -> JoinOutcome | None:
+    """What an ID blind index (any of ``indexes``, see ``pii.lookup_indexes``) and a phone number that
+    matches it may see, within ``organization`` (a status link's union) or node-wide (``None``: the
+    look-up by ID number and phone)."""
+    applications = JoinApplication.objects.filter(id_number_index__in=indexes).select_related(
         "member", "organization"
     )
-    members = Member.objects.filter(person__id_number_index=index, status__in=MemberStatus.current())
+    members = Member.objects.filter(person__id_number_index__in=indexes, status__in=MemberStatus.current())
     if organization is not None:
         applications = applications.filter(organization=organization)
         members = members.filter(organization=organization)
@@ -196,8 +199,10 @@ def _outcome(*, index: str, number: str, organization: Organization | None) -> J
     )
     member = members.select_related("person", "organization").first()
     if member is not None:
-        phone_index = pii.blind_index(number, purpose="phone")
-        if matching is not None or constant_time_compare(member.person.phone_index, phone_index):
+        phone_indexes = pii.lookup_indexes(number, purpose="phone")
+        if matching is not None or any(
+            constant_time_compare(member.person.phone_index, i) for i in phone_indexes
+        ):
             own = matching if matching is not None and matching.member_id == member.pk else None
             return JoinOutcome(organization or member.organization, own, member)
     if matching is None:
@@ -302,7 +307,7 @@ def member_search(queryset: QuerySet[Member], q: str) -> QuerySet[Member]:
         return queryset
     index = pii.id_number_lookup(q)
     if index:
-        return queryset.filter(person__id_number_index=index)
+        return queryset.filter(person__id_number_index__in=index)
     if _MEMBER_NUMBER.fullmatch(q.upper()):  # a membership number: its unique index, no scan (issue 16)
         return queryset.filter(number=q.upper())
     # The people and employers whose name matches, each a scan of one table; the roll is then read by
@@ -393,14 +398,19 @@ class KnownMembership(NamedTuple):
     joined_on: date
 
 
-def people_by_id_index(indexes: list[str]) -> dict[str, KnownPerson]:
+def people_by_id_index(
+    indexes: list[str], *, aliases: dict[str, str] | None = None
+) -> dict[str, KnownPerson]:
     """The people on the node among these ID blind indexes, by index (one query on PostgreSQL).
-    Node-wide: an import must find a person whichever union registered them."""
+    Node-wide: an import must find a person whichever union registered them. ``aliases`` (old index →
+    current index, ``pii.old_lookup_indexes``) also finds people not yet re-indexed in a key rotation,
+    under their current index."""
+    aliases = aliases or {}
     found: dict[str, KnownPerson] = {}
     fields = ("id_number_index", "pk", *KnownPerson._fields[1:])
-    for part in bulk.where_in(Person.objects.order_by(), "id_number_index", indexes):
+    for part in bulk.where_in(Person.objects.order_by(), "id_number_index", [*indexes, *aliases]):
         for index, *values in part.values_list(*fields):
-            found[index] = KnownPerson(*values)
+            found[aliases.get(index, index)] = KnownPerson(*values)
     return found
 
 

@@ -79,7 +79,7 @@ def code_request_run(*, job: CodeRequest) -> None:
 def _code_deliver(number: str, index: str) -> None:
     """Send a six-digit sign-in code to ``number`` if it is a member's; the earlier codes of that phone
     stop counting. A gateway failure is logged, not raised (the request was answered long ago)."""
-    member = selectors.member_by_phone(index)
+    member = selectors.member_by_phone(pii.lookup_indexes(number, purpose="phone"))
     if member is None:
         return
     code = f"{secrets.randbelow(10**6):06d}"
@@ -104,21 +104,21 @@ def code_check(*, phone_number: str, code: str) -> Member:
     """The member whose phone received ``code`` (the code is spent); ``ValidationError`` with the
     one refusal otherwise. A code allows ``XIETONG_PORTAL_CODE_ATTEMPTS`` tries, then it is spent.
     A wrong try is counted in its own transaction, so the refusal does not roll the count back."""
-    _number, index = phone_index(phone_number)
-    member = _spend(index, "".join((code or "").split()))
+    number, _index = phone_index(phone_number)
+    member = _spend(pii.lookup_indexes(number, purpose="phone"), "".join((code or "").split()))
     if member is None:
         raise ValidationError({"code": _(REFUSAL)})
     return member
 
 
 @transaction.atomic
-def _spend(index: str, code: str) -> Member | None:
-    sent = selectors.live_code(index)
+def _spend(indexes: list[str], code: str) -> Member | None:
+    sent = selectors.live_code(indexes)
     if sent is not None:
         sent = SignInCode.objects.select_for_update().get(pk=sent.pk)
     if sent is None or sent.attempts >= settings.XIETONG_PORTAL_CODE_ATTEMPTS:
         return None
-    if not constant_time_compare(sent.code_hash, _digest(code, index)):
+    if not constant_time_compare(sent.code_hash, _digest(code, sent.phone_index)):
         sent.attempts += 1
         if sent.attempts >= settings.XIETONG_PORTAL_CODE_ATTEMPTS:
             sent.used_at = timezone.now()  # spent: a new code is needed

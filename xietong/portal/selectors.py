@@ -23,19 +23,20 @@ CURRENT = (MemberStatus.ACTIVE, MemberStatus.SUSPENDED)
 # Sign-in -------------------------------------------------------------------------------------------------
 
 
-def member_by_phone(phone_index: str) -> Member | None:
-    """The current membership of the person with this phone (blind index), if any."""
+def member_by_phone(phone_indexes: list[str]) -> Member | None:
+    """The current membership of the person with this phone (any of its ``pii.lookup_indexes``), if any."""
     return (
-        Member.objects.filter(person__phone_index=phone_index, status__in=CURRENT)
+        Member.objects.filter(person__phone_index__in=phone_indexes, status__in=CURRENT)
         .select_related("person", "organization")
         .order_by("-joined_on", "-pk")
         .first()
     )
 
 
-def live_code(phone_index: str) -> SignInCode | None:
-    """The newest unused, unexpired code sent to this phone (older ones no longer count)."""
-    newest = SignInCode.objects.filter(phone_index=phone_index).order_by("-created_at", "-pk").first()
+def live_code(phone_indexes: list[str]) -> SignInCode | None:
+    """The newest unused, unexpired code sent to this phone (any of its ``pii.lookup_indexes``: a code
+    sent just before a key rotation still counts); older ones no longer count."""
+    newest = SignInCode.objects.filter(phone_index__in=phone_indexes).order_by("-created_at", "-pk").first()
     if newest is None or newest.used_at is not None or newest.expires_at <= timezone.now():
         return None
     return newest

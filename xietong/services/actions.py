@@ -273,7 +273,7 @@ def request_file(
             number = idnumber.parse(id_number)
         except idnumber.InvalidIdNumber as exc:
             raise ValidationError({"id_number": str(exc)}) from exc
-        member = selectors.current_membership(pii.blind_index(number.number, purpose="id_number"))
+        member = selectors.current_membership(pii.lookup_indexes(number.number, purpose="id_number"))
     fallback = received_by or (station.organization if station is not None else None)
     organization = route(member=member, employer=employer, district=district, fallback=fallback)
     today = timezone.localdate()

@@ -136,7 +136,7 @@ def search_requests(queryset: QuerySet[ServiceRequest], q: str) -> QuerySet[Serv
     condition = Q(number__icontains=q) | Q(subject__icontains=q) | Q(requester_name__icontains=q)
     digits = q.replace(" ", "")
     if digits.isdigit() and len(digits) == 11:
-        condition |= Q(requester_phone_index=pii.blind_index(digits, purpose="phone"))
+        condition |= Q(requester_phone_index__in=pii.lookup_indexes(digits, purpose="phone"))
     return queryset.filter(condition)
 
 
@@ -237,12 +237,13 @@ def top_union() -> Organization | None:
     )
 
 
-def current_membership(id_number_index: str) -> Member | None:
-    """The active membership of the person with this ID blind index, if any (routing by membership)."""
+def current_membership(id_number_indexes: list[str]) -> Member | None:
+    """The active membership of the person with one of these ID blind indexes (``pii.lookup_indexes``),
+    if any (routing by membership)."""
     from xietong.membership.models import Member
 
     return (
-        Member.objects.filter(person__id_number_index=id_number_index, status="active")
+        Member.objects.filter(person__id_number_index__in=id_number_indexes, status="active")
         .select_related("organization", "person")
         .order_by("-joined_on", "-pk")
         .first()

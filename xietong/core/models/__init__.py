@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .base import BackgroundJob, BaseModel, RestrictedQuerySet
 from .calendar import WorkCalendarYear
 from .exports import ExportJob
+from .keys import PiiKeyRotation
 from .notifications import Notification
 from .organizations import Affiliation, Employer, Organization
 from .people import Person
@@ -21,6 +22,7 @@ __all__ = [
     "Notification",
     "Organization",
     "Person",
+    "PiiKeyRotation",
     "ProcessState",
     "Region",
     "RestrictedQuerySet",

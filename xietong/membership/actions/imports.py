@@ -102,9 +102,9 @@ def member_import_run(
         progress(len(roll), len(roll))
     id_index = pii.blind_indexes(checked.id_number, purpose="id_number")
     laps.lap("blind indexes")
-    people = selectors.people_by_id_index(
-        [index for index, number in zip(id_index, checked.id_number, strict=True) if number]
-    )
+    given = [(index, number) for index, number in zip(id_index, checked.id_number, strict=True) if number]
+    aliases = pii.old_lookup_indexes([n for _i, n in given], [i for i, _n in given], purpose="id_number")
+    people = selectors.people_by_id_index([index for index, _n in given], aliases=aliases)
     current = selectors.current_memberships([person.pk for person in people.values()])
     laps.lap("look-up")
     for position in checked.good():

@@ -97,7 +97,9 @@ def join_application_submit(
     )
     application.full_clean()
     receipt = selectors.join_receipt_token(organization_id=organization.pk, id_number_index=index)
-    known = selectors.join_number_state(organization=organization, id_number_index=index)
+    known = selectors.join_number_state(
+        organization=organization, id_number_indexes=pii.lookup_indexes(parsed.number, purpose="id_number")
+    )
     if known:
         audit.record(
             AuditAction.SUBMIT,
@@ -126,7 +128,10 @@ def join_application_approve(*, application: JoinApplication, acting_user: User)
     A person who already holds a current membership on this node is refused with the union's name:
     the officer starts a membership transfer instead of creating a second membership.
     """
-    person = Person.objects.filter(id_number_index=application.id_number_index).first()
+    number = pii.decrypt(application.id_number_cipher, field="id_number")
+    person = Person.objects.filter(
+        id_number_index__in=pii.lookup_indexes(number, purpose="id_number")
+    ).first()
     if person is not None:
         current = Member.objects.filter(person=person, status__in=MemberStatus.current()).first()
         if current is not None:
@@ -137,7 +142,7 @@ def join_application_approve(*, application: JoinApplication, acting_user: User)
     else:
         person = core_actions.person_create(
             name=application.name,
-            id_number=pii.decrypt(application.id_number_cipher, field="id_number"),
+            id_number=number,
             phone=pii.decrypt(application.phone_cipher, field="phone"),
             organization=application.organization,
             acting_user=acting_user,
