@@ -167,6 +167,10 @@ def _scored_pass(
         progress("概率比对：估计参数（随机抽样u，EM估计m）")
         linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=2026)
         for rule in mode.training_blocks:
+            if not _pairs_agree(con, rule):
+                # No pair left agrees on the rule's fields (e.g. every shared person matched exactly):
+                # nothing to learn from (Splink would refuse), the m-probabilities keep their priors.
+                continue
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block_on(*rule), estimate_without_term_frequencies=True
             )
@@ -181,6 +185,12 @@ def _scored_pass(
         FROM predictions
         """
     )
+
+
+def _pairs_agree(con: Any, fields: tuple[str, ...]) -> bool:
+    """Whether any record left of ``lu`` agrees with one of ``ru`` on every field of a training rule."""
+    on = " AND ".join(f'l."{field}" = r."{field}"' for field in fields)
+    return bool(_scalar(con, f"SELECT count(*) FROM (SELECT 1 FROM lu l JOIN ru r ON {on} LIMIT 1)"))
 
 
 # EM and random sampling need enough records to say anything; smaller runs keep the priors.

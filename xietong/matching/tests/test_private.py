@@ -108,3 +108,32 @@ def test_a_plain_roster_is_not_taken_for_an_encoding(
     left, right, _secrets = rosters
     assert main([str(left), str(right), "--private", "--out", str(tmp_path / "p.csv")]) == 2
     assert "加密编码文件" in capsys.readouterr().err
+
+
+def test_rolls_whose_shared_people_all_match_exactly_still_compare(tmp_path: Path) -> None:
+    """Two pension rolls paying 30 people twice, every one under the same valid ID: the exact pass finds
+    them all, and the probabilistic pass, left with no pair agreeing on name and birth to learn from,
+    keeps its priors instead of failing the whole comparison (a partner's run used to fail here)."""
+    from datetime import timedelta
+
+    def person(i: int) -> str:
+        birth = date(1950, 1, 1) + timedelta(days=i)
+        return (
+            f"P{i},测试{chr(0x4E00 + i)},{valid_id('110105', birth, 1 + i % 900)},{birth:%Y-%m-%d},,,110105"
+        )
+
+    left = write(tmp_path / "l.csv", [person(i) for i in range(1200)])
+    right = write(tmp_path / "r.csv", [person(i) for i in [*range(30), *range(2000, 3200)]])
+    key = _key(tmp_path)
+    for roster in (left, right):
+        assert (
+            encode_main([str(roster), "--key-file", str(key), "--out", str(roster.with_suffix(".parquet"))])
+            == 0
+        )
+    out = tmp_path / "pairs.csv"
+    status = main(
+        [str(left.with_suffix(".parquet")), str(right.with_suffix(".parquet")), "--private",
+         "--key-file", str(key), "--out", str(out)]
+    )  # fmt: skip
+    assert status == 0
+    assert sorted(read_pairs(out)) == sorted((f"P{i}", f"P{i}") for i in range(30))
