@@ -189,3 +189,16 @@ def test_nodes_accept_the_registry_after_the_hub_rotated_its_own_key(
     assert actions.registry_accept(
         document=following, signature=envelope.sign_document(key.private_key, following)
     )
+
+
+def test_the_rotate_key_command_on_the_hub_publishes_the_new_key(key_dir: Any, peer: Peer) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    old_public = pii.node_public_key()
+    out = StringIO()
+    call_command("node", "rotate-key", stdout=out)
+    assert pii.node_public_key() != old_public and pii.node_public_key() in out.getvalue()
+    assert ExchangeNode.objects.get(node_id="bj").public_key == pii.node_public_key()
+    assert sorted(p.name for p in key_dir.iterdir()) == ["node-signing-2.key", "node-signing-keys.json"]
