@@ -157,7 +157,10 @@ def node_signing_key_add(*, private_key: str, valid_from: datetime) -> SigningKe
         raise ValueError("新签名密钥的启用时间应晚于当前密钥")
     folder = Path(settings.KEY_DIR)
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"node-signing-{len(keys) + 1}.key"
+    number = len(keys) + 1
+    while (folder / f"node-signing-{number}.key").exists():  # left by a rotation that did not finish
+        number += 1
+    name = f"node-signing-{number}.key"
     fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(private_key + "\n")
