@@ -1,5 +1,6 @@
 """``xietong exchange …``: register and revoke nodes (hub), fetch the registry, deliver the outbox
-(``deliver --loop`` is the exchange worker that ``xietong serve`` starts), verify the logs."""
+(``deliver --loop`` is the exchange worker that ``xietong serve`` starts; it also prunes the log once
+a day), verify the logs, prune them (retention)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ from xietong.exchange import actions, selectors
 from xietong.exchange.envelope import Refused
 from xietong.exchange.models import ExchangeNode
 
+# The exchange worker prunes the message log at start and then once a day (retention, issue 13 §5).
+PRUNE_EVERY_SECONDS = 24 * 3600
+
 
 class Command(BaseCommand):
-    help = "跨区域交换工具：register/revoke（枢纽）、registry、deliver、verify、status"
+    help = "跨区域交换工具：register/revoke（枢纽）、registry、deliver、verify、prune、status"
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
@@ -33,6 +37,10 @@ class Command(BaseCommand):
         deliver.add_argument("--loop", action="store_true")
         deliver.add_argument("--interval", type=float, default=1.0)
         sub.add_parser("verify", help="校验收发消息日志（哈希链、签名）")
+        prune = sub.add_parser("prune", help="清除完成超过保留期的消息内容和文件（保留摘要和签名）")
+        prune.add_argument(
+            "--days", type=float, default=None, help="保留天数（默认 XIETONG_EXCHANGE_RETENTION_DAYS）"
+        )
         sub.add_parser("status", help="各节点的待投递消息和最近错误")
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
@@ -70,8 +78,13 @@ class Command(BaseCommand):
         )
 
     def _deliver(self, loop: bool, interval: float, **_options: Any) -> None:
-        fetched_at = 0.0
+        fetched_at, pruned_at = 0.0, 0.0
         while True:
+            if loop and time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
+                pruned_at = time.monotonic()
+                pruned = actions.messages_prune()
+                if pruned:
+                    self.stdout.write(f"已按保留期清除 {pruned} 条消息的内容和文件")
             if loop and time.monotonic() - fetched_at > settings.XIETONG_EXCHANGE_REGISTRY_SECONDS:
                 fetched_at = time.monotonic()
                 try:
@@ -93,16 +106,31 @@ class Command(BaseCommand):
             time.sleep(interval)
 
     def _verify(self, **_options: Any) -> None:
-        checked, problems = selectors.verify_log()
+        result = selectors.check_log()
+        checked, problems = result.checked, result.problems
+        pruned = (
+            f"其中 {result.pruned} 条的内容已按保留期清除，只校验了哈希链和签名，无法重算内容摘要"
+            if result.pruned
+            else ""
+        )
         if not problems:
             self.stdout.write(
-                self.style.SUCCESS(f"消息日志完整：已校验 {checked} 条消息，哈希链和签名均有效。")
+                self.style.SUCCESS(
+                    f"消息日志完整：已校验 {checked} 条消息，哈希链和签名均有效"
+                    + (f"（{pruned}）。" if pruned else "。")
+                )
             )
             return
         for problem in problems:
             self.stderr.write(problem)
-        self.stderr.write(f"消息日志有 {len(problems)} 处问题（共 {checked} 条）。")
+        where = f"共 {checked} 条，{pruned}" if pruned else f"共 {checked} 条"
+        self.stderr.write(f"消息日志有 {len(problems)} 处问题（{where}）。")
         sys.exit(1)
+
+    def _prune(self, days: float | None, **_options: Any) -> None:
+        pruned = actions.messages_prune(days=days)
+        retention = settings.XIETONG_EXCHANGE_RETENTION_DAYS if days is None else days
+        self.stdout.write(f"已清除 {pruned} 条完成超过 {retention:g} 天的消息的内容和文件（摘要和签名保留）")
 
     def _status(self, **_options: Any) -> None:
         for peer in selectors.peer_states():
