@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -916,13 +916,15 @@ def messages_prune(*, now: dt.datetime | None = None, days: float | None = None)
     message whose files are still being uploaded is kept. Returns the number pruned; audited once."""
     now = now or timezone.now()
     days = settings.XIETONG_EXCHANGE_RETENTION_DAYS if days is None else days
+    # Only a sent message goes on moving once finished: its files are uploaded after the ack.
+    uploading = MessageFile.objects.filter(message=OuterRef("pk"), state=FileState.PENDING)
     due = (
         ExchangeMessage.objects.filter(
             status__in=FINISHED,
             finished_at__lt=now - dt.timedelta(days=days),
             pruned_at__isnull=True,
         )
-        .exclude(transfers__state=FileState.PENDING)
+        .exclude(Q(direction=Direction.OUT) & Exists(uploading))
         .order_by("id")
     )
     pruned = 0

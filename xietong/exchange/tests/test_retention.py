@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from xietong import exchange
@@ -20,7 +21,7 @@ from ..choices import FileState, MessageStatus
 from ..models import ExchangeMessage, MessageFile
 from . import test_files
 from .conftest import Peer
-from .test_files import KIND, incoming, send_file
+from .test_files import KIND, announce, entry, incoming, send_file
 
 # The fixtures of the file tests: a blob folder of the test's own, and a loopback peer.
 blob_settings, loopback = test_files.blob_settings, test_files.loopback
@@ -118,3 +119,14 @@ def test_a_delivered_message_whose_file_is_still_uploading_keeps_it(loopback: An
     assert incoming(message.message_id).status == MessageStatus.WAITING
     assert actions.messages_prune(now=later(1000), days=0) == 0
     assert blobs.file_path(message, "roster.parquet").is_file()
+
+
+def test_a_received_message_rejected_before_its_files_came_is_pruned(
+    peer: Peer, client: Client, settings: Any
+) -> None:
+    settings.XIETONG_EXCHANGE_MAX_FILE_MB = 1 / 1024
+    message = incoming(announce(peer, client, [entry("big.bin", b"y" * 2000)]))
+    assert message.status == MessageStatus.REJECTED  # its file entry never completes
+    assert actions.messages_prune(now=later(91)) == 1
+    message.refresh_from_db()
+    assert message.pruned_at is not None and selectors.check_log().problems == []
