@@ -155,7 +155,9 @@ def test_a_node_that_was_down_gets_everything_once_and_in_order(nodes: tuple[Loc
     tj.start()
     wait_for(lambda: listing_on(tj, uid) and listing_on(tj, uid)[0][1] == "removed")
     received = tj.query(
-        "SELECT kind FROM exchange_exchangemessage WHERE direction = 'in' AND body LIKE ? ORDER BY seq",
+        # (the body as text: a JSON column on PostgreSQL, text on SQLite)
+        "SELECT kind FROM exchange_exchangemessage "
+        "WHERE direction = 'in' AND CAST(body AS TEXT) LIKE ? ORDER BY seq",
         (f"%{uid}%",),
     )
     assert [row[0] for row in received] == ["arrears.listed", "arrears.removed"]  # once each, in order
