@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -1162,3 +1162,48 @@ def files_expire(*, now: dt.datetime | None = None) -> int:
         count += 1
     blobs.sweep()
     return count
+
+
+# Retention (issue 13 §5) -----------------------------------------------------------------------------
+
+# A message in one of these states is done with: nothing will read its body or files again.
+FINISHED = (MessageStatus.APPLIED, MessageStatus.ACKED, MessageStatus.REFUSED, MessageStatus.REJECTED)
+PRUNE_BATCH = 500
+
+
+def messages_prune(*, now: dt.datetime | None = None, days: float | None = None) -> int:
+    """Clear the body of every message (both directions) finished more than ``days`` ago (default
+    ``XIETONG_EXCHANGE_RETENTION_DAYS``) and delete its files from the blob folder; the hash, chain
+    link, signature, manifest, ids, kind and dates stay, so ``verify`` still proves the chain. A
+    message whose files are still being uploaded is kept. Returns the number pruned; audited once."""
+    now = now or timezone.now()
+    days = settings.XIETONG_EXCHANGE_RETENTION_DAYS if days is None else days
+    # Only a sent message goes on moving once finished: its files are uploaded after the ack.
+    uploading = MessageFile.objects.filter(message=OuterRef("pk"), state=FileState.PENDING)
+    due = (
+        ExchangeMessage.objects.filter(
+            status__in=FINISHED,
+            finished_at__lt=now - dt.timedelta(days=days),
+            pruned_at__isnull=True,
+        )
+        .exclude(Q(direction=Direction.OUT) & Exists(uploading))
+        .order_by("id")
+    )
+    pruned = 0
+    while batch := list(due.only("id", "direction", "message_id")[:PRUNE_BATCH]):
+        with transaction.atomic():
+            ExchangeMessage.objects.filter(pk__in=[message.pk for message in batch]).update(
+                body={}, pruned_at=now, updated_at=now
+            )
+        # The files go after the commit: a file left by a crash here is swept, never a body without it.
+        for message in batch:
+            blobs.prune(message)
+        pruned += len(batch)
+    if pruned:
+        audit.record(
+            AuditAction.DELETE,
+            target_type="exchange.exchangemessage",
+            acting_user=None,
+            detail={"pruned": pruned, "retention_days": days},
+        )
+    return pruned
