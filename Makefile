@@ -30,7 +30,7 @@ test-sqlite:
 
 test-postgres:
 	@echo "==> tests on PostgreSQL"
-	bash scripts/with-postgres.sh $(VENV)/pytest -m "not e2e and not spark and not nodes" $(PYTEST_ARGS)
+	bash scripts/with-postgres.sh $(VENV)/pytest -m "not e2e and not spark" $(PYTEST_ARGS)
 
 format:
 	$(VENV)/ruff check --fix .

@@ -18,8 +18,8 @@ import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,9 +66,30 @@ def master_key() -> bytes:
     return crypto.load_key(text)
 
 
-@functools.cache
-def node_signing_key() -> str:
-    """The node's Ed25519 private key (base64url), which signs card tokens and exchange messages."""
+SIGNING_STATE_FILE = "node-signing-keys.json"
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """One of the node's Ed25519 signing keys and when it signed: from ``valid_from`` (``None``: the
+    first key) until ``valid_until`` (``None``: the current key)."""
+
+    private_key: str = field(repr=False)
+    public_key: str
+    valid_from: datetime | None
+    valid_until: datetime | None
+
+    def covers(self, when: datetime, *, skew_seconds: int = 0) -> bool:
+        """Whether the key was current at ``when`` (with ``skew_seconds`` either side)."""
+        skew = timedelta(seconds=skew_seconds)
+        return (self.valid_from is None or self.valid_from - skew <= when) and (
+            self.valid_until is None or when < self.valid_until + skew
+        )
+
+
+def _first_signing_key() -> str:
+    """The node's first signing key: ``XIETONG_NODE_SIGNING_KEY``, else its key file (created if
+    allowed)."""
     return _key_text(
         settings.XIETONG_NODE_SIGNING_KEY,
         Path(settings.XIETONG_NODE_SIGNING_KEY_FILE),
@@ -78,10 +99,79 @@ def node_signing_key() -> str:
     )
 
 
+def _signing_state_path() -> Path:
+    return Path(settings.KEY_DIR) / SIGNING_STATE_FILE
+
+
+def _file_stamp(path: Path) -> Stamp:
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return (0, 0)
+    return (found.st_ino, found.st_mtime_ns)
+
+
 @functools.cache
+def _signing_keys_at(stamp: Stamp) -> tuple[SigningKey, ...]:
+    """The signing keys as ``node-signing-keys.json`` lists them (the first key is implied)."""
+    state = json.loads(_signing_state_path().read_text()) if any(stamp) else {}
+    added = state.get("keys", [])
+    privates = [_first_signing_key()]
+    starts: list[datetime | None] = [None]
+    for entry in added:
+        path = Path(settings.KEY_DIR) / entry["file"]
+        if not path.exists():
+            raise ImproperlyConfigured(_("节点签名密钥文件缺失：%(path)s") % {"path": path})
+        privates.append(path.read_text().strip())
+        starts.append(datetime.fromisoformat(entry["valid_from"]))
+    ends = [*starts[1:], None]
+    return tuple(
+        SigningKey(private, crypto.public_key_of(private), start, end)
+        for private, start, end in zip(privates, starts, ends, strict=True)
+    )
+
+
+def node_signing_keys() -> tuple[SigningKey, ...]:
+    """Every signing key this node has had, oldest first; the last one is current. Earlier keys stay
+    so that what they signed (messages, printed cards) still verifies (ADR 019)."""
+    return _signing_keys_at(_file_stamp(_signing_state_path()))
+
+
+def node_signing_key() -> str:
+    """The node's current Ed25519 private key (base64url), which signs card tokens and exchange
+    messages."""
+    return node_signing_keys()[-1].private_key
+
+
 def node_public_key() -> str:
-    """The node's published Ed25519 public key (base64url)."""
-    return crypto.public_key_of(node_signing_key())
+    """The node's current published Ed25519 public key (base64url)."""
+    return node_signing_keys()[-1].public_key
+
+
+def node_signing_key_add(*, private_key: str, valid_from: datetime) -> SigningKey:
+    """Make ``private_key`` the node's current signing key from ``valid_from`` (``xietong node
+    rotate-key``): its file ``KEY_DIR/node-signing-<N>.key`` and the state file are written; every
+    process sees the change at its next signature."""
+    keys = node_signing_keys()
+    if keys[-1].valid_from is not None and valid_from <= keys[-1].valid_from:
+        raise ValueError("新签名密钥的启用时间应晚于当前密钥")
+    folder = Path(settings.KEY_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    number = len(keys) + 1
+    while (folder / f"node-signing-{number}.key").exists():  # left by a rotation that did not finish
+        number += 1
+    name = f"node-signing-{number}.key"
+    fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(private_key + "\n")
+    path = _signing_state_path()
+    state = json.loads(path.read_text()) if path.exists() else {"keys": []}
+    state["keys"].append({"file": name, "valid_from": valid_from.isoformat()})
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(state, indent=2) + "\n")
+    temporary.chmod(0o600)
+    os.replace(temporary, path)
+    return node_signing_keys()[-1]
 
 
 @functools.cache
@@ -290,8 +380,7 @@ def birth_column(path: str = "") -> Any:
 def reset_caches() -> None:
     """Forget cached keys (tests that change the key settings call this)."""
     master_key.cache_clear()
-    node_signing_key.cache_clear()
-    node_public_key.cache_clear()
+    _signing_keys_at.cache_clear()
     group_key.cache_clear()
     _ring_at.cache_clear()
     _cipher_at.cache_clear()

@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -53,8 +53,20 @@ def _me() -> str:
     return str(settings.XIETONG_NODE_ID)
 
 
-def _hub_public_key() -> str:
-    return pii.node_public_key() if selectors.is_hub() else str(settings.XIETONG_HUB_PUBLIC_KEY)
+def _hub_keys() -> list[str]:
+    """The hub keys this node trusts to sign the registry: the hub's own current key; elsewhere
+    ``XIETONG_HUB_PUBLIC_KEY`` and the hub's key in the registry held (which follows the hub's key
+    rotations, ADR 019)."""
+    if selectors.is_hub():
+        return [pii.node_public_key()]
+    held = ExchangeNode.objects.filter(node_id=settings.XIETONG_HUB_NODE_ID).values_list(
+        "public_key", flat=True
+    )
+    return [key for key in (str(settings.XIETONG_HUB_PUBLIC_KEY), *held) if key]
+
+
+def _skew() -> int:
+    return int(settings.XIETONG_EXCHANGE_SKEW_SECONDS)
 
 
 # Registry --------------------------------------------------------------------------------------------
@@ -70,6 +82,7 @@ def _registry_entry(node: ExchangeNode) -> dict[str, Any]:
         valid_from=_when(node.valid_from),
         valid_until=_when(node.valid_until),
         revoked_at=_when(node.revoked_at),
+        keys=list(node.earlier_keys or []),
     )
     return entry
 
@@ -84,8 +97,14 @@ def _publish_registry() -> NodeRegistry:
         "issued_at": timezone.now().isoformat(),
         "nodes": [_registry_entry(node) for node in ExchangeNode.objects.order_by("node_id")],
     }
-    signature = envelope.sign_document(pii.node_signing_key(), document)
-    return NodeRegistry.objects.create(version=version, hub=_me(), document=document, signature=signature)
+    keys = pii.node_signing_keys()
+    signature = envelope.sign_document(keys[-1].private_key, document)
+    # After a rotation of the hub's key the previous key signs too, so that nodes which trust only
+    # the previous key learn the new one (ADR 019).
+    handover = envelope.sign_document(keys[-2].private_key, document) if len(keys) > 1 else ""
+    return NodeRegistry.objects.create(
+        version=version, hub=_me(), document=document, signature=signature, handover_signature=handover
+    )
 
 
 @transaction.atomic
@@ -142,17 +161,119 @@ def node_revoke(*, node: ExchangeNode, acting_user: User | None) -> ExchangeNode
     return node
 
 
+KEY_CHANGE_KIND = "exchange.key_changed"
+
+
+def _key_change_proof(*, node_id: str, old: str, new: str, valid_from: str) -> bytes:
+    """What the new key signs in a key-change request: it proves the node holds the new key."""
+    return f"xietong-key-change|{node_id}|{old}|{new}|{valid_from}".encode()
+
+
+def _switch_entry(node: ExchangeNode, *, public_key: str, valid_from: str) -> None:
+    """Make ``public_key`` the node's registered key from ``valid_from``; the key it replaces goes to
+    the entry's history (``earlier_keys``) with its validity period."""
+    start = node.key_since or _when(node.valid_from)
+    node.earlier_keys = [
+        *(node.earlier_keys or []),
+        {"public_key": node.public_key, "valid_from": start, "valid_until": valid_from},
+    ]
+    node.public_key = public_key
+    node.save(update_fields=["earlier_keys", "public_key", "updated_at"])
+
+
 @transaction.atomic
-def registry_accept(*, document: Any, signature: str, acting_user: User | None = None) -> bool:
+def node_key_rotate(*, acting_user: User | None) -> pii.SigningKey:
+    """Make a new signing key this node's current one (``xietong node rotate-key``, ADR 019).
+
+    On the hub: its registry entry gets the new key (the old one in its history) and the next
+    registry is signed with the new key and handed over by the old one. On another node: a key-change
+    request signed with the old key goes to the hub first (``exchange.key_changed``), then the node
+    signs with the new key; the hub registers it and publishes the registry, which the other nodes
+    fetch. Messages queued before the switch keep the old key's signature and still verify."""
+    old = pii.node_signing_keys()[-1]
+    private, public = crypto.generate_signing_key()
+    hub = ExchangeNode.objects.filter(node_id=settings.XIETONG_HUB_NODE_ID).first()
+    valid_from = timezone.now()
+    if selectors.is_hub():
+        key = pii.node_signing_key_add(private_key=private, valid_from=valid_from)
+        own = ExchangeNode.objects.select_for_update().filter(node_id=_me()).first()
+        if own is not None:
+            before = own.snapshot()
+            _switch_entry(own, public_key=public, valid_from=valid_from.isoformat())
+            audit.record(
+                AuditAction.UPDATE, target=own, acting_user=acting_user, before=before, after=own.snapshot()
+            )
+            _publish_registry()
+        return key
+    if hub is None or not hub.is_trusted():
+        raise ValidationError(f"本节点的名册中没有枢纽节点 {settings.XIETONG_HUB_NODE_ID}，无法登记新密钥")
+    since = valid_from.isoformat()
+    proof = crypto.sign(
+        private, _key_change_proof(node_id=_me(), old=old.public_key, new=public, valid_from=since)
+    )
+    message_send(
+        receiver=hub.node_id,
+        kind=KEY_CHANGE_KIND,
+        body={"public_key": public, "valid_from": since, "proof": proof},
+        idempotency_key=f"{KEY_CHANGE_KIND}:{public}",
+    )
+    audit.record(
+        AuditAction.UPDATE,
+        target_type="exchange.exchangenode",
+        acting_user=acting_user,
+        detail={"node": _me(), "signing_key": public, "earlier_key": old.public_key},
+    )
+    # The request above is signed with the old key; everything from here on with the new one.
+    key = pii.node_signing_key_add(private_key=private, valid_from=timezone.now())
+    return key
+
+
+@transaction.atomic
+def node_key_changed(*, sender: ExchangeNode, public_key: str, valid_from: str, proof: str) -> ExchangeNode:
+    """The hub registers a node's new signing key, asked in a message signed with its old key (so the
+    exchange has checked it came from the node); ``proof`` shows the node holds the new key. The old
+    key goes to the entry's history, valid until ``valid_from``; a new registry is published."""
+    if not selectors.is_hub():
+        raise ValidationError("只有枢纽节点登记节点的新签名密钥")
+    node = ExchangeNode.objects.select_for_update().get(pk=sender.pk)
+    if node.public_key == public_key:
+        return node  # the same request again
+    if len(public_key) != 43:
+        raise ValidationError("签名公钥应为 43 个字符的 base64url 文本（Ed25519）")
+    signed = _key_change_proof(
+        node_id=node.node_id, old=node.public_key, new=public_key, valid_from=valid_from
+    )
+    if not crypto.verify(public_key, signed, proof):
+        raise ValidationError("新签名密钥的持有证明无效")
+    start = dt.datetime.fromisoformat(valid_from)
+    if start.tzinfo is None or start > timezone.now() + dt.timedelta(seconds=_skew()):
+        raise ValidationError("新签名密钥的启用时间不正确")
+    if node.key_since and start <= dt.datetime.fromisoformat(node.key_since):
+        raise ValidationError("新签名密钥的启用时间早于当前密钥")
+    before = node.snapshot()
+    _switch_entry(node, public_key=public_key, valid_from=start.isoformat())
+    audit.record(AuditAction.UPDATE, target=node, acting_user=None, before=before, after=node.snapshot())
+    _publish_registry()
+    return node
+
+
+@transaction.atomic
+def registry_accept(
+    *, document: Any, signature: str, handover_signature: str = "", acting_user: User | None = None
+) -> bool:
     """Accept a registry signed by the hub if it is newer than the one held; ``False`` when it is not
-    newer (nothing changes); ``Refused`` for a bad signature or a document of another hub."""
+    newer (nothing changes); ``Refused`` for a bad signature or a document of another hub.
+
+    The signature is checked with a hub key this node trusts, or, after the hub rotated its key, with
+    the new key the document lists for the hub when ``handover_signature`` (the hub's previous key)
+    checks with a trusted one (ADR 019)."""
     if not isinstance(document, dict) or not isinstance(document.get("nodes"), list):
         raise Refused("节点名册格式不正确")
     if document.get("hub") != settings.XIETONG_HUB_NODE_ID:
         raise Refused(
             f"节点名册由 {document.get('hub')} 签发，本节点信任的枢纽是 {settings.XIETONG_HUB_NODE_ID}"
         )
-    if not envelope.verify_document(_hub_public_key(), document, signature):
+    if not _registry_signed(document, signature, handover_signature):
         raise Refused("节点名册的枢纽签名无效")
     version = int(document.get("version", 0))
     current = NodeRegistry.objects.order_by("-version").first()
@@ -168,16 +289,43 @@ def registry_accept(*, document: Any, signature: str, acting_user: User | None =
             setattr(node, name, entry[name])
         for name in ("valid_from", "valid_until", "revoked_at"):
             setattr(node, name, dt.datetime.fromisoformat(entry[name]) if entry.get(name) else None)
+        node.earlier_keys = list(entry.get("keys") or [])
         node.valid_from = node.valid_from or timezone.now()
         node.save()
     ExchangeNode.objects.exclude(node_id__in=listed).filter(revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
     registry = NodeRegistry.objects.create(
-        version=version, hub=document["hub"], document=document, signature=signature
+        version=version,
+        hub=document["hub"],
+        document=document,
+        signature=signature,
+        handover_signature=handover_signature,
     )
     audit.record(AuditAction.RECEIVE, target=registry, acting_user=acting_user, detail={"version": version})
     return True
+
+
+def _registry_signed(document: dict[str, Any], signature: str, handover_signature: str) -> bool:
+    """Whether the hub signed ``document`` with a key trusted here, or with the key it lists for
+    itself, handed over by a trusted key (``handover_signature``)."""
+    trusted = _hub_keys()
+    if any(envelope.verify_document(key, document, signature) for key in trusted):
+        return True
+    listed = next(
+        (
+            str(entry.get("public_key", ""))
+            for entry in document["nodes"]
+            if isinstance(entry, dict) and entry.get("node_id") == document.get("hub")
+        ),
+        "",
+    )
+    return bool(
+        listed
+        and handover_signature
+        and envelope.verify_document(listed, document, signature)
+        and any(envelope.verify_document(key, document, handover_signature) for key in trusted)
+    )
 
 
 def registry_fetch() -> bool:
@@ -190,7 +338,11 @@ def registry_fetch() -> bool:
     if status != 200:
         raise Refused(f"枢纽节点返回 HTTP {status}")
     payload = json.loads(raw)
-    return registry_accept(document=payload.get("document"), signature=str(payload.get("signature", "")))
+    return registry_accept(
+        document=payload.get("document"),
+        signature=str(payload.get("signature", "")),
+        handover_signature=str(payload.get("handover_signature", "")),
+    )
 
 
 # Outbox ----------------------------------------------------------------------------------------------
@@ -314,10 +466,10 @@ def _deliver_batch(
     """One POST of as many of ``batch`` as fit; returns the first error in words (``""`` if none)
     and the messages the peer acknowledged, in order."""
     now = timezone.now()
-    key = pii.node_signing_key()
     documents: list[dict[str, Any]] = []
     size = 20
     for message in batch:
+        key = _signer_of(message)
         document = envelope.stamped(
             message.content(), digest=message.hash, signature=message.signature, private_key=key, now=now
         )
@@ -349,6 +501,17 @@ def _deliver_batch(
     return "", settled
 
 
+def _signer_of(message: ExchangeMessage) -> str:
+    """The private key that signed an outgoing message (the current one, or an earlier one for a
+    message queued before a key rotation): its deliveries and files are stamped with the same key,
+    which the receiver accepts for a message created before the switch (ADR 019)."""
+    keys = pii.node_signing_keys()
+    for key in reversed(keys):
+        if crypto.verify(key.public_key, message.hash.encode(), message.signature):
+            return key.private_key
+    return keys[-1].private_key
+
+
 def _settle(message: ExchangeMessage, peer: ExchangeNode, reply: Any, now: dt.datetime) -> str:
     """Record the peer's answer to one message; the error in words when it is not a valid ack."""
     if not isinstance(reply, dict):
@@ -358,7 +521,8 @@ def _settle(message: ExchangeMessage, peer: ExchangeNode, reply: Any, now: dt.da
     ack = reply.get("ack") or {}
     if ack.get("id") != message.message_id or ack.get("hash") != message.hash:
         return "对方回执与消息不符"
-    if not envelope.verify_document(peer.public_key, ack, str(reply.get("signature", ""))):
+    keys = peer.keys_at(now, skew_seconds=_skew())
+    if not any(envelope.verify_document(key, ack, str(reply.get("signature", ""))) for key in keys):
         return "对方回执签名无效"
     message.attempts += 1
     message.finished_at = now
@@ -489,10 +653,15 @@ def _receive_one(document: Any, raw: bytes, *, remote_addr: str | None) -> Inbox
             sender=sender,
             remote_addr=remote_addr,
         )
+    created = selectors.parse_created(document["created"])
+    if created is None:
+        return refuse_delivery(
+            raw, "消息字段 created 格式不正确", status=400, sender=sender, remote_addr=remote_addr
+        )
     try:
         incoming = envelope.check(
             document,
-            public_key=peer.public_key,
+            public_keys=peer.keys_at(created, skew_seconds=_skew()),
             receiver=_me(),
             now=timezone.now(),
             skew_seconds=settings.XIETONG_EXCHANGE_SKEW_SECONDS,
@@ -618,7 +787,7 @@ def _file_headers(method: str, transfer: MessageFile, offset: int, data: bytes) 
     sent_at = timezone.now().isoformat()
     digest = hashlib.sha256(data).hexdigest()
     signature = file_signature(
-        pii.node_signing_key(),
+        _signer_of(transfer.message),
         method=method,
         message_id=transfer.message.message_id,
         name=transfer.name,
@@ -778,7 +947,9 @@ def file_receive(
         signed = _file_signed(
             method, message_id, name, offset, headers.get("sha256", ""), headers.get("sent-at", "")
         )
-        if not crypto.verify(peer.public_key, signed, headers.get("signature", "")):
+        created = selectors.parse_created(message.created) or timezone.now()
+        keys = peer.keys_at(created, skew_seconds=settings.XIETONG_EXCHANGE_SKEW_SECONDS)
+        if not any(crypto.verify(key, signed, headers.get("signature", "")) for key in keys):
             raise ValueError
     except (TypeError, ValueError):
         return refuse("上传请求的签名无效", 403)
@@ -991,3 +1162,48 @@ def files_expire(*, now: dt.datetime | None = None) -> int:
         count += 1
     blobs.sweep()
     return count
+
+
+# Retention (issue 13 §5) -----------------------------------------------------------------------------
+
+# A message in one of these states is done with: nothing will read its body or files again.
+FINISHED = (MessageStatus.APPLIED, MessageStatus.ACKED, MessageStatus.REFUSED, MessageStatus.REJECTED)
+PRUNE_BATCH = 500
+
+
+def messages_prune(*, now: dt.datetime | None = None, days: float | None = None) -> int:
+    """Clear the body of every message (both directions) finished more than ``days`` ago (default
+    ``XIETONG_EXCHANGE_RETENTION_DAYS``) and delete its files from the blob folder; the hash, chain
+    link, signature, manifest, ids, kind and dates stay, so ``verify`` still proves the chain. A
+    message whose files are still being uploaded is kept. Returns the number pruned; audited once."""
+    now = now or timezone.now()
+    days = settings.XIETONG_EXCHANGE_RETENTION_DAYS if days is None else days
+    # Only a sent message goes on moving once finished: its files are uploaded after the ack.
+    uploading = MessageFile.objects.filter(message=OuterRef("pk"), state=FileState.PENDING)
+    due = (
+        ExchangeMessage.objects.filter(
+            status__in=FINISHED,
+            finished_at__lt=now - dt.timedelta(days=days),
+            pruned_at__isnull=True,
+        )
+        .exclude(Q(direction=Direction.OUT) & Exists(uploading))
+        .order_by("id")
+    )
+    pruned = 0
+    while batch := list(due.only("id", "direction", "message_id")[:PRUNE_BATCH]):
+        with transaction.atomic():
+            ExchangeMessage.objects.filter(pk__in=[message.pk for message in batch]).update(
+                body={}, pruned_at=now, updated_at=now
+            )
+        # The files go after the commit: a file left by a crash here is swept, never a body without it.
+        for message in batch:
+            blobs.prune(message)
+        pruned += len(batch)
+    if pruned:
+        audit.record(
+            AuditAction.DELETE,
+            target_type="exchange.exchangemessage",
+            acting_user=None,
+            detail={"pruned": pruned, "retention_days": days},
+        )
+    return pruned

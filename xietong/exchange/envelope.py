@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -137,19 +138,30 @@ def validate(document: Any) -> dict[str, Any]:
 
 
 def check(
-    document: dict[str, Any], *, public_key: str, receiver: str, now: datetime, skew_seconds: int
+    document: dict[str, Any],
+    *,
+    public_keys: Sequence[str],
+    receiver: str,
+    now: datetime,
+    skew_seconds: int,
 ) -> Incoming:
-    """Check a parsed delivery against the sender's public key; ``Refused`` says what is wrong."""
+    """Check a parsed delivery against the sender's public keys valid when the message was created
+    (its current key, and an earlier one for a message created before a key rotation, ADR 019);
+    the message and its delivery stamp must be signed by the same key. ``Refused`` says what is
+    wrong."""
     if document["receiver"] != receiver:
         raise Refused(f"消息的接收节点是 {document['receiver']}，不是本节点 {receiver}")
     content = hashed(document)
     digest = content_hash(content)
     if digest != document["hash"]:
         raise Refused("消息内容与摘要不符（内容被改动）")
-    if not crypto.verify(public_key, digest.encode(), document["signature"]):
-        raise Refused("消息签名无效")
+    signer = next(
+        (key for key in public_keys if crypto.verify(key, digest.encode(), document["signature"])), None
+    )
+    if signer is None:
+        raise Refused("消息签名无效（或签名密钥已在消息创建前更换）")
     stamp_bytes = f"{digest}|{receiver}|{document['sent_at']}".encode()
-    if not crypto.verify(public_key, stamp_bytes, document["transport_signature"]):
+    if not crypto.verify(signer, stamp_bytes, document["transport_signature"]):
         raise Refused("投递签名无效")
     try:
         sent_at = datetime.fromisoformat(document["sent_at"])

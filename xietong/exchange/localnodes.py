@@ -1,6 +1,10 @@
-"""Several Xietong nodes on one machine, each a real process with its own folder and SQLite database,
+"""Several Xietong nodes on one machine, each a real process with its own folder and database,
 talking over loopback: what the two-node tests and the benchmarks run on. The demo's launcher
 (``make demo``, the 京津冀 region group with restarts) is ``xietong.demo.regiongroup``, built on this.
+
+Each node's database is a SQLite file in its folder, or, when ``XIETONG_NODES_DATABASE_URL`` names a
+PostgreSQL server (the test suite sets it when it runs on PostgreSQL), a database of its own on that
+server (``xtnode_<token>_<node id>``), which ``drop_databases`` removes afterwards.
 
 Each node gets ``XIETONG_VAR_DIR=<base>/<id>``; ``xietong node init`` writes its identity there, the
 hub (the first node) registers every node, and ``xietong serve`` runs its web server, task worker
@@ -17,12 +21,65 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 REGION_GROUP = (("bj", "北京节点", "110000"), ("tj", "天津节点", "120000"), ("hb", "河北节点", "130000"))
+
+# The PostgreSQL server on which each node gets a database of its own (unset: SQLite files).
+NODES_DATABASE_ENV = "XIETONG_NODES_DATABASE_URL"
+DATABASE_PREFIX = "xtnode_"
+
+
+def nodes_database_server() -> str:
+    """The server URL from ``XIETONG_NODES_DATABASE_URL`` when it names PostgreSQL, else ``""``."""
+    url = os.environ.get(NODES_DATABASE_ENV, "")
+    return url if url.startswith(("postgres://", "postgresql://")) else ""
+
+
+def _database_url(server: str, name: str) -> str:
+    """``server`` with its database replaced by ``name``."""
+    parts = urllib.parse.urlsplit(server)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _admin(server: str) -> Any:
+    """An autocommit connection to the server's maintenance database (CREATE/DROP DATABASE)."""
+    import psycopg
+
+    return psycopg.connect(_database_url(server, "postgres"), autocommit=True)
+
+
+def create_database(server: str, node_id: str) -> str:
+    """A new, empty database for one node on ``server``; its URL."""
+    name = f"{DATABASE_PREFIX}{uuid.uuid4().hex[:10]}_{node_id}"
+    with _admin(server) as db:
+        db.execute(f'CREATE DATABASE "{name}"')
+    return _database_url(server, name)
+
+
+def node_databases(server: str) -> list[str]:
+    """The node databases on ``server`` (named ``xtnode_…``)."""
+    with _admin(server) as db:
+        pattern = DATABASE_PREFIX.replace("_", r"\_") + "%"
+        rows = db.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (pattern,)).fetchall()
+    return [row[0] for row in rows]
+
+
+def drop_databases(server: str, *, keep: Iterable[str] = ()) -> int:
+    """Drop the node databases on ``server`` except ``keep`` (those that existed before a test session
+    began), closing what still connects to them (a node left running); the number dropped."""
+    keep = set(keep)
+    names = [name for name in node_databases(server) if name not in keep]
+    with _admin(server) as db:
+        for name in names:
+            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return len(names)
 
 
 def free_port() -> int:
@@ -42,6 +99,8 @@ class LocalNode:
     var_dir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     server: subprocess.Popen[bytes] | None = None
+    # The node's own PostgreSQL database; "" for its SQLite file in ``var_dir``.
+    database_url: str = ""
 
     @property
     def endpoint(self) -> str:
@@ -58,6 +117,8 @@ class LocalNode:
             XIETONG_VAR_DIR=str(self.var_dir),
             XIETONG_ALLOWED_HOSTS="127.0.0.1,localhost",
         )
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
         env.update(self.extra_env)  # may name other settings (a test's own message kinds)
         return env
 
@@ -142,15 +203,17 @@ class LocalNode:
         self.server = None
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """Read this node's own database directly (the test's view of what the node holds): its
-        SQLite file, or its PostgreSQL database when it has a ``DATABASE_URL`` (``?`` placeholders
-        either way)."""
-        url = self.extra_env.get("DATABASE_URL")
+        """Read this node's own database directly (the test's view of what the node holds). ``sql``
+        uses ``?`` placeholders on either database; JSON comes back as text, as SQLite gives it."""
+        url = self.database_url or self.extra_env.get("DATABASE_URL", "")
         if url:
             import psycopg
+            from psycopg.types.string import TextLoader
 
-            with psycopg.connect(url, autocommit=True) as pg:
-                return pg.execute(sql.replace("?", "%s"), params).fetchall()
+            with psycopg.connect(url, autocommit=True) as db:
+                for json_type in ("json", "jsonb"):
+                    db.adapters.register_loader(json_type, TextLoader)
+                return db.execute(sql.replace("?", "%s"), params).fetchall()
         with sqlite3.connect(f"file:{self.var_dir / 'xietong.sqlite3'}?mode=ro", uri=True, timeout=10) as db:
             return db.execute(sql, params).fetchall()
 
@@ -163,11 +226,15 @@ def region_group(
     extra_env: dict[str, str] | None = None,
     ids: tuple[str, ...] = (),
     node_env: dict[str, dict[str, str]] | None = None,
+    database_server: str | None = None,
 ) -> list[LocalNode]:
     """Set up ``count`` nodes of 京津冀 under ``base`` (the first is the hub), or the nodes ``ids``
     of it (``("bj", "hb")``: a test that needs only those two): keys, settings, databases, and the
-    hub's registry of all of them. ``node_env`` adds settings to one node (``{"bj": {"DATABASE_URL":
-    …}}``: that node on PostgreSQL). Nothing is started."""
+    hub's registry of all of them. Nothing is started. Each node's database is on the PostgreSQL
+    ``database_server`` (default: ``XIETONG_NODES_DATABASE_URL``) when there is one, else SQLite;
+    ``node_env`` adds settings to one node (``{"bj": {"DATABASE_URL": …}}``: that node on a database
+    of the caller's)."""
+    server = database_server if database_server is not None else nodes_database_server()
     members = [row for row in REGION_GROUP if row[0] in ids] if ids else list(REGION_GROUP[:count])
     nodes = [
         LocalNode(node_id, name, region, first_port + i if first_port else free_port(), base / node_id,
@@ -176,6 +243,8 @@ def region_group(
     ]  # fmt: skip
     hub = nodes[0]
     for node in nodes:
+        own = "DATABASE_URL" in node.extra_env  # a database the caller gave this node
+        node.database_url = create_database(server, node.node_id) if server and not own else ""
         node.init(None if node is hub else hub)
     migrations = [
         subprocess.Popen([sys.executable, "-m", "xietong.cli", "migrate", "--no-input"], env=node.env(),

@@ -1,5 +1,6 @@
-"""The one message kind the exchange itself receives (ADR 016): a peer's notice that it rejected one
-of this node's messages when it applied it. Domain apps hear of it through ``on_refused``."""
+"""The message kinds the exchange itself receives: a peer's notice that it rejected one of this node's
+messages when it applied it (ADR 016; domain apps hear of it through ``on_refused``), and, on the
+hub, a node's request to register its new signing key (ADR 019)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,18 @@ class RejectedBodySerializer(serializers.Serializer[Any]):
 @handles(actions.REJECTED_KIND, body=RejectedBodySerializer)
 def rejected(data: dict[str, Any], sender: ExchangeNode) -> object:
     return actions.rejection_received(message_id=data["id"], reason=data["reason"], sender=sender)
+
+
+class KeyChangedBodySerializer(serializers.Serializer[Any]):
+    """A node's new signing key, from when it signs with it, and its proof of holding it."""
+
+    public_key = serializers.CharField(min_length=43, max_length=43)
+    valid_from = serializers.CharField(max_length=40)
+    proof = serializers.CharField(max_length=100)
+
+
+@handles(actions.KEY_CHANGE_KIND, body=KeyChangedBodySerializer)
+def key_changed(data: dict[str, Any], sender: ExchangeNode) -> object:
+    return actions.node_key_changed(
+        sender=sender, public_key=data["public_key"], valid_from=data["valid_from"], proof=data["proof"]
+    )

@@ -88,7 +88,11 @@ def registry(request: HttpRequest) -> JsonResponse:
             {"error": "本节点尚无节点名册"}, status=404, json_dumps_params={"ensure_ascii": False}
         )
     return JsonResponse(
-        {"document": current.document, "signature": current.signature},
+        {
+            "document": current.document,
+            "signature": current.signature,
+            "handover_signature": current.handover_signature,
+        },
         json_dumps_params={"ensure_ascii": False},
     )
 

@@ -13,6 +13,7 @@ import binascii
 import json
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xietong.lib import crypto
@@ -60,8 +61,11 @@ def issue_physical(*, card_number: str, node: str, private_key: str) -> str:
     return f"{PHYSICAL_PREFIX}.{body}.{crypto.sign(private_key, body.encode('ascii'))}"
 
 
-def check(token: str, *, public_key: str, now: float | None = None) -> CardToken:
-    """The token's contents if it is well-formed, signed by ``public_key`` and not expired.
+def check(
+    token: str, *, public_key: str, earlier_keys: Sequence[str] = (), now: float | None = None
+) -> CardToken:
+    """The token's contents if it is well-formed, signed by ``public_key`` (or one of the node's
+    ``earlier_keys``, replaced by a key rotation) and not expired.
 
     Raises ``InvalidToken`` with the reason in Chinese otherwise.
     """
@@ -69,7 +73,7 @@ def check(token: str, *, public_key: str, now: float | None = None) -> CardToken
     if len(parts) != 3 or parts[0] not in (PREFIX, PHYSICAL_PREFIX):
         raise InvalidToken("二维码格式不正确：不是协同会员卡二维码")
     body, signature = parts[1], parts[2]
-    if not crypto.verify(public_key, body.encode("ascii"), signature):
+    if not any(crypto.verify(key, body.encode("ascii"), signature) for key in (public_key, *earlier_keys)):
         raise InvalidToken("签名无效：二维码不是本节点签发的，或已被篡改")
     if parts[0] == PHYSICAL_PREFIX:
         try:

@@ -154,11 +154,19 @@ def ecard(request: HttpRequest, token: str) -> HttpResponse:
 
 @public
 def public_key(request: HttpRequest) -> JsonResponse:
-    """The node's published card-signing key, for service points that verify offline."""
+    """The node's published card-signing key, for service points that verify offline, and its
+    earlier keys (cards printed before a key rotation are signed with one of them)."""
     from django.conf import settings
 
+    keys = pii.node_signing_keys()
+    earlier = [key.public_key for key in keys[:-1]]
     return JsonResponse(
-        {"node": settings.XIETONG_NODE_ID, "algorithm": "Ed25519", "public_key": pii.node_public_key()}
+        {
+            "node": settings.XIETONG_NODE_ID,
+            "algorithm": "Ed25519",
+            "public_key": keys[-1].public_key,
+            "earlier_keys": earlier,
+        }
     )
 
 

@@ -300,6 +300,10 @@ XIETONG_EXCHANGE_MAX_FILE_MB = float(os.environ.get("XIETONG_EXCHANGE_MAX_FILE_M
 XIETONG_EXCHANGE_CHUNK_MB = float(os.environ.get("XIETONG_EXCHANGE_CHUNK_MB", "8"))
 XIETONG_EXCHANGE_FILE_ATTEMPTS = int(os.environ.get("XIETONG_EXCHANGE_FILE_ATTEMPTS", "5"))
 XIETONG_EXCHANGE_FILE_WAIT_HOURS = float(os.environ.get("XIETONG_EXCHANGE_FILE_WAIT_HOURS", "72"))
+# Retention of the message log (issue 13 §5): the body and files of a message finished more than this
+# many days ago are removed by `xietong exchange prune` (and the exchange worker, once a day); its
+# hash, chain link and signature stay, so `xietong exchange verify` still proves the chain.
+XIETONG_EXCHANGE_RETENTION_DAYS = float(os.environ.get("XIETONG_EXCHANGE_RETENTION_DAYS", "90"))
 # The operator page warns (and `selectors.stale_queues` reports) when a peer's oldest pending message
 # is older than this.
 XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES = int(os.environ.get("XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES", "30"))

@@ -19,6 +19,9 @@ class ExchangeMessage(BaseModel):
     hash chain: ``prev_hash`` is the hash of the previous message the sender sent to that receiver.
     ``signature`` is the sender's Ed25519 signature of ``hash``. Outgoing rows are the outbox, written
     in the same transaction as the change they carry; incoming rows are applied exactly once.
+    Once finished for ``XIETONG_EXCHANGE_RETENTION_DAYS``, a message's body is cleared (``pruned_at``):
+    its hash, chain link and signature stay, so the chain still verifies, but the body can no longer
+    be rehashed.
     """
 
     scope_field: ClassVar[str | None] = None
@@ -43,6 +46,8 @@ class ExchangeMessage(BaseModel):
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     # The files the message carries, as hashed and signed: [{"name", "size", "sha256"}, …] (ADR 017).
     manifest = models.JSONField(_("文件清单"), default=list, blank=True)
+    # When retention cleared the body and deleted the files (hash, signature and manifest stay).
+    pruned_at = models.DateTimeField(_("内容清除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("交换消息")

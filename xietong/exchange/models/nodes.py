@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import ClassVar
 
 from django.db import models
@@ -28,6 +29,9 @@ class ExchangeNode(BaseModel):
     region_code = models.CharField(_("行政区划代码"), max_length=6, blank=True)
     endpoint = models.URLField(_("接入地址"), max_length=300)
     public_key = models.CharField(_("签名公钥"), max_length=64)
+    # Its earlier signing keys (ADR 019): ``[{public_key, valid_from, valid_until}]``, oldest first;
+    # what they signed before ``valid_until`` still verifies.
+    earlier_keys = models.JSONField(_("历史签名公钥"), default=list, blank=True)
     is_hub = models.BooleanField(_("枢纽节点"), default=False)
     valid_from = models.DateTimeField(_("生效时间"), default=timezone.now)
     valid_until = models.DateTimeField(_("失效时间"), null=True, blank=True)
@@ -60,6 +64,22 @@ class ExchangeNode(BaseModel):
             and (self.valid_until is None or now < self.valid_until)  # type: ignore[operator]
         )
 
+    def keys_at(self, when: dt.datetime, *, skew_seconds: int) -> list[str]:
+        """The public keys that may have signed a message of this node stamped ``when``: the current
+        key, and each earlier key whose ``valid_until`` (plus the clock skew) is after ``when``."""
+        skew = dt.timedelta(seconds=skew_seconds)
+        keys = [self.public_key]
+        for entry in reversed(self.earlier_keys or []):
+            until = entry.get("valid_until")
+            if until and when < dt.datetime.fromisoformat(until) + skew:
+                keys.append(str(entry["public_key"]))
+        return keys
+
+    @property
+    def key_since(self) -> str | None:
+        """When the current key replaced the previous one (ISO text; ``None``: its first key)."""
+        return self.earlier_keys[-1]["valid_until"] if self.earlier_keys else None
+
 
 class NodeRegistry(BaseModel):
     """One version of the region group's node registry, as signed by the hub and accepted here."""
@@ -70,6 +90,9 @@ class NodeRegistry(BaseModel):
     hub = models.SlugField(_("枢纽节点"), max_length=32)
     document = models.JSONField(_("名册内容"))
     signature = models.CharField(_("枢纽签名"), max_length=100)
+    # The same document signed with the hub's previous key after the hub rotated its key (ADR 019):
+    # a node that trusts only the previous key accepts the new one through it.
+    handover_signature = models.CharField(_("枢纽旧密钥签名"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("节点名册")

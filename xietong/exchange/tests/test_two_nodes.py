@@ -1,7 +1,8 @@
-"""Two real nodes (two processes, two SQLite databases) on loopback: the registry, a blacklist listing
-and its removal carried end to end in both directions, a node that is down for a while, a transfer, a
-certification run, a decision carried across two runs, the operator page showing a stopped peer as
-failing and then recovered, and logs that verify on both sides afterwards."""
+"""Two real nodes (two processes, two databases: SQLite, or PostgreSQL when the suite runs on it) on
+loopback: the registry, a blacklist listing and its removal carried end to end in both directions, a
+node that is down for a while, a transfer, a certification run, a decision carried across two runs,
+the operator page showing a stopped peer as failing and then recovered, and logs that verify on both
+sides afterwards."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from ..localnodes import LocalNode, region_group
 
@@ -73,6 +75,17 @@ def listing_on(node: LocalNode, uid: str) -> list[tuple[Any, ...]]:
     return node.query(
         "SELECT employer_name, status, origin_node FROM exchange_arrearslisting WHERE uid = ?", (uid,)
     )
+
+
+def test_each_node_has_a_database_of_the_suites_kind(nodes: tuple[LocalNode, LocalNode]) -> None:
+    """On PostgreSQL each node has a database of its own on the suite's server; on SQLite its file."""
+    bj, tj = nodes
+    on_postgres = connection.vendor == "postgresql"
+    assert bool(bj.database_url) == on_postgres and bool(tj.database_url) == on_postgres
+    assert (bj.var_dir / "xietong.sqlite3").exists() != on_postgres
+    if on_postgres:
+        assert bj.database_url != tj.database_url
+        assert bj.query("SELECT current_database()")[0][0] == bj.database_url.rsplit("/", 1)[1]
 
 
 def test_the_registry_reaches_the_other_node(nodes: tuple[LocalNode, LocalNode]) -> None:
@@ -187,7 +200,9 @@ def test_a_node_that_was_down_gets_everything_once_and_in_order(nodes: tuple[Loc
     tj.start()
     wait_for(lambda: listing_on(tj, uid) and listing_on(tj, uid)[0][1] == "removed")
     received = tj.query(
-        "SELECT kind FROM exchange_exchangemessage WHERE direction = 'in' AND body LIKE ? ORDER BY seq",
+        # (the body as text: a JSON column on PostgreSQL, text on SQLite)
+        "SELECT kind FROM exchange_exchangemessage "
+        "WHERE direction = 'in' AND CAST(body AS TEXT) LIKE ? ORDER BY seq",
         (f"%{uid}%",),
     )
     assert [row[0] for row in received] == ["arrears.listed", "arrears.removed"]  # once each, in order

@@ -228,13 +228,20 @@ REFUSAL_BY_CARD_STATUS: dict[str, str] = {
 }
 
 
+def _check_token(token: str) -> cardtokens.CardToken:
+    """Check a token with the node's current signing key or one of its earlier ones: cards printed
+    and e-card codes issued before a key rotation keep working (ADR 019)."""
+    keys = [key.public_key for key in reversed(pii.node_signing_keys())]
+    return cardtokens.check(token, public_key=keys[0], earlier_keys=keys[1:])
+
+
 def card_verify(*, token: str, service_point: ServicePoint, benefit: str, acting_user: User) -> Verification:
     """Check a scanned token (signature, expiry, card and membership status, never used before) and
     record the use. Raises ``CardRefused`` with the reason otherwise; nothing is recorded then."""
     if benefit not in service_point.benefits:
         raise CardRefused(_("本服务点不提供所选的普惠服务"))
     try:
-        checked = cardtokens.check(token, public_key=pii.node_public_key())
+        checked = _check_token(token)
     except cardtokens.InvalidToken as exc:
         raise CardRefused(str(exc)) from exc
     if checked.node != settings.XIETONG_NODE_ID:

@@ -1,6 +1,7 @@
 """``xietong exchange …``: register and revoke nodes (hub), fetch the registry, deliver the outbox and
 apply the messages received (``deliver --loop`` is the exchange worker that ``xietong serve``
-starts: both halves on each pass), verify the logs."""
+starts: both halves on each pass; it also prunes the log once a day), verify the logs, prune them
+(retention)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,13 @@ from xietong.exchange import actions, selectors
 from xietong.exchange.envelope import Refused
 from xietong.exchange.models import ExchangeNode
 
+# The exchange worker prunes the message log at start and then once a day (retention, issue 13 §5).
+PRUNE_EVERY_SECONDS = 24 * 3600
+
 
 class Command(BaseCommand):
-    help = "跨区域交换工具：register/revoke（枢纽）、registry、deliver、verify、status"
+    _pruned_at = 0.0  # when the exchange worker last pruned the log (monotonic seconds)
+    help = "跨区域交换工具：register/revoke（枢纽）、registry、deliver、verify、prune、status"
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
@@ -38,6 +43,10 @@ class Command(BaseCommand):
         deliver.add_argument("--interval", type=float, default=1.0)
         sub.add_parser("apply", help="处理已接收的消息（交换进程每轮都做）")
         sub.add_parser("verify", help="校验收发消息日志（哈希链、签名）")
+        prune = sub.add_parser("prune", help="清除完成超过保留期的消息内容和文件（保留摘要和签名）")
+        prune.add_argument(
+            "--days", type=float, default=None, help="保留天数（默认 XIETONG_EXCHANGE_RETENTION_DAYS）"
+        )
         sub.add_parser("status", help="各节点的待投递消息和最近错误")
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
@@ -80,6 +89,7 @@ class Command(BaseCommand):
         its connections, waits and tries again (a message whose acknowledgement was not yet stored
         goes again, and the peer answers it with the same acknowledgement: nothing applies twice)."""
         fetched_at = 0.0
+        self._pruned_at = 0.0
         if loop:
             processes.set_name(processes.EXCHANGE)
         backoff = Backoff()
@@ -105,6 +115,11 @@ class Command(BaseCommand):
         registry was last fetched."""
         if loop:  # the exchange worker is alive: one beat a pass (at most every few seconds)
             processes.heartbeat(processes.EXCHANGE)
+        if loop and time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
+            self._pruned_at = time.monotonic()
+            pruned = actions.messages_prune()
+            if pruned:
+                self.stdout.write(f"已按保留期清除 {pruned} 条消息的内容和文件")
         if loop and time.monotonic() - fetched_at > settings.XIETONG_EXCHANGE_REGISTRY_SECONDS:
             fetched_at = time.monotonic()
             try:
@@ -135,16 +150,31 @@ class Command(BaseCommand):
             )
 
     def _verify(self, **_options: Any) -> None:
-        checked, problems = selectors.verify_log()
+        result = selectors.check_log()
+        checked, problems = result.checked, result.problems
+        pruned = (
+            f"其中 {result.pruned} 条的内容已按保留期清除，只校验了哈希链和签名，无法重算内容摘要"
+            if result.pruned
+            else ""
+        )
         if not problems:
             self.stdout.write(
-                self.style.SUCCESS(f"消息日志完整：已校验 {checked} 条消息，哈希链和签名均有效。")
+                self.style.SUCCESS(
+                    f"消息日志完整：已校验 {checked} 条消息，哈希链和签名均有效"
+                    + (f"（{pruned}）。" if pruned else "。")
+                )
             )
             return
         for problem in problems:
             self.stderr.write(problem)
-        self.stderr.write(f"消息日志有 {len(problems)} 处问题（共 {checked} 条）。")
+        where = f"共 {checked} 条，{pruned}" if pruned else f"共 {checked} 条"
+        self.stderr.write(f"消息日志有 {len(problems)} 处问题（{where}）。")
         sys.exit(1)
+
+    def _prune(self, days: float | None, **_options: Any) -> None:
+        pruned = actions.messages_prune(days=days)
+        retention = settings.XIETONG_EXCHANGE_RETENTION_DAYS if days is None else days
+        self.stdout.write(f"已清除 {pruned} 条完成超过 {retention:g} 天的消息的内容和文件（摘要和签名保留）")
 
     def _status(self, **_options: Any) -> None:
         for peer in selectors.peer_states():

@@ -1,4 +1,5 @@
-"""``xietong node init``: give this node its identity and keys, and write its registry entry."""
+"""``xietong node init``: give this node its identity and keys, and write its registry entry.
+``xietong node rotate-key``: make a new signing key current and have the hub register it (ADR 019)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from xietong.core import pii
@@ -15,14 +17,17 @@ from xietong.lib import crypto
 
 
 class Command(BaseCommand):
-    help = "节点工具：init 生成本节点的签名密钥和设置（var/node.env），并写出供枢纽登记的名册条目"
+    help = (
+        "节点工具：init 生成本节点的签名密钥和设置（var/node.env），并写出供枢纽登记的名册条目；"
+        "rotate-key 更换本节点的签名密钥（经枢纽登记并发布到区域组）"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("subcommand", choices=["init"])
-        parser.add_argument("--id", required=True, help="节点编号，如 bj、tj、hb")
-        parser.add_argument("--name", required=True, help="节点名称，如 天津节点")
+        parser.add_argument("subcommand", choices=["init", "rotate-key"])
+        parser.add_argument("--id", default="", help="节点编号，如 bj、tj、hb（init 必填）")
+        parser.add_argument("--name", default="", help="节点名称，如 天津节点（init 必填）")
         parser.add_argument(
-            "--endpoint", required=True, help="其他节点访问本节点的地址，如 http://127.0.0.1:8002"
+            "--endpoint", default="", help="其他节点访问本节点的地址，如 http://127.0.0.1:8002（init 必填）"
         )
         parser.add_argument("--region", default="", help="行政区划代码，如 120000")
         parser.add_argument("--hub-id", default="", help="枢纽节点编号（省略：本节点即枢纽）")
@@ -36,6 +41,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["subcommand"] == "rotate-key":
+            self._rotate_key()
+            return
+        missing = [f"--{name}" for name in ("id", "name", "endpoint") if not options[name]]
+        if missing:
+            raise CommandError(f"node init 需要参数：{'、'.join(missing)}")
         hub_id, hub_endpoint, hub_key = options["hub_id"], options["hub_endpoint"], options["hub_public_key"]
         if options["hub_entry"]:
             entry = json.loads(Path(options["hub_entry"]).read_text(encoding="utf-8"))
@@ -87,6 +98,28 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"请在枢纽节点 {hub_id} 上运行：xietong exchange register {var / 'node-entry.json'}"
             )
+
+    def _rotate_key(self) -> None:
+        """Switch to a new signing key; the hub learns it from a request signed with the old one."""
+        from xietong.exchange import actions, selectors
+
+        try:
+            key = actions.node_key_rotate(acting_user=None)
+        except ValidationError as exc:
+            raise CommandError("；".join(exc.messages)) from None
+        self.stdout.write(
+            f"新签名公钥：{key.public_key}（自 {key.valid_from:%Y-%m-%d %H:%M:%S %Z} 起用于签名）"
+        )
+        if selectors.is_hub():
+            self.stdout.write(
+                "本节点是枢纽：已用新密钥签发节点名册（同时附旧密钥的交接签名），各节点下次获取名册时改用新公钥；"
+                "请把各节点的 XIETONG_HUB_PUBLIC_KEY 改为新公钥"
+            )
+        else:
+            self.stdout.write("已向枢纽发出换钥请求（用旧密钥签名），交换进程投递后枢纽登记新公钥并发布名册")
+        self.stdout.write(
+            f"旧密钥保留在 {settings.KEY_DIR}：请立即导出密钥备份：xietong keys export --to 目录"
+        )
 
     def _group_key(self, source: str, *, is_hub: bool) -> str:
         """Install the region group's comparison key (ADR 009) as a key file; the hub makes one."""
