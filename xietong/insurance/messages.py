@@ -6,6 +6,7 @@ node not yet upgraded sends them).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -103,9 +104,12 @@ def transfer_completed(data: dict[str, Any], sender: ExchangeNode) -> object:
 
 
 class CertificationRequestBodySerializer(serializers.Serializer[Any]):
-    """One chunk of a partner's certification run: private-mode encodings, no names or ID numbers."""
+    """A partner's certification run (one attempt): private-mode encodings, no names or ID numbers, in
+    the message's Parquet file (``encodings.parquet``), or as ``records`` in one chunk of an older
+    node's JSON messages."""
 
     run = serializers.CharField(max_length=32)
+    attempt = serializers.IntegerField(min_value=1, max_value=10_000, required=False, default=1)
     chunk = serializers.IntegerField(min_value=1, max_value=100_000)
     chunks = serializers.IntegerField(min_value=1, max_value=100_000)
     checks = serializers.ListField(
@@ -118,7 +122,7 @@ class CertificationRequestBodySerializer(serializers.Serializer[Any]):
         ]
     )
     key = serializers.CharField()
-    records = serializers.JSONField()
+    records = serializers.JSONField(required=False, default=list)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["chunk"] > attrs["chunks"]:
@@ -134,20 +138,22 @@ class FindingItemSerializer(serializers.Serializer[Any]):
 
 
 class CertificationFindingsBodySerializer(serializers.Serializer[Any]):
-    """A partner's answer to one chunk: what it found, or why it could not compare."""
+    """A partner's answer to one request (or chunk of an older node's): what it found, in the
+    message's Parquet file (``findings.parquet``) or in ``findings``, or why it could not compare."""
 
     run = serializers.CharField(max_length=32)
+    attempt = serializers.IntegerField(min_value=1, max_value=10_000, required=False, default=1)
     chunk = serializers.IntegerField(min_value=1, max_value=100_000)
     checked = serializers.IntegerField(min_value=0)
     findings = FindingItemSerializer(many=True)
     error = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-@handles("certification.request", body=CertificationRequestBodySerializer)
-def certification_request(data: dict[str, Any], sender: ExchangeNode) -> object:
-    return actions.certification_request_apply(data, sender)
+@handles("certification.request", body=CertificationRequestBodySerializer, files=True)
+def certification_request(data: dict[str, Any], sender: ExchangeNode, files: dict[str, Path]) -> object:
+    return actions.certification_request_apply(data, sender, files)
 
 
-@handles("certification.findings", body=CertificationFindingsBodySerializer)
-def certification_findings(data: dict[str, Any], sender: ExchangeNode) -> object:
-    return actions.certification_findings_apply(data, sender)
+@handles("certification.findings", body=CertificationFindingsBodySerializer, files=True)
+def certification_findings(data: dict[str, Any], sender: ExchangeNode, files: dict[str, Path]) -> object:
+    return actions.certification_findings_apply(data, sender, files)
