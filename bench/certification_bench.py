@@ -130,9 +130,16 @@ def main() -> int:
             seconds = wait(
                 lambda: (
                     bj.query("SELECT stage FROM exchange_eligibilitycheck WHERE id = ?", (run,))[0][0]
-                    == "complete"
+                    in ("complete", "partial")
                 )
             )
+            failed = bj.query(
+                "SELECT partner, error FROM exchange_certificationrequest"
+                " WHERE run_id = ? AND status = 'failed'",
+                (run,),
+            )
+            if failed:
+                raise RuntimeError(f"partner failed: {failed}")
             found = {
                 row[0]
                 for row in bj.query(
@@ -147,11 +154,16 @@ def main() -> int:
             size = bj.query(
                 "SELECT avg(length(body)) FROM exchange_exchangemessage WHERE kind = 'certification.request'"
             )[0][0]
+            file_bytes = bj.query(
+                "SELECT sum(f.size) FROM exchange_messagefile f JOIN exchange_exchangemessage m"
+                " ON m.id = f.message_id WHERE m.kind = 'certification.request'"
+            )[0][0]
             hits = len(found & truth)
             figures.update(
                 run_seconds=round(seconds, 1),
                 records_per_s=round(args.recipients / seconds),
                 request_message_bytes=round(size or 0),
+                request_file_bytes=file_bytes or 0,
                 findings=len(found),
                 review_band=review,
                 precision=round(hits / len(found), 4) if found else None,
