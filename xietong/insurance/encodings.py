@@ -42,28 +42,42 @@ def key_fingerprint() -> str:
 
 def encode_entries(entries: Iterable[RosterEntry]) -> Any:
     """The encoded Arrow table of ``entries`` (``record_id`` is the entry's row id)."""
+    columns: dict[str, list[Any]] = {
+        "record_id": [],
+        "name": [],
+        "id_number": [],
+        "birth_date": [],
+        "gender": [],
+    }
+    for entry in entries:
+        number = pii.decrypt(entry.id_number_cipher, field="id_number") if entry.id_number_cipher else None
+        columns["record_id"].append(str(entry.pk))
+        columns["name"].append(entry.name or None)
+        columns["id_number"].append(number)
+        columns["birth_date"].append(entry.birth_date.isoformat() if entry.birth_date else None)
+        columns["gender"].append(entry.gender or None)
+    return encode_columns(columns)
+
+
+def encode_columns(columns: dict[str, list[Any]]) -> Any:
+    """The encoded Arrow table of a roster given as columns in clear (``record_id``, ``name``,
+    ``id_number``, ``birth_date`` as ISO text, ``gender``): what the import encodes from the rows it
+    has just read, without decrypting them again."""
     import duckdb
     import pyarrow as pa
 
-    columns: dict[str, list[Any]] = {column: [] for column in (*STANDARD_COLUMNS, "line")}
-    for line, entry in enumerate(entries, start=1):
-        number = pii.decrypt(entry.id_number_cipher, field="id_number") if entry.id_number_cipher else None
-        values = {
-            "record_id": str(entry.pk),
-            "name": entry.name or None,
-            "id_number": number,
-            "birth_date": entry.birth_date.isoformat() if entry.birth_date else None,
-            "gender": entry.gender or None,
-            "line": line,
-        }
-        for column in columns:
-            columns[column].append(values.get(column))
+    size = len(columns["record_id"])
+    table = {
+        column: pa.array(
+            [None if v is None else str(v) for v in columns[column]] if column in columns else [None] * size,
+            pa.string(),
+        )
+        for column in STANDARD_COLUMNS
+    }
+    table["line"] = pa.array(range(1, size + 1), pa.int64())
     con = duckdb.connect()
     try:
-        raw = pa.table(
-            columns, schema=pa.schema([(c, pa.string()) for c in STANDARD_COLUMNS] + [("line", pa.int64())])
-        )
-        con.register("raw_arrow", raw)
+        con.register("raw_arrow", pa.table(table))
         con.execute("CREATE TABLE raw AS SELECT * FROM raw_arrow")
         normalize.normalize_table(con, "raw", "norm")
         return private.encode(con, "norm", pii.group_key())

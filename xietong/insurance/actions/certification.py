@@ -168,8 +168,9 @@ def roster_import_run(*, job: BenefitRoster) -> BenefitRoster:
     finally:
         con.close()
     job_progress(job=roster, done=0, total=count, phase=_("正在加密身份证号码并写入数据库"))
+    ids = bulk.allocate_ids(RosterEntry, count)
     with transaction.atomic():
-        bulk.insert(RosterEntry, _entry_batches(roster, table))
+        bulk.insert(RosterEntry, _entry_batches(roster, table, ids))
         BenefitRoster.objects.filter(
             organization=roster.organization, kind=roster.kind, status=JobStatus.DONE, superseded=False
         ).exclude(pk=roster.pk).update(superseded=True)
@@ -182,17 +183,28 @@ def roster_import_run(*, job: BenefitRoster) -> BenefitRoster:
         transaction.on_commit(lambda: storage.delete(uploaded))
         audit.record(AuditAction.IMPORT, target=roster, acting_user=roster.created_by, detail={"rows": count})
     try:  # encoded once, now, for every run and partner (ADR 018); without a key, at the first use
-        roster_encode(roster=roster)
+        roster_encode(roster=roster, columns=_clear_columns(table, ids))
     except ImproperlyConfigured:
         logger.info("roster %s not encoded: no group key", roster.pk)
     return roster
 
 
-def _entry_batches(roster: BenefitRoster, table: Any) -> Iterator[bulk.Columns]:
+def _clear_columns(table: Any, ids: list[int]) -> dict[str, list[Any]]:
+    """The rows just read, as ``encodings.encode_columns`` takes them (row ids as references)."""
+    valid, other = table["id_valid"].to_pylist(), table["id_any"].to_pylist()
+    return {
+        "record_id": [str(pk) for pk in ids],
+        "name": table["name"].to_pylist(),
+        "id_number": [v or a or None for v, a in zip(valid, other, strict=True)],
+        "birth_date": [d.isoformat() if d else None for d in table["birth"].to_pylist()],
+        "gender": table["gender"].to_pylist(),
+    }
+
+
+def _entry_batches(roster: BenefitRoster, table: Any, ids: list[int]) -> Iterator[bulk.Columns]:
     """The entries' columns ``ROSTER_BATCH`` rows at a time: ID numbers encrypted (the valid ones
     blind-indexed) and masked in batches. No progress is written between batches: on PostgreSQL the
     connection is busy with the COPY they feed."""
-    ids = bulk.allocate_ids(RosterEntry, table.num_rows)
     now = timezone.now()
     for start in range(0, table.num_rows, ROSTER_BATCH):
         part = table.slice(start, ROSTER_BATCH).to_pydict()
@@ -218,12 +230,16 @@ def _entry_batches(roster: BenefitRoster, table: Any) -> Iterator[bulk.Columns]:
         }
 
 
-def roster_encode(*, roster: BenefitRoster) -> Any:
+def roster_encode(*, roster: BenefitRoster, columns: dict[str, list[Any]] | None = None) -> Any:
     """Encode ``roster``'s entries with the group key and keep the Parquet file beside the roster with
-    the key's fingerprint (ADR 018); the encoded table. Called once at import, and again only when the
-    key has changed (``encodings.roster_table``). ``ImproperlyConfigured`` without a group key."""
+    the key's fingerprint (ADR 018); the encoded table. Called once at import (with the rows in clear
+    as ``columns``, nothing decrypted), and again only when the key has changed
+    (``encodings.roster_table``). ``ImproperlyConfigured`` without a group key."""
     fingerprint = encodings.key_fingerprint()
-    table = encodings.encode_entries(roster.entries.order_by("pk").iterator(chunk_size=5000))
+    if columns is not None:
+        table = encodings.encode_columns(columns)
+    else:
+        table = encodings.encode_entries(roster.entries.order_by("pk").iterator(chunk_size=5000))
     storage, old = roster.encodings.storage, roster.encodings.name
     with tempfile.TemporaryDirectory(prefix="xietong-roster-") as folder:
         path = encodings.write_table(table, Path(folder) / ENCODINGS_FILE)

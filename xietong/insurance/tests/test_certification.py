@@ -662,3 +662,12 @@ def test_a_refusal_fails_the_current_attempt_only(bureau: Organization, peer: Pe
         RequestStatus.FAILED, "密钥不同", RunStage.PARTIAL, "部分完成",
     )  # fmt: skip
     assert actions.certification_request_refused({"run": "x" * 32}, "?", "tj") is None
+
+
+def test_the_import_encodes_what_it_read_as_a_later_encoding_of_the_stored_entries_would(
+    bureau: Organization,
+) -> None:
+    roster = import_roster(bureau, PENSIONERS)
+    stored = encodings.roster_table(roster)
+    again = encodings.encode_entries(roster.entries.order_by("pk"))
+    assert stored.sort_by("record_id").equals(again.sort_by("record_id"))
