@@ -122,7 +122,7 @@ class CertificationRequestBodySerializer(serializers.Serializer[Any]):
         ]
     )
     key = serializers.CharField()
-    records = serializers.JSONField(required=False, default=list)
+    records = serializers.JSONField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["chunk"] > attrs["chunks"]:

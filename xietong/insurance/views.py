@@ -375,7 +375,8 @@ class RunDetailView(ScopedDetailView):
 
     def get_object(self, queryset: Any = None) -> Any:
         # A partner that refused the request fails it here, as the page looks (issue 13 §4).
-        return actions.certification_run_check(run=super().get_object(queryset))
+        run: Any = super().get_object(queryset)
+        return actions.certification_run_check(run=run)
 
     def _findings(self, run: Any) -> Any:
         """The run's findings as the list's filters (the same as the API's) select them."""

@@ -104,7 +104,7 @@ def _read_roster(roster: BenefitRoster, con: Any, workdir: Path) -> int:
         FROM raw r JOIN norm n USING (record_id) ORDER BY r.line
         """
     )
-    return int(con.execute("SELECT count(*) FROM roster_rows").fetchone()[0])
+    return int(con.execute("SELECT count(*) FROM roster_rows").fetchall()[0][0])
 
 
 def _roster_problems(con: Any, kind: str, limit: int = 20) -> tuple[list[str], int]:
@@ -122,7 +122,7 @@ def _roster_problems(con: Any, kind: str, limit: int = 20) -> tuple[list[str], i
         SELECT line, 3, '第' || line || '行：死亡登记缺少死亡日期'
         FROM roster_rows WHERE {death} AND coalesce(event_text, '') = ''
     """  # noqa: S608 - no user input in the SQL
-    total = int(con.execute(f"SELECT count(*) FROM ({problems})").fetchone()[0])  # noqa: S608
+    total = int(con.execute(f"SELECT count(*) FROM ({problems})").fetchall()[0][0])  # noqa: S608
     first = con.execute(f"SELECT problem FROM ({problems}) ORDER BY line, k LIMIT {int(limit)}").fetchall()  # noqa: S608
     return [row[0] for row in first], total
 
@@ -164,7 +164,7 @@ def roster_import_run(*, job: BenefitRoster) -> BenefitRoster:
         columns = "record_id, name, id_valid, id_any, birth, gender, event_date"
         table = con.sql(f"SELECT {columns} FROM roster_rows ORDER BY line").to_arrow_table()  # noqa: S608
         blank = "SELECT count(*) FROM roster_rows WHERE coalesce(id_valid, '') = ''"
-        invalid = int(con.execute(blank).fetchone()[0])
+        invalid = int(con.execute(blank).fetchall()[0][0])
     finally:
         con.close()
     job_progress(job=roster, done=0, total=count, phase=_("正在加密身份证号码并写入数据库"))
@@ -552,7 +552,7 @@ def certification_assist(*, job: CertificationAssistance) -> CertificationAssist
                 ),
                 files={FINDINGS_FILE: path},
             )  # fmt: skip
-            storage, name = assistance.encodings.storage, assistance.encodings.name
+            storage, name = assistance.encodings.storage, str(assistance.encodings.name)
             assistance.encodings = None  # clears the FileField
             transaction.on_commit(lambda: storage.delete(name))
         else:
@@ -643,9 +643,10 @@ def certification_findings_apply(
     )
     created = 0
     for item in items:
-        entry = entries.get(item["ref"])
-        if entry is None:
+        named = entries.get(item["ref"])
+        if named is None:
             raise ValidationError(f"发现中的记录 {item['ref']} 不属于本批次")
+        entry = named
         if item["kind"] not in run.checks:
             raise ValidationError(f"发现类别“{item['kind']}”不是本批次的核查内容")
         if (entry.person_key, item["kind"]) in dismissed:

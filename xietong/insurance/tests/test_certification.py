@@ -173,7 +173,12 @@ def test_a_roster_is_encoded_once_at_import_and_again_only_under_another_key(
     assert roster.encodings and roster.encodings_key == encodings.key_fingerprint()
     calls: list[int] = []
     real = encodings.encode_entries
-    monkeypatch.setattr(encodings, "encode_entries", lambda entries: calls.append(1) or real(entries))
+
+    def counted(entries: Any) -> Any:
+        calls.append(1)
+        return real(entries)
+
+    monkeypatch.setattr(encodings, "encode_entries", counted)
     with TestCase.captureOnCommitCallbacks(execute=True):
         actions.certification_run_start(
             roster=roster, partners=["tj"], checks=["duplicate"], acting_user=clerk()
@@ -653,10 +658,10 @@ def test_applying_findings_costs_what_they_carry_not_what_the_roster_holds(
 
 def test_a_refusal_fails_the_current_attempt_only(bureau: Organization, peer: Peer) -> None:
     run = start_run(bureau, peer)
-    assert actions.certification_request_refused({"run": run.uid, "attempt": 2}, "旧", "tj").status == (
-        RequestStatus.WAITING
-    )  # an earlier or later attempt than the one sent: nothing changes
+    other = actions.certification_request_refused({"run": run.uid, "attempt": 2}, "旧", "tj")
+    assert other is not None and other.status == RequestStatus.WAITING  # not the attempt sent: no change
     request = actions.certification_request_refused({"run": run.uid, "attempt": 1}, "密钥不同", "tj")
+    assert request is not None
     run.refresh_from_db()
     assert (request.status, request.error, run.stage, run.status_label) == (
         RequestStatus.FAILED, "密钥不同", RunStage.PARTIAL, "部分完成",
