@@ -676,3 +676,41 @@ def test_the_import_encodes_what_it_read_as_a_later_encoding_of_the_stored_entri
     stored = encodings.roster_table(roster)
     again = encodings.encode_entries(roster.entries.order_by("pk"))
     assert stored.sort_by("record_id").equals(again.sort_by("record_id"))
+
+
+def test_a_run_to_two_partners_ends_partial_when_one_refuses_and_completes_after_a_resend(
+    bureau: Organization, peer: Peer
+) -> None:
+    from xietong.exchange import actions as exchange_node_actions
+    from xietong.lib import crypto
+
+    private, public = crypto.generate_signing_key()
+    hebei = Peer(
+        exchange_node_actions.node_register(
+            node_id="hb", name="河北节点", endpoint="http://127.0.0.1:8003", public_key=public,
+            region_code="130000", acting_user=None,
+        ),
+        private,
+    )  # fmt: skip
+    roster = import_roster(bureau, PENSIONERS)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run = actions.certification_run_start(
+            roster=roster, partners=["tj", "hb"], checks=["duplicate"], acting_user=clerk()
+        )
+    sent = ExchangeMessage.objects.filter(kind="certification.request")
+    assert sorted(sent.values_list("receiver", flat=True)) == ["hb", "tj"]  # both at once, one file each
+    findings_from_tj(peer, run, 1, [])  # Tianjin answers
+    run.refresh_from_db()
+    assert (run.stage, run.progress_line) == (RunStage.WAITING, "对方已答复 1 / 2 个节点")
+    # Hebei holds another group key and refuses (what its signed acknowledgement says).
+    sent.filter(receiver="hb").update(status=MessageStatus.REFUSED, reason="比对密钥不一致")
+    actions.certification_run_check(run=run)
+    assert (run.stage, run.status_label, run.polling) == (RunStage.PARTIAL, "部分完成", False)
+    states = dict(run.requests.values_list("partner", "status"))
+    assert states == {"tj": RequestStatus.ANSWERED, "hb": RequestStatus.FAILED}
+    actions.certification_request_resend(request=run.requests.get(partner="hb"), acting_user=clerk())
+    run.refresh_from_db()
+    assert run.stage == RunStage.WAITING
+    findings_from_tj(hebei, run, 1, [], attempt=2)  # Hebei, now with the group's key, answers
+    run.refresh_from_db()
+    assert (run.stage, run.progress_line) == (RunStage.COMPLETE, "对方已答复 2 / 2 个节点")
