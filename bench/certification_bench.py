@@ -279,6 +279,17 @@ def main() -> int:
 
                 wait(complete)
                 seconds = time.perf_counter() - started
+            failed = bj.query(
+                "SELECT partner, error FROM exchange_certificationrequest"
+                " WHERE run_id = ? AND status = 'failed'",
+                (run,),
+            )
+            if failed:
+                raise RuntimeError(f"partner failed: {failed}")
+            figures["request_file_bytes"] = bj.query(
+                "SELECT sum(f.size) FROM exchange_messagefile f JOIN exchange_exchangemessage m"
+                " ON m.id = f.message_id WHERE m.kind = 'certification.request'"
+            )[0][0]
             figures["run_s"] = round(seconds, 1)
             figures["run_records_per_s"] = round(n / seconds)
             figures["run_vs_engine"] = round(seconds / engine["total"], 2)

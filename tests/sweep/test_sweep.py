@@ -210,6 +210,12 @@ TARGETS: dict[str, Target] = {
         "insurance.EligibilityCheck", change="insurance.change_certificationfinding"
     ),
     "certification-run-detail": Target("insurance.EligibilityCheck"),
+    "insurance:run_resend": Target(
+        "insurance.EligibilityCheck", change="insurance.add_eligibilitycheck", data={"partner": "tj"}
+    ),
+    "certification-run-resend": Target(
+        "insurance.EligibilityCheck", change="insurance.add_eligibilitycheck", data={"partner": "tj"}
+    ),
     "insurance:finding_detail": Target("insurance.CertificationFinding"),
     "insurance:finding_decide": Target("insurance.CertificationFinding"),
     "insurance:finding_letter": Target("insurance.CertificationFinding"),

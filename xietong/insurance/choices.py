@@ -53,6 +53,17 @@ class RunStage(models.TextChoices):
 
     WAITING = "waiting", _("等待对方比对")
     COMPLETE = "complete", _("比对完成")
+    # Every partner has answered or failed, and at least one failed (the run page names them).
+    PARTIAL = "partial", _("部分完成")
+
+
+class RequestStatus(models.TextChoices):
+    """How a run stands with one partner: waiting for its answer, answered, or failed (the partner
+    refused the request or could not compare; the reason is kept and the officer may resend)."""
+
+    WAITING = "waiting", _("等待对方比对")
+    ANSWERED = "answered", _("已答复")
+    FAILED = "failed", _("失败")
 
 
 # How a run stands, as one list for the run list's filter: its job while it is queued, sending or
@@ -62,6 +73,7 @@ RUN_STATES: list[tuple[str, Any]] = [
     ("running", _("编码发送中")),
     (RunStage.WAITING, RunStage.WAITING.label),
     (RunStage.COMPLETE, RunStage.COMPLETE.label),
+    (RunStage.PARTIAL, RunStage.PARTIAL.label),
     ("failed", _("未能发起")),
 ]
 

@@ -1,9 +1,12 @@
-"""Private-mode encodings of stored rosters, as certification messages carry them (ADR 009).
+"""Private-mode encodings of stored rosters, as certification messages carry them (ADR 009, 018).
 
 A roster's entries are normalised and encoded by the comparison engine (``xietong.matching``) with
 the region group's key, so a message holds keyed hashes and Bloom filters only: no name, no ID number.
-Each record is named by the entry's row id (meaningless outside this node). ``compare`` runs the
-engine's private mode on two encoded tables and returns its pairs, including the review band.
+Each record is named by the entry's row id (meaningless outside this node). A roster is encoded once,
+when it is imported, into a Parquet file kept beside it with the key's fingerprint (ADR 018); a run
+sends that file (``run_file``), and a partner checks what it receives with ``check_table``.
+``compare`` runs the engine's private mode on two encoded tables and returns its pairs, including
+the review band.
 """
 
 from __future__ import annotations
@@ -16,13 +19,16 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xietong.core import pii
 from xietong.matching import engine, normalize, private
 from xietong.matching.columns import STANDARD_COLUMNS
 
 from .models import RosterEntry
+
+if TYPE_CHECKING:
+    from .models import BenefitRoster
 
 BLOOM_COLUMNS = ("id_bloom", "name_bloom", "birth_bloom")
 HASH_COLUMNS = ("id_hmac", "birth_key", "name_key", "gender_key", "phone_key")
@@ -36,28 +42,42 @@ def key_fingerprint() -> str:
 
 def encode_entries(entries: Iterable[RosterEntry]) -> Any:
     """The encoded Arrow table of ``entries`` (``record_id`` is the entry's row id)."""
+    columns: dict[str, list[Any]] = {
+        "record_id": [],
+        "name": [],
+        "id_number": [],
+        "birth_date": [],
+        "gender": [],
+    }
+    for entry in entries:
+        number = pii.decrypt(entry.id_number_cipher, field="id_number") if entry.id_number_cipher else None
+        columns["record_id"].append(str(entry.pk))
+        columns["name"].append(entry.name or None)
+        columns["id_number"].append(number)
+        columns["birth_date"].append(entry.birth_date.isoformat() if entry.birth_date else None)
+        columns["gender"].append(entry.gender or None)
+    return encode_columns(columns)
+
+
+def encode_columns(columns: dict[str, list[Any]]) -> Any:
+    """The encoded Arrow table of a roster given as columns in clear (``record_id``, ``name``,
+    ``id_number``, ``birth_date`` as ISO text, ``gender``): what the import encodes from the rows it
+    has just read, without decrypting them again."""
     import duckdb
     import pyarrow as pa
 
-    columns: dict[str, list[Any]] = {column: [] for column in (*STANDARD_COLUMNS, "line")}
-    for line, entry in enumerate(entries, start=1):
-        number = pii.decrypt(entry.id_number_cipher, field="id_number") if entry.id_number_cipher else None
-        values = {
-            "record_id": str(entry.pk),
-            "name": entry.name or None,
-            "id_number": number,
-            "birth_date": entry.birth_date.isoformat() if entry.birth_date else None,
-            "gender": entry.gender or None,
-            "line": line,
-        }
-        for column in columns:
-            columns[column].append(values.get(column))
+    size = len(columns["record_id"])
+    table = {
+        column: pa.array(
+            [None if v is None else str(v) for v in columns[column]] if column in columns else [None] * size,
+            pa.string(),
+        )
+        for column in STANDARD_COLUMNS
+    }
+    table["line"] = pa.array(range(1, size + 1), pa.int64())
     con = duckdb.connect()
     try:
-        raw = pa.table(
-            columns, schema=pa.schema([(c, pa.string()) for c in STANDARD_COLUMNS] + [("line", pa.int64())])
-        )
-        con.register("raw_arrow", raw)
+        con.register("raw_arrow", pa.table(table))
         con.execute("CREATE TABLE raw AS SELECT * FROM raw_arrow")
         normalize.normalize_table(con, "raw", "norm")
         return private.encode(con, "norm", pii.group_key())
@@ -65,11 +85,59 @@ def encode_entries(entries: Iterable[RosterEntry]) -> Any:
         con.close()
 
 
+def write_table(table: Any, path: Path) -> Path:
+    """Write an encoded table as Parquet (the form rosters are kept and sent in)."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path, compression="zstd")
+    return path
+
+
+def read_table(source: Any) -> Any:
+    """An encoded table from a Parquet file (a path or an open binary file)."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(source)
+
+
+def roster_table(roster: BenefitRoster) -> Any:
+    """The encodings of ``roster``, as stored when it was imported; made (and stored) again when
+    there are none or they were made with another group key (``ImproperlyConfigured`` without one)."""
+    fingerprint = key_fingerprint()
+    if roster.encodings and roster.encodings_key == fingerprint:
+        with roster.encodings.open("rb") as handle:
+            return read_table(handle)
+    from .actions.certification import roster_encode
+
+    return roster_encode(roster=roster)
+
+
+def run_table(roster: BenefitRoster) -> Any:
+    """What a run of ``roster`` sends: its stored encodings less the suspended entries (left out by
+    reference: nothing is encoded again)."""
+    import pyarrow.compute as pc
+
+    table = roster_table(roster)
+    suspended = [
+        str(pk) for pk in roster.entries.filter(suspended_at__isnull=False).values_list("pk", flat=True)
+    ]
+    if suspended:
+        table = table.filter(pc.invert(pc.is_in(table["record_id"], value_set=_strings(suspended))))
+    return table
+
+
+def _strings(values: list[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.array(values, type=pa.string())
+
+
 def current_roster_encodings(kind: str) -> Any:
     """The encoded entries of this node's current rosters of ``kind`` (None when there are none).
 
-    A partner compares every chunk of a run with the same rosters, so the encoding is kept per
-    process for the set of rosters (rosters do not change once imported; a new import is a new set).
+    Each roster's stored encodings (``roster_table``); a partner compares every request with the
+    same rosters, so the joined table is also kept per process for the set of rosters and the key
+    (rosters do not change once imported; a new import is a new set).
     """
     from xietong.core.choices import JobStatus
 
@@ -86,8 +154,14 @@ def current_roster_encodings(kind: str) -> Any:
 
 @functools.lru_cache(maxsize=4)
 def _encoded_rosters(rosters: tuple[tuple[int, str], ...], _fingerprint: str) -> Any:
-    entries = RosterEntry.objects.filter(roster_id__in=[pk for pk, _created in rosters]).order_by("pk")
-    return encode_entries(entries.iterator(chunk_size=5000))
+    import pyarrow as pa
+
+    from .models import BenefitRoster
+
+    tables = [
+        roster_table(roster) for roster in BenefitRoster.objects.filter(pk__in=[pk for pk, _c in rosters])
+    ]
+    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
 
 def to_wire(table: Any) -> list[dict[str, Any]]:
@@ -105,6 +179,58 @@ def to_wire(table: Any) -> list[dict[str, Any]]:
 
 class EncodingError(ValueError):
     """Records that are not private-mode encodings; the message says which and why, in Chinese."""
+
+
+def _first(mask: Any) -> int | None:
+    """The 1-based row number of the first true value of ``mask`` (None if none)."""
+    import pyarrow.compute as pc
+
+    index = pc.index(pc.fill_null(mask, True), True).as_py()
+    return None if index < 0 else index + 1
+
+
+def check_table(table: Any) -> Any:
+    """The encoded table a partner sent, every column checked as a whole (``EncodingError`` naming
+    the first bad row): the engine's columns, refs present and unique, keyed hashes of 32 hex digits,
+    Bloom filters of ``BLOOM_BITS`` bits. The checks ``from_wire`` makes on JSON records."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not table.num_rows:
+        raise EncodingError("编码文件没有记录")
+    missing = [column for column in private.ENCODED_COLUMNS if column not in table.column_names]
+    if missing:
+        raise EncodingError(f"编码文件缺少列 {'、'.join(missing)}")
+    size = private.BLOOM_BITS // 8
+    columns: dict[str, Any] = {}
+    try:
+        refs = table["record_id"].cast(pa.string())
+        for column in HASH_COLUMNS:
+            columns[column] = table[column].cast(pa.string())
+        for column in BLOOM_COLUMNS:
+            columns[column] = table[column].cast(pa.binary())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise EncodingError(f"编码文件的列类型不对：{exc}") from None
+    bad = _first(pc.or_(pc.is_null(refs), pc.equal(pc.utf8_length(refs), 0)))
+    if bad:
+        raise EncodingError(f"第{bad}条记录缺少 ref")
+    if pc.count_distinct(refs).as_py() != table.num_rows:
+        counts = pc.value_counts(refs)
+        twice = counts.filter(pc.greater(counts.field("counts"), 1))[0]["values"].as_py()
+        raise EncodingError(f"第{_first(pc.equal(refs, twice))}条以后的记录 ref 重复")
+    for column in HASH_COLUMNS:
+        values = columns[column]
+        bad = _first(
+            pc.and_kleene(pc.is_valid(values), pc.invert(pc.match_substring_regex(values, "^[0-9a-f]{32}$")))
+        )
+        if bad:
+            raise EncodingError(f"第{bad}条记录的 {column} 不是编码值（应为32位十六进制）")
+    for column in BLOOM_COLUMNS:
+        values = columns[column]
+        bad = _first(pc.and_kleene(pc.is_valid(values), pc.not_equal(pc.binary_length(values), size)))
+        if bad:
+            raise EncodingError(f"第{bad}条记录的 {column} 长度应为{size}字节")
+    return pa.table({"record_id": refs, **{c: columns[c] for c in private.ENCODED_COLUMNS[1:]}})
 
 
 def from_wire(records: Any) -> Any:

@@ -6,12 +6,13 @@ node not yet upgraded sends them).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from xietong.exchange import handles
+from xietong.exchange import handles, on_refused
 from xietong.exchange.models import ExchangeNode
 
 from . import actions
@@ -103,9 +104,12 @@ def transfer_completed(data: dict[str, Any], sender: ExchangeNode) -> object:
 
 
 class CertificationRequestBodySerializer(serializers.Serializer[Any]):
-    """One chunk of a partner's certification run: private-mode encodings, no names or ID numbers."""
+    """A partner's certification run (one attempt): private-mode encodings, no names or ID numbers, in
+    the message's Parquet file (``encodings.parquet``), or as ``records`` in one chunk of an older
+    node's JSON messages."""
 
     run = serializers.CharField(max_length=32)
+    attempt = serializers.IntegerField(min_value=1, max_value=10_000, required=False, default=1)
     chunk = serializers.IntegerField(min_value=1, max_value=100_000)
     chunks = serializers.IntegerField(min_value=1, max_value=100_000)
     checks = serializers.ListField(
@@ -118,7 +122,7 @@ class CertificationRequestBodySerializer(serializers.Serializer[Any]):
         ]
     )
     key = serializers.CharField()
-    records = serializers.JSONField()
+    records = serializers.JSONField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["chunk"] > attrs["chunks"]:
@@ -134,20 +138,29 @@ class FindingItemSerializer(serializers.Serializer[Any]):
 
 
 class CertificationFindingsBodySerializer(serializers.Serializer[Any]):
-    """A partner's answer to one chunk: what it found, or why it could not compare."""
+    """A partner's answer to one request (or chunk of an older node's): what it found, in the
+    message's Parquet file (``findings.parquet``) or in ``findings``, or why it could not compare."""
 
     run = serializers.CharField(max_length=32)
+    attempt = serializers.IntegerField(min_value=1, max_value=10_000, required=False, default=1)
     chunk = serializers.IntegerField(min_value=1, max_value=100_000)
     checked = serializers.IntegerField(min_value=0)
     findings = FindingItemSerializer(many=True)
     error = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-@handles("certification.request", body=CertificationRequestBodySerializer)
-def certification_request(data: dict[str, Any], sender: ExchangeNode) -> object:
-    return actions.certification_request_apply(data, sender)
+@handles("certification.request", body=CertificationRequestBodySerializer, files=True)
+def certification_request(data: dict[str, Any], sender: ExchangeNode, files: dict[str, Path]) -> object:
+    return actions.certification_request_apply(data, sender, files)
 
 
-@handles("certification.findings", body=CertificationFindingsBodySerializer)
-def certification_findings(data: dict[str, Any], sender: ExchangeNode) -> object:
-    return actions.certification_findings_apply(data, sender)
+@handles("certification.findings", body=CertificationFindingsBodySerializer, files=True)
+def certification_findings(data: dict[str, Any], sender: ExchangeNode, files: dict[str, Path]) -> object:
+    return actions.certification_findings_apply(data, sender, files)
+
+
+@on_refused("certification.request")
+def certification_request_refused(body: dict[str, Any], reason: str, receiver: str) -> object:
+    """A partner refused our request (another group key, a malformed file): that partner's request
+    fails with the reason and the run can end (issue 13 §4)."""
+    return actions.certification_request_refused(body, reason, receiver)

@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -379,6 +380,9 @@ def other_run_decisions(*, user: Viewer, finding: CertificationFinding) -> list[
 
 # Deciding a run's findings needs the right to change findings over the run's office.
 DECIDE_FINDINGS = "insurance.change_certificationfinding"
+# Sending a run again to a partner that failed needs the right to start runs over its office.
+RESEND_RUN = "insurance.add_eligibilitycheck"
+_RUN_ACTIONS = {"decide": DECIDE_FINDINGS, "resend": RESEND_RUN}
 
 
 def access_roster(*, user: Viewer, pk: object, action: str = "view") -> BenefitRoster:
@@ -388,12 +392,26 @@ def access_roster(*, user: Viewer, pk: object, action: str = "view") -> BenefitR
 
 def access_run(*, user: Viewer, pk: object, action: str = "view") -> EligibilityCheck:
     """The certification run ``pk`` (with its finding counts) if ``user`` may ``action`` it: ``view``,
-    or ``decide`` (confirm or dismiss its findings: ``change_certificationfinding`` over its office)."""
+    ``decide`` (confirm or dismiss its findings: ``change_certificationfinding`` over its office) or
+    ``resend`` (send it again to a partner that failed: ``add_eligibilitycheck`` over its office)."""
     queryset = certification_runs(user=user)
     if action != "view":
-        allowed = EligibilityCheck.objects.restrict(user, DECIDE_FINDINGS if action == "decide" else action)
+        allowed = EligibilityCheck.objects.restrict(user, _RUN_ACTIONS.get(action, action))
         queryset = queryset.filter(pk__in=allowed.values("pk"))
     return get_scoped(queryset, pk)
+
+
+def may_resend_run(*, user: Viewer, run: EligibilityCheck) -> bool:
+    """Whether ``user`` may send ``run`` again to a partner that failed (what the run page offers)."""
+    return EligibilityCheck.objects.restrict(user, RESEND_RUN).filter(pk=run.pk).exists()
+
+
+def run_request(*, run: EligibilityCheck, partner: str) -> CertificationRequest:
+    """The request of ``run`` to ``partner`` (``ValidationError`` when the run was not sent there)."""
+    request = run.requests.filter(partner=partner).first()
+    if request is None:
+        raise ValidationError(_("认证批次未发给节点 %(node)s") % {"node": partner})
+    return request
 
 
 def may_decide_findings(*, user: Viewer, run: EligibilityCheck) -> bool:
@@ -414,17 +432,6 @@ def may_change_finding(*, user: Viewer, finding: CertificationFinding) -> bool:
 def may_change_transfer(*, user: Viewer, transfer: InsuranceTransfer) -> bool:
     """Whether ``user`` may take ``transfer``'s next step or assign it (what its page offers)."""
     return transfers(user=user, action="change").filter(pk=transfer.pk).exists()
-
-
-def run_partner_problems(run: EligibilityCheck) -> list[ExchangeMessage]:
-    """This run's messages a partner refused or could not apply (with the reason they gave)."""
-    return list(
-        ExchangeMessage.objects.filter(
-            direction=Direction.OUT,
-            idempotency_key__startswith=f"certification.request:{run.uid}:",
-            status=MessageStatus.REFUSED,
-        ).order_by("receiver", "seq")
-    )
 
 
 # Regions, as a citizen or a director reads them: never a node id or "…节点" -----------------------

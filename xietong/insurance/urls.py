@@ -19,6 +19,7 @@ urlpatterns = [
     path("exchange/certification/figures/", views.certification_figures, name="certification_figures"),
     path("exchange/certification/<int:pk>/", views.RunDetailView.as_view(), name="run_detail"),
     path("exchange/certification/<int:pk>/decide/", views.findings_bulk, name="findings_bulk"),
+    path("exchange/certification/<int:pk>/resend/", views.run_resend, name="run_resend"),
     path("exchange/findings/", views.FindingListView.as_view(), name="finding_list"),
     path("exchange/findings/<int:pk>/", views.FindingDetailView.as_view(), name="finding_detail"),
     path("exchange/findings/<int:pk>/decide/", views.finding_decide, name="finding_decide"),

@@ -373,6 +373,11 @@ class RunDetailView(ScopedDetailView):
             return redirect(f"{reverse('insurance:finding_list')}?{params.urlencode()}")
         return super().get(request, *args, **kwargs)
 
+    def get_object(self, queryset: Any = None) -> Any:
+        # A partner that refused the request fails it here, as the page looks (issue 13 §4).
+        run: Any = super().get_object(queryset)
+        return actions.certification_run_check(run=run)
+
     def _findings(self, run: Any) -> Any:
         """The run's findings as the list's filters (the same as the API's) select them."""
         findings = selectors.findings(user=self.request.user, run=run)
@@ -385,7 +390,7 @@ class RunDetailView(ScopedDetailView):
         may_decide = selectors.may_decide_findings(user=self.request.user, run=run)
         context.update(
             requests=run.requests.all(),
-            problems=selectors.run_partner_problems(run),
+            may_resend=selectors.may_resend_run(user=self.request.user, run=run),
             status_choices=FindingStatus.choices,
             kind_choices=FindingKind.choices,
             decision_form=FindingDecisionForm() if may_decide else None,
@@ -416,6 +421,22 @@ def findings_bulk(request: HttpRequest, pk: int) -> HttpResponse:
             lambda count: _("已处理 %(count)d 条发现") % {"count": count},
         )
     return redirect(f"{reverse('insurance:run_detail', args=[run.pk])}?{request.POST.get('back', '')}")
+
+
+@require_POST
+@permission_required_scoped("insurance.add_eligibilitycheck")
+def run_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a run again to a partner that failed (``partner`` in the form)."""
+    run = selectors.access_run(user=request.user, pk=pk, action="resend")
+
+    def resend() -> Any:
+        partner = selectors.run_request(run=run, partner=str(request.POST.get("partner", "")))
+        return actions.certification_request_resend(request=partner, acting_user=acting_user(request))
+
+    perform_action(
+        request, resend, lambda sent: _("已重新发送给%(partner)s") % {"partner": sent.partner_name}
+    )
+    return redirect("insurance:run_detail", pk=run.pk)
 
 
 class FindingDetailView(ScopedDetailView):

@@ -5,31 +5,34 @@ from __future__ import annotations
 
 import logging
 import secrets
+import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xietong import exchange
-from xietong.core import audit, pii
+from xietong.core import audit, bulk, pii
 from xietong.core.actions import notify
 from xietong.core.choices import AuditAction, JobStatus
 from xietong.core.jobs import job_enqueue, job_progress, job_transition
 from xietong.core.models import Organization, User
 from xietong.core.workflows import move_audited
 from xietong.exchange import selectors as exchange_selectors
-from xietong.exchange.models import ExchangeNode
+from xietong.exchange.choices import Direction, MessageStatus
+from xietong.exchange.models import ExchangeMessage, ExchangeNode
 from xietong.lib import idnumber
 from xietong.matching.columns import unknown_columns
 
 from .. import encodings
-from ..choices import BENEFIT_NAMES, FindingKind, FindingStatus, RosterKind, RunStage
+from ..choices import BENEFIT_NAMES, FindingKind, FindingStatus, RequestStatus, RosterKind, RunStage
 from ..models import (
     BenefitRoster,
     CertificationAssistance,
@@ -43,7 +46,10 @@ from ..selectors import same_person_findings
 
 logger = logging.getLogger(__name__)
 
-ROSTER_BATCH = 2000
+ROSTER_BATCH = 10000  # rows encrypted and written at a time (COPY on PostgreSQL)
+# The names of the files certification messages carry (issue 13 §2).
+ENCODINGS_FILE = "encodings.parquet"
+FINDINGS_FILE = "findings.parquet"
 
 
 @transaction.atomic
@@ -77,8 +83,10 @@ def roster_import_start(
     return roster
 
 
-def _read_roster(roster: BenefitRoster, con: Any, workdir: Path) -> list[tuple[Any, ...]]:
-    """The roster's rows, read and normalised by the comparison engine (``RosterError`` if unreadable)."""
+def _read_roster(roster: BenefitRoster, con: Any, workdir: Path) -> int:
+    """Read and normalise the roster's file with the comparison engine into the DuckDB table
+    ``roster_rows`` (one row per line, in line order); the number of rows (``RosterError`` if the
+    file is unreadable)."""
     from xietong.matching import normalize
     from xietong.matching import roster as roster_files
 
@@ -87,32 +95,45 @@ def _read_roster(roster: BenefitRoster, con: Any, workdir: Path) -> list[tuple[A
         path.write_bytes(source.read())
     roster_files.load(con, path, "raw", dict(roster.mapping), workdir)
     normalize.normalize_table(con, "raw", "norm")
-    return con.execute(
+    con.execute(
         """
-        SELECT r.line, r.record_id, n.name_norm, n.id_valid, coalesce(n.id_any, xt_id_clean(r.id_number)),
-               n.birth, n.gender, r.event_date, xt_date(r.event_date)
+        CREATE TABLE roster_rows AS
+        SELECT r.line, r.record_id, n.name_norm AS name, n.id_valid,
+               coalesce(n.id_any, xt_id_clean(r.id_number)) AS id_any, n.birth, n.gender,
+               r.event_date AS event_text, xt_date(r.event_date) AS event_date
         FROM raw r JOIN norm n USING (record_id) ORDER BY r.line
         """
-    ).fetchall()
+    )
+    return int(con.execute("SELECT count(*) FROM roster_rows").fetchall()[0][0])
 
 
-def _roster_row_problems(kind: str, row: tuple[Any, ...]) -> list[str]:
-    line, _record, name, id_valid, _id_any, birth, _gender, event_text, event_date = row
-    problems = []
-    if not id_valid and not (name and birth):
-        problems.append(f"第{line}行：身份证号码无效或缺失，且姓名、出生日期不全，无法比对")
-    if event_text and event_date is None:
-        problems.append(f"第{line}行：日期“{event_text}”无法识别（应如 2025-03-02）")
-    if kind == RosterKind.DEATH and not event_text:
-        problems.append(f"第{line}行：死亡登记缺少死亡日期")
-    return problems
+def _roster_problems(con: Any, kind: str, limit: int = 20) -> tuple[list[str], int]:
+    """The first ``limit`` problems of the roster's rows, by line, and how many there are: the
+    checks run on whole columns in DuckDB (issue 13 §3)."""
+    death = "TRUE" if kind == RosterKind.DEATH else "FALSE"
+    problems = f"""
+        SELECT line, 1 AS k,
+               '第' || line || '行：身份证号码无效或缺失，且姓名、出生日期不全，无法比对' AS problem
+        FROM roster_rows WHERE coalesce(id_valid, '') = '' AND (coalesce(name, '') = '' OR birth IS NULL)
+        UNION ALL
+        SELECT line, 2, '第' || line || '行：日期“' || event_text || '”无法识别（应如 2025-03-02）'
+        FROM roster_rows WHERE coalesce(event_text, '') <> '' AND event_date IS NULL
+        UNION ALL
+        SELECT line, 3, '第' || line || '行：死亡登记缺少死亡日期'
+        FROM roster_rows WHERE {death} AND coalesce(event_text, '') = ''
+    """  # noqa: S608 - no user input in the SQL
+    total = int(con.execute(f"SELECT count(*) FROM ({problems})").fetchall()[0][0])  # noqa: S608
+    first = con.execute(f"SELECT problem FROM ({problems}) ORDER BY line, k LIMIT {int(limit)}").fetchall()  # noqa: S608
+    return [row[0] for row in first], total
 
 
 def roster_import_run(*, job: BenefitRoster) -> BenefitRoster:
     """Read, check and store a roster: the runner of ``BenefitRoster`` (``xietong.core.jobs``), called
     with the job ``running``. Any bad row fails the whole file with the lines named; nothing is
-    written until every row is good; then the rows are stored in one transaction, ID numbers
-    encrypted, and the office's older roster of the same kind is superseded."""
+    written until every row is good. The checks run as whole columns, and the rows are written as the
+    member import writes (``core.bulk``: batch encryption and blind indexes, COPY on PostgreSQL), in
+    one transaction that also supersedes the office's older roster of the same kind. Then the roster
+    is encoded once for every run (ADR 018)."""
     import duckdb
 
     from xietong.matching import roster as roster_files
@@ -122,63 +143,116 @@ def roster_import_run(*, job: BenefitRoster) -> BenefitRoster:
     job_progress(job=roster, phase=_("正在读取和校验名册"))
     con = duckdb.connect()
     try:
-        with roster_files.make_workdir() as workdir:
-            rows = _read_roster(roster, con, Path(workdir))
-    except RosterError as exc:
-        return job_transition(
-            job=roster,
-            to=JobStatus.FAILED,
-            message=f"{exc.problem}{f'（第{exc.line}行）' if exc.line else ''}",
-        )
+        try:
+            with roster_files.make_workdir() as workdir:
+                count = _read_roster(roster, con, Path(workdir))
+        except RosterError as exc:
+            return job_transition(
+                job=roster,
+                to=JobStatus.FAILED,
+                message=f"{exc.problem}{f'（第{exc.line}行）' if exc.line else ''}",
+            )
+        roster.total_rows = count
+        problems, total = _roster_problems(con, roster.kind)
+        if problems:
+            more = f"……共{total}处" if total > len(problems) else ""
+            return job_transition(
+                job=roster,
+                to=JobStatus.FAILED,
+                message="名册有误，未导入任何数据：" + "；".join(problems) + more,
+            )
+        columns = "record_id, name, id_valid, id_any, birth, gender, event_date"
+        table = con.sql(f"SELECT {columns} FROM roster_rows ORDER BY line").to_arrow_table()  # noqa: S608
+        blank = "SELECT count(*) FROM roster_rows WHERE coalesce(id_valid, '') = ''"
+        invalid = int(con.execute(blank).fetchall()[0][0])
     finally:
         con.close()
-    problems = [problem for row in rows for problem in _roster_row_problems(roster.kind, row)]
-    roster.total_rows = len(rows)
-    if problems:
-        more = f"……共{len(problems)}处" if len(problems) > 20 else ""
-        return job_transition(
-            job=roster,
-            to=JobStatus.FAILED,
-            message="名册有误，未导入任何数据：" + "；".join(problems[:20]) + more,
-        )
-    job_progress(job=roster, done=0, total=len(rows), phase=_("正在加密身份证号码"))
-    entries = []
-    for count, row in enumerate(rows, start=1):
-        _line, record_id, name, id_valid, id_any, birth, gender, _text, event_date = row
-        number = id_valid or id_any or ""
-        entries.append(
-            RosterEntry(
-                roster=roster,
-                record_id=str(record_id)[:64],
-                name=(name or "")[:64],
-                id_number_cipher=pii.encrypt(number, field="id_number") if number else "",
-                id_number_index=pii.blind_index(id_valid, purpose="id_number") if id_valid else "",
-                id_number_masked=idnumber.mask(number) if number else "",
-                birth_date=birth,
-                gender=gender or "",
-                event_date=event_date,
-            )
-        )
-        if count % ROSTER_BATCH == 0:
-            job_progress(job=roster, done=count)
-    job_progress(job=roster, done=len(rows), phase=_("校验完成，正在写入数据库…"))
+    job_progress(job=roster, done=0, total=count, phase=_("正在加密身份证号码并写入数据库"))
+    ids = bulk.allocate_ids(RosterEntry, count)
     with transaction.atomic():
-        RosterEntry.objects.bulk_create(entries, batch_size=1000)
+        bulk.insert(RosterEntry, _entry_batches(roster, table, ids))
         BenefitRoster.objects.filter(
             organization=roster.organization, kind=roster.kind, status=JobStatus.DONE, superseded=False
         ).exclude(pk=roster.pk).update(superseded=True)
-        invalid = sum(1 for row in rows if not row[3])
-        roster.processed_rows, roster.invalid_ids = len(rows), invalid
+        roster.processed_rows, roster.invalid_ids = count, invalid
         note = f"（其中{invalid}人身份证号无效，按姓名和出生日期比对）" if invalid else ""
         # The clear-text upload goes once the rows are committed.
         storage, uploaded = roster.file.storage, str(roster.file.name)
         roster.file = None  # clears the FileField
-        job_transition(job=roster, to=JobStatus.DONE, message=f"导入完成：{len(rows)}人{note}")
+        job_transition(job=roster, to=JobStatus.DONE, message=f"导入完成：{count}人{note}")
         transaction.on_commit(lambda: storage.delete(uploaded))
-        audit.record(
-            AuditAction.IMPORT, target=roster, acting_user=roster.created_by, detail={"rows": len(rows)}
-        )
+        audit.record(AuditAction.IMPORT, target=roster, acting_user=roster.created_by, detail={"rows": count})
+    try:  # encoded once, now, for every run and partner (ADR 018); without a key, at the first use
+        roster_encode(roster=roster, columns=_clear_columns(table, ids))
+    except ImproperlyConfigured:
+        logger.info("roster %s not encoded: no group key", roster.pk)
     return roster
+
+
+def _clear_columns(table: Any, ids: list[int]) -> dict[str, list[Any]]:
+    """The rows just read, as ``encodings.encode_columns`` takes them (row ids as references)."""
+    valid, other = table["id_valid"].to_pylist(), table["id_any"].to_pylist()
+    return {
+        "record_id": [str(pk) for pk in ids],
+        "name": table["name"].to_pylist(),
+        "id_number": [v or a or None for v, a in zip(valid, other, strict=True)],
+        "birth_date": [d.isoformat() if d else None for d in table["birth"].to_pylist()],
+        "gender": table["gender"].to_pylist(),
+    }
+
+
+def _entry_batches(roster: BenefitRoster, table: Any, ids: list[int]) -> Iterator[bulk.Columns]:
+    """The entries' columns ``ROSTER_BATCH`` rows at a time: ID numbers encrypted (the valid ones
+    blind-indexed) and masked in batches. No progress is written between batches: on PostgreSQL the
+    connection is busy with the COPY they feed."""
+    now = timezone.now()
+    for start in range(0, table.num_rows, ROSTER_BATCH):
+        part = table.slice(start, ROSTER_BATCH).to_pydict()
+        valid = [value or "" for value in part["id_valid"]]
+        numbers = [v or (a or "") for v, a in zip(valid, part["id_any"], strict=True)]
+        given = [number for number in numbers if number]
+        ciphers = iter(pii.encrypt_many(given, field="id_number"))
+        indexes = iter(pii.blind_indexes([v for v in valid if v], purpose="id_number"))
+        yield {
+            "id": ids[start : start + len(numbers)],
+            "roster_id": roster.pk,
+            "record_id": [str(value)[:64] for value in part["record_id"]],
+            "name": [(value or "")[:64] for value in part["name"]],
+            "id_number_cipher": [next(ciphers) if number else "" for number in numbers],
+            "id_number_index": [next(indexes) if v else "" for v in valid],
+            "id_number_masked": [idnumber.mask(number) if number else "" for number in numbers],
+            "birth_date": part["birth"],
+            "gender": [value or "" for value in part["gender"]],
+            "event_date": part["event_date"],
+            "suspended_at": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+
+def roster_encode(*, roster: BenefitRoster, columns: dict[str, list[Any]] | None = None) -> Any:
+    """Encode ``roster``'s entries with the group key and keep the Parquet file beside the roster with
+    the key's fingerprint (ADR 018); the encoded table. Called once at import (with the rows in clear
+    as ``columns``, nothing decrypted), and again only when the key has changed
+    (``encodings.roster_table``). ``ImproperlyConfigured`` without a group key."""
+    fingerprint = encodings.key_fingerprint()
+    if columns is not None:
+        table = encodings.encode_columns(columns)
+    else:
+        table = encodings.encode_entries(roster.entries.order_by("pk").iterator(chunk_size=5000))
+    storage, old = roster.encodings.storage, roster.encodings.name
+    with tempfile.TemporaryDirectory(prefix="xietong-roster-") as folder:
+        path = encodings.write_table(table, Path(folder) / ENCODINGS_FILE)
+        with path.open("rb") as handle:
+            roster.encodings.save(f"{roster.pk}-{secrets.token_hex(4)}.parquet", File(handle), save=False)
+    roster.encodings_key = fingerprint
+    # Only these two columns: the import job may still be writing its own.
+    BenefitRoster.objects.filter(pk=roster.pk).update(
+        encodings=roster.encodings.name, encodings_key=fingerprint, updated_at=timezone.now()
+    )
+    if old:
+        transaction.on_commit(lambda: storage.delete(old))
+    return table
 
 
 @transaction.atomic
@@ -216,74 +290,192 @@ def certification_run_start(
 
 
 def certification_run_send(*, job: EligibilityCheck) -> EligibilityCheck:
-    """Encode the run's roster (the group key; no names or ID numbers leave) and put one
-    ``certification.request`` message per chunk and partner in the outbox, all in one transaction:
-    the runner of ``EligibilityCheck`` (``xietong.core.jobs``), called with the job ``running``.
+    """Put one ``certification.request`` message per partner in the outbox, all in one transaction,
+    each carrying the run's encodings as one Parquet file (the roster's stored encodings less its
+    suspended entries; the group key, no names or ID numbers): the runner of ``EligibilityCheck``
+    (``xietong.core.jobs``), called with the job ``running``.
 
-    The job ends ``done`` once the requests are in the outbox; the run then waits for the partners'
-    comparisons (``stage`` 等待对方比对) until ``certification_findings_apply`` has every answer."""
+    The job ends ``done`` once the requests are in the outbox; the run then waits for the partners
+    (``stage`` 等待对方比对) until each has answered or failed (``RequestStatus``)."""
     run = job
-    job_progress(job=run, phase=_("正在编码并发送"))
-    entries = list(run.roster.entries.filter(suspended_at__isnull=True).order_by("pk"))
-    if not entries:
-        return job_transition(job=run, to=JobStatus.FAILED, message=_("名册中没有可核查的人员"))
+    job_progress(job=run, phase=_("正在准备编码并发送"))
     try:
-        records = encodings.to_wire(encodings.encode_entries(entries))
+        table = encodings.run_table(run.roster)
         fingerprint = encodings.key_fingerprint()
     except ImproperlyConfigured as exc:
         return job_transition(job=run, to=JobStatus.FAILED, message=str(exc))
-    size = settings.XIETONG_CERTIFICATION_CHUNK
-    chunks = [records[start : start + size] for start in range(0, len(records), size)]
-    with transaction.atomic():
-        for request in run.requests.all():
-            for number, chunk in enumerate(chunks, start=1):
-                exchange.send(
-                    to=request.partner,
-                    kind="certification.request",
-                    body={
-                        "run": run.uid,
-                        "chunk": number,
-                        "chunks": len(chunks),
-                        "checks": run.checks,
-                        "roster_kind": run.roster.kind,
-                        "key": fingerprint,
-                        "records": chunk,
-                    },
-                    idempotency_key=f"certification.request:{run.uid}:{number}",
-                )
-            request.chunks = len(chunks)
-            request.save(update_fields=["chunks", "updated_at"])
-        run.records, run.chunks, run.stage = len(records), len(chunks), RunStage.WAITING
-        message = _("已发送：%(records)s人，分%(chunks)s批，发给%(partners)s个对方节点") % {
-            "records": len(records), "chunks": len(chunks), "partners": run.requests.count(),
-        }  # fmt: skip
-        job_transition(job=run, to=JobStatus.DONE, message=message)
+    if not table.num_rows:
+        return job_transition(job=run, to=JobStatus.FAILED, message=_("名册中没有可核查的人员"))
+    with tempfile.TemporaryDirectory(prefix="xietong-run-") as folder:
+        path = encodings.write_table(table, Path(folder) / ENCODINGS_FILE)
+        with transaction.atomic():
+            for request in run.requests.all():
+                _send_request(run, request, path, fingerprint)
+            run.records, run.chunks, run.stage = table.num_rows, 1, RunStage.WAITING
+            message = _("已发送：%(records)s人，发给%(partners)s个对方节点") % {
+                "records": table.num_rows, "partners": run.requests.count(),
+            }  # fmt: skip
+            job_transition(job=run, to=JobStatus.DONE, message=message)
     return run
 
 
-def certification_request_apply(body: dict[str, Any], sender: ExchangeNode) -> CertificationAssistance:
-    """A partner's chunk of encodings: checked and queued for comparison with our rosters once the
-    message's transaction commits (``certification_assist``)."""
-    chunk, checks = body["chunk"], list(dict.fromkeys(body["checks"]))
+def _send_request(run: EligibilityCheck, request: CertificationRequest, path: Path, fingerprint: str) -> None:
+    """The run's request to one partner, for its current attempt (a new idempotency key per attempt)."""
+    exchange.send(
+        to=request.partner,
+        kind="certification.request",
+        body={
+            "run": run.uid,
+            "attempt": request.attempt,
+            "chunk": 1,
+            "chunks": 1,
+            "checks": run.checks,
+            "roster_kind": run.roster.kind,
+            "key": fingerprint,
+        },
+        idempotency_key=f"certification.request:{run.uid}:{request.attempt}:1",
+        files={ENCODINGS_FILE: path},
+    )
+    request.chunks = 1
+    request.save(update_fields=["chunks", "updated_at"])
+
+
+@transaction.atomic
+def certification_request_resend(*, request: CertificationRequest, acting_user: User) -> CertificationRequest:
+    """Send a run again to a partner that failed (refused it, or could not compare), as a new attempt:
+    a new idempotency key, the roster's current encodings (re-encoded if the group key changed), and
+    the run waits for that partner again. Answers to the earlier attempt are then ignored."""
+    request = (
+        CertificationRequest.objects.select_for_update().select_related("run__roster").get(pk=request.pk)
+    )
+    run = request.run
+    if request.status != RequestStatus.FAILED:
+        raise ValidationError(_("只能向失败的对方节点重新发送"))
+    if request.partner not in {node.node_id for node in exchange_selectors.trusted_peers()}:
+        raise ValidationError(_("对方节点 %(node)s 已不在节点名册中") % {"node": request.partner})
+    try:
+        table = encodings.run_table(run.roster)
+        fingerprint = encodings.key_fingerprint()
+    except ImproperlyConfigured as exc:
+        raise ValidationError(str(exc)) from exc
+    before = {"attempt": request.attempt, "status": request.status, "error": request.error}
+    request.attempt += 1
+    request.status, request.error, request.answered = RequestStatus.WAITING, "", []
+    request.checked, request.answered_at = 0, None
+    request.save()
+    with tempfile.TemporaryDirectory(prefix="xietong-run-") as folder:
+        _send_request(run, request, encodings.write_table(table, Path(folder) / ENCODINGS_FILE), fingerprint)
+    _settle_run(run)
+    audit.record(
+        AuditAction.STATUS, target=run, acting_user=acting_user,
+        detail={"resend": request.partner, "attempt": request.attempt, "before": before},
+    )  # fmt: skip
+    return request
+
+
+def certification_request_refused(
+    body: dict[str, Any], reason: str, receiver: str
+) -> CertificationRequest | None:
+    """A partner refused one of our certification requests (another group key, a malformed file …):
+    that partner's request fails with the reason, unless it was for an earlier attempt. The exchange's
+    ``on_refused("certification.request")`` calls this (``messages.py``); ``certification_run_check``
+    also finds the requests whose file could not be delivered."""
+    with transaction.atomic():
+        request = (
+            CertificationRequest.objects.select_for_update().select_related("run")
+            .filter(run__uid=str(body.get("run", "")), partner=receiver).first()
+        )  # fmt: skip
+        if request is None or request.status != RequestStatus.WAITING or _attempt(body) != request.attempt:
+            return request
+        request.status = RequestStatus.FAILED
+        request.error = (reason or _("对方拒绝了请求"))[:300]
+        request.answered_at = timezone.now()
+        request.save()
+        _settle_run(request.run)
+        audit.record(
+            AuditAction.STATUS, target=request.run,
+            detail={"partner": receiver, "attempt": request.attempt, "failed": request.error},
+        )  # fmt: skip
+    return request
+
+
+def _attempt(body: dict[str, Any]) -> int:
+    """The attempt a message of a run belongs to (an older node's messages: the first)."""
+    try:
+        return int(body.get("attempt") or 1)
+    except (TypeError, ValueError):
+        return 0
+
+
+def certification_run_check(*, run: EligibilityCheck) -> EligibilityCheck:
+    """Fail the requests of ``run`` whose message a partner refused or whose file could not be
+    delivered (the outbox says so, with the reason): what the run page and API do when they look, so a
+    run always ends (issue 13 §4). Costs one query when nothing is wrong."""
+    waiting = {r.partner for r in run.requests.all() if r.status == RequestStatus.WAITING}
+    if not waiting:
+        return run
+    failed = ExchangeMessage.objects.filter(
+        direction=Direction.OUT, kind="certification.request", receiver__in=waiting,
+        idempotency_key__startswith=f"certification.request:{run.uid}:",
+        status__in=(MessageStatus.REFUSED, MessageStatus.FAILED),
+    ).order_by("seq")  # fmt: skip
+    changed = [certification_request_refused(m.body, m.reason, m.receiver) for m in failed]
+    if changed:
+        run.refresh_from_db(fields=["stage", "updated_at"])
+    return run
+
+
+def _settle_run(run: EligibilityCheck) -> None:
+    """The run's stage from its requests: waiting while one waits, then complete, or partial when a
+    partner failed."""
+    if run.status != JobStatus.DONE:
+        return
+    statuses = [request.status for request in run.requests.all()]
+    if RequestStatus.WAITING in statuses:
+        stage = RunStage.WAITING
+    else:
+        stage = RunStage.PARTIAL if RequestStatus.FAILED in statuses else RunStage.COMPLETE
+    if stage != run.stage:
+        run.stage = stage
+        run.save(update_fields=["stage", "updated_at"])
+
+
+def certification_request_apply(
+    body: dict[str, Any], sender: ExchangeNode, files: dict[str, Path] | None = None
+) -> CertificationAssistance:
+    """A partner's request: its encodings (one Parquet file, or an older node's chunk of JSON records)
+    checked as a whole and queued for comparison with our rosters once the message's transaction
+    commits (``certification_assist``). Another group key or malformed encodings raise
+    ``ValidationError``: the message is rejected with the reason, and the requester's run fails for us."""
+    chunk, checks, attempt = body["chunk"], list(dict.fromkeys(body["checks"])), _attempt(body)
     if body["key"] != encodings.key_fingerprint():
         raise ValidationError("比对密钥不一致：双方的区域组比对密钥不同，请核对 XIETONG_GROUP_KEY")
+    path = (files or {}).get(ENCODINGS_FILE)
+    records = body.get("records") or []
     try:
-        encodings.from_wire(body["records"])
+        if path is not None:
+            checked = encodings.check_table(_read_parquet(path)).num_rows
+        else:
+            checked = encodings.from_wire(body.get("records")).num_rows
     except encodings.EncodingError as exc:
         raise ValidationError(f"编码记录有误：{exc}") from exc
     assistance, created = CertificationAssistance.objects.get_or_create(
         requester=sender.node_id,
         run_uid=body["run"],
+        attempt=attempt,
         chunk=chunk,
         defaults={
             "requester_name": sender.name,
             "checks": checks,
             "roster_kind": body["roster_kind"],
-            "records": body["records"],
-            "checked": len(body["records"]),
+            "records": [] if path is not None else records,
+            "checked": checked,
         },
     )
     if created:
+        if path is not None:  # kept until compared: the exchange's blob folder is not ours
+            with path.open("rb") as handle:
+                assistance.encodings.save(f"{secrets.token_hex(8)}.parquet", File(handle), save=True)
         audit.record(
             AuditAction.RECEIVE,
             target=assistance,
@@ -291,6 +483,16 @@ def certification_request_apply(body: dict[str, Any], sender: ExchangeNode) -> C
         )
         job_enqueue(job=assistance)
     return assistance
+
+
+def _read_parquet(source: Any) -> Any:
+    """A Parquet table from a received file (``EncodingError`` if it is not one)."""
+    import pyarrow as pa
+
+    try:
+        return encodings.read_table(source)
+    except (pa.ArrowException, OSError) as exc:
+        raise encodings.EncodingError(f"文件不是可读的 Parquet 文件（{exc}）") from None
 
 
 def _evidence(kind: str, entry: RosterEntry, reason: str) -> str:
@@ -301,16 +503,21 @@ def _evidence(kind: str, entry: RosterEntry, reason: str) -> str:
 
 
 def certification_assist(*, job: CertificationAssistance) -> CertificationAssistance:
-    """Compare a requester's chunk with our current rosters and send back the findings (or the
+    """Compare a requester's encodings with our current rosters and send back the findings (or the
     reason we could not compare, so the requester's run does not wait for ever): the runner of
-    ``CertificationAssistance`` (``xietong.core.jobs``), called with the job ``running``. A
-    comparison that fails ends the job ``failed`` with the reason, once the requester has it."""
+    ``CertificationAssistance`` (``xietong.core.jobs``), called with the job ``running``. The findings
+    travel as one Parquet file when the request came as a file, in the body for an older node's JSON
+    chunk. A comparison that fails ends the job ``failed`` with the reason, once the requester has it."""
     assistance = job
     job_progress(job=assistance, phase=_("正在比对"))
     findings: dict[tuple[str, str], dict[str, Any]] = {}
     error = ""
     try:
-        left = encodings.from_wire(assistance.records)
+        if assistance.encodings:
+            with assistance.encodings.open("rb") as handle:
+                left = encodings.check_table(_read_parquet(handle))
+        else:
+            left = encodings.from_wire(assistance.records)
         for kind in assistance.checks:
             wanted = RosterKind.DEATH if kind == FindingKind.FRAUD_SUSPECTED else assistance.roster_kind
             ours = encodings.current_roster_encodings(wanted)
@@ -331,19 +538,28 @@ def certification_assist(*, job: CertificationAssistance) -> CertificationAssist
     except Exception as exc:  # any failure is reported to the requester, not swallowed
         logger.exception("certification comparison failed")
         error = f"对方比对失败：{exc}"[:300]
-    with transaction.atomic():
-        exchange.send(
-            to=assistance.requester,
-            kind="certification.findings",
-            body={
-                "run": assistance.run_uid,
-                "chunk": assistance.chunk,
-                "checked": 0 if error else assistance.checked,
-                "findings": list(findings.values()),
-                "error": error,
-            },
-            idempotency_key=f"certification.findings:{assistance.run_uid}:{assistance.chunk}",
-        )
+    body = {
+        "run": assistance.run_uid, "attempt": assistance.attempt, "chunk": assistance.chunk,
+        "checked": 0 if error else assistance.checked, "findings": list(findings.values()), "error": error,
+    }  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="xietong-findings-") as folder, transaction.atomic():
+        if assistance.encodings:  # a file for a file: however many findings, one small message
+            path = _findings_file(list(findings.values()), Path(folder) / FINDINGS_FILE)
+            exchange.send(
+                to=assistance.requester, kind="certification.findings", body={**body, "findings": []},
+                idempotency_key=(
+                    f"certification.findings:{assistance.run_uid}:{assistance.attempt}:{assistance.chunk}"
+                ),
+                files={FINDINGS_FILE: path},
+            )  # fmt: skip
+            storage, name = assistance.encodings.storage, str(assistance.encodings.name)
+            assistance.encodings = None  # clears the FileField
+            transaction.on_commit(lambda: storage.delete(name))
+        else:
+            exchange.send(
+                to=assistance.requester, kind="certification.findings", body=body,
+                idempotency_key=f"certification.findings:{assistance.run_uid}:{assistance.chunk}",
+            )  # fmt: skip
         assistance.findings, assistance.records = len(findings), []
         if error:
             assistance.checked = 0
@@ -356,12 +572,53 @@ def certification_assist(*, job: CertificationAssistance) -> CertificationAssist
     return assistance
 
 
-def certification_findings_apply(body: dict[str, Any], sender: ExchangeNode) -> CertificationRequest:
-    """A partner's answer to one chunk: its findings join the run (dismissed ones stay away)."""
+FINDING_COLUMNS = ("ref", "kind", "score", "evidence")
+
+
+def _findings_file(items: list[dict[str, Any]], path: Path) -> Path:
+    """Findings as a Parquet file of ``FINDING_COLUMNS``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema(
+        [("ref", pa.string()), ("kind", pa.string()), ("score", pa.float64()), ("evidence", pa.string())]
+    )
+    pq.write_table(pa.Table.from_pylist(items, schema=schema), path)
+    return path
+
+
+def _findings_read(path: Path) -> list[dict[str, Any]]:
+    """The findings of a received file, each checked as the JSON items are (``ValidationError``)."""
+    from ..messages import FindingItemSerializer
+
+    try:
+        table = _read_parquet(path)
+    except encodings.EncodingError as exc:
+        raise ValidationError(f"发现文件有误：{exc}") from exc
+    missing = [column for column in FINDING_COLUMNS if column not in table.column_names]
+    if missing:
+        raise ValidationError(f"发现文件缺少列 {'、'.join(missing)}")
+    items = []
+    for number, row in enumerate(table.select(list(FINDING_COLUMNS)).to_pylist(), start=1):
+        item = FindingItemSerializer(data=row)
+        if not item.is_valid():
+            raise ValidationError(f"发现文件第{number}行有误：{item.errors}")
+        items.append(dict(item.validated_data))
+    return items
+
+
+def certification_findings_apply(
+    body: dict[str, Any], sender: ExchangeNode, files: dict[str, Path] | None = None
+) -> CertificationRequest:
+    """A partner's answer (findings in a Parquet file, or in the body from an older node): its
+    findings join the run (dismissed ones stay away) and the partner's request is answered, or fails
+    with the partner's ``error``. Costs what the answer carries: the entries it names are read in
+    one query, and the dismissals of those people only (issue 13 §7). An answer to an earlier
+    attempt is ignored (the request was sent again)."""
     run = EligibilityCheck.objects.filter(uid=body["run"]).select_related("roster").first()
     if run is None:
         raise ValidationError(f"没有认证批次 {body['run']}")
-    request = run.requests.filter(partner=sender.node_id).first()
+    request = run.requests.select_for_update().filter(partner=sender.node_id).first()
     if request is None:
         raise ValidationError(f"认证批次 {run.uid} 没有发给节点 {sender.node_id}")
     chunk, checked = body["chunk"], body["checked"]
@@ -369,23 +626,36 @@ def certification_findings_apply(body: dict[str, Any], sender: ExchangeNode) -> 
         raise ValidationError(f"chunk 应为 1 到 {max(request.chunks, 1)} 之间的整数")
     if checked > run.records:
         raise ValidationError(f"checked 应为 0 到 {run.records} 之间的整数")
-    if chunk in request.answered:
+    if _attempt(body) != request.attempt or chunk in request.answered:
         return request
-    entries = {str(entry.pk): entry for entry in run.roster.entries.all()}
-    dismissed = set(FindingDismissal.objects.filter(partner=sender.node_id).values_list("person_key", "kind"))
+    items = list(body["findings"])
+    if (files or {}).get(FINDINGS_FILE):
+        items += _findings_read(files[FINDINGS_FILE])  # type: ignore[index]
+    refs = {item["ref"] for item in items}
+    wanted = [int(ref) for ref in refs if ref.isdigit()]
+    entries = {str(entry.pk): entry for entry in run.roster.entries.filter(pk__in=wanted)}
+    for entry in entries.values():
+        entry.roster = run.roster  # the person key names the office: no query per entry
+    dismissed = set(
+        FindingDismissal.objects.filter(
+            partner=sender.node_id, person_key__in={entry.person_key for entry in entries.values()}
+        ).values_list("person_key", "kind")
+    )
     created = 0
-    for item in body["findings"]:
-        entry = entries.get(item["ref"])
-        if entry is None:
+    for item in items:
+        named = entries.get(item["ref"])
+        if named is None:
             raise ValidationError(f"发现中的记录 {item['ref']} 不属于本批次")
+        entry = named
         if item["kind"] not in run.checks:
             raise ValidationError(f"发现类别“{item['kind']}”不是本批次的核查内容")
-        score = item["score"]
         if (entry.person_key, item["kind"]) in dismissed:
             continue
         finding, made = CertificationFinding.objects.get_or_create(
             run=run, entry=entry, partner=sender.node_id, kind=item["kind"],
-            defaults={"partner_name": sender.name, "evidence": item["evidence"][:300], "score": score},
+            defaults={
+                "partner_name": sender.name, "evidence": item["evidence"][:300], "score": item["score"],
+            },
         )  # fmt: skip
         created += int(made)
         if made:
@@ -395,12 +665,13 @@ def certification_findings_apply(body: dict[str, Any], sender: ExchangeNode) -> 
     request.findings += created
     if body.get("error"):
         request.error = body["error"][:300]
+        request.status = RequestStatus.FAILED
     if request.complete:
         request.answered_at = timezone.now()
+        if request.status == RequestStatus.WAITING:
+            request.status = RequestStatus.ANSWERED
     request.save()
-    if run.stage == RunStage.WAITING and all(r.complete for r in run.requests.all()):
-        run.stage = RunStage.COMPLETE
-        run.save(update_fields=["stage", "updated_at"])
+    _settle_run(run)
     if created:  # the officers of the run's office hear once per run and partner (issue 12 §2)
         notify(
             kind="insurance.findings",

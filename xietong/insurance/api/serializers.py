@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from ..choices import Scheme
@@ -71,12 +73,16 @@ class TransferAssignSerializer(serializers.Serializer):
 
 
 class CertificationRequestSerializer(serializers.ModelSerializer):
+    """A run as sent to one partner: ``status`` waiting / answered / failed, ``error`` why it failed,
+    ``attempt`` how many times it was sent."""
+
     answered_chunks = serializers.SerializerMethodField()
 
     class Meta:
         model = CertificationRequest
         fields = [
-            "partner", "partner_name", "chunks", "answered_chunks", "checked", "findings", "answered_at",
+            "partner", "partner_name", "status", "error", "attempt", "chunks", "answered_chunks", "checked",
+            "findings", "answered_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -122,3 +128,9 @@ class FindingDecisionSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     # A decision contrary to one already taken (in any run) is an override and needs its reason.
     override_reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class RunResendSerializer(serializers.Serializer[Any]):
+    """Which failed partner to send a run to again."""
+
+    partner = serializers.SlugField(max_length=32)

@@ -24,6 +24,7 @@ from .serializers import (
     EligibilityCheckSerializer,
     FindingDecisionSerializer,
     InsuranceTransferSerializer,
+    RunResendSerializer,
     TransferAnswerSerializer,
     TransferAssignSerializer,
     TransferRefuseSerializer,
@@ -122,12 +123,29 @@ class EligibilityCheckViewSet(
 
     serializer_class = EligibilityCheckSerializer
     permission_classes = [ScopedModelPermission]
+    permission_actions = {"resend": "add"}  # sending it again: the right to start runs
     access = selectors.access_run
 
     filterset_class = filters.RunFilter
 
     def get_queryset(self) -> QuerySet[EligibilityCheck]:
         return selectors.certification_runs(user=self.request.user).prefetch_related("requests")
+
+    def get_object(self) -> Any:
+        # A partner that refused the request fails it here, as the API looks (issue 13 §4).
+        return actions.certification_run_check(run=super().get_object())
+
+    @extend_schema(request=RunResendSerializer, responses=EligibilityCheckSerializer)
+    @action(detail=True, methods=["post"])
+    def resend(self, request: Request, pk: str) -> Response:
+        """Send the run again to a partner that failed (``partner``: its node id)."""
+        run = self.get_object()  # the scope answers before the input (404 before 400)
+        data = RunResendSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        # An action's ValidationError becomes a 400 in xietong.core.api.exceptions.
+        partner = selectors.run_request(run=run, partner=data.validated_data["partner"])
+        actions.certification_request_resend(request=partner, acting_user=acting_user(request))
+        return Response(EligibilityCheckSerializer(selectors.access_run(user=request.user, pk=run.pk)).data)
 
 
 class CertificationFindingViewSet(

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.core.choices import JobStatus
 from xietong.core.models.base import BackgroundJob, BaseModel
 
-from ..choices import FindingKind, FindingStatus, RosterKind, RunStage
+from ..choices import FindingKind, FindingStatus, RequestStatus, RosterKind, RunStage
 
 
 class BenefitRoster(BackgroundJob):
@@ -49,6 +49,11 @@ class BenefitRoster(BackgroundJob):
     processed_rows = models.PositiveIntegerField(_("已处理"), default=0)
     invalid_ids = models.PositiveIntegerField(_("身份证号无效"), default=0)
     superseded = models.BooleanField(_("已被新名册取代"), default=False)
+    # The roster's private-mode encodings, made once when it is imported (a roster does not change)
+    # and re-used by every run and every partner's request (ADR 018); ``encodings_key`` is the group
+    # key's fingerprint they were made with: another key re-encodes.
+    encodings = models.FileField(_("编码文件"), upload_to="roster-encodings/", blank=True, editable=False)
+    encodings_key = models.CharField(_("编码密钥指纹"), max_length=32, blank=True, editable=False)
 
     class Meta(BackgroundJob.Meta):
         db_table = "exchange_benefitroster"  # kept from the exchange app (migration 0001)
@@ -101,14 +106,15 @@ class EligibilityCheck(BackgroundJob):
     """One eligibility check (待遇领取资格认证, GLOSSARY: ``EligibilityCheck``), a "run" in the code: which
     roster, which partner nodes, which checks.
 
-    Its job (``certification_run_send``, the runner) encodes the roster and puts the requests in the
-    outbox, and ends ``done`` once they are there. The partners' comparisons arrive later, for as
-    long as they take: ``stage`` says whether the run still waits for them (``RunStage``), and the
-    page keeps polling, counting answered chunks, until every partner has answered.
+    Its job (``certification_run_send``, the runner) puts one request per partner in the outbox,
+    each carrying the roster's stored encodings as a file, and ends ``done`` once they are there. The
+    partners' answers arrive later, for as long as they take: ``stage`` says whether the run still
+    waits for them (``RunStage``), and the page keeps polling, counting partners that answered or
+    failed, until none is left waiting (complete, or partial when one failed).
     """
 
     runner = "xietong.insurance.actions.certification_run_send"
-    progress_text = _("对方已答复 %(done)s / %(total)s 批")
+    progress_text = _("对方已答复 %(done)s / %(total)s 个节点")
     detail_template = "insurance/_partials/run_answers.html"
 
     uid = models.CharField(_("认证批次号"), max_length=32, unique=True, editable=False)
@@ -156,13 +162,16 @@ class EligibilityCheck(BackgroundJob):
         return super().status_label
 
     def progress_counts(self) -> tuple[int, int]:
-        """Chunks the partners have answered, of all chunks sent."""
+        """Partners that have answered or failed, of all partners."""
         requests = list(self.requests.all())
-        return sum(len(r.answered) for r in requests), sum(r.chunks for r in requests)
+        return sum(1 for r in requests if r.settled), len(requests)
 
 
 class CertificationRequest(BaseModel):
-    """A run as sent to one partner node: chunks sent and answered, people the partner checked."""
+    """A run as sent to one partner node: chunks sent and answered, people the partner checked, and
+    how it stands (``status``): waiting, answered, or failed with the reason (``error``). A failed
+    request may be sent again (``certification_request_resend``): ``attempt`` counts the sendings,
+    and an answer to an earlier attempt is ignored."""
 
     scope_field = "run__organization"
 
@@ -175,6 +184,10 @@ class CertificationRequest(BaseModel):
     findings = models.PositiveIntegerField(_("发现"), default=0)
     error = models.CharField(_("对方未能比对的原因"), max_length=300, blank=True)
     answered_at = models.DateTimeField(_("答复完成时间"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=RequestStatus.choices, default=RequestStatus.WAITING
+    )
+    attempt = models.PositiveIntegerField(_("发送次数"), default=1)
 
     class Meta:
         db_table = "exchange_certificationrequest"  # kept from the exchange app (migration 0001)
@@ -186,7 +199,13 @@ class CertificationRequest(BaseModel):
 
     @property
     def complete(self) -> bool:
+        """Whether every chunk of the current attempt has been answered."""
         return len(self.answered) >= self.chunks > 0
+
+    @property
+    def settled(self) -> bool:
+        """Whether the partner has answered or failed: the run no longer waits for it."""
+        return self.status != RequestStatus.WAITING
 
 
 class CertificationFinding(BaseModel):
@@ -282,25 +301,30 @@ class CertificationAssistance(BackgroundJob):
     requester = models.SlugField(_("请求节点"), max_length=32)
     requester_name = models.CharField(_("请求地区"), max_length=100)
     run_uid = models.CharField(_("认证批次号"), max_length=32)
+    attempt = models.PositiveIntegerField(_("发送次数"), default=1)
     chunk = models.PositiveIntegerField(_("批次"))
     checks = models.JSONField(_("核查内容"), default=list)
     roster_kind = models.CharField(_("名册类别"), max_length=16, choices=RosterKind.choices)
-    records = models.JSONField(default=list)
+    records = models.JSONField(default=list)  # the encodings of an older node's JSON chunk
+    # The requester's encodings as a Parquet file (issue 13 §2), deleted once compared.
+    encodings = models.FileField(upload_to="assistance/", blank=True, editable=False)
     checked = models.PositiveIntegerField(_("核查人数"), default=0)
     findings = models.PositiveIntegerField(_("发现"), default=0)
 
-    audit_exclude = ("records",)
+    audit_exclude = ("records", "encodings")
 
     class Meta(BackgroundJob.Meta):
         db_table = "exchange_certificationassistance"  # kept from the exchange app (migration 0001)
         verbose_name = _("协助认证")
         verbose_name_plural = _("协助认证")
         constraints = [
-            models.UniqueConstraint(fields=["requester", "run_uid", "chunk"], name="assistance_once")
+            models.UniqueConstraint(
+                fields=["requester", "run_uid", "attempt", "chunk"], name="assistance_once_per_attempt"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.requester} · {self.run_uid} #{self.chunk}"
+        return f"{self.requester} · {self.run_uid} #{self.attempt}.{self.chunk}"
 
 
 class CertificationStatistic(BaseModel):

@@ -3,7 +3,9 @@ comparison with its own rosters, findings as they arrive, decisions, letters and
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,13 +16,16 @@ from django.test import TestCase
 from xietong.core.choices import JobStatus
 from xietong.core.models import AuditEvent, Organization
 from xietong.core.testing import clerk, make_org
-from xietong.exchange.choices import MessageStatus
+from xietong.exchange import actions as exchange_actions
+from xietong.exchange import blobs
+from xietong.exchange.choices import FileState, MessageStatus
 from xietong.exchange.models import ExchangeMessage
 from xietong.exchange.testing import receive_and_apply
 from xietong.lib import idnumber
 
 from .. import actions, encodings, selectors
-from ..choices import FindingKind, FindingStatus, RosterKind, RunStage
+from ..actions.certification import ENCODINGS_FILE, FINDINGS_FILE, _findings_file
+from ..choices import FindingKind, FindingStatus, RequestStatus, RosterKind, RunStage
 from ..models import (
     BenefitRoster,
     CertificationAssistance,
@@ -132,25 +137,68 @@ def start_run(bureau: Organization, peer: Peer, **kw: Any) -> EligibilityCheck:
     return run
 
 
-def test_a_run_sends_encodings_in_chunks_and_never_a_name_or_id_number(
-    bureau: Organization, peer: Peer, settings: Any
+def sent_file(message: ExchangeMessage, name: str = ENCODINGS_FILE) -> Path:
+    """The file an outgoing message carries, as the exchange keeps it for upload."""
+    assert [entry["name"] for entry in message.manifest] == [name]
+    return blobs.file_path(message, name)
+
+
+def test_a_run_sends_one_file_of_encodings_per_partner_and_never_a_name_or_id_number(
+    bureau: Organization, peer: Peer
 ) -> None:
-    settings.XIETONG_CERTIFICATION_CHUNK = 2
     run = start_run(bureau, peer)
     # The run's job ends once the requests are in the outbox; the run waits for the partner.
-    assert (run.status, run.stage, run.records, run.chunks) == (JobStatus.DONE, RunStage.WAITING, 3, 2)
+    assert (run.status, run.stage, run.records, run.chunks) == (JobStatus.DONE, RunStage.WAITING, 3, 1)
     assert (run.status_label, run.polling, run.percent, run.progress_line) == (
-        "等待对方比对", True, 0, "对方已答复 0 / 2 批",
+        "等待对方比对", True, 0, "对方已答复 0 / 1 个节点",
     )  # fmt: skip
-    sent = list(ExchangeMessage.objects.filter(kind="certification.request").order_by("seq"))
-    assert [(m.receiver, m.body["chunk"], len(m.body["records"])) for m in sent] == [
-        ("tj", 1, 2),
-        ("tj", 2, 1),
-    ]
-    wire = json.dumps([m.body for m in sent], ensure_ascii=False)
+    message = ExchangeMessage.objects.get(kind="certification.request")
+    assert (message.receiver, message.idempotency_key) == ("tj", f"certification.request:{run.uid}:1:1")
+    assert message.body["key"] == encodings.key_fingerprint() and "records" not in message.body
+    path = sent_file(message)
+    table = encodings.check_table(encodings.read_table(path))
+    refs = {str(pk) for pk in run.roster.entries.values_list("pk", flat=True)}
+    assert set(table["record_id"].to_pylist()) == refs
+    wire = json.dumps(message.body, ensure_ascii=False).encode() + path.read_bytes()
     for secret in (WANG, ZHANG, LI, WANG[:14], "王秀英", "张建国", "張建國", "1948-03-07"):
-        assert secret not in wire
-    assert sent[0].body["key"] == encodings.key_fingerprint()
+        assert secret.encode() not in wire
+    assert run.requests.get().status == RequestStatus.WAITING
+
+
+def test_a_roster_is_encoded_once_at_import_and_again_only_under_another_key(
+    bureau: Organization, peer: Peer, settings: Any, monkeypatch: Any
+) -> None:
+    from xietong.core import pii
+
+    roster = import_roster(bureau, PENSIONERS)
+    assert roster.encodings and roster.encodings_key == encodings.key_fingerprint()
+    calls: list[int] = []
+    real = encodings.encode_entries
+
+    def counted(entries: Any) -> Any:
+        calls.append(1)
+        return real(entries)
+
+    monkeypatch.setattr(encodings, "encode_entries", counted)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        actions.certification_run_start(
+            roster=roster, partners=["tj"], checks=["duplicate"], acting_user=clerk()
+        )
+    assert calls == []  # the run re-used the stored encodings
+    # Wang's payment is suspended: he is left out by reference, nothing encoded again.
+    RosterEntry.objects.filter(roster=roster, record_id="P001").update(suspended_at=roster.created_at)
+    table = encodings.run_table(roster)
+    assert table.num_rows == 2 and calls == []
+    settings.XIETONG_GROUP_KEY = "YW5vdGhlci1ncm91cC1rZXktZm9yLXRlc3RzLTAxMjM"
+    pii.reset_caches()
+    try:
+        assert encodings.run_table(roster).num_rows == 2 and calls == [1]
+        roster.refresh_from_db()
+        assert roster.encodings_key == encodings.key_fingerprint()
+        encodings.run_table(roster)
+        assert calls == [1]  # stored again under the new key
+    finally:
+        pii.reset_caches()
 
 
 def test_a_death_roster_cannot_be_certified_and_partners_must_be_known(
@@ -170,58 +218,81 @@ def test_a_death_roster_cannot_be_certified_and_partners_must_be_known(
         )
 
 
-def findings_from_tj(peer: Peer, run: EligibilityCheck, chunk: int, items: list[dict[str, Any]]) -> Any:
-    raw = peer.deliver_bytes(
-        peer.message(
-            "certification.findings",
-            {
-                "run": run.uid,
-                "chunk": chunk,
-                "checked": 2 if chunk == 1 else 1,
-                "findings": items,
-                "error": "",
-            },
+def deliver_with_file(peer: Peer, kind: str, body: dict[str, Any], name: str, data: bytes) -> ExchangeMessage:
+    """Tianjin's message carrying one file, delivered and its file arrived (as the upload would
+    leave it), then applied as the exchange applies it."""
+    manifest = [{"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}]
+    content = {**peer.message(kind, body), "files": manifest}
+    assert exchange_actions.receive(peer.deliver_bytes(content)).status == 200
+    message = ExchangeMessage.objects.get(direction="in", message_id=content["id"])
+    path = blobs.file_path(message, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    message.transfers.update(state=FileState.COMPLETE, received=len(data))
+    exchange_actions.apply_due()
+    message.refresh_from_db()
+    return message
+
+
+def findings_from_tj(
+    peer: Peer, run: EligibilityCheck, chunk: int, items: list[dict[str, Any]], *, attempt: int = 1,
+    error: str = "", legacy: bool = False,
+) -> ExchangeMessage:  # fmt: skip
+    """Tianjin's answer: its findings in a Parquet file (``legacy``: in the body, as an older node
+    answers a chunk)."""
+    body = {"run": run.uid, "chunk": chunk, "checked": 0 if error else 3, "findings": [], "error": error}
+    if legacy:
+        receive_and_apply(
+            peer.deliver_bytes(peer.message("certification.findings", {**body, "findings": items}))
         )
+        return ExchangeMessage.objects.filter(direction="in").latest("seq")
+    folder = blobs.blob_dir() / "made"
+    folder.mkdir(parents=True, exist_ok=True)
+    data = _findings_file(items, folder / FINDINGS_FILE).read_bytes()
+    return deliver_with_file(
+        peer, "certification.findings", {**body, "attempt": attempt}, FINDINGS_FILE, data
     )
-    return receive_and_apply(raw)
 
 
 def entry_of(run: EligibilityCheck, record_id: str) -> RosterEntry:
     return run.roster.entries.get(record_id=record_id)
 
 
-def test_findings_arrive_and_the_run_completes_when_every_chunk_is_answered(
-    bureau: Organization, peer: Peer, settings: Any
-) -> None:
-    settings.XIETONG_CERTIFICATION_CHUNK = 2
+def test_findings_arrive_in_a_file_and_the_run_completes(bureau: Organization, peer: Peer) -> None:
     run = start_run(bureau, peer)
     wang = entry_of(run, "P001")
-    answer = findings_from_tj(
+    message = findings_from_tj(
         peer, run, 1,
         [{"ref": str(wang.pk), "kind": "fraud_suspected", "score": 1.0, "evidence": "死亡日期 2025-03-02"}],
     )  # fmt: skip
-    assert answer.status == 200
+    assert message.status == MessageStatus.APPLIED, message.reason
     run.refresh_from_db()
-    assert (run.stage, run.percent, run.polling) == (RunStage.WAITING, 50, True)
-    findings_from_tj(peer, run, 2, [])
-    run.refresh_from_db()
-    assert (run.status, run.stage, run.status_label, run.polling) == (
-        JobStatus.DONE, RunStage.COMPLETE, "比对完成", False,
+    assert (run.status, run.stage, run.status_label, run.polling, run.percent) == (
+        JobStatus.DONE, RunStage.COMPLETE, "比对完成", False, 100,
     )  # fmt: skip
     finding = CertificationFinding.objects.get()
     assert (finding.entry, finding.kind, finding.partner_name, finding.status) == (
         wang, FindingKind.FRAUD_SUSPECTED, "天津节点", FindingStatus.OPEN,
     )  # fmt: skip
     request = run.requests.get()
-    assert (request.checked, request.findings) == (3, 1)
+    assert (request.status, request.checked, request.findings) == (RequestStatus.ANSWERED, 3, 1)
+
+
+def test_an_older_nodes_findings_in_the_body_still_count(bureau: Organization, peer: Peer) -> None:
+    run = start_run(bureau, peer)
+    item = {"ref": str(entry_of(run, "P002").pk), "kind": "duplicate", "score": 0.97, "evidence": "同项"}
+    assert findings_from_tj(peer, run, 1, [item], legacy=True).status == MessageStatus.APPLIED
+    run.refresh_from_db()
+    assert run.stage == RunStage.COMPLETE and run.findings.count() == 1
 
 
 def test_findings_for_an_unknown_run_or_record_are_rejected_and_change_nothing(
     bureau: Organization, peer: Peer
 ) -> None:
     run = start_run(bureau, peer)
-    findings_from_tj(peer, run, 1, [{"ref": "999999", "kind": "duplicate", "score": 0.9, "evidence": "x"}])
-    message = ExchangeMessage.objects.get(kind="certification.findings")
+    message = findings_from_tj(
+        peer, run, 1, [{"ref": "999999", "kind": "duplicate", "score": 0.9, "evidence": "x"}]
+    )
     assert message.status == MessageStatus.REJECTED
     assert "不属于本批次" in message.reason
     assert not CertificationFinding.objects.exists()
@@ -299,48 +370,102 @@ D002,陈桂兰,{ident("11010219400505006")},2024-11-30
 """
 
 
-def request_from_tj(peer: Peer, records: list[dict[str, Any]], *, key: str | None = None) -> Any:
+def request_from_tj(
+    peer: Peer, records: list[dict[str, Any]] | bytes, *, key: str | None = None, attempt: int = 1
+) -> ExchangeMessage:
+    """Tianjin's request: its encodings as a Parquet file (bytes), or JSON ``records`` as an older
+    node sends them in chunks."""
     body = {
         "run": "a" * 32, "chunk": 1, "chunks": 1, "checks": ["fraud_suspected", "duplicate"],
-        "roster_kind": "pension", "key": key or encodings.key_fingerprint(), "records": records,
+        "roster_kind": "pension", "key": key or encodings.key_fingerprint(),
     }  # fmt: skip
     with TestCase.captureOnCommitCallbacks(execute=True):  # the comparison is queued on commit
-        return receive_and_apply(peer.deliver_bytes(peer.message("certification.request", body)))
+        if isinstance(records, bytes):
+            body["attempt"] = attempt
+            return deliver_with_file(peer, "certification.request", body, ENCODINGS_FILE, records)
+        receive_and_apply(
+            peer.deliver_bytes(peer.message("certification.request", {**body, "records": records}))
+        )
+    return ExchangeMessage.objects.filter(direction="in").latest("seq")
 
 
-def test_as_partner_we_compare_and_answer_with_findings_and_count_the_help(peer: Peer) -> None:
+def parquet(table: Any) -> bytes:
+    import io
+
+    import pyarrow.parquet as pq
+
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+def tianjin_pensioners() -> tuple[Any, dict[str, str]]:
+    """Tianjin's pensioners, encoded with the group key (made here from a roster of another office,
+    then deleted: only the encodings travel), and their refs by record number."""
+    theirs = import_roster(make_org("tj-rs", kind="hrss_bureau"), PENSIONERS)
+    table = encodings.encode_entries(theirs.entries.order_by("pk"))
+    refs = {e.record_id: str(e.pk) for e in theirs.entries.all()}
+    theirs.delete()
+    return table, refs
+
+
+def test_as_partner_we_compare_a_file_and_answer_with_a_file_of_findings(peer: Peer) -> None:
     ours = make_org("bj-rs", kind="hrss_bureau")
     import_roster(ours, DEATHS, kind=RosterKind.DEATH)
     import_roster(ours, f"人员编号,姓名,公民身份号码,待遇起始日期\nB9,李娜,{LI},2019-05-01\n")
-    # Tianjin's pensioners, encoded with the group key (made here from a roster of another office).
-    theirs = import_roster(make_org("tj-rs", kind="hrss_bureau"), PENSIONERS)
-    records = encodings.to_wire(encodings.encode_entries(theirs.entries.order_by("pk")))
-    refs = {e.record_id: str(e.pk) for e in theirs.entries.all()}
-    theirs.delete()  # only the encodings travel
-    request_from_tj(peer, records)
+    table, refs = tianjin_pensioners()
+    assert request_from_tj(peer, parquet(table)).status == MessageStatus.APPLIED
     assistance = CertificationAssistance.objects.get()
-    assert (assistance.checked, assistance.findings, assistance.records) == (3, 2, [])
-    assert assistance.status == JobStatus.DONE and assistance.finished_at is not None
+    assert (assistance.checked, assistance.findings, assistance.attempt) == (3, 2, 1)
+    assert assistance.status == JobStatus.DONE and not assistance.encodings  # compared, then removed
     answer = ExchangeMessage.objects.get(kind="certification.findings", receiver="tj")
-    found = {(f["ref"], f["kind"]): f for f in answer.body["findings"]}
+    assert answer.idempotency_key == f"certification.findings:{'a' * 32}:1:1"
+    assert (answer.body["findings"], answer.body["checked"], answer.body["attempt"]) == ([], 3, 1)
+    rows = encodings.read_table(sent_file(answer, FINDINGS_FILE)).to_pylist()
+    found = {(f["ref"], f["kind"]): f for f in rows}
     # 王秀英 died here in 2025; 李娜 draws a pension here as well; 张建国 is unknown here.
     assert set(found) == {(refs["P001"], "fraud_suspected"), (refs["P003"], "duplicate")}
     assert found[(refs["P001"], "fraud_suspected")]["evidence"].startswith("死亡登记：死亡日期 2025-03-02")
+
+
+def test_as_partner_we_still_answer_an_older_nodes_json_chunk(peer: Peer) -> None:
+    ours = make_org("bj-rs", kind="hrss_bureau")
+    import_roster(ours, DEATHS, kind=RosterKind.DEATH)
+    table, refs = tianjin_pensioners()
+    request_from_tj(peer, encodings.to_wire(table))
+    answer = ExchangeMessage.objects.get(kind="certification.findings", receiver="tj")
+    assert not answer.manifest and answer.idempotency_key == f"certification.findings:{'a' * 32}:1"
+    assert [(f["ref"], f["kind"]) for f in answer.body["findings"]] == [(refs["P001"], "fraud_suspected")]
     assert "王秀英" not in json.dumps(answer.body, ensure_ascii=False)
 
 
 def test_a_request_made_with_another_key_is_rejected_with_the_reason(peer: Peer) -> None:
-    request_from_tj(peer, [{"ref": "1", "id_hmac": "0" * 32}], key="0123456789abcdef")
-    message = ExchangeMessage.objects.get(kind="certification.request")
+    table, _refs = tianjin_pensioners()
+    message = request_from_tj(peer, parquet(table), key="0123456789abcdef")
     assert message.status == MessageStatus.REJECTED
     assert "比对密钥不一致" in message.reason
     assert not CertificationAssistance.objects.exists()
 
 
 def test_malformed_encodings_are_rejected_naming_the_record(peer: Peer) -> None:
-    request_from_tj(peer, [{"ref": "1", "id_hmac": "0" * 32}, {"ref": "2", "id_bloom": "not base64!"}])
-    message = ExchangeMessage.objects.get(kind="certification.request")
-    assert "第2条记录的 id_bloom 不是 base64" in message.reason
+    import pyarrow as pa
+
+    table, _refs = tianjin_pensioners()
+    blooms = table["id_bloom"].to_pylist()
+    blooms[1] = b"short"
+    bad = table.set_column(table.column_names.index("id_bloom"), "id_bloom", pa.array(blooms, pa.binary()))
+    message = request_from_tj(peer, parquet(bad))
+    assert "第2条记录的 id_bloom 长度应为128字节" in message.reason
+    refs = table["record_id"].to_pylist()
+    twice = table.set_column(0, "record_id", pa.array([refs[0], refs[1], refs[0]], pa.string()))
+    assert "ref 重复" in request_from_tj(peer, parquet(twice)).reason
+    assert "不是可读的 Parquet" in request_from_tj(peer, b"not parquet").reason
+    assert "缺少列 id_hmac" in request_from_tj(peer, parquet(table.drop(["id_hmac"]))).reason
+    legacy = request_from_tj(
+        peer, [{"ref": "1", "id_hmac": "0" * 32}, {"ref": "2", "id_bloom": "not base64!"}]
+    )
+    assert "第2条记录的 id_bloom 不是 base64" in legacy.reason
+    assert not CertificationAssistance.objects.exists()
 
 
 def test_figures_count_people_checked_findings_confirmed_and_help_given(
@@ -359,7 +484,7 @@ def test_figures_count_people_checked_findings_confirmed_and_help_given(
     year = run.created_at.year
     mine = rows[("北京市", year)]
     assert (mine.checked, mine.findings, mine.confirmed) == (3, 1, 1)
-    assert rows[("天津市", year)].assisted == 2
+    assert rows[("天津市", year)].assisted == 3
 
 
 def test_a_node_without_the_group_key_says_so_and_sends_nothing(
@@ -482,3 +607,111 @@ def test_figures_name_regions_not_nodes(bureau: Organization, peer: Peer) -> Non
     admin = User.objects.create_superuser("root", password="x-test-password-1")
     regions = {f.region for f in selectors.certification_figures(user=admin)}
     assert regions == {"北京市", "天津市"}
+
+
+# Findings cost what the answer carries (issue 13 §7): the entries it names, in one query.
+
+
+def roster_of(count: int) -> str:
+    rows = "".join(f"P{i:05d},王秀英,{ident(f'11010519480307{i:03d}')},2008-04-01\n" for i in range(count))
+    return f"人员编号,姓名,公民身份号码,待遇起始日期\n{rows}"
+
+
+def queries_to_apply(bureau: Organization, peer: Peer, people: int) -> tuple[int, int]:
+    """Queries made and roster entries loaded to apply an answer naming two people."""
+    from django.db import connection
+    from django.db.models.signals import post_init
+    from django.test.utils import CaptureQueriesContext
+
+    roster = import_roster(bureau, roster_of(people))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run = actions.certification_run_start(
+            roster=roster, partners=["tj"], checks=["duplicate"], acting_user=clerk()
+        )
+    refs = list(roster.entries.order_by("pk").values_list("pk", flat=True)[:2])
+    items = [{"ref": str(pk), "kind": "duplicate", "score": 0.99, "evidence": "同项"} for pk in refs]
+    folder = blobs.blob_dir() / "made"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = _findings_file(items, folder / FINDINGS_FILE)
+    body = {"run": run.uid, "attempt": 1, "chunk": 1, "checked": people, "findings": [], "error": ""}
+    loaded: list[int] = []
+
+    def count(sender: Any, **kwargs: Any) -> None:
+        loaded.append(1)
+
+    post_init.connect(count, sender=RosterEntry)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            actions.certification_findings_apply(body, peer.node, {FINDINGS_FILE: path})
+    finally:
+        post_init.disconnect(count, sender=RosterEntry)
+    assert run.findings.count() == 2
+    return len(queries), len(loaded)
+
+
+def test_applying_findings_costs_what_they_carry_not_what_the_roster_holds(
+    bureau: Organization, peer: Peer
+) -> None:
+    small = queries_to_apply(bureau, peer, 5)
+    large = queries_to_apply(make_org("bj-rs2", kind="hrss_bureau"), peer, 400)
+    assert small == large and large[1] == 2  # the two entries named, never the whole roster
+
+
+def test_a_refusal_fails_the_current_attempt_only(bureau: Organization, peer: Peer) -> None:
+    run = start_run(bureau, peer)
+    other = actions.certification_request_refused({"run": run.uid, "attempt": 2}, "旧", "tj")
+    assert other is not None and other.status == RequestStatus.WAITING  # not the attempt sent: no change
+    request = actions.certification_request_refused({"run": run.uid, "attempt": 1}, "密钥不同", "tj")
+    assert request is not None
+    run.refresh_from_db()
+    assert (request.status, request.error, run.stage, run.status_label) == (
+        RequestStatus.FAILED, "密钥不同", RunStage.PARTIAL, "部分完成",
+    )  # fmt: skip
+    assert actions.certification_request_refused({"run": "x" * 32}, "?", "tj") is None
+
+
+def test_the_import_encodes_what_it_read_as_a_later_encoding_of_the_stored_entries_would(
+    bureau: Organization,
+) -> None:
+    roster = import_roster(bureau, PENSIONERS)
+    stored = encodings.roster_table(roster)
+    again = encodings.encode_entries(roster.entries.order_by("pk"))
+    assert stored.sort_by("record_id").equals(again.sort_by("record_id"))
+
+
+def test_a_run_to_two_partners_ends_partial_when_one_refuses_and_completes_after_a_resend(
+    bureau: Organization, peer: Peer
+) -> None:
+    from xietong.exchange import actions as exchange_node_actions
+    from xietong.lib import crypto
+
+    private, public = crypto.generate_signing_key()
+    hebei = Peer(
+        exchange_node_actions.node_register(
+            node_id="hb", name="河北节点", endpoint="http://127.0.0.1:8003", public_key=public,
+            region_code="130000", acting_user=None,
+        ),
+        private,
+    )  # fmt: skip
+    roster = import_roster(bureau, PENSIONERS)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run = actions.certification_run_start(
+            roster=roster, partners=["tj", "hb"], checks=["duplicate"], acting_user=clerk()
+        )
+    sent = ExchangeMessage.objects.filter(kind="certification.request")
+    assert sorted(sent.values_list("receiver", flat=True)) == ["hb", "tj"]  # both at once, one file each
+    findings_from_tj(peer, run, 1, [])  # Tianjin answers
+    run.refresh_from_db()
+    assert (run.stage, run.progress_line) == (RunStage.WAITING, "对方已答复 1 / 2 个节点")
+    # Hebei holds another group key and refuses (what its signed acknowledgement says).
+    sent.filter(receiver="hb").update(status=MessageStatus.REFUSED, reason="比对密钥不一致")
+    actions.certification_run_check(run=run)
+    assert (run.stage, run.status_label, run.polling) == (RunStage.PARTIAL, "部分完成", False)
+    states = dict(run.requests.values_list("partner", "status"))
+    assert states == {"tj": RequestStatus.ANSWERED, "hb": RequestStatus.FAILED}
+    actions.certification_request_resend(request=run.requests.get(partner="hb"), acting_user=clerk())
+    run.refresh_from_db()
+    assert run.stage == RunStage.WAITING
+    findings_from_tj(hebei, run, 1, [], attempt=2)  # Hebei, now with the group's key, answers
+    run.refresh_from_db()
+    assert (run.stage, run.progress_line) == (RunStage.COMPLETE, "对方已答复 2 / 2 个节点")

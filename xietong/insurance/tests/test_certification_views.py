@@ -8,12 +8,12 @@ from typing import Any, ClassVar
 from django.test import TestCase
 from django.urls import reverse
 
-from xietong.core.models import Organization
+from xietong.core.models import AuditEvent, Organization
 from xietong.core.roles import CERTIFICATION_PERMISSIONS
 from xietong.core.testing import ScopedObjectViewTests, client_for, make_org, make_user
 from xietong.exchange.models import ExchangeMessage
 
-from ..choices import FindingStatus
+from ..choices import FindingStatus, RequestStatus, RunStage
 from ..models import BenefitRoster, CertificationFinding, EligibilityCheck, RosterEntry
 from .conftest import Peer
 from .test_certification import PENSIONERS, WANG, entry_of, findings_from_tj, import_roster, upload
@@ -188,7 +188,9 @@ def test_the_api_lists_findings_and_takes_decisions_with_reasons_in_chinese(peer
     assert answered == ("done", "complete", "比对完成")
 
 
-def test_a_partner_that_refuses_the_request_is_named_with_its_reason_on_the_run_page(peer: Peer) -> None:
+def test_a_partner_that_refuses_fails_its_request_with_the_reason_and_the_officer_resends(
+    peer: Peer,
+) -> None:
     bureau = make_org("bj-rs", kind="hrss_bureau")
     officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
     roster = import_roster(bureau, PENSIONERS)
@@ -200,8 +202,53 @@ def test_a_partner_that_refuses_the_request_is_named_with_its_reason_on_the_run_
     ExchangeMessage.objects.filter(kind="certification.request").update(
         status="refused", reason="比对密钥不一致：双方的区域组比对密钥不同，请核对 XIETONG_GROUP_KEY"
     )
-    page = officer.get(reverse("insurance:run_detail", args=[run.pk])).content.decode()
-    assert "节点 tj 未受理第 1 号消息：比对密钥不一致" in page
+    url = reverse("insurance:run_detail", args=[run.pk])
+    page = officer.get(url).content.decode()
+    assert "比对密钥不一致" in page and "部分完成" in page and "重新发送" in page
+    request = run.requests.get()
+    assert (request.status, request.attempt) == (RequestStatus.FAILED, 1)
+    assert "hx-get" not in officer.get(url, HTTP_HX_REQUEST="true").content.decode()  # the run has ended
+    answer = officer.post(reverse("insurance:run_resend", args=[run.pk]), {"partner": "tj"}, follow=True)
+    assert "已重新发送给天津节点" in answer.content.decode()
+    request.refresh_from_db()
+    run.refresh_from_db()
+    assert (request.status, request.attempt, request.error, run.stage) == (
+        RequestStatus.WAITING, 2, "", RunStage.WAITING,
+    )  # fmt: skip
+    keys = list(
+        ExchangeMessage.objects.filter(kind="certification.request").values_list("idempotency_key", flat=True)
+    )
+    assert sorted(keys) == [f"certification.request:{run.uid}:1:1", f"certification.request:{run.uid}:2:1"]
+    events = AuditEvent.objects.filter(action="status")
+    assert any(e.changes.get("detail", {}).get("resend") == "tj" for e in events)
+    # A late answer to the first attempt is ignored; the second attempt's answer completes the run.
+    findings_from_tj(peer, run, 1, [], attempt=1)
+    assert run.requests.get().status == RequestStatus.WAITING
+    findings_from_tj(peer, run, 1, [], attempt=2)
+    run.refresh_from_db()
+    assert (run.stage, run.requests.get().status) == (RunStage.COMPLETE, RequestStatus.ANSWERED)
+    # Only a failed partner can be sent the run again.
+    again = officer.post(reverse("insurance:run_resend", args=[run.pk]), {"partner": "tj"}, follow=True)
+    assert "只能向失败的对方节点重新发送" in again.content.decode()
+
+
+def test_the_api_resends_to_a_failed_partner_and_a_partner_error_fails_the_request(peer: Peer) -> None:
+    bureau = make_org("bj-rs", kind="hrss_bureau")
+    officer = client_for(make_user("officer", perms=OFFICER, organization=bureau))
+    roster = import_roster(bureau, PENSIONERS)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        form = {"roster": roster.pk, "partners": ["tj"], "checks": ["duplicate"]}
+        officer.post(reverse("insurance:run_create"), form)
+    run = EligibilityCheck.objects.get()
+    findings_from_tj(peer, run, 1, [], error="对方比对失败：磁盘已满")
+    detail = officer.get(reverse("certification-run-detail", args=[run.pk])).json()
+    assert (detail["stage"], detail["status_display"]) == ("partial", "部分完成")
+    assert detail["requests"][0]["status"] == "failed" and "磁盘已满" in detail["requests"][0]["error"]
+    url = reverse("certification-run-resend", args=[run.pk])
+    assert officer.post(url, {"partner": "sh"}, content_type="application/json").status_code == 400
+    done = officer.post(url, {"partner": "tj"}, content_type="application/json")
+    assert done.status_code == 200, done.content
+    assert done.json()["stage"] == "waiting" and done.json()["requests"][0]["attempt"] == 2
 
 
 def test_the_run_page_polls_with_the_shared_partial_until_every_partner_has_answered(peer: Peer) -> None:
@@ -218,7 +265,7 @@ def test_the_run_page_polls_with_the_shared_partial_until_every_partner_has_answ
     url = reverse("insurance:run_detail", args=[run.pk])
     waiting = officer.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert "等待对方比对" in waiting and "hx-get" in waiting and 'data-testid="run-answers"' in waiting
-    assert "对方已答复 0 / 1 批" in waiting and "<html" not in waiting
+    assert "对方已答复 0 / 1 个节点" in waiting and "<html" not in waiting
     findings_from_tj(peer, run, 1, [])
     complete = officer.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert "比对完成" in complete and "hx-get" not in complete and "刷新页面查看结果" in complete

@@ -149,6 +149,25 @@ class TestRunScoping(ScopedObjectViewTests):
         return {"finding": findings, "decision": "confirm"}
 
 
+class TestRunResendScoping(ScopedObjectViewTests):
+    """Sending a run again to a partner that failed: the page's button and the API's action."""
+
+    model = EligibilityCheck
+    list_url_name = "insurance:run_list"
+    detail_url_name = "insurance:run_detail"
+    post_url_names = ("insurance:run_resend",)
+    api_actions = (("certification-run-resend", "post"),)
+    change_permissions = ["insurance.add_eligibilitycheck"]
+
+    def make_object(self, organization: Organization) -> EligibilityCheck:
+        run = make_run(organization)
+        run.requests.create(partner="tj", partner_name="天津", status="failed", error="比对密钥不一致")
+        return run
+
+    def post_data(self, obj: Any, url: str) -> dict[str, Any]:
+        return {"partner": "tj"}
+
+
 class TestFindingScoping(ScopedObjectViewTests):
     """Findings: their list page (across runs), detail page, decisions and API."""
 

@@ -145,7 +145,8 @@ def test_a_run_of_100000_recipients_survives_the_partner_killed_mid_transfer(
         (run,),
     )
     assert not tj.query(
-        "SELECT run_uid, chunk FROM exchange_certificationassistance GROUP BY run_uid, chunk HAVING count(*) > 1"
+        "SELECT run_uid, chunk, attempt FROM exchange_certificationassistance"
+        " GROUP BY run_uid, chunk, attempt HAVING count(*) > 1"
     )
     assert not tj.query(
         "SELECT message_id FROM exchange_exchangemessage WHERE direction = 'in' "
