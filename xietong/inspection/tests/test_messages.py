@@ -68,7 +68,7 @@ def test_a_forged_signature_is_refused_and_logged(peer: Peer) -> None:
 
     impostor = Peer(peer.node, crypto.generate_signing_key()[0])
     answer = post(impostor.deliver_bytes(impostor.message("arrears.listed", listing_body())))
-    assert answer.status_code == 403 and answer.json()["error"] == "消息签名无效"
+    assert answer.status_code == 403 and answer.json()["error"].startswith("消息签名无效")
     assert not ArrearsListing.objects.exists()
     assert RefusedDelivery.objects.get().claimed_sender == "tj"
 
