@@ -58,7 +58,7 @@ def test_a_file_survives_the_receiver_restarting_mid_transfer(nodes: tuple[Local
     wait_for(lambda: tj.query("SELECT 1 FROM exchange_exchangenode WHERE node_id = 'bj'"))
     message_id, digest = bj.shell(SEND.format(size=SIZE)).split()
     part = tj.var_dir / "exchange" / "blobs" / "in" / message_id / "roll.bin.part"
-    wait_for(lambda: part.exists() and part.stat().st_size >= MB, seconds=60)
+    wait_for(lambda: part.exists() and part.stat().st_size >= MB, seconds=180)
     tj.stop()  # killed in the middle of the file
     held = part.stat().st_size
     assert 0 < held < SIZE
