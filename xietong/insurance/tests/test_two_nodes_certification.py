@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from xietong.demo.rosters import certification_rosters
-from xietong.exchange.localnodes import LocalNode, region_group
+from xietong.exchange.localnodes import LocalNode, region_group, wait_for
 
 pytestmark = pytest.mark.nodes
 
@@ -40,16 +40,6 @@ from xietong.insurance.models import BenefitRoster
 print(actions.certification_run_start(roster=BenefitRoster.objects.get(pk={pk}), partners=["tj"],
     checks=["fraud_suspected", "duplicate"], acting_user=None).pk)
 """
-
-
-def wait_for(check: Callable[[], Any], *, seconds: float, every: float = 0.5) -> Any:
-    deadline = time.monotonic() + seconds
-    value = check()
-    while not value and time.monotonic() < deadline:
-        time.sleep(every)
-        value = check()
-    assert value, f"not reached within {seconds} s"
-    return value
 
 
 @pytest.fixture(scope="module")
