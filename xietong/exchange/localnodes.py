@@ -225,7 +225,7 @@ class LocalNode:
             with psycopg.connect(url, autocommit=True) as db:
                 for json_type in ("json", "jsonb"):
                     db.adapters.register_loader(json_type, TextLoader)
-                return db.execute(sql.replace("?", "%s"), params).fetchall()
+                return db.execute(sql.replace("%", "%%").replace("?", "%s"), params).fetchall()
         with sqlite3.connect(f"file:{self.var_dir / 'xietong.sqlite3'}?mode=ro", uri=True, timeout=10) as db:
             return db.execute(sql, params).fetchall()
 
