@@ -41,25 +41,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-IMPORT = """
-from django.core.files.uploadedfile import SimpleUploadedFile
-from xietong.core.models import Organization, Region
-from xietong.insurance import actions
-org, _ = Organization.objects.get_or_create(code="{code}", defaults=dict(name="{code}", kind="hrss_bureau",
-    region=Region.objects.get(code="{region}")))
-with open("{path}", "rb") as handle:
-    print(actions.roster_import_start(organization=org, kind="{kind}", title="{kind}", mapping={{}},
-        acting_user=None, uploaded=SimpleUploadedFile("{kind}.csv", handle.read())).pk)
-"""
-
-RUN = """
-from xietong.insurance import actions
-from xietong.insurance.models import BenefitRoster
-roster = BenefitRoster.objects.get(pk={pk})
-print(actions.certification_run_start(roster=roster, partners=["tj"],
-    checks=["fraud_suspected", "duplicate"], acting_user=None).pk)
-"""
-
 
 def wait(check, seconds: float = 7200) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
@@ -176,18 +157,6 @@ def engine_alone(folder: Path, files: dict[str, Path], env: dict[str, str]) -> d
     return timings
 
 
-def import_roster(node: Any, path: Path, kind: str, code: str, region: str) -> tuple[int, float]:
-    pk = int(node.shell(IMPORT.format(code=code, region=region, path=path, kind=kind)))
-
-    def done() -> bool:
-        rows = node.query("SELECT status, message FROM exchange_benefitroster WHERE id = ?", (pk,))
-        if rows and rows[0][0] == "failed":
-            raise RuntimeError(rows[0][1])
-        return bool(rows) and rows[0][0] == "done"
-
-    return pk, wait(done)
-
-
 def kill_mid_transfer(bj: Any, tj: Any, log: Path) -> str:
     """Kill 天津 while 北京's file is partly uploaded (or, if the file went in one chunk, while 天津
     compares), then start it again; says what was interrupted."""
@@ -222,7 +191,7 @@ def main() -> int:
     parser.add_argument("--recipients", type=int, default=20000)
     parser.add_argument("--kill-partner", action="store_true")
     args = parser.parse_args()
-    from xietong.demo.rosters import certification_rosters
+    from xietong.demo.rosters import certification_rosters, roster_imported, run_started
     from xietong.exchange.localnodes import region_group
 
     n = args.recipients
@@ -250,7 +219,7 @@ def main() -> int:
                     ("b_pension", tj, "pension", "tj-rsj", "120000"),
                     ("b_death", tj, "death", "tj-rsj", "120000"),
                 ):
-                    pk, seconds = import_roster(node, files[name], kind, code, region)
+                    pk, seconds = roster_imported(node, files[name], kind, code, region)
                     imports[name] = pk
                     rows = node.query("SELECT count(*) FROM exchange_rosterentry WHERE roster_id = ?", (pk,))[
                         0
@@ -265,7 +234,7 @@ def main() -> int:
                 engine = engine_alone(folder, files, engine_env)
                 figures.update({f"engine_{key}_s": round(value, 1) for key, value in engine.items()})
                 started = time.perf_counter()
-                run = int(bj.shell(RUN.format(pk=imports["a_pension"])))
+                run = run_started(bj, imports["a_pension"])
                 if args.kill_partner:
                     figures["partner_killed"] = kill_mid_transfer(bj, tj, logs["tj"])
 

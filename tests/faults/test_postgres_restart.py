@@ -4,15 +4,13 @@ receiver (天津) applies every message exactly once and in order, and both logs
 
 from __future__ import annotations
 
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from xietong.exchange.localnodes import LocalNode, region_group
+from xietong.exchange.localnodes import LocalNode, region_group, wait_for
 
 from .conftest import Server
 
@@ -31,16 +29,6 @@ for i in range({count}):
         employer_name="北京某餐饮管理有限公司", amount_owed="52000", workers_affected=9,
         decision_no=f"京朝人社监〔2026〕{{i}}号", listed_on=datetime.date(2026, 11, 20), acting_user=None)
 """
-
-
-def wait_for(check: Callable[[], Any], *, seconds: float, every: float = 0.2) -> Any:
-    deadline = time.monotonic() + seconds
-    value = check()
-    while not value and time.monotonic() < deadline:
-        time.sleep(every)
-        value = check()
-    assert value, f"not reached within {seconds} s"
-    return value
 
 
 @pytest.fixture

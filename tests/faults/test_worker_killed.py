@@ -10,11 +10,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from xietong.exchange.localnodes import LocalNode, region_group
+from xietong.exchange.localnodes import LocalNode, region_group, wait_for
 from xietong.lib import idnumber
 
 pytestmark = pytest.mark.nodes
@@ -43,16 +42,6 @@ def write_roll(path: Path, rows: int) -> None:
             birth = dt.date(1970, 1, 1) + dt.timedelta(days=i // 1000)
             body = f"110105{birth:%Y%m%d}{i % 1000:03d}"
             out.write(f"职工{i},{body + idnumber.check_digit(body)},,,139{i:08d},,2026-01-05\n")
-
-
-def wait_for(check: Any, *, seconds: float, every: float = 0.2) -> Any:
-    deadline = time.monotonic() + seconds
-    value = check()
-    while not value and time.monotonic() < deadline:
-        time.sleep(every)
-        value = check()
-    assert value, f"not reached within {seconds} s"
-    return value
 
 
 @pytest.fixture

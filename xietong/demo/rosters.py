@@ -6,11 +6,16 @@ which only the probabilistic pass can find) and 1 % of A's recipients are paid b
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xietong.lib import idnumber
 
 from .people import synthetic_people
+
+if TYPE_CHECKING:
+    from xietong.exchange.localnodes import LocalNode
 
 
 def _birth(number: str) -> str:
@@ -57,3 +62,41 @@ def certification_rosters(folder: Path, recipients: int) -> tuple[dict[str, Path
         "人员编号,姓名,身份证号码,出生日期,死亡日期\n" + "".join(d_rows), encoding="utf-8"
     )
     return files, {f"YL{i:07d}" for i in died}, {f"YL{i:07d}" for i in twice}
+
+
+IMPORT = """
+from django.core.files.uploadedfile import SimpleUploadedFile
+from xietong.core.models import Organization, Region
+from xietong.insurance import actions
+org, _ = Organization.objects.get_or_create(code="{code}", defaults=dict(name="{code}", kind="hrss_bureau",
+    region=Region.objects.get(code="{region}")))
+with open("{path}", "rb") as handle:
+    print(actions.roster_import_start(organization=org, kind="{kind}", title="{kind}", mapping={{}},
+        acting_user=None, uploaded=SimpleUploadedFile("{kind}.csv", handle.read())).pk)
+"""
+
+RUN = """
+from xietong.insurance import actions
+from xietong.insurance.models import BenefitRoster
+print(actions.certification_run_start(roster=BenefitRoster.objects.get(pk={pk}), partners=["tj"],
+    checks=["fraud_suspected", "duplicate"], acting_user=None).pk)
+"""
+
+
+def roster_imported(node: LocalNode, path: Path, kind: str, code: str, region: str) -> tuple[int, float]:
+    """Import a roster file on a running node as its page would (the task worker does the work) and
+    wait until it is stored: the roster's id and the seconds it took; ``RuntimeError`` if it failed."""
+    started = time.perf_counter()
+    pk = int(node.shell(IMPORT.format(code=code, region=region, path=path, kind=kind)))
+    while True:
+        rows = node.query("SELECT status, message FROM exchange_benefitroster WHERE id = ?", (pk,))
+        if rows and rows[0][0] == "failed":
+            raise RuntimeError(rows[0][1])
+        if rows and rows[0][0] == "done":
+            return pk, time.perf_counter() - started
+        time.sleep(0.5)
+
+
+def run_started(node: LocalNode, roster: int) -> int:
+    """Open a certification run of ``roster`` with 天津 and both checks, on a running node: its id."""
+    return int(node.shell(RUN.format(pk=roster)))

@@ -24,7 +24,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,18 @@ def drop_databases(server: str, *, keep: Iterable[str] = ()) -> int:
         for name in names:
             db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return len(names)
+
+
+def wait_for(check: Callable[[], Any], *, seconds: float = 60, every: float = 0.5) -> Any:
+    """Poll ``check()`` every ``every`` seconds until it is truthy (nodes work asynchronously) and
+    return its value; fail the test with the last value after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    value = check()
+    while not value and time.monotonic() < deadline:
+        time.sleep(every)
+        value = check()
+    assert value, f"not reached within {seconds} s: {value!r}"
+    return value
 
 
 def free_port() -> int:
@@ -213,7 +225,7 @@ class LocalNode:
             with psycopg.connect(url, autocommit=True) as db:
                 for json_type in ("json", "jsonb"):
                     db.adapters.register_loader(json_type, TextLoader)
-                return db.execute(sql.replace("?", "%s"), params).fetchall()
+                return db.execute(sql.replace("%", "%%").replace("?", "%s"), params).fetchall()
         with sqlite3.connect(f"file:{self.var_dir / 'xietong.sqlite3'}?mode=ro", uri=True, timeout=10) as db:
             return db.execute(sql, params).fetchall()
 

@@ -8,13 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from xietong.exchange.localnodes import wait_for
 
 pytestmark = pytest.mark.nodes
 
@@ -42,14 +41,6 @@ def answers(port: int) -> bool:
         return False
 
 
-def wait_for(check: Callable[[], Any], seconds: float) -> Any:
-    deadline = time.monotonic() + seconds
-    while not (value := check()) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert value, f"not reached within {seconds} s"
-    return value
-
-
 def test_a_killed_node_is_reported_and_restarted_while_the_other_answers(tmp_path: Path) -> None:
     port = two_free_ports()
     out = tmp_path / "launcher.out"
@@ -62,15 +53,15 @@ def test_a_killed_node_is_reported_and_restarted_while_the_other_answers(tmp_pat
         )  # fmt: skip
     text = lambda: out.read_text(encoding="utf-8", errors="replace")  # noqa: E731
     try:
-        wait_for(lambda: "区域组已启动" in text() and answers(port) and answers(port + 1), 300)
+        wait_for(lambda: "区域组已启动" in text() and answers(port) and answers(port + 1), seconds=300)
         assert f"http://127.0.0.1:{port}/" in text() and "hrss_tj" in text()
         tj_server = int((tmp_path / "nodes" / "tj" / "server.pid").read_text())
         os.kill(tj_server, signal.SIGKILL)  # the node's server dies; its gunicorn is left orphaned
-        wait_for(lambda: "天津节点（tj）已停止" in text(), 30)
+        wait_for(lambda: "天津节点（tj）已停止" in text(), seconds=30)
         assert "被信号 9 终止" in text()
         assert answers(port), "北京节点 must keep running"
         assert launcher.poll() is None
-        wait_for(lambda: "天津节点（tj）已恢复" in text(), 120)
+        wait_for(lambda: "天津节点（tj）已恢复" in text(), seconds=120)
         assert answers(port + 1) and answers(port)
     finally:
         if launcher.poll() is None:

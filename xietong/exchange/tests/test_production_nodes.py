@@ -21,11 +21,10 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ import pytest
 
 from xietong.core.tests.factories import valid_id_number
 
-from ..localnodes import LocalNode, free_port
+from ..localnodes import LocalNode, free_port, wait_for
 
 pytestmark = [pytest.mark.nodes, pytest.mark.postgres]
 
@@ -50,17 +49,6 @@ listing = actions.arrears_list(organization=Organization.objects.get(code="bj-in
     acting_user=None)
 print(listing.uid)
 """
-
-
-def wait_for(check: Callable[[], Any], *, seconds: float = 60) -> Any:
-    """Poll until ``check()`` is truthy; fail with the last value."""
-    deadline = time.monotonic() + seconds
-    value = check()
-    while not value and time.monotonic() < deadline:
-        time.sleep(0.3)
-        value = check()
-    assert value, f"not reached within {seconds} s: {value!r}"
-    return value
 
 
 def key() -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ..localnodes import LocalNode, region_group
+from ..localnodes import LocalNode, region_group, wait_for
 
 pytestmark = pytest.mark.nodes
 
@@ -26,16 +25,6 @@ def health(node: LocalNode, path: str = "/health/") -> tuple[int, dict[str, Any]
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def wait_for(check: Any, seconds: float = 60) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not reached within {seconds} s")
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +45,9 @@ def test_a_killed_worker_is_logged_restarted_and_reported(node: tuple[LocalNode,
     assert set(body["processes"]) == {"worker", "exchange"}
     (pid,) = bj.query("SELECT pid FROM core_processstate WHERE name = 'worker'")[0]
     os.kill(pid, signal.SIGKILL)
-    seen = wait_for(lambda: (answer := health(bj, "/health/worker/"))[0] == 503 and answer, seconds=10)
+    seen = wait_for(
+        lambda: (answer := health(bj, "/health/worker/"))[0] == 503 and answer, seconds=10, every=0.1
+    )
     assert seen[1]["failing"] == ["worker"] and seen[1]["processes"]["worker"]["state"] == "restarting"
 
     def worker_row() -> tuple[Any, ...]:

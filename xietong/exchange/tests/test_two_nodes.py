@@ -6,15 +6,14 @@ sides afterwards."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection
 
-from ..localnodes import LocalNode, region_group
+from ..localnodes import LocalNode, region_group, wait_for
 
 pytestmark = pytest.mark.nodes
 
@@ -40,17 +39,6 @@ from xietong.inspection.models import ArrearsListing
 actions.arrears_remove(listing=ArrearsListing.objects.get(uid="{uid}"), reason="已全额支付拖欠工资",
     removed_on=datetime.date(2026, 11, 24), acting_user=None)
 """
-
-
-def wait_for(check: Callable[[], Any], *, seconds: float = 40) -> Any:
-    """Poll until ``check()`` is truthy (delivery is asynchronous); fail with the last value."""
-    deadline = time.monotonic() + seconds
-    value = check()
-    while not value and time.monotonic() < deadline:
-        time.sleep(0.5)
-        value = check()
-    assert value, f"not reached within {seconds} s"
-    return value
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ..localnodes import LocalNode, region_group
-from .test_two_nodes import wait_for
+from ..localnodes import LocalNode, region_group, wait_for
 
 pytestmark = pytest.mark.nodes
 

@@ -10,46 +10,18 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from xietong.demo.rosters import certification_rosters
-from xietong.exchange.localnodes import LocalNode, region_group
+from xietong.demo.rosters import certification_rosters, roster_imported, run_started
+from xietong.exchange.localnodes import LocalNode, region_group, wait_for
 
 pytestmark = pytest.mark.nodes
 
 RECIPIENTS = int(os.environ.get("XIETONG_TEST_CERT_RECIPIENTS", "100000"))
-
-IMPORT = """
-from django.core.files.uploadedfile import SimpleUploadedFile
-from xietong.core.models import Organization, Region
-from xietong.insurance import actions
-org, _ = Organization.objects.get_or_create(code="{code}", defaults=dict(name="{code}", kind="hrss_bureau",
-    region=Region.objects.get(code="{region}")))
-with open("{path}", "rb") as handle:
-    print(actions.roster_import_start(organization=org, kind="{kind}", title="{kind}", mapping={{}},
-        acting_user=None, uploaded=SimpleUploadedFile("{kind}.csv", handle.read())).pk)
-"""
-
-RUN = """
-from xietong.insurance import actions
-from xietong.insurance.models import BenefitRoster
-print(actions.certification_run_start(roster=BenefitRoster.objects.get(pk={pk}), partners=["tj"],
-    checks=["fraud_suspected", "duplicate"], acting_user=None).pk)
-"""
-
-
-def wait_for(check: Callable[[], Any], *, seconds: float, every: float = 0.5) -> Any:
-    deadline = time.monotonic() + seconds
-    value = check()
-    while not value and time.monotonic() < deadline:
-        time.sleep(every)
-        value = check()
-    assert value, f"not reached within {seconds} s"
-    return value
 
 
 @pytest.fixture(scope="module")
@@ -70,30 +42,16 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalNode,
         tj.stop()
 
 
-def imported(node: LocalNode, path: Path, kind: str, code: str, region: str) -> int:
-    pk = int(node.shell(IMPORT.format(code=code, region=region, path=path, kind=kind)))
-
-    def done() -> bool:
-        status, message = node.query(
-            "SELECT status, message FROM exchange_benefitroster WHERE id = ?", (pk,)
-        )[0]
-        assert status != "failed", message
-        return bool(status == "done")
-
-    wait_for(done, seconds=600)
-    return pk
-
-
 def test_a_run_of_100000_recipients_survives_the_partner_killed_mid_transfer(
     nodes: tuple[LocalNode, LocalNode], tmp_path: Path
 ) -> None:
     bj, tj = nodes
     files, died, twice = certification_rosters(tmp_path, RECIPIENTS)
-    roll = imported(bj, files["a_pension"], "pension", "bj-rsj", "110000")
-    imported(tj, files["b_pension"], "pension", "tj-rsj", "120000")
-    imported(tj, files["b_death"], "death", "tj-rsj", "120000")
+    roll, _seconds = roster_imported(bj, files["a_pension"], "pension", "bj-rsj", "110000")
+    roster_imported(tj, files["b_pension"], "pension", "tj-rsj", "120000")
+    roster_imported(tj, files["b_death"], "death", "tj-rsj", "120000")
     wait_for(lambda: bj.query("SELECT 1 FROM exchange_exchangenode WHERE node_id = 'tj'"), seconds=30)
-    run = int(bj.shell(RUN.format(pk=roll)))
+    run = run_started(bj, roll)
 
     def sending() -> list[tuple[Any, ...]]:
         return [

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from xietong.exchange.localnodes import LocalNode, region_group
-from xietong.exchange.tests.test_two_nodes import wait_for
+from xietong.exchange.localnodes import LocalNode, region_group, wait_for
 
 pytestmark = pytest.mark.nodes
 
