@@ -209,9 +209,15 @@ def test_a_node_that_was_down_gets_everything_once_and_in_order(nodes: tuple[Loc
         (before,),
     )
     assert arrived == queued
-    assert tj.query(
-        "SELECT count(*) FROM exchange_arrearslisting WHERE employer_name LIKE '北京某商贸公司%'"
-    ) == [(60,)]
+    # … and applies them in its exchange worker, after acknowledging them (ADR 016).
+    wait_for(
+        lambda: (
+            tj.query(
+                "SELECT count(*) FROM exchange_arrearslisting WHERE employer_name LIKE '北京某商贸公司%'"
+            )
+            == [(60,)]
+        )
+    )
     assert bj.shell(ALERT) == "False"
 
 
