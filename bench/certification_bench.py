@@ -255,10 +255,13 @@ def main() -> int:
             )
             if failed:
                 raise RuntimeError(f"partner failed: {failed}")
-            figures["request_file_bytes"] = bj.query(
-                "SELECT sum(f.size) FROM exchange_messagefile f JOIN exchange_exchangemessage m"
-                " ON m.id = f.message_id WHERE m.kind = 'certification.request'"
-            )[0][0]
+            figures["request_file_bytes"] = int(
+                bj.query(
+                    "SELECT sum(f.size) FROM exchange_messagefile f JOIN exchange_exchangemessage m"
+                    " ON m.id = f.message_id WHERE m.kind = 'certification.request'"
+                )[0][0]
+                or 0
+            )
             figures["run_s"] = round(seconds, 1)
             figures["run_records_per_s"] = round(n / seconds)
             figures["run_vs_engine"] = round(seconds / engine["total"], 2)
@@ -296,7 +299,7 @@ def main() -> int:
                     "ok" if verify.returncode == 0 else verify.stderr[-300:]
                 )
             figures["peak_memory_mb"] = dict(sorted(memory.peak.items()))
-            print(json.dumps(figures, ensure_ascii=False))
+            print(json.dumps(figures, ensure_ascii=False, default=str))
             print(table(figures))
         finally:
             bj.stop()
