@@ -308,10 +308,9 @@ XIETONG_EXCHANGE_RETENTION_DAYS = float(os.environ.get("XIETONG_EXCHANGE_RETENTI
 # is older than this.
 XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES = int(os.environ.get("XIETONG_EXCHANGE_QUEUE_ALERT_MINUTES", "30"))
 # Eligibility certification (ADR 009): the region group's comparison key (every node of the group
-# holds the same one, nobody else), and the records per certification.request message.
+# holds the same one, nobody else).
 XIETONG_GROUP_KEY = os.environ.get("XIETONG_GROUP_KEY", "")
 XIETONG_GROUP_KEY_FILE = Path(os.environ.get("XIETONG_GROUP_KEY_FILE", KEY_DIR / "group-match.key"))
-XIETONG_CERTIFICATION_CHUNK = int(os.environ.get("XIETONG_CERTIFICATION_CHUNK", "500"))
 # Working days each step of a social-insurance transfer may take (国办发〔2009〕66号: 15).
 XIETONG_TRANSFER_STEP_WORKING_DAYS = int(os.environ.get("XIETONG_TRANSFER_STEP_WORKING_DAYS", "15"))
 # ... and at most end to end (国办发〔2009〕66号: 45).
