@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .models import BackgroundJob
 
 logger = logging.getLogger(__name__)
+RUN_JOB = "xietong.core.tasks.run_job"  # the one task of every job, as django-tasks names it
 J = TypeVar("J", bound="BackgroundJob")
 
 
@@ -178,10 +179,12 @@ class WorkerLost(Exception):
 
 def jobs_fail_abandoned(*, also: str | None = None) -> int:
     """Fail every task that a dead worker of this machine left ``running``, and the job it ran, with
-    the job's ``interrupted_message``; returns how many tasks. ``also`` names a live worker whose
-    running tasks count as abandoned too (it lost the database in the middle of one). Whatever the
-    job wrote in an open transaction was rolled back by the database when the worker's connection
-    went; a job that had already finished is left as it is."""
+    the job's ``interrupted_message``; returns how many tasks. A job whose kind can start over
+    (``requeue_when_abandoned``) is queued again instead, that many times; one that then fails calls
+    its kind's ``abandoned_runner``. ``also`` names a live worker whose running tasks count as
+    abandoned too (it lost the database in the middle of one). Whatever the job wrote in an open
+    transaction was rolled back by the database when the worker's connection went; a job that had
+    already finished is left as it is."""
     from django_tasks_db.models import DBTaskResult
 
     failed = 0
@@ -196,11 +199,33 @@ def jobs_fail_abandoned(*, also: str | None = None) -> int:
             locked.set_failed(WorkerLost(f"worker {last} ended during the task"))
             failed += 1
             args = locked.args_kwargs.get("args", [])
-            if locked.task_path != "xietong.core.tasks.run_job" or len(args) != 2:
+            if locked.task_path != RUN_JOB or len(args) != 2:
                 continue
             model: type[BackgroundJob] = apps.get_model(args[0])
             job = model.objects.select_for_update().filter(pk=args[1]).first()
+            if job is None or job.finished:
+                continue
+            if _requeued(job, args[0]):
+                logger.warning("job %s %s: its worker %s ended; queued again", args[0], args[1], last)
+                continue
             logger.error("job %s %s: its worker %s ended; marked failed", args[0], args[1], last)
-            if job is not None and not job.finished:
-                job_transition(job=job, to=JobStatus.FAILED, message=str(job.interrupted_message))
+            job_transition(job=job, to=JobStatus.FAILED, message=str(job.interrupted_message))
+            if job.abandoned_runner:
+                import_string(job.abandoned_runner)(job=job)
     return failed
+
+
+def _requeued(job: BackgroundJob, label: str) -> bool:
+    """Queue an abandoned job again if its kind allows it and it has not been tried too often (its
+    tasks are counted: one per time it was queued)."""
+    from django_tasks_db.models import DBTaskResult
+
+    if not job.requeue_when_abandoned:
+        return False
+    tries = DBTaskResult.objects.filter(task_path=RUN_JOB, args_kwargs__args=[label, job.pk]).count()
+    if tries > job.requeue_when_abandoned:
+        return False
+    again = _("后台处理进程中断，已重新排队（第%(n)s次）") % {"n": tries}
+    job_transition(job=job, to=JobStatus.QUEUED, message=again)
+    job_enqueue(job=job)
+    return True

@@ -5,7 +5,8 @@ the region group's key, so a message holds keyed hashes and Bloom filters only: 
 Each record is named by the entry's row id (meaningless outside this node). A roster is encoded once,
 when it is imported, into a Parquet file kept beside it with the key's fingerprint (ADR 018); a run
 sends that file (``run_file``), and a partner checks what it receives with ``check_table``.
-``compare`` runs the engine's private mode on two encoded tables and returns its pairs, including
+``compare`` runs the engine's private mode on encoded files, read in place (a node's rosters are
+never loaded into the worker's memory to be written out again), and returns its pairs, including
 the review band.
 """
 
@@ -13,10 +14,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
+import contextlib
 import re
+import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,8 @@ from xietong.matching.columns import STANDARD_COLUMNS
 from .models import RosterEntry
 
 if TYPE_CHECKING:
+    from django.db.models.fields.files import FieldFile
+
     from .models import BenefitRoster
 
 BLOOM_COLUMNS = ("id_bloom", "name_bloom", "birth_bloom")
@@ -63,8 +67,9 @@ def encode_columns(columns: dict[str, list[Any]]) -> Any:
     """The encoded Arrow table of a roster given as columns in clear (``record_id``, ``name``,
     ``id_number``, ``birth_date`` as ISO text, ``gender``): what the import encodes from the rows it
     has just read, without decrypting them again."""
-    import duckdb
     import pyarrow as pa
+
+    from xietong.matching import duck
 
     size = len(columns["record_id"])
     table = {
@@ -75,7 +80,7 @@ def encode_columns(columns: dict[str, list[Any]]) -> Any:
         for column in STANDARD_COLUMNS
     }
     table["line"] = pa.array(range(1, size + 1), pa.int64())
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.register("raw_arrow", pa.table(table))
         con.execute("CREATE TABLE raw AS SELECT * FROM raw_arrow")
@@ -94,74 +99,91 @@ def write_table(table: Any, path: Path) -> Path:
 
 
 def read_table(source: Any) -> Any:
-    """An encoded table from a Parquet file (a path or an open binary file)."""
+    """A table from a Parquet file (a path or an open binary file); ``EncodingError`` when the file
+    is not one."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    return pq.read_table(source)
+    try:
+        return pq.read_table(source)
+    except (pa.ArrowException, OSError) as exc:
+        raise EncodingError(f"文件不是可读的 Parquet 文件（{exc}）") from None
 
 
-def roster_table(roster: BenefitRoster) -> Any:
-    """The encodings of ``roster``, as stored when it was imported; made (and stored) again when
-    there are none or they were made with another group key (``ImproperlyConfigured`` without one)."""
-    fingerprint = key_fingerprint()
-    if roster.encodings and roster.encodings_key == fingerprint:
-        with roster.encodings.open("rb") as handle:
-            return read_table(handle)
-    from .actions.certification import roster_encode
+def roster_file(roster: BenefitRoster) -> FieldFile:
+    """The stored encodings of ``roster`` under the current group key: made (and stored) again when
+    there are none or they were made with another key (``ImproperlyConfigured`` without one)."""
+    if not (roster.encodings and roster.encodings_key == key_fingerprint()):
+        from .actions.certification import roster_encode
 
-    return roster_encode(roster=roster)
+        roster_encode(roster=roster)
+    return roster.encodings
 
 
-def run_table(roster: BenefitRoster) -> Any:
-    """What a run of ``roster`` sends: its stored encodings less the suspended entries (left out by
-    reference: nothing is encoded again)."""
-    import pyarrow.compute as pc
+@contextlib.contextmanager
+def local_paths(files: Sequence[FieldFile]) -> Iterator[list[Path]]:
+    """Paths on this machine of stored files, for the engine to read in place: the files themselves
+    where the storage is a folder, temporary copies (removed afterwards) where it is not."""
+    with tempfile.TemporaryDirectory(prefix="xietong-enc-") as folder:
+        paths = []
+        for number, stored in enumerate(files):
+            try:
+                local = Path(stored.storage.path(str(stored.name)))
+            except NotImplementedError:  # object storage: no local path
+                local = None
+            if local is None or not local.is_file():  # (a storage in memory names a path it lacks)
+                local = Path(folder) / f"{number}.parquet"
+                with stored.open("rb") as source, local.open("wb") as target:
+                    shutil.copyfileobj(source, target, 1 << 20)
+            paths.append(local)
+        yield paths
 
-    table = roster_table(roster)
-    suspended = [
-        str(pk) for pk in roster.entries.filter(suspended_at__isnull=False).values_list("pk", flat=True)
-    ]
-    if suspended:
-        table = table.filter(pc.invert(pc.is_in(table["record_id"], value_set=_strings(suspended))))
-    return table
+
+@contextlib.contextmanager
+def run_file(roster: BenefitRoster) -> Iterator[Path]:
+    """What a run of ``roster`` sends: its stored encodings as they are, or, when entries are
+    suspended, a copy without them (left out by reference in DuckDB: nothing is encoded again, the
+    rows are not loaded into this process)."""
+    with local_paths([roster_file(roster)]) as (stored,):
+        suspended = [
+            str(pk) for pk in roster.entries.filter(suspended_at__isnull=False).values_list("pk", flat=True)
+        ]
+        if not suspended:
+            yield stored
+            return
+        import pyarrow as pa
+
+        from xietong.matching import duck
+
+        with tempfile.TemporaryDirectory(prefix="xietong-run-") as folder:
+            out = Path(folder) / stored.name
+            con = duck.connect()
+            try:
+                con.register("suspended", pa.table({"ref": pa.array(suspended, pa.string())}))
+                con.read_parquet(str(stored)).create_view("stored")
+                kept = con.sql("SELECT * FROM stored WHERE record_id NOT IN (SELECT ref FROM suspended)")
+                kept.write_parquet(str(out), compression="zstd")
+            finally:
+                con.close()
+            yield out
 
 
-def _strings(values: list[str]) -> Any:
-    import pyarrow as pa
+def rows_in(path: Path) -> int:
+    """How many records an encodings file holds (from its footer: nothing is read)."""
+    import pyarrow.parquet as pq
 
-    return pa.array(values, type=pa.string())
+    return int(pq.ParquetFile(path).metadata.num_rows)
 
 
-def current_roster_encodings(kind: str) -> Any:
-    """The encoded entries of this node's current rosters of ``kind`` (None when there are none).
-
-    Each roster's stored encodings (``roster_table``); a partner compares every request with the
-    same rosters, so the joined table is also kept per process for the set of rosters and the key
-    (rosters do not change once imported; a new import is a new set).
-    """
+def current_roster_files(kind: str) -> list[FieldFile]:
+    """The stored encodings of this node's current rosters of ``kind`` (``roster_file`` of each):
+    what a partner's request is compared with, read in place by the engine."""
     from xietong.core.choices import JobStatus
 
     from .models import BenefitRoster
 
-    current = tuple(
-        (pk, created.isoformat())  # a row id alone could come back after a restore
-        for pk, created in BenefitRoster.objects.filter(kind=kind, status=JobStatus.DONE, superseded=False)
-        .order_by("pk")
-        .values_list("pk", "created_at")
-    )
-    return _encoded_rosters(current, key_fingerprint()) if current else None
-
-
-@functools.lru_cache(maxsize=4)
-def _encoded_rosters(rosters: tuple[tuple[int, str], ...], _fingerprint: str) -> Any:
-    import pyarrow as pa
-
-    from .models import BenefitRoster
-
-    tables = [
-        roster_table(roster) for roster in BenefitRoster.objects.filter(pk__in=[pk for pk, _c in rosters])
-    ]
-    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    rosters = BenefitRoster.objects.filter(kind=kind, status=JobStatus.DONE, superseded=False).order_by("pk")
+    return [roster_file(roster) for roster in rosters]
 
 
 def to_wire(table: Any) -> list[dict[str, Any]]:
@@ -181,8 +203,9 @@ class EncodingError(ValueError):
     """Records that are not private-mode encodings; the message says which and why, in Chinese."""
 
 
-def _first(mask: Any) -> int | None:
-    """The 1-based row number of the first true value of ``mask`` (None if none)."""
+def first_row(mask: Any) -> int | None:
+    """The 1-based row number of the first true (or null) value of ``mask`` (None if none): where a
+    check made as a whole column first fails."""
     import pyarrow.compute as pc
 
     index = pc.index(pc.fill_null(mask, True), True).as_py()
@@ -211,23 +234,23 @@ def check_table(table: Any) -> Any:
             columns[column] = table[column].cast(pa.binary())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise EncodingError(f"编码文件的列类型不对：{exc}") from None
-    bad = _first(pc.or_(pc.is_null(refs), pc.equal(pc.utf8_length(refs), 0)))
+    bad = first_row(pc.or_(pc.is_null(refs), pc.equal(pc.utf8_length(refs), 0)))
     if bad:
         raise EncodingError(f"第{bad}条记录缺少 ref")
     if pc.count_distinct(refs).as_py() != table.num_rows:
         counts = pc.value_counts(refs)
         twice = counts.filter(pc.greater(counts.field("counts"), 1))[0]["values"].as_py()
-        raise EncodingError(f"第{_first(pc.equal(refs, twice))}条以后的记录 ref 重复")
+        raise EncodingError(f"第{first_row(pc.equal(refs, twice))}条以后的记录 ref 重复")
     for column in HASH_COLUMNS:
         values = columns[column]
-        bad = _first(
+        bad = first_row(
             pc.and_kleene(pc.is_valid(values), pc.invert(pc.match_substring_regex(values, "^[0-9a-f]{32}$")))
         )
         if bad:
             raise EncodingError(f"第{bad}条记录的 {column} 不是编码值（应为32位十六进制）")
     for column in BLOOM_COLUMNS:
         values = columns[column]
-        bad = _first(pc.and_kleene(pc.is_valid(values), pc.not_equal(pc.binary_length(values), size)))
+        bad = first_row(pc.and_kleene(pc.is_valid(values), pc.not_equal(pc.binary_length(values), size)))
         if bad:
             raise EncodingError(f"第{bad}条记录的 {column} 长度应为{size}字节")
     return pa.table({"record_id": refs, **{c: columns[c] for c in private.ENCODED_COLUMNS[1:]}})
@@ -279,19 +302,26 @@ class Pair:
     reason: str
 
 
-def compare(left: Any, right: Any) -> list[Pair]:
-    """Pairs of the engine's private mode: matches and the review band below the threshold."""
+def checked_file(path: Path, folder: Path) -> tuple[int, Path]:
+    """A received encodings file checked as a whole (``check_table``): its number of records and the
+    file to keep, ``path`` itself when its columns already have the engine's types, else the checked
+    table written into ``folder``."""
     import pyarrow.parquet as pq
 
-    if not left.num_rows or not right.num_rows:
+    table = check_table(read_table(path))
+    if table.schema.equals(pq.read_schema(path).remove_metadata()):
+        return table.num_rows, path
+    return table.num_rows, write_table(table, folder / path.name)
+
+
+def compare(left: Path, right: Sequence[Path]) -> list[Pair]:
+    """Pairs of the engine's private mode between the encodings file ``left`` and the files ``right``
+    (read in place, as one roster): matches and the review band below the threshold."""
+    if not right or not rows_in(left) or not sum(rows_in(path) for path in right):
         return []
-    with tempfile.TemporaryDirectory(prefix="xietong-cert-") as folder:
-        paths = Path(folder) / "left.parquet", Path(folder) / "right.parquet"
-        pq.write_table(left, paths[0])
-        pq.write_table(right, paths[1])
-        pairs, review, _summary = engine.run(
-            paths[0], paths[1], mapping_left={}, mapping_right={}, options=engine.MatchOptions(private=True)
-        )
+    pairs, review, _summary = engine.run(
+        left, list(right), mapping_left={}, mapping_right={}, options=engine.MatchOptions(private=True)
+    )
     return [
         Pair(str(row["left_id"]), str(row["right_id"]), float(row["score"]), str(row["reason"] or ""))
         for table in (pairs, review)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from xietong.core import pii
+from xietong.core import bulk, pii
 from xietong.core.choices import JobStatus, OrganizationKind
 from xietong.core.models import Organization, Region
 from xietong.core.selectors import get_scoped, organizations_for, work_calendar
@@ -360,6 +360,33 @@ def same_person_findings(finding: CertificationFinding) -> QuerySet[Certificatio
     return CertificationFinding.objects.filter(
         person, partner=finding.partner, kind=finding.kind, run__organization_id=finding.run.organization_id
     ).select_related("entry", "run", "run__roster", "decided_by", "decided_in", "decided_in__roster")
+
+
+def confirmed_same_person(
+    *, run: EligibilityCheck, partner: str, entries: list[RosterEntry]
+) -> dict[tuple[str, str], CertificationFinding]:
+    """The latest confirmed finding from ``partner`` in any run of ``run``'s office about each of the
+    people of ``entries``, by (``person_key``, kind): the decision a new finding about them adopts
+    (``same_person_findings`` for many entries at once, read by their blind indexes and record
+    numbers, a few queries however many)."""
+    confirmed = (
+        CertificationFinding.objects.filter(
+            status=FindingStatus.CONFIRMED, partner=partner, run__organization_id=run.organization_id
+        )
+        .select_related("entry__roster", "run", "decided_by", "decided_in")
+        .order_by("decided_at", "pk")
+    )
+    indexes = sorted({entry.id_number_index for entry in entries if entry.id_number_index})
+    records = sorted({entry.record_id for entry in entries if not entry.id_number_index})
+    found: dict[tuple[str, str], CertificationFinding] = {}
+    parts = [
+        *bulk.where_in(confirmed, "entry__id_number_index", indexes),
+        *bulk.where_in(confirmed.filter(entry__id_number_index=""), "entry__record_id", records),
+    ]
+    for part in parts:
+        for finding in part:
+            found[(finding.entry.person_key, finding.kind)] = finding  # the latest decision wins
+    return found
 
 
 def other_run_decisions(*, user: Viewer, finding: CertificationFinding) -> list[CertificationFinding]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import backends, model, normalize, private, roster
+from . import backends, duck, model, normalize, private, roster
 
 
 @dataclass
@@ -64,19 +64,18 @@ PRIVATE = Mode("id_hmac", model.PRIVATE, model.PRIVATE_BLOCKS, (("birth_key", "n
 
 
 def run(
-    left: Path,
-    right: Path,
+    left: Path | list[Path],
+    right: Path | list[Path],
     *,
     mapping_left: dict[str, str],
     mapping_right: dict[str, str],
     options: MatchOptions,
     progress: Callable[[str], None] = lambda _stage: None,
 ) -> tuple[Any, Any, MatchSummary]:
-    """Compare two rosters. Returns (pairs, review) as Arrow tables and the summary."""
-    import duckdb
-
+    """Compare two rosters. Returns (pairs, review) as Arrow tables and the summary. In private mode
+    a side may be several encoded files (one roster kept in parts: a node's current rosters)."""
     summary = MatchSummary()
-    con = duckdb.connect()
+    con = duck.connect()
     with roster.make_workdir() as workdir:
         clock = time.perf_counter()
         if options.private:
@@ -86,6 +85,8 @@ def run(
             summary.seconds["读取"] = time.perf_counter() - clock
             mode = PRIVATE
         else:
+            if not isinstance(left, Path) or not isinstance(right, Path):
+                raise TypeError("plain mode compares one roster file with another")
             progress("读取名册")
             summary.rows["left"] = roster.load(con, left, "raw_l", mapping_left, Path(workdir))
             summary.rows["right"] = roster.load(con, right, "raw_r", mapping_right, Path(workdir))
@@ -150,6 +151,7 @@ def _scored_pass(
         CREATE TABLE ru AS SELECT * FROM r WHERE record_id NOT IN (SELECT right_id FROM exact);
         """
     )
+    _drop(con, "l", "r")  # from here on only the unmatched rows are needed: not held twice
     left_n, right_n = _scalar(con, "SELECT count(*) FROM lu"), _scalar(con, "SELECT count(*) FROM ru")
     empty = "SELECT NULL::VARCHAR AS left_id, NULL::VARCHAR AS right_id, NULL::DOUBLE AS score, "
     if not left_n or not right_n:
@@ -185,6 +187,13 @@ def _scored_pass(
         FROM predictions
         """
     )
+
+
+def _drop(con: Any, *names: str) -> None:
+    """Drop tables or views (private mode reads the encoded files through views)."""
+    kinds = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables").fetchall())
+    for name in names:
+        con.execute(f"DROP {'VIEW' if kinds.get(name) == 'VIEW' else 'TABLE'} IF EXISTS {name}")
 
 
 def _pairs_agree(con: Any, fields: tuple[str, ...]) -> bool:

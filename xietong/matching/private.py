@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,25 +126,29 @@ def file_fingerprint(path: Path) -> str | None:
     return value.decode() if value else None
 
 
-def load_encoded(con: Any, path: Path, table: str) -> int:
-    """Read an encoded roster (Parquet written by ``encode_file``) into ``table``; returns the row count."""
+def load_encoded(con: Any, paths: Path | Sequence[Path], table: str) -> int:
+    """Name the encoded roster in ``paths`` (Parquet written by ``encode_file``; several files are one
+    roster) ``table``, a view over the files, so the rows are read where the engine uses them and not
+    held twice; returns the row count."""
     import duckdb
 
     from .errors import RosterError
 
-    if not path.exists():
-        raise RosterError(path, "文件不存在")
+    files = [paths] if isinstance(paths, Path) else list(paths)
+    for path in files:
+        if not path.exists():
+            raise RosterError(path, "文件不存在")
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet(?)", [str(path)])
+        con.read_parquet([str(path) for path in files]).create_view(table, replace=True)
+        columns = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
     except duckdb.Error as exc:
         raise RosterError(
-            path, f"加密编码文件无法读取（应为 xietong match-encode 生成的Parquet）：{exc}"
+            files[0], f"加密编码文件无法读取（应为 xietong match-encode 生成的Parquet）：{exc}"
         ) from exc
-    columns = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
     missing = [c for c in ENCODED_COLUMNS if c not in columns]
     if missing:
         raise RosterError(
-            path, f"不是加密编码文件：缺少列{'、'.join(missing)}（请先用 xietong match-encode 编码）"
+            files[0], f"不是加密编码文件：缺少列{'、'.join(missing)}（请先用 xietong match-encode 编码）"
         )
     row = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]
     return int(row[0]) if row else 0
@@ -153,12 +158,11 @@ def encode_file(roster_path: Path, out: Path, secret: bytes, mapping: dict[str, 
     """Read, normalise and encode a roster into a Parquet file (written atomically). Returns rows."""
     import os
 
-    import duckdb
     import pyarrow.parquet as pq
 
-    from . import normalize, roster
+    from . import duck, normalize, roster
 
-    con = duckdb.connect()
+    con = duck.connect()
     with roster.make_workdir() as workdir:
         count = roster.load(con, roster_path, "raw", mapping, Path(workdir))
         normalize.normalize_table(con, "raw", "norm")

@@ -164,6 +164,13 @@ class BackgroundJob(BaseModel):
     interrupted_message: ClassVar[Any] = _(
         "后台处理进程意外中断，任务未完成（未提交的写入已撤销），可重新提交"
     )
+    # Work that can simply start over (a comparison whose answer is sent once, by idempotency key)
+    # is queued again up to this many times when its worker dies, before it fails; its
+    # ``TRANSITIONS`` must then allow running → queued.
+    requeue_when_abandoned: ClassVar[int] = 0
+    # The dotted path of an action called with the job once it has failed that way, for work whose
+    # failure someone else waits on (a partner's run): ``action(job=job)``, in the same transaction.
+    abandoned_runner: ClassVar[str] = ""
 
     status = models.CharField(_("状态"), max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED)
     message = models.TextField(_("说明"), blank=True)

@@ -4,6 +4,7 @@ and ``certification`` (待遇领取资格认证, ADR 009). Callers import from h
 from .certification import (
     ROSTER_BATCH,
     certification_assist,
+    certification_assist_abandoned,
     certification_findings_apply,
     certification_request_apply,
     certification_request_refused,
@@ -32,6 +33,7 @@ from .transfers import (
 __all__ = [
     "ROSTER_BATCH",
     "certification_assist",
+    "certification_assist_abandoned",
     "certification_findings_apply",
     "certification_request_apply",
     "certification_request_refused",

@@ -3,6 +3,7 @@ partners, the comparisons this node does for them, and the officers' decisions o
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import tempfile
@@ -42,7 +43,7 @@ from ..models import (
     FindingDismissal,
     RosterEntry,
 )
-from ..selectors import same_person_findings
+from ..selectors import confirmed_same_person, same_person_findings
 
 logger = logging.getLogger(__name__)
 
@@ -230,11 +231,11 @@ def _entry_batches(roster: BenefitRoster, table: Any, ids: list[int]) -> Iterato
         }
 
 
-def roster_encode(*, roster: BenefitRoster, columns: dict[str, list[Any]] | None = None) -> Any:
+def roster_encode(*, roster: BenefitRoster, columns: dict[str, list[Any]] | None = None) -> None:
     """Encode ``roster``'s entries with the group key and keep the Parquet file beside the roster with
-    the key's fingerprint (ADR 018); the encoded table. Called once at import (with the rows in clear
-    as ``columns``, nothing decrypted), and again only when the key has changed
-    (``encodings.roster_table``). ``ImproperlyConfigured`` without a group key."""
+    the key's fingerprint (ADR 018). Called once at import (with the rows in clear as ``columns``,
+    nothing decrypted), and again only when the key has changed (``encodings.roster_file``).
+    ``ImproperlyConfigured`` without a group key."""
     fingerprint = encodings.key_fingerprint()
     if columns is not None:
         table = encodings.encode_columns(columns)
@@ -252,7 +253,6 @@ def roster_encode(*, roster: BenefitRoster, columns: dict[str, list[Any]] | None
     )
     if old:
         transaction.on_commit(lambda: storage.delete(old))
-    return table
 
 
 @transaction.atomic
@@ -300,22 +300,21 @@ def certification_run_send(*, job: EligibilityCheck) -> EligibilityCheck:
     run = job
     job_progress(job=run, phase=_("正在准备编码并发送"))
     try:
-        table = encodings.run_table(run.roster)
         fingerprint = encodings.key_fingerprint()
+        with encodings.run_file(run.roster) as path:
+            records = encodings.rows_in(path)
+            if not records:
+                return job_transition(job=run, to=JobStatus.FAILED, message=_("名册中没有可核查的人员"))
+            with transaction.atomic():
+                for request in run.requests.all():
+                    _send_request(run, request, path, fingerprint)
+                run.records, run.chunks, run.stage = records, 1, RunStage.WAITING
+                message = _("已发送：%(records)s人，发给%(partners)s个对方节点") % {
+                    "records": records, "partners": run.requests.count(),
+                }  # fmt: skip
+                job_transition(job=run, to=JobStatus.DONE, message=message)
     except ImproperlyConfigured as exc:
         return job_transition(job=run, to=JobStatus.FAILED, message=str(exc))
-    if not table.num_rows:
-        return job_transition(job=run, to=JobStatus.FAILED, message=_("名册中没有可核查的人员"))
-    with tempfile.TemporaryDirectory(prefix="xietong-run-") as folder:
-        path = encodings.write_table(table, Path(folder) / ENCODINGS_FILE)
-        with transaction.atomic():
-            for request in run.requests.all():
-                _send_request(run, request, path, fingerprint)
-            run.records, run.chunks, run.stage = table.num_rows, 1, RunStage.WAITING
-            message = _("已发送：%(records)s人，发给%(partners)s个对方节点") % {
-                "records": table.num_rows, "partners": run.requests.count(),
-            }  # fmt: skip
-            job_transition(job=run, to=JobStatus.DONE, message=message)
     return run
 
 
@@ -353,18 +352,17 @@ def certification_request_resend(*, request: CertificationRequest, acting_user: 
         raise ValidationError(_("只能向失败的对方节点重新发送"))
     if request.partner not in {node.node_id for node in exchange_selectors.trusted_peers()}:
         raise ValidationError(_("对方节点 %(node)s 已不在节点名册中") % {"node": request.partner})
-    try:
-        table = encodings.run_table(run.roster)
-        fingerprint = encodings.key_fingerprint()
-    except ImproperlyConfigured as exc:
-        raise ValidationError(str(exc)) from exc
     before = {"attempt": request.attempt, "status": request.status, "error": request.error}
     request.attempt += 1
     request.status, request.error, request.answered = RequestStatus.WAITING, "", []
     request.checked, request.answered_at = 0, None
     request.save()
-    with tempfile.TemporaryDirectory(prefix="xietong-run-") as folder:
-        _send_request(run, request, encodings.write_table(table, Path(folder) / ENCODINGS_FILE), fingerprint)
+    try:
+        fingerprint = encodings.key_fingerprint()
+        with encodings.run_file(run.roster) as path:
+            _send_request(run, request, path, fingerprint)
+    except ImproperlyConfigured as exc:
+        raise ValidationError(str(exc)) from exc
     _settle_run(run)
     audit.record(
         AuditAction.STATUS, target=run, acting_user=acting_user,
@@ -452,30 +450,31 @@ def certification_request_apply(
         raise ValidationError("比对密钥不一致：双方的区域组比对密钥不同，请核对 XIETONG_GROUP_KEY")
     path = (files or {}).get(ENCODINGS_FILE)
     records = body.get("records") or []
-    try:
-        if path is not None:
-            checked = encodings.check_table(_read_parquet(path)).num_rows
-        else:
-            checked = encodings.from_wire(body.get("records")).num_rows
-    except encodings.EncodingError as exc:
-        raise ValidationError(f"编码记录有误：{exc}") from exc
-    assistance, created = CertificationAssistance.objects.get_or_create(
-        requester=sender.node_id,
-        run_uid=body["run"],
-        attempt=attempt,
-        chunk=chunk,
-        defaults={
-            "requester_name": sender.name,
-            "checks": checks,
-            "roster_kind": body["roster_kind"],
-            "records": [] if path is not None else records,
-            "checked": checked,
-        },
-    )
-    if created:
-        if path is not None:  # kept until compared: the exchange's blob folder is not ours
-            with path.open("rb") as handle:
+    with tempfile.TemporaryDirectory(prefix="xietong-request-") as folder:
+        try:
+            if path is not None:
+                checked, keep = encodings.checked_file(path, Path(folder))
+            else:
+                checked = encodings.from_wire(body.get("records")).num_rows
+        except encodings.EncodingError as exc:
+            raise ValidationError(f"编码记录有误：{exc}") from exc
+        assistance, created = CertificationAssistance.objects.get_or_create(
+            requester=sender.node_id,
+            run_uid=body["run"],
+            attempt=attempt,
+            chunk=chunk,
+            defaults={
+                "requester_name": sender.name,
+                "checks": checks,
+                "roster_kind": body["roster_kind"],
+                "records": [] if path is not None else records,
+                "checked": checked,
+            },
+        )
+        if created and path is not None:  # kept until compared: the exchange's blob folder is not ours
+            with keep.open("rb") as handle:
                 assistance.encodings.save(f"{secrets.token_hex(8)}.parquet", File(handle), save=True)
+    if created:
         audit.record(
             AuditAction.RECEIVE,
             target=assistance,
@@ -485,21 +484,37 @@ def certification_request_apply(
     return assistance
 
 
-def _read_parquet(source: Any) -> Any:
-    """A Parquet table from a received file (``EncodingError`` if it is not one)."""
-    import pyarrow as pa
-
-    try:
-        return encodings.read_table(source)
-    except (pa.ArrowException, OSError) as exc:
-        raise encodings.EncodingError(f"文件不是可读的 Parquet 文件（{exc}）") from None
-
-
 def _evidence(kind: str, entry: RosterEntry, reason: str) -> str:
     when = entry.event_date.isoformat() if entry.event_date else "未登记"
     if kind == FindingKind.FRAUD_SUSPECTED:
         return f"死亡登记：死亡日期 {when}；{reason}"[:300]
     return f"正在领取{BENEFIT_NAMES[entry.roster.kind]}：起始日期 {when}；{reason}"[:300]
+
+
+def _request_file(assistance: CertificationAssistance, stack: contextlib.ExitStack) -> Path:
+    """The requester's encodings as a file the engine reads in place: the one kept at receipt, or an
+    older node's JSON records (checked as they are read) written out."""
+    if assistance.encodings:
+        (path,) = stack.enter_context(encodings.local_paths([assistance.encodings]))
+        return path
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="xietong-assist-")))
+    return encodings.write_table(encodings.from_wire(assistance.records), folder / ENCODINGS_FILE)
+
+
+def _found(findings: dict[tuple[str, str], dict[str, Any]], kind: str, pairs: list[encodings.Pair]) -> None:
+    """Add the pairs of one check to ``findings``: the best pair for each of the requester's records,
+    with the evidence our entry gives (its entries read in one query)."""
+    matched = RosterEntry.objects.select_related("roster").order_by()
+    entries: dict[str, RosterEntry] = {}
+    for part in bulk.where_in(matched, "pk", sorted({int(p.right) for p in pairs}), sql_type="bigint"):
+        entries.update((str(entry.pk), entry) for entry in part)
+    for pair in pairs:
+        best = findings.get((pair.left, kind))
+        if best is None or pair.score > best["score"]:
+            findings[(pair.left, kind)] = {
+                "ref": pair.left, "kind": kind, "score": round(pair.score, 4),
+                "evidence": _evidence(kind, entries[pair.right], pair.reason),
+            }  # fmt: skip
 
 
 def certification_assist(*, job: CertificationAssistance) -> CertificationAssistance:
@@ -513,38 +528,45 @@ def certification_assist(*, job: CertificationAssistance) -> CertificationAssist
     findings: dict[tuple[str, str], dict[str, Any]] = {}
     error = ""
     try:
-        if assistance.encodings:
-            with assistance.encodings.open("rb") as handle:
-                left = encodings.check_table(_read_parquet(handle))
-        else:
-            left = encodings.from_wire(assistance.records)
-        for kind in assistance.checks:
-            wanted = RosterKind.DEATH if kind == FindingKind.FRAUD_SUSPECTED else assistance.roster_kind
-            ours = encodings.current_roster_encodings(wanted)
-            if ours is None:
-                continue
-            pairs = encodings.compare(left, ours)
-            matched = RosterEntry.objects.filter(pk__in=[int(p.right) for p in pairs]).select_related(
-                "roster"
-            )
-            entries = {str(entry.pk): entry for entry in matched}
-            for pair in pairs:
-                best = findings.get((pair.left, kind))
-                if best is None or pair.score > best["score"]:
-                    findings[(pair.left, kind)] = {
-                        "ref": pair.left, "kind": kind, "score": round(pair.score, 4),
-                        "evidence": _evidence(kind, entries[pair.right], pair.reason),
-                    }  # fmt: skip
+        with contextlib.ExitStack() as stack:
+            left = _request_file(assistance, stack)
+            for kind in assistance.checks:
+                wanted = RosterKind.DEATH if kind == FindingKind.FRAUD_SUSPECTED else assistance.roster_kind
+                with encodings.local_paths(encodings.current_roster_files(wanted)) as ours:
+                    pairs = encodings.compare(left, ours)
+                _found(findings, kind, pairs)
     except Exception as exc:  # any failure is reported to the requester, not swallowed
         logger.exception("certification comparison failed")
         error = f"对方比对失败：{exc}"[:300]
+    with transaction.atomic():
+        _answer(assistance, list(findings.values()), error)
+        done = _("已比对并答复：核查%(checked)s人，发现%(findings)s条") % {
+            "checked": assistance.checked, "findings": len(findings),
+        }  # fmt: skip
+        job_transition(
+            job=assistance, to=JobStatus.FAILED if error else JobStatus.DONE, message=error or done
+        )
+    return assistance
+
+
+def certification_assist_abandoned(*, job: CertificationAssistance) -> None:
+    """A comparison whose worker died more often than it may be queued again (``xietong.core.jobs``):
+    the requester is told we could not compare, so its run ends and its officer can send again."""
+    _answer(job, [], _("对方比对进程多次中断，未能完成比对，请稍后重新发送"))
+    job.save()
+
+
+def _answer(assistance: CertificationAssistance, findings: list[dict[str, Any]], error: str) -> None:
+    """Send the requester our findings (or why we could not compare) and let go of its encodings:
+    one Parquet file when the request came as one, in the body for an older node's JSON chunk; the
+    idempotency key makes a second answer to the same attempt a no-op. The caller saves the job."""
     body = {
         "run": assistance.run_uid, "attempt": assistance.attempt, "chunk": assistance.chunk,
-        "checked": 0 if error else assistance.checked, "findings": list(findings.values()), "error": error,
+        "checked": 0 if error else assistance.checked, "findings": findings, "error": error,
     }  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="xietong-findings-") as folder, transaction.atomic():
+    with tempfile.TemporaryDirectory(prefix="xietong-findings-") as folder:
         if assistance.encodings:  # a file for a file: however many findings, one small message
-            path = _findings_file(list(findings.values()), Path(folder) / FINDINGS_FILE)
+            path = _findings_file(findings, Path(folder) / FINDINGS_FILE)
             exchange.send(
                 to=assistance.requester, kind="certification.findings", body={**body, "findings": []},
                 idempotency_key=(
@@ -560,16 +582,9 @@ def certification_assist(*, job: CertificationAssistance) -> CertificationAssist
                 to=assistance.requester, kind="certification.findings", body=body,
                 idempotency_key=f"certification.findings:{assistance.run_uid}:{assistance.chunk}",
             )  # fmt: skip
-        assistance.findings, assistance.records = len(findings), []
-        if error:
-            assistance.checked = 0
-        done = _("已比对并答复：核查%(checked)s人，发现%(findings)s条") % {
-            "checked": assistance.checked, "findings": len(findings),
-        }  # fmt: skip
-        job_transition(
-            job=assistance, to=JobStatus.FAILED if error else JobStatus.DONE, message=error or done
-        )
-    return assistance
+    assistance.findings, assistance.records = len(findings), []
+    if error:
+        assistance.checked = 0
 
 
 FINDING_COLUMNS = ("ref", "kind", "score", "evidence")
@@ -588,23 +603,36 @@ def _findings_file(items: list[dict[str, Any]], path: Path) -> Path:
 
 
 def _findings_read(path: Path) -> list[dict[str, Any]]:
-    """The findings of a received file, each checked as the JSON items are (``ValidationError``)."""
-    from ..messages import FindingItemSerializer
+    """The findings of a received file, every column checked as a whole as ``FindingItemSerializer``
+    checks one JSON item (``ValidationError`` naming the first bad row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     try:
-        table = _read_parquet(path)
+        table = encodings.read_table(path)
     except encodings.EncodingError as exc:
         raise ValidationError(f"发现文件有误：{exc}") from exc
     missing = [column for column in FINDING_COLUMNS if column not in table.column_names]
     if missing:
         raise ValidationError(f"发现文件缺少列 {'、'.join(missing)}")
-    items = []
-    for number, row in enumerate(table.select(list(FINDING_COLUMNS)).to_pylist(), start=1):
-        item = FindingItemSerializer(data=row)
-        if not item.is_valid():
-            raise ValidationError(f"发现文件第{number}行有误：{item.errors}")
-        items.append(dict(item.validated_data))
-    return items
+    try:
+        ref, kind, evidence = (table[c].cast(pa.string()) for c in ("ref", "kind", "evidence"))
+        score = table["score"].cast(pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ValidationError(f"发现文件的列类型不对：{exc}") from None
+    problems = (
+        (pc.and_kleene(pc.is_valid(ref), pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(ref)), 0)), "ref"),
+        (pc.less_equal(pc.utf8_length(ref), 64), "ref"),
+        (pc.is_in(kind, value_set=pa.array(FindingKind.values, pa.string())), "kind"),
+        (pc.and_(pc.greater_equal(score, 0), pc.less_equal(score, 1)), "score"),
+        (pc.is_valid(evidence), "evidence"),
+    )
+    for good, column in problems:
+        bad = encodings.first_row(pc.invert(good))
+        if bad:
+            raise ValidationError(f"发现文件第{bad}行有误：{column} 的值不合要求")
+    checked = {"ref": pc.utf8_trim_whitespace(ref), "kind": kind, "score": score, "evidence": evidence}
+    return pa.table(checked).to_pylist()
 
 
 def certification_findings_apply(
@@ -631,35 +659,31 @@ def certification_findings_apply(
     items = list(body["findings"])
     if (files or {}).get(FINDINGS_FILE):
         items += _findings_read(files[FINDINGS_FILE])  # type: ignore[index]
-    refs = {item["ref"] for item in items}
-    wanted = [int(ref) for ref in refs if ref.isdigit()]
-    entries = {str(entry.pk): entry for entry in run.roster.entries.filter(pk__in=wanted)}
-    for entry in entries.values():
-        entry.roster = run.roster  # the person key names the office: no query per entry
-    dismissed = set(
-        FindingDismissal.objects.filter(
-            partner=sender.node_id, person_key__in={entry.person_key for entry in entries.values()}
-        ).values_list("person_key", "kind")
-    )
-    created = 0
+    entries = _named_entries(run, items)
+    dismissed: set[tuple[str, str]] = set()
+    dismissals = FindingDismissal.objects.filter(partner=sender.node_id).order_by()
+    for part in bulk.where_in(dismissals, "person_key", sorted({e.person_key for e in entries.values()})):
+        dismissed.update(part.values_list("person_key", "kind"))
+    known: set[tuple[int, str]] = set()
+    ours = CertificationFinding.objects.filter(run=run, partner=sender.node_id).order_by()
+    for part in bulk.where_in(ours, "entry_id", [entry.pk for entry in entries.values()], sql_type="bigint"):
+        known.update(part.values_list("entry_id", "kind"))
+    new = {}
     for item in items:
-        named = entries.get(item["ref"])
-        if named is None:
-            raise ValidationError(f"发现中的记录 {item['ref']} 不属于本批次")
-        entry = named
-        if item["kind"] not in run.checks:
-            raise ValidationError(f"发现类别“{item['kind']}”不是本批次的核查内容")
-        if (entry.person_key, item["kind"]) in dismissed:
+        entry = entries[item["ref"]]
+        if (entry.person_key, item["kind"]) in dismissed or (entry.pk, item["kind"]) in known:
             continue
-        finding, made = CertificationFinding.objects.get_or_create(
-            run=run, entry=entry, partner=sender.node_id, kind=item["kind"],
-            defaults={
-                "partner_name": sender.name, "evidence": item["evidence"][:300], "score": item["score"],
-            },
+        new[(entry.pk, item["kind"])] = CertificationFinding(
+            run=run, entry=entry, partner=sender.node_id, partner_name=sender.name, kind=item["kind"],
+            evidence=item["evidence"][:300], score=item["score"],
         )  # fmt: skip
-        created += int(made)
-        if made:
-            _adopt_confirmation(finding)
+    CertificationFinding.objects.bulk_create(new.values(), batch_size=2000)
+    created = len(new)
+    earlier = confirmed_same_person(run=run, partner=sender.node_id, entries=[f.entry for f in new.values()])
+    for finding in new.values():
+        decided = earlier.get((finding.entry.person_key, finding.kind))
+        if decided is not None:
+            _adopt_confirmation(finding, decided)
     request.answered = sorted([*request.answered, chunk])
     request.checked += checked
     request.findings += created
@@ -688,15 +712,26 @@ def certification_findings_apply(
     return request
 
 
-def _adopt_confirmation(finding: CertificationFinding) -> None:
-    """A new finding about a person whose same finding was confirmed in another run of the office
-    arrives decided: the confirmation holds (who, when, in which run), and the entry is suspended."""
-    earlier = (
-        same_person_findings(finding).filter(status=FindingStatus.CONFIRMED).exclude(pk=finding.pk)
-        .order_by("-decided_at").first()
-    )  # fmt: skip
-    if earlier is None:
-        return
+def _named_entries(run: EligibilityCheck, items: list[dict[str, Any]]) -> dict[str, RosterEntry]:
+    """The run's entries the findings name, by reference, read in one query (a few on SQLite);
+    ``ValidationError`` for a finding about a record not in the run or of a check it did not ask."""
+    wanted = sorted({int(item["ref"]) for item in items if item["ref"].isdigit()})
+    entries: dict[str, RosterEntry] = {}
+    for part in bulk.where_in(run.roster.entries.order_by(), "pk", wanted, sql_type="bigint"):
+        entries.update((str(entry.pk), entry) for entry in part)
+    for item in items:
+        if item["ref"] not in entries:
+            raise ValidationError(f"发现中的记录 {item['ref']} 不属于本批次")
+        if item["kind"] not in run.checks:
+            raise ValidationError(f"发现类别“{item['kind']}”不是本批次的核查内容")
+        entries[item["ref"]].roster = run.roster  # the person key names the office: no query per entry
+    return entries
+
+
+def _adopt_confirmation(finding: CertificationFinding, earlier: CertificationFinding) -> None:
+    """A new finding about a person whose same finding was confirmed (``earlier``) in another run of
+    the office arrives decided: the confirmation holds (who, when, in which run), and the entry is
+    suspended."""
     before = finding.snapshot()
     finding.status = FindingStatus.CONFIRMED
     finding.decided_by, finding.decided_at = earlier.decided_by, earlier.decided_at

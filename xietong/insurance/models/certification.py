@@ -11,6 +11,8 @@ a dismissal (``FindingDismissal``) is remembered so the same finding does not co
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -297,6 +299,13 @@ class CertificationAssistance(BackgroundJob):
 
     runner = "xietong.insurance.actions.certification_assist"
     scope_field = None
+    # A comparison can start over when a restart interrupts it (its answer goes out once, by
+    # idempotency key); if it keeps dying the requester is told, so its run ends (issue 13 §4).
+    TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        **BackgroundJob.TRANSITIONS, "running": ("done", "failed", "queued"),
+    }  # fmt: skip
+    requeue_when_abandoned = 2
+    abandoned_runner = "xietong.insurance.actions.certification_assist_abandoned"
 
     requester = models.SlugField(_("请求节点"), max_length=32)
     requester_name = models.CharField(_("请求地区"), max_length=100)

@@ -143,6 +143,12 @@ def sent_file(message: ExchangeMessage, name: str = ENCODINGS_FILE) -> Path:
     return blobs.file_path(message, name)
 
 
+def sent_refs(roster: BenefitRoster) -> set[str]:
+    """The references of the records a run of ``roster`` would send."""
+    with encodings.run_file(roster) as path:
+        return set(encodings.read_table(path)["record_id"].to_pylist())
+
+
 def test_a_run_sends_one_file_of_encodings_per_partner_and_never_a_name_or_id_number(
     bureau: Organization, peer: Peer
 ) -> None:
@@ -187,15 +193,14 @@ def test_a_roster_is_encoded_once_at_import_and_again_only_under_another_key(
     assert calls == []  # the run re-used the stored encodings
     # Wang's payment is suspended: he is left out by reference, nothing encoded again.
     RosterEntry.objects.filter(roster=roster, record_id="P001").update(suspended_at=roster.created_at)
-    table = encodings.run_table(roster)
-    assert table.num_rows == 2 and calls == []
+    assert sent_refs(roster) == {str(e.pk) for e in roster.entries.exclude(record_id="P001")} and calls == []
     settings.XIETONG_GROUP_KEY = "YW5vdGhlci1ncm91cC1rZXktZm9yLXRlc3RzLTAxMjM"
     pii.reset_caches()
     try:
-        assert encodings.run_table(roster).num_rows == 2 and calls == [1]
+        assert len(sent_refs(roster)) == 2 and calls == [1]
         roster.refresh_from_db()
         assert roster.encodings_key == encodings.key_fingerprint()
-        encodings.run_table(roster)
+        sent_refs(roster)
         assert calls == [1]  # stored again under the new key
     finally:
         pii.reset_caches()
@@ -284,6 +289,26 @@ def test_an_older_nodes_findings_in_the_body_still_count(bureau: Organization, p
     assert findings_from_tj(peer, run, 1, [item], legacy=True).status == MessageStatus.APPLIED
     run.refresh_from_db()
     assert run.stage == RunStage.COMPLETE and run.findings.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ({"score": 1.5}, "第2行有误：score"),
+        ({"kind": "other"}, "第2行有误：kind"),
+        ({"ref": " "}, "第2行有误：ref"),
+    ],
+)
+def test_a_findings_file_with_a_bad_row_is_rejected_naming_the_row(
+    bureau: Organization, peer: Peer, bad: dict[str, Any], says: str
+) -> None:
+    run = start_run(bureau, peer)
+    good = {"ref": str(entry_of(run, "P001").pk), "kind": "duplicate", "score": 0.99, "evidence": "同项"}
+    message = findings_from_tj(peer, run, 1, [good, {**good, "ref": str(entry_of(run, "P002").pk), **bad}])
+    assert message.status == MessageStatus.REJECTED and says in message.reason, message.reason
+    assert not CertificationFinding.objects.exists()
+    run.refresh_from_db()
+    assert run.stage == RunStage.WAITING
 
 
 def test_findings_for_an_unknown_run_or_record_are_rejected_and_change_nothing(
@@ -426,6 +451,44 @@ def test_as_partner_we_compare_a_file_and_answer_with_a_file_of_findings(peer: P
     # 王秀英 died here in 2025; 李娜 draws a pension here as well; 张建国 is unknown here.
     assert set(found) == {(refs["P001"], "fraud_suspected"), (refs["P003"], "duplicate")}
     assert found[(refs["P001"], "fraud_suspected")]["evidence"].startswith("死亡登记：死亡日期 2025-03-02")
+
+
+def test_a_comparison_whose_worker_died_starts_over_and_then_the_requester_is_told(
+    peer: Peer, settings: Any
+) -> None:
+    import subprocess
+    import sys
+
+    from django_tasks_db.models import DBTaskResult
+
+    from xietong.core import jobs
+
+    import_roster(make_org("bj-rs", kind="hrss_bureau"), DEATHS, kind=RosterKind.DEATH)
+    table, _refs = tianjin_pensioners()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # a worker claims it
+    assert request_from_tj(peer, parquet(table)).status == MessageStatus.APPLIED
+    assistance = CertificationAssistance.objects.get()
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    dead = f"{jobs.worker_id().split(':')[0]}:{int(ended.stdout)}:abcd"  # a worker that has ended
+
+    def worker_dies() -> None:
+        DBTaskResult.objects.filter(status="READY").get().claim(dead)
+        jobs.job_transition(job=assistance, to=JobStatus.RUNNING)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            assert jobs.jobs_fail_abandoned() == 1
+        assistance.refresh_from_db()
+
+    for tries in (1, 2):  # a restart in the middle of a comparison: it starts over
+        worker_dies()
+        assert (assistance.status, assistance.message) == (
+            JobStatus.QUEUED,
+            f"后台处理进程中断，已重新排队（第{tries}次）",
+        )
+        assert not ExchangeMessage.objects.filter(kind="certification.findings").exists()
+    worker_dies()  # the third time it fails, and Tianjin hears why, so its run ends
+    assert assistance.status == JobStatus.FAILED and not assistance.encodings
+    answer = ExchangeMessage.objects.get(kind="certification.findings", receiver="tj")
+    assert "多次中断" in answer.body["error"] and answer.body["checked"] == 0
 
 
 def test_as_partner_we_still_answer_an_older_nodes_json_chunk(peer: Peer) -> None:
@@ -617,8 +680,8 @@ def roster_of(count: int) -> str:
     return f"人员编号,姓名,公民身份号码,待遇起始日期\n{rows}"
 
 
-def queries_to_apply(bureau: Organization, peer: Peer, people: int) -> tuple[int, int]:
-    """Queries made and roster entries loaded to apply an answer naming two people."""
+def queries_to_apply(bureau: Organization, peer: Peer, people: int, named: int = 2) -> tuple[int, int]:
+    """Queries made and roster entries loaded to apply an answer naming ``named`` people."""
     from django.db import connection
     from django.db.models.signals import post_init
     from django.test.utils import CaptureQueriesContext
@@ -628,7 +691,7 @@ def queries_to_apply(bureau: Organization, peer: Peer, people: int) -> tuple[int
         run = actions.certification_run_start(
             roster=roster, partners=["tj"], checks=["duplicate"], acting_user=clerk()
         )
-    refs = list(roster.entries.order_by("pk").values_list("pk", flat=True)[:2])
+    refs = list(roster.entries.order_by("pk").values_list("pk", flat=True)[:named])
     items = [{"ref": str(pk), "kind": "duplicate", "score": 0.99, "evidence": "同项"} for pk in refs]
     folder = blobs.blob_dir() / "made"
     folder.mkdir(parents=True, exist_ok=True)
@@ -645,7 +708,7 @@ def queries_to_apply(bureau: Organization, peer: Peer, people: int) -> tuple[int
             actions.certification_findings_apply(body, peer.node, {FINDINGS_FILE: path})
     finally:
         post_init.disconnect(count, sender=RosterEntry)
-    assert run.findings.count() == 2
+    assert run.findings.count() == named
     return len(queries), len(loaded)
 
 
@@ -655,6 +718,12 @@ def test_applying_findings_costs_what_they_carry_not_what_the_roster_holds(
     small = queries_to_apply(bureau, peer, 5)
     large = queries_to_apply(make_org("bj-rs2", kind="hrss_bureau"), peer, 400)
     assert small == large and large[1] == 2  # the two entries named, never the whole roster
+
+
+def test_applying_many_findings_takes_as_many_queries_as_a_few(bureau: Organization, peer: Peer) -> None:
+    few = queries_to_apply(bureau, peer, 60, named=2)
+    many = queries_to_apply(make_org("bj-rs2", kind="hrss_bureau"), peer, 60, named=50)
+    assert few[0] == many[0] and many[1] == 50  # written together, not a query (or two) per finding
 
 
 def test_a_refusal_fails_the_current_attempt_only(bureau: Organization, peer: Peer) -> None:
@@ -674,7 +743,8 @@ def test_the_import_encodes_what_it_read_as_a_later_encoding_of_the_stored_entri
     bureau: Organization,
 ) -> None:
     roster = import_roster(bureau, PENSIONERS)
-    stored = encodings.roster_table(roster)
+    with encodings.local_paths([encodings.roster_file(roster)]) as (path,):
+        stored = encodings.read_table(path)
     again = encodings.encode_entries(roster.entries.order_by("pk"))
     assert stored.sort_by("record_id").equals(again.sort_by("record_id"))
 

@@ -40,7 +40,7 @@ def sweep(*, also: str | None = None) -> bool:
     finally:
         close_connections()
     if count:
-        logger.warning("已将 %s 个因后台进程中断而未完成的任务标记为失败", count)
+        logger.warning("%s 个任务因后台进程中断而未完成：可重来的已重新排队，其余已标记为失败", count)
     return True
 
 
