@@ -78,7 +78,7 @@ with open("{path}", "rb") as handle:
 RUN = """
 from xietong.insurance import actions
 from xietong.insurance.models import BenefitRoster
-print(actions.certification_run_start(roster=BenefitRoster.objects.get(pk={pk}), partners=["tj"],
+print(actions.certification_run_start(roster=BenefitRoster.objects.get(pk={pk}), partners={partners!r},
     checks=["fraud_suspected", "duplicate"], acting_user=None).pk)
 """
 
@@ -97,6 +97,7 @@ def roster_imported(node: LocalNode, path: Path, kind: str, code: str, region: s
         time.sleep(0.5)
 
 
-def run_started(node: LocalNode, roster: int) -> int:
-    """Open a certification run of ``roster`` with 天津 and both checks, on a running node: its id."""
-    return int(node.shell(RUN.format(pk=roster)))
+def run_started(node: LocalNode, roster: int, partners: tuple[str, ...] = ("tj",)) -> int:
+    """Open a certification run of ``roster`` with ``partners`` (天津) and both checks, on a running
+    node: its id."""
+    return int(node.shell(RUN.format(pk=roster, partners=list(partners))))
