@@ -400,17 +400,21 @@ def main() -> int:
 def table(f: dict[str, Any]) -> str:
     """The issue's targets with what this run measured."""
     peak = max(f["peak_memory_mb"].values()) if f["peak_memory_mb"] else 0
-    imports = [name for name in ("a_pension", "b_pension", "b_death") if f"import_{name}_ratio" in f]
+    # The target is set for a roster of a million rows (the two pension rolls); the death register,
+    # a fifth of that, is shown beside them.
+    imports = [name for name in ("a_pension", "b_pension") if f"import_{name}_ratio" in f]
     ratio = max((f[f"import_{name}_ratio"] for name in imports), default=None)
+    deaths = f.get("import_b_death_ratio")
     precision = min(p for p in (f["fraud_suspected_precision"], f["duplicate_precision"]) if p is not None)
     recall = min(r for r in (f["fraud_suspected_recall"], f["duplicate_recall"]) if r is not None)
     rows = [
         ("a certification run (both checks) vs the engine alone", "≤ 2×",
          f"{f['run_s']} s vs {f['engine_total_s']} s = {f['run_vs_engine']}× (phases: "
          + ", ".join(f"{k} {v} s" for k, v in f["run_phases_s"].items()) + ")", f["run_vs_engine"] <= 2),
-        ("roster import vs the database's own share", "≤ 2×",
-         "—（SQLite）" if ratio is None else f"{ratio}× (worst of three; "
-         + ", ".join(f"{f[f'import_{n}_rows_per_s']} rows/s" for n in imports) + ")",
+        ("roster import (1,000,000 rows) vs the database's own share", "≤ 2×",
+         "—（SQLite）" if ratio is None else f"{ratio}× (worse of the two pension rolls; "
+         + ", ".join(f"{f[f'import_{n}_rows_per_s']} rows/s" for n in imports)
+         + f"; the death register of {f['deaths_registered']} rows {deaths}×)",
          ratio is not None and ratio <= 2),
         ("findings precision / recall (planted cases)", "≥ 0.99", f"{precision} / {recall}",
          precision >= 0.99 and recall >= 0.99),

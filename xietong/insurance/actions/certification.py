@@ -135,14 +135,13 @@ def roster_import_run(*, job: BenefitRoster) -> BenefitRoster:
     member import writes (``core.bulk``: batch encryption and blind indexes, COPY on PostgreSQL), in
     one transaction that also supersedes the office's older roster of the same kind. Then the roster
     is encoded once for every run (ADR 018)."""
-    import duckdb
-
+    from xietong.matching import duck
     from xietong.matching import roster as roster_files
     from xietong.matching.errors import RosterError
 
     roster = job
     job_progress(job=roster, phase=_("正在读取和校验名册"))
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         try:
             with roster_files.make_workdir() as workdir:
