@@ -225,16 +225,22 @@ def _moment(value: Any) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
+def _uploaded(node: Any, key: str) -> Any:
+    """When the last file of ``node``'s outgoing messages with idempotency keys like ``key`` had
+    been uploaded."""
+    return node.query(
+        "SELECT max(f.completed_at) FROM exchange_messagefile f JOIN exchange_exchangemessage m"
+        " ON m.id = f.message_id WHERE m.direction = 'out' AND m.idempotency_key LIKE ?",
+        (key,),
+    )[0][0]
+
+
 def phases(bj: Any, tj: Any, run: int) -> dict[str, float]:
     """Where a run's time went, from the timestamps both nodes keep (one clock: one machine)."""
     uid, created, sent = bj.query(
         "SELECT uid, created_at, finished_at FROM exchange_eligibilitycheck WHERE id = ?", (run,)
     )[0]
-    uploaded = bj.query(
-        "SELECT max(f.completed_at) FROM exchange_messagefile f JOIN exchange_exchangemessage m"
-        " ON m.id = f.message_id WHERE m.direction = 'out' AND m.idempotency_key LIKE ?",
-        (f"certification.request:{uid}:%",),
-    )[0][0]
+    uploaded = _uploaded(bj, f"certification.request:{uid}:%")
     accepted = tj.query(
         "SELECT max(finished_at) FROM exchange_exchangemessage"
         " WHERE direction = 'in' AND idempotency_key LIKE ?",
@@ -243,11 +249,7 @@ def phases(bj: Any, tj: Any, run: int) -> dict[str, float]:
     compared = tj.query(
         "SELECT max(finished_at) FROM exchange_certificationassistance WHERE run_uid = ?", (uid,)
     )[0][0]
-    returned = tj.query(
-        "SELECT max(f.completed_at) FROM exchange_messagefile f JOIN exchange_exchangemessage m"
-        " ON m.id = f.message_id WHERE m.direction = 'out' AND m.idempotency_key LIKE ?",
-        (f"certification.findings:{uid}:%",),
-    )[0][0]
+    returned = _uploaded(tj, f"certification.findings:{uid}:%")
     answered = bj.query(
         "SELECT max(answered_at) FROM exchange_certificationrequest WHERE run_id = ?", (run,)
     )[0][0]
