@@ -137,3 +137,28 @@ def test_rolls_whose_shared_people_all_match_exactly_still_compare(tmp_path: Pat
     )  # fmt: skip
     assert status == 0
     assert sorted(read_pairs(out)) == sorted((f"P{i}", f"P{i}") for i in range(30))
+
+
+def test_a_roster_kept_in_several_files_is_compared_as_one(
+    tmp_path: Path, rosters: tuple[Path, Path, dict[str, str]]
+) -> None:
+    """A node compares a request with all its current rosters of a kind, each in its own file."""
+    import pyarrow.parquet as pq
+
+    from xietong.matching import engine
+
+    left, right, _secrets = rosters
+    key = _key(tmp_path)
+    for src in (left, right):
+        assert encode_main([str(src), "--key-file", str(key), "--out", str(src.with_suffix(".parquet"))]) == 0
+    whole = pq.read_table(right.with_suffix(".parquet"))
+    parts = [tmp_path / "r1.parquet", tmp_path / "r2.parquet"]
+    pq.write_table(whole.slice(0, 1), parts[0])
+    pq.write_table(whole.slice(1), parts[1])
+    pairs, _review, summary = engine.run(
+        left.with_suffix(".parquet"), parts, mapping_left={}, mapping_right={},
+        options=engine.MatchOptions(private=True),
+    )  # fmt: skip
+    assert summary.rows["right"] == 3
+    found = {(row["left_id"], row["right_id"]) for row in pairs.to_pylist()}
+    assert found == {("L1", "R1"), ("L2", "R2"), ("L4", "R4")}
